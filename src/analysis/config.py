@@ -1,0 +1,81 @@
+"""Where things live. Every path in the project comes from here, never from the working directory.
+
+Defaults are the project's own folders; environment variables move them:
+
+- ``EE_DATA_DIR``: folder holding ``raw/`` and ``processed/`` (default ``<project>/data``)
+- ``EE_REPORTS_DIR``: published reports (default ``<project>/reports``)
+- ``EE_FEED``: where ``ee fetch`` retrieves the feed (a URL or a local file; default IRCC's URL)
+- ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
+  (default ``<project>/../shared/data/ircc/snapshots``)
+
+>>> from analysis import config
+>>> config.raw_dir().name
+'raw'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: IRCC's JSON feed behind the "Express Entry rounds of invitations" page.
+IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
+
+#: Name of the Jupyter kernel registered for this project (``make lab`` and papermill use it).
+KERNEL_NAME = "ee-draws"
+
+
+def _find_root() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "src" / "analysis").is_dir():
+            return parent
+    # Installed without the source tree: fall back to the current directory's notion of a project.
+    return Path.cwd()
+
+
+PROJECT_ROOT = _find_root()
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def data_dir() -> Path:
+    """Folder holding ``raw/`` and ``processed/``."""
+    return _env_path("EE_DATA_DIR", PROJECT_ROOT / "data")
+
+
+def raw_dir() -> Path:
+    """Immutable feed snapshots and their manifest."""
+    return data_dir() / "raw"
+
+
+def processed_dir() -> Path:
+    """Tidy tables made only from ``raw/``."""
+    return data_dir() / "processed"
+
+
+def runs_dir() -> Path:
+    """Executed ingestion notebooks (run records)."""
+    return data_dir() / "runs"
+
+
+def reports_dir() -> Path:
+    """The published site: one folder per month and an index page."""
+    return _env_path("EE_REPORTS_DIR", PROJECT_ROOT / "reports")
+
+
+def notebooks_dir() -> Path:
+    return PROJECT_ROOT / "notebooks"
+
+
+def feed_source() -> str:
+    """Where to retrieve the feed from: ``EE_FEED`` or IRCC's URL."""
+    return os.environ.get("EE_FEED") or IRCC_FEED_URL
+
+
+def shared_snapshots_dir() -> Path:
+    """Real IRCC snapshots for tests and development (never copied into the project)."""
+    return _env_path("EE_SNAPSHOTS", PROJECT_ROOT.parent / "shared" / "data" / "ircc" / "snapshots")

@@ -1,0 +1,72 @@
+"""Reading the feed's bytes: encoding, JSON, and the shape every later step relies on.
+
+>>> rounds = load_rounds(b'{"rounds": [{"drawNumber": "1"}]}')
+>>> rounds[0]["drawNumber"]
+'1'
+"""
+
+from __future__ import annotations
+
+import json
+
+from analysis.quality import FeedError
+
+#: Fields every round must carry; without one of them the feed's format has changed.
+REQUIRED_FIELDS = (
+    "drawNumber", "drawDate", "drawDateFull", "drawName", "drawSize", "drawCRS",
+)
+#: Fields read when present (older or newer feeds may lack some; a missing one is a warning).
+OPTIONAL_FIELDS = (
+    "drawText2", "drawDateTime", "drawCutOff", "drawDistributionAsOn",
+    *(f"dd{i}" for i in range(1, 19)),
+)
+#: Fields holding HTML anchors: kept in raw, never rendered.
+HTML_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
+
+#: Largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
+MAX_FEED_BYTES = 20 * 1024 * 1024
+
+
+def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
+    """Decode, parse and shape-check the feed; return its list of rounds.
+
+    Raises :class:`FeedError` when the bytes are not UTF-8, not JSON, have no ``rounds`` list,
+    an empty one, or a round that is not an object.
+    """
+    if len(data) > MAX_FEED_BYTES:
+        raise FeedError(
+            f"{source}: {len(data):,} bytes is over the {MAX_FEED_BYTES:,}-byte cap for the feed"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FeedError(
+            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
+        ) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks cut short)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise FeedError(
+            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
+        ) from None
+    if not isinstance(document, dict) or "rounds" not in document:
+        raise FeedError(f"{source}: JSON has no 'rounds' list: not IRCC's rounds feed")
+    rounds = document["rounds"]
+    if not isinstance(rounds, list):
+        raise FeedError(f"{source}: 'rounds' is a {type(rounds).__name__}, not a list")
+    if not rounds:
+        raise FeedError(f"{source}: 'rounds' is empty")
+    for position, item in enumerate(rounds):
+        if not isinstance(item, dict):
+            raise FeedError(f"{source}: rounds[{position}] is a {type(item).__name__}, not an object")
+    return rounds
+
+
+def newest_round(rounds: list[dict]) -> tuple[str | None, str | None]:
+    """(drawNumber, drawDate) of the newest round by date, as written in the feed."""
+    dated = [r for r in rounds if isinstance(r.get("drawDate"), str)]
+    if not dated:
+        return None, None
+    newest = max(dated, key=lambda r: (r["drawDate"], str(r.get("drawNumber", ""))))
+    return newest.get("drawNumber"), newest.get("drawDate")

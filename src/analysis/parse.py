@@ -1,0 +1,207 @@
+"""Parsers for the feed's text values. Every value in the feed is a string, written by hand.
+
+Each parser takes the raw text and returns a Python value, or raises :class:`ValueError` with
+a message that says what was wrong (the caller adds round and field). Parsers that had to
+repair the text (a missing year, ``AM`` after a 24-hour time) return the repairs as notes so
+that cleaning can report them.
+
+>>> parse_count("3,000")
+3000
+>>> parse_timestamp("October 25, 2023 at 15:48:39 AM UTC")
+Parsed(value=Timestamp('2023-10-25 15:48:39+0000', tz='UTC'), notes=("'AM' after a 24-hour time ignored",))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from dateutil import parser as dateutil_parser
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed value and the repairs that were needed to get it."""
+
+    value: object
+    notes: tuple[str, ...] = ()
+
+
+def _squash(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------- numbers
+
+_GROUPED = re.compile(r"^\d{1,3}([,. ]\d{3})+$")
+
+
+def parse_count(text: str) -> int:
+    """A whole number written with or without thousands separators.
+
+    Accepts ``3000``, ``3,000``, ``3 000`` (also with a no-break space) and ``3.000``.
+
+    >>> parse_count("1 500")
+    1500
+    """
+    value = _squash(str(text))
+    if re.fullmatch(r"\d+", value):
+        return int(value)
+    if _GROUPED.fullmatch(value):
+        separators = set(re.findall(r"[,. ]", value))
+        if len(separators) == 1:
+            return int(re.sub(r"[,. ]", "", value))
+    if re.fullmatch(r"\d+\.0+", value):
+        return int(value.split(".")[0])
+    raise ValueError(f"{text!r} is not a whole number")
+
+
+def parse_score(text: str) -> int:
+    """A CRS score: a whole number, optionally followed by the word ``points``.
+
+    >>> parse_score(" 486 ")
+    486
+    """
+    value = re.sub(r"\s*points?$", "", _squash(str(text)), flags=re.IGNORECASE)
+    return parse_count(value)
+
+
+# ---------------------------------------------------------------- dates
+
+_ISO_DATE = re.compile(r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")
+_WORD_DATE = re.compile(
+    r"(?P<month>[A-Za-z]{3,9})\.?\s*(?P<day>\d{1,2})(?:st|nd|rd|th)?(?!\d|:)"
+    r"(?:\s*[,.]?\s*(?P<year>\d{4})(?!:))?"
+)
+_DAY_FIRST_DATE = re.compile(
+    r"(?<![\d:])(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})"
+)
+_TIME = re.compile(
+    r"(?<![\d-])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?"
+    r"(?:\s*(?P<ampm>[AaPp])\.?\s*[Mm]\.?(?![a-z]))?"
+)
+_ZONE = re.compile(r"\b(UTC|GMT|Z)\b|[+-]00:?00\b", re.IGNORECASE)
+_OTHER_ZONE = re.compile(r"\b(EST|EDT|ET|PST|PDT|CST|CDT|MST|MDT)\b")
+
+
+def _month_number(word: str) -> int | None:
+    return MONTHS.get(word.lower().rstrip("."))
+
+
+def _find_date(text: str) -> tuple[int | None, int, int, str] | None:
+    """(year or None, month, day, style) of the first date written in ``text``."""
+    iso = _ISO_DATE.search(text)
+    if iso:
+        return int(iso["y"]), int(iso["m"]), int(iso["d"]), "iso"
+    for match in _WORD_DATE.finditer(text):
+        month = _month_number(match["month"])
+        if month:
+            year = int(match["year"]) if match["year"] else None
+            return year, month, int(match["day"]), "words"
+    match = _DAY_FIRST_DATE.search(text)
+    if match and _month_number(match["month"]):
+        return int(match["year"]), _month_number(match["month"]), int(match["day"]), "words"
+    return None
+
+
+def parse_date(text: str) -> date:
+    """A calendar date: ``2023-07-05``, ``2023/07/05``, ``July 5, 2023``, ``July 05 2023``,
+    ``5 July 2023``, ``Jul. 5, 2023``; as a last resort whatever :mod:`dateutil` reads
+    unambiguously with a year.
+
+    >>> parse_date("April 12, 2023")
+    datetime.date(2023, 4, 12)
+    """
+    value = _squash(str(text))
+    if not value:
+        raise ValueError("is empty")
+    found = _find_date(value)
+    if found and found[0] is not None:
+        year, month, day, _ = found
+        try:
+            return date(year, month, day)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a valid date ({exc})") from None
+    if found:
+        raise ValueError(f"{text!r} has no year")
+    if not re.search(r"\d{4}", value):
+        raise ValueError(f"{text!r} is not a date")
+    try:
+        return dateutil_parser.parse(value, dayfirst=False, yearfirst=True).date()
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is not a date") from None
+
+
+def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
+    """A moment written in free-form English, as a UTC :class:`pandas.Timestamp`.
+
+    Handles what IRCC has written: ``March 26, 2024 at 15:59:36 UTC``, ``July 06, 2023 14:25:05 UTC``,
+    ``April 26,2023 ...``, ``March 01, 2023, at ...``, ``August 30. 2023 at ...``,
+    ``May 31, 2024 at12:48:30 UTC``, ``January 23, 2025 at 2025-01-23 15:30:04 UTC``,
+    ``15:48:39 AM`` (AM/PM after a 24-hour time: ignored, noted), ``October 7 at 16:38:21 UTC``
+    (no year: taken from ``reference`` so that the moment is not after it, noted), no time zone
+    (UTC assumed: IRCC publishes UTC). A time zone other than UTC is refused rather than guessed.
+
+    >>> parse_timestamp("October 7 at 16:38:21 UTC", reference=date(2021, 1, 5)).value
+    Timestamp('2020-10-07 16:38:21+0000', tz='UTC')
+    """
+    value = _squash(str(text))
+    if not value:
+        raise ValueError("is empty")
+    notes: list[str] = []
+    if _OTHER_ZONE.search(value):
+        raise ValueError(f"{text!r} is not in UTC ({_OTHER_ZONE.search(value).group(0)})")
+    found = _find_date(value)
+    time_match = _TIME.search(value)
+    if not found or not time_match:
+        # ISO 8601 and other machine formats.
+        try:
+            stamp = pd.Timestamp(dateutil_parser.isoparse(value))
+        except (ValueError, OverflowError):
+            raise ValueError(f"{text!r} is not a date and time") from None
+        return Parsed(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
+    year, month, day, _ = found
+    hour, minute = int(time_match["h"]), int(time_match["m"])
+    second = int(time_match["s"] or 0)
+    ampm = (time_match["ampm"] or "").upper()
+    if ampm:
+        if hour > 12 or hour == 0:
+            notes.append(f"'{ampm}M' after a 24-hour time ignored")
+        elif ampm == "P" and hour < 12:
+            hour += 12
+        elif ampm == "A" and hour == 12:
+            hour = 0
+    if year is None:
+        if reference is None:
+            raise ValueError(f"{text!r} has no year")
+        year = reference.year
+        try:
+            candidate = datetime(year, month, day)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a valid date ({exc})") from None
+        if candidate.date() > reference:
+            year -= 1
+        notes.append(f"no year: {year} assumed (the latest not after {reference.isoformat()})")
+    try:
+        moment = datetime(year, month, day, hour, minute, second)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
+    return Parsed(pd.Timestamp(moment, tz="UTC"), tuple(notes))

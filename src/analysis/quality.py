@@ -1,0 +1,90 @@
+"""Data-quality findings: what cleaning repaired, warned about, or refused.
+
+Three severities:
+
+- ``error``: the run cannot be trusted; cleaning stops, raises :class:`FeedError` and leaves the
+  previous processed tables untouched;
+- ``warning``: the row is kept, the value is null or taken from a fallback, and the log says so;
+- ``repaired``: the value was read, but only after a documented assumption (a missing year, say).
+
+Every finding names the round and the field.
+
+>>> log = QualityLog()
+>>> log.warn("312", "drawSize", "n/a", "is not a number of invitations")
+>>> print(log.findings[0])
+feed round 312: drawSize 'n/a' is not a number of invitations
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+SEVERITIES = ("error", "warning", "repaired")
+
+QUALITY_COLUMNS = ["severity", "round", "field", "value", "message"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    round: str | None
+    field: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"feed round {self.round}" if self.round is not None else "feed"
+        what = f": {self.field}" if self.field else ":"
+        shown = f" {self.value!r}" if self.value is not None else ""
+        return f"{where}{what}{shown} {self.message}"
+
+
+class FeedError(Exception):
+    """The feed cannot be trusted: the message names the round(s) and field(s)."""
+
+    def __init__(self, message: str, findings: list[Finding] | None = None):
+        super().__init__(message)
+        self.findings = findings or []
+
+
+@dataclass
+class QualityLog:
+    """Collects findings while a snapshot is cleaned."""
+
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, severity: str, round_: str | None, field_: str | None, value, message: str):
+        if severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {severity!r}")
+        shown = None if value is None else str(value)
+        self.findings.append(Finding(severity, round_, field_, shown, message))
+
+    def error(self, round_, field_, value, message):
+        self.add("error", round_, field_, value, message)
+
+    def warn(self, round_, field_, value, message):
+        self.add("warning", round_, field_, value, message)
+
+    def repaired(self, round_, field_, value, message):
+        self.add("repaired", round_, field_, value, message)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def raise_if_errors(self) -> None:
+        errors = self.errors
+        if errors:
+            shown = "\n".join(f"  - {e}" for e in errors[:20])
+            more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+            raise FeedError(
+                f"the feed cannot be trusted ({len(errors)} error(s)); processed data left "
+                f"unchanged:\n{shown}{more}",
+                errors,
+            )
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [asdict(f) for f in self.findings]
+        return pd.DataFrame(rows, columns=QUALITY_COLUMNS).astype("string")

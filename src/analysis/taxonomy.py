@@ -1,0 +1,124 @@
+"""The category taxonomy: which family and version a round's ``drawName`` belongs to.
+
+IRCC renames categories retroactively (``STEM occupations (2023-1)`` became
+``STEM occupations (Version 1)``) and keeps adding new ones, so a name is matched in two steps:
+
+1. the version suffix is parsed off, whatever its style: ``(2023-1)``, ``(Version 2)``,
+   ``, 2026-Version 3``, ``2026-Version 2`` ...;
+2. the rest is normalized (lower case, punctuation and dashes to spaces) and matched against
+   the readable table in ``taxonomy.csv`` (pattern -> family, label, selection). First match wins.
+
+A name that no pattern knows gets family ``unclassified``; it is never dropped.
+
+>>> classify("Healthcare and Social Services Occupations, 2026-Version 3")
+Category(family='healthcare', label='Healthcare', selection='category', version=3, version_year=2026)
+>>> classify("STEM occupations (2023-1)").version
+1
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+UNCLASSIFIED = "unclassified"
+
+# Version suffixes as IRCC has written them, tried in order; each yields (year?, number).
+_VERSION_PATTERNS = [
+    # "(2023-1)", "(2024-1)"
+    re.compile(r"[\s,]*\(\s*(?P<year>\d{4})\s*[-–]\s*(?P<number>\d+)\s*\)\s*$"),
+    # "(Version 2)", "(version 2)", "(v2)"
+    re.compile(r"[\s,]*\(\s*v(?:ersion)?\.?\s*(?P<number>\d+)\s*\)\s*$", re.IGNORECASE),
+    # ", 2026-Version 3", " 2026-Version 2", " 2026 Version 1"
+    re.compile(r"[\s,]*(?P<year>\d{4})\s*[-–]?\s*version\s*(?P<number>\d+)\s*$", re.IGNORECASE),
+    # ", Version 4", " - Version 4"
+    re.compile(r"[\s,\-–]*\bversion\s*(?P<number>\d+)\s*$", re.IGNORECASE),
+]
+
+
+@dataclass(frozen=True)
+class Category:
+    family: str
+    label: str
+    selection: str
+    version: int | None = None
+    version_year: int | None = None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    family: str
+    label: str
+    selection: str
+
+
+@cache
+def rules() -> tuple[_Rule, ...]:
+    """The taxonomy table, compiled (read once from ``taxonomy.csv``)."""
+    text = resources.files("analysis").joinpath("taxonomy.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return tuple(
+        _Rule(re.compile(row["pattern"], re.IGNORECASE), row["family"], row["label"],
+              row["selection"])
+        for row in csv.DictReader(lines)
+    )
+
+
+def taxonomy_table() -> pd.DataFrame:
+    """The taxonomy as a DataFrame, for reading in a notebook."""
+    return pd.DataFrame(
+        [(r.pattern.pattern, r.family, r.label, r.selection) for r in rules()],
+        columns=["pattern", "family", "label", "selection"],
+    )
+
+
+def family_labels() -> dict[str, str]:
+    """``{family: label}`` for every known family, plus ``unclassified``."""
+    labels = {r.family: r.label for r in rules()}
+    labels[UNCLASSIFIED] = "Unclassified"
+    return labels
+
+
+def known_families() -> list[str]:
+    return list(dict.fromkeys(r.family for r in rules()))
+
+
+def split_version(name: str) -> tuple[str, int | None, int | None]:
+    """Split ``drawName`` into (base name, version number, version year).
+
+    >>> split_version("French-Language proficiency 2026-Version 2")
+    ('French-Language proficiency', 2, 2026)
+    >>> split_version("Canadian Experience Class")
+    ('Canadian Experience Class', None, None)
+    """
+    text = name.strip()
+    for pattern in _VERSION_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            groups = match.groupdict()
+            year = groups.get("year")
+            return (text[: match.start()].strip(" ,-–"), int(groups["number"]),
+                    int(year) if year else None)
+    return text, None, None
+
+
+def normalize_name(base: str) -> str:
+    """Lower case; dashes, punctuation and repeated spaces folded to single spaces."""
+    text = re.sub(r"[^\w]+", " ", base.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def classify(name: str) -> Category:
+    """Family, label, selection and version of a ``drawName``; unknown names are ``unclassified``."""
+    base, version, year = split_version(name)
+    key = normalize_name(base)
+    for rule in rules():
+        if rule.pattern.search(key):
+            return Category(rule.family, rule.label, rule.selection, version, year)
+    return Category(UNCLASSIFIED, "Unclassified", "unknown", version, year)
