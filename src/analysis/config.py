@@ -72,8 +72,15 @@ def notebooks_dir() -> Path:
 
 
 def feed_source() -> str:
-    """Where to retrieve the feed from: ``EE_FEED`` or IRCC's URL."""
-    return os.environ.get("EE_FEED") or IRCC_FEED_URL
+    """Where to retrieve the feed from: ``EE_FEED`` or IRCC's URL.
+
+    A local path is made absolute (relative to the directory the command was started in), so
+    notebooks, which run in ``notebooks/``, find the same file.
+    """
+    value = os.environ.get("EE_FEED") or IRCC_FEED_URL
+    if "://" in value:
+        return value
+    return str(Path(value).expanduser().resolve())
 
 
 def shared_snapshots_dir() -> Path:

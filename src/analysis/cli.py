@@ -1,0 +1,159 @@
+"""The ``ee`` command (also ``python -m analysis``).
+
+    ee fetch [--source URL_OR_PATH]   retrieve the feed into data/raw (notebook 1.0-ingest)
+    ee clean [--force]                clean the newest snapshot into data/processed (1.1-clean)
+    ee data                           fetch, then clean
+    ee backtest                       backtest the pool model against all-program rounds
+    ee report [--month YYYY-MM]       build one month's report (default: the newest) and the index
+    ee reports --since YYYY-MM ...    build every month in a range, in parallel
+
+Exit status: 0 on success, 1 when the run cannot be trusted (the message says why and names
+the round and field), 2 on bad command-line arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+
+from analysis import config
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _record_path(name: str):
+    return config.runs_dir() / f"{name}.ipynb"
+
+
+def cmd_fetch(args) -> int:
+    from analysis import fetch
+    from analysis.notebooks import run_notebook
+
+    if getattr(args, "source", None):
+        os.environ["EE_FEED"] = args.source
+    source = config.feed_source()
+    _say(f"ee fetch: retrieving {source}")
+    if args.no_notebook:
+        snapshot = fetch.fetch(source)
+    else:
+        run_notebook("1.0-ingest", _record_path("1.0-ingest"), {"source": source})
+        snapshot = fetch.latest_snapshot()
+    state = "new content stored" if snapshot.new_content else "same content as before, not stored again"
+    _say(f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
+         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}")
+    return 0
+
+
+def cmd_clean(args) -> int:
+    from analysis import ingest
+    from analysis.data import load_quality
+    from analysis.notebooks import run_notebook
+
+    if args.no_notebook:
+        ingest.clean(force=args.force)
+    else:
+        run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(args.force)})
+    meta = ingest.read_meta()
+    quality = load_quality()
+    _say(f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} (newest {meta['newest_date']})"
+         f" -> {config.processed_dir()}")
+    for severity in ("warning", "repaired"):
+        found = quality[quality["severity"] == severity]
+        _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
+        for row in found.itertuples():
+            _say(f"    - feed round {row.round}: {row.field} {row.value!r} {row.message}")
+    return 0
+
+
+def cmd_data(args) -> int:
+    return cmd_fetch(args) or cmd_clean(args)
+
+
+def cmd_backtest(args) -> int:
+    from analysis.pool_backtest import main_backtest
+
+    return main_backtest()
+
+
+def cmd_report(args) -> int:
+    from analysis.pipeline import main_report
+
+    return main_report(month=args.month, force=args.force)
+
+
+def cmd_reports(args) -> int:
+    from analysis.pipeline import main_reports
+
+    return main_reports(since=args.since, until=args.until, jobs=args.jobs, force=args.force)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ee", description="Express Entry draws analysis.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch", help="retrieve the feed into raw/ (notebook 1.0-ingest)")
+    p.add_argument("--source", help="URL or local file (default: EE_FEED or IRCC's URL)")
+    p.add_argument("--no-notebook", action="store_true", help="run the helper directly")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("clean", help="clean the newest snapshot into processed/ (1.1-clean)")
+    p.add_argument("--force", action="store_true", help="clean even if nothing changed")
+    p.add_argument("--no-notebook", action="store_true", help="run the helper directly")
+    p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("data", help="fetch, then clean")
+    p.add_argument("--source", help="URL or local file (default: EE_FEED or IRCC's URL)")
+    p.add_argument("--force", action="store_true", help="clean even if nothing changed")
+    p.add_argument("--no-notebook", action="store_true", help="run the helpers directly")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("backtest", help="backtest the pool model on all-program rounds")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("report", help="build one month's report and the index")
+    p.add_argument("--month", help="YYYY-MM (default: the month of the newest round)")
+    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reports", help="build every month in a range, in parallel")
+    p.add_argument("--since", required=True, help="first month, YYYY-MM")
+    p.add_argument("--until", help="last month, YYYY-MM (default: the newest)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.set_defaults(func=cmd_reports)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from analysis.fetch import RetrievalError
+    from analysis.notebooks import NotebookFailed
+    from analysis.quality import FeedError
+
+    started = time.perf_counter()
+    try:
+        status = args.func(args)
+    except (FeedError, RetrievalError, NotebookFailed, FileNotFoundError, ValueError) as exc:
+        print(f"ee {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ee {args.command}: interrupted; published data and reports are unchanged",
+              file=sys.stderr)
+        return 130
+    if args.verbose:
+        _say(f"ee {args.command}: done in {time.perf_counter() - started:.1f} s "
+             f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Reading the processed tables (for notebooks and reports).
+
+>>> from analysis.data import load_draws   # doctest: +SKIP
+>>> draws = load_draws()                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+
+TABLES = ("draws", "pool", "revisions", "quality")
+
+
+def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
+    """A processed table by name; a clear error when ``ee clean`` has not made it yet."""
+    if name not in TABLES and name != "pool_backtest":
+        raise ValueError(f"unknown table {name!r}; known: {', '.join(TABLES)}")
+    path = (processed or config.processed_dir()) / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
+    return pd.read_parquet(path)
+
+
+def load_draws(processed: Path | None = None) -> pd.DataFrame:
+    """One row per round (see README, "Processed tables")."""
+    return load_table("draws", processed)
+
+
+def load_pool(processed: Path | None = None) -> pd.DataFrame:
+    """The CRS distribution of the pool, long form."""
+    return load_table("pool", processed)
+
+
+def load_revisions(processed: Path | None = None) -> pd.DataFrame:
+    return load_table("revisions", processed)
+
+
+def load_quality(processed: Path | None = None) -> pd.DataFrame:
+    return load_table("quality", processed)

@@ -1,0 +1,130 @@
+"""The cleaning step: newest raw snapshot -> validated processed tables, published atomically.
+
+``processed/`` receives ``draws``, ``pool``, ``revisions`` and ``quality`` (each ``.parquet`` and
+``.csv``) and ``snapshot.json`` (which snapshot they were made from, and with which code).
+On any error nothing in ``processed/`` changes.
+
+>>> from analysis.ingest import clean  # doctest: +SKIP
+>>> run = clean()                      # doctest: +SKIP
+>>> run.draws.tail(1)                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.clean import clean_rounds
+from analysis.feed import load_rounds
+from analysis.fetch import Snapshot, latest_snapshot, snapshots
+from analysis.quality import FeedError
+from analysis.revisions import diff_rounds, empty_revisions
+from analysis.schemas import validate_tables
+from analysis.storage import write_tables_atomic
+
+META_FILE = "snapshot.json"
+#: Modules whose code shapes the processed tables; a change to one of them re-runs cleaning.
+CLEANING_CODE = ("clean.py", "parse.py", "taxonomy.py", "taxonomy.csv", "feed.py", "quality.py",
+                 "schemas.py", "revisions.py", "ingest.py")
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    snapshot: Snapshot
+    draws: pd.DataFrame
+    pool: pd.DataFrame
+    revisions: pd.DataFrame
+    quality: pd.DataFrame
+    skipped: bool = False
+
+
+def code_fingerprint(files: tuple[str, ...] = CLEANING_CODE) -> str:
+    """sha256 over the source of the given package files (which code made the tables)."""
+    digest = hashlib.sha256()
+    package = resources.files("analysis")
+    for name in files:
+        digest.update(name.encode())
+        digest.update(package.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
+    """The stored bytes of a snapshot, checked against the manifest's sha256."""
+    path = snapshot.path(raw)
+    if not path.exists():
+        raise FeedError(f"snapshot {path} is listed in the manifest but missing from raw/")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != snapshot.sha256:
+        raise FeedError(f"snapshot {path} does not match its sha256 in the manifest: "
+                        "raw files must never be modified")
+    return data
+
+
+def _retrieval_day(snapshot: Snapshot) -> date:
+    return datetime.fromisoformat(snapshot.retrieved_at.replace("Z", "+00:00")).astimezone(UTC).date()
+
+
+def revision_history(raw: Path | None = None, until_sha256: str | None = None) -> pd.DataFrame:
+    """Differences between every pair of consecutive distinct snapshots (up to ``until_sha256``)."""
+    history = snapshots(raw)
+    if until_sha256:
+        position = next(i for i, s in enumerate(history) if s.sha256 == until_sha256)
+        history = history[: position + 1]
+    frames = []
+    previous_rounds = None
+    for snapshot, before in zip(history, [None, *history[:-1]], strict=False):
+        rounds = load_rounds(read_snapshot_bytes(snapshot, raw), snapshot.file)
+        if before is not None:
+            frames.append(diff_rounds(previous_rounds, rounds, snapshot.file, before.file))
+        previous_rounds = rounds
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
+
+
+def read_meta(processed: Path | None = None) -> dict | None:
+    path = (processed or config.processed_dir()) / META_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def clean(raw: Path | None = None, processed: Path | None = None, force: bool = False) -> CleanRun:
+    """Clean the most recently retrieved snapshot into ``processed/``.
+
+    Skips the work (``skipped=True``, tables read back from ``processed/``) when the processed
+    tables were already made from the same snapshot by the same code, unless ``force``.
+    Raises :class:`FeedError` (nothing published) when the snapshot cannot be trusted.
+    """
+    raw, processed = raw or config.raw_dir(), processed or config.processed_dir()
+    snapshot = latest_snapshot(raw)
+    if snapshot is None:
+        raise FeedError(f"no snapshot in {raw}: run `ee fetch` (or `make data`) first")
+    fingerprint = code_fingerprint()
+    meta = read_meta(processed)
+    if (not force and meta and meta.get("sha256") == snapshot.sha256
+            and meta.get("code") == fingerprint):
+        from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
+        return CleanRun(snapshot, *(load_table(n, processed) for n in
+                                    ("draws", "pool", "revisions", "quality")), skipped=True)
+    data = read_snapshot_bytes(snapshot, raw)
+    result = clean_rounds(load_rounds(data, snapshot.file), today=_retrieval_day(snapshot))
+    revisions = revision_history(raw, until_sha256=snapshot.sha256)
+    tables = validate_tables({"draws": result.draws, "pool": result.pool,
+                              "revisions": revisions, "quality": result.quality})
+    meta = {
+        **asdict(snapshot),
+        "code": fingerprint,
+        "cleaned_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "rounds_clean": len(result.draws),
+        "newest_date": str(result.draws["date"].max().date()),
+        "warnings": int(result.quality["severity"].eq("warning").sum()),
+    }
+    write_tables_atomic(tables, processed,
+                        {META_FILE: json.dumps(meta, indent=2).encode("utf-8")})
+    return CleanRun(snapshot, result.draws, result.pool, revisions, result.quality)
+

@@ -1,0 +1,130 @@
+"""Small tables the ingestion notebooks show the analyst: what came in, what changed, what is odd.
+
+>>> import pandas as pd
+>>> quality_counts(pd.DataFrame({"severity": ["warning", "warning", "repaired"],
+...                              "field": ["drawCRS", "drawCRS", "drawCutOff"]})).values.tolist()
+[['repaired', 'drawCutOff', 1], ['warning', 'drawCRS', 2]]
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis import fetch as fetching
+from analysis.feed import load_rounds
+from analysis.ingest import CleanRun, read_snapshot_bytes
+from analysis.revisions import category_renames, diff_rounds, empty_revisions
+
+SHOWN_RAW_FIELDS = ["drawNumber", "drawDate", "drawName", "drawSize", "drawCRS", "drawDateTime",
+                    "drawCutOff", "drawDistributionAsOn"]
+
+
+def snapshot_card(snapshot: fetching.Snapshot) -> pd.DataFrame:
+    """The manifest entry of one retrieval, as a two-column table."""
+    facts = {
+        "retrieved at (UTC)": snapshot.retrieved_at,
+        "source": snapshot.source,
+        "stored as": snapshot.file,
+        "new content": "yes" if snapshot.new_content else "no (identical to an earlier retrieval)",
+        "size": f"{snapshot.bytes:,} bytes",
+        "sha256": snapshot.sha256,
+        "rounds": f"{snapshot.rounds:,}",
+        "newest round": f"{snapshot.newest_round} on {snapshot.newest_date}",
+    }
+    return pd.DataFrame({"value": facts}).rename_axis("")
+
+
+def newest_raw_rounds(snapshot: fetching.Snapshot, n: int = 10) -> pd.DataFrame:
+    """The first ``n`` rounds of the snapshot (IRCC lists newest first), fields as written."""
+    rounds = load_rounds(read_snapshot_bytes(snapshot), snapshot.file)
+    return pd.DataFrame(rounds[:n]).reindex(columns=SHOWN_RAW_FIELDS).astype("string")
+
+
+def changes_since_previous(snapshot: fetching.Snapshot) -> pd.DataFrame:
+    """Revisions between this snapshot and the distinct snapshot stored before it."""
+    history = fetching.snapshots()
+    position = next(i for i, s in enumerate(history) if s.sha256 == snapshot.sha256)
+    if position == 0:
+        return empty_revisions()
+    before = history[position - 1]
+    return diff_rounds(load_rounds(read_snapshot_bytes(before), before.file),
+                       load_rounds(read_snapshot_bytes(snapshot), snapshot.file),
+                       snapshot.file, before.file)
+
+
+def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
+    """Rounds added, changed, renamed and removed."""
+    counts = changes.groupby("change", observed=True)["round"].nunique()
+    return (counts.reindex(["added", "changed", "renamed", "removed"], fill_value=0)
+            .rename("rounds").to_frame())
+
+
+def renames(changes: pd.DataFrame) -> pd.DataFrame:
+    """Category names IRCC changed, with the number of rounds renamed."""
+    return category_renames(changes)
+
+
+def snapshot_overview(run: CleanRun) -> pd.DataFrame:
+    """Which snapshot was cleaned and what came out of it."""
+    draws, quality = run.draws, run.quality
+    facts = {
+        "snapshot file": run.snapshot.file,
+        "retrieved at (UTC)": run.snapshot.retrieved_at,
+        "source": run.snapshot.source,
+        "sha256": run.snapshot.sha256,
+        "rounds": f"{len(draws):,}",
+        "first round": f"{draws['round'].iloc[0]} on {draws['date'].iloc[0]:%Y-%m-%d}",
+        "newest round": f"{draws['round'].iloc[-1]} on {draws['date'].iloc[-1]:%Y-%m-%d}",
+        "pool distributions published": f"{run.pool['distribution_date'].nunique():,}",
+        "errors / warnings / repairs": " / ".join(
+            str(int(quality["severity"].eq(s).sum())) for s in ("error", "warning", "repaired")),
+        "cleaning skipped (already up to date)": "yes" if run.skipped else "no",
+    }
+    return pd.DataFrame({"value": facts}).rename_axis("")
+
+
+def quality_counts(quality: pd.DataFrame) -> pd.DataFrame:
+    """Findings per severity and field."""
+    return (quality.groupby(["severity", "field"], observed=True, dropna=False)
+            .size().rename("findings").reset_index())
+
+
+def rounds_by_family(draws: pd.DataFrame) -> pd.DataFrame:
+    """Rounds per family: how many, first and last date, invitations."""
+    return (
+        draws.groupby(["selection", "family"], observed=True)
+        .agg(rounds=("round", "size"), first=("date", "min"), last=("date", "max"),
+             invitations=("invitations", "sum"))
+        .sort_values("last", ascending=False)
+        .reset_index()
+    )
+
+
+def names_by_family(draws: pd.DataFrame) -> pd.DataFrame:
+    """Every ``drawName`` seen, with the family and version it was classified as."""
+    return (
+        draws.groupby(["family", "name"], observed=True, dropna=False)
+        .agg(version=("version", "first"), rounds=("round", "size"), last=("date", "max"))
+        .reset_index()
+        .sort_values(["family", "last"])
+        .reset_index(drop=True)
+    )
+
+
+def latest_changes(run: CleanRun) -> pd.DataFrame:
+    """The revisions between the cleaned snapshot and the one before it."""
+    return run.revisions.loc[run.revisions["snapshot"] == run.snapshot.file].reset_index(drop=True)
+
+
+def pool_overview(pool: pd.DataFrame) -> pd.DataFrame:
+    """Distributions published per year: how many, first and last date, pool size range."""
+    totals = pool.groupby("distribution_date")["candidates"].sum()
+    return (
+        totals.rename("candidates").reset_index()
+        .assign(year=lambda d: d["distribution_date"].dt.year)
+        .groupby("year")
+        .agg(distributions=("distribution_date", "size"), first=("distribution_date", "min"),
+             last=("distribution_date", "max"), smallest_pool=("candidates", "min"),
+             largest_pool=("candidates", "max"))
+        .reset_index()
+    )

@@ -1,0 +1,112 @@
+"""Running the project's notebooks with papermill, on the project's own kernel.
+
+Executed copies are the run records. A failing cell becomes a :class:`NotebookFailed` whose
+message is the error raised inside the notebook (our helpers raise errors that name the round
+and the field), not a wall of traceback.
+
+>>> from analysis.notebooks import run_notebook      # doctest: +SKIP
+>>> run_notebook("1.1-clean", "data/runs/1.1-clean.ipynb", {"force": True})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis import config
+
+log = logging.getLogger(__name__)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class NotebookFailed(Exception):
+    """A notebook stopped on an error; ``record`` is the executed copy showing where."""
+
+    def __init__(self, notebook: str, ename: str, evalue: str, record: Path | None):
+        self.notebook, self.ename, self.evalue, self.record = notebook, ename, evalue, record
+        where = f"\n(run record: {record})" if record else ""
+        super().__init__(f"{notebook}: {ename}: {_ANSI.sub('', evalue)}{where}")
+
+
+def notebook_path(name: str) -> Path:
+    """``'1.1-clean'`` -> ``notebooks/1.1-clean.ipynb``."""
+    path = Path(name)
+    if path.suffix != ".ipynb":
+        path = config.notebooks_dir() / f"{name}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"notebook {path} does not exist")
+    return path
+
+
+def kernel_ready(name: str = config.KERNEL_NAME) -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return False
+    return Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() or \
+        spec.argv[0] in ("python", "python3")
+
+
+def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
+    """Register the project's kernel in this environment (``--sys-prefix``) if it is missing."""
+    if kernel_ready(name):
+        return
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name,
+         "--display-name", f"Python ({name})"],
+        check=True, capture_output=True,
+    )
+
+
+def _ipc_kernel_manager():
+    """A kernel manager that talks to its kernel over Unix sockets instead of TCP ports.
+
+    Parallel papermill runs are known to race for TCP ports (jupyter_client picks free ports,
+    then binds them later); IPC sockets are named per kernel, so there is nothing to race for.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
+
+
+def run_notebook(name: str, output: Path, parameters: dict | None = None,
+                 cwd: Path | None = None, progress: bool = False) -> Path:
+    """Execute notebook ``name`` with papermill into ``output`` on the project's kernel.
+
+    Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
+    the partially executed notebook is kept at ``output`` as the record of what happened.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    ensure_kernel()
+    source = notebook_path(name)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters or {},
+            kernel_name=config.KERNEL_NAME, progress_bar=progress, log_output=False,
+            cwd=str(cwd or config.notebooks_dir()),
+            kernel_manager_class=_ipc_kernel_manager(),
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookFailed(source.stem, exc.ename, exc.evalue, output) from None
+    return output
+
+
+def notebook_has_outputs(path: Path) -> list[int]:
+    """Indexes of cells that carry outputs or execution counts (should be none in git)."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return [i for i, cell in enumerate(cells)
+            if cell.get("outputs") or cell.get("execution_count") is not None]

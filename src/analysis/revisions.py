@@ -1,0 +1,84 @@
+"""What changed between two snapshots of the feed: new rounds, revised fields, removed rounds,
+renamed categories.
+
+>>> old = [{"drawNumber": "1", "drawName": "STEM occupations (2023-1)", "drawCRS": "486"}]
+>>> new = [{"drawNumber": "1", "drawName": "STEM occupations (Version 1)", "drawCRS": "486"},
+...        {"drawNumber": "2", "drawName": "General", "drawCRS": "500"}]
+>>> diff_rounds(old, new)[["round", "change", "field"]].values.tolist()
+[['1', 'renamed', 'drawName'], ['2', 'added', <NA>]]
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.clean import round_sort_key
+
+REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
+
+
+def _by_number(rounds: list[dict]) -> dict[str, dict]:
+    keyed: dict[str, dict] = {}
+    for item in rounds:
+        keyed.setdefault(str(item.get("drawNumber", "")).strip(), item)
+    return keyed
+
+
+def diff_rounds(old: list[dict], new: list[dict], snapshot: str = "new",
+                previous: str = "old") -> pd.DataFrame:
+    """Every difference between two lists of rounds, one row per round and field.
+
+    ``change`` is ``added`` / ``removed`` (whole rounds), ``renamed`` (``drawName`` changed) or
+    ``changed`` (any other field, with old and new value).
+    """
+    before, after = _by_number(old), _by_number(new)
+    rows = []
+    for number in sorted(set(before) | set(after), key=round_sort_key):
+        if number not in before:
+            rows.append((number, "added", None, None, after[number].get("drawName")))
+        elif number not in after:
+            rows.append((number, "removed", None, before[number].get("drawName"), None))
+        else:
+            a, b = before[number], after[number]
+            for field in sorted(set(a) | set(b), key=lambda f: (f != "drawName", f)):
+                if a.get(field) != b.get(field):
+                    change = "renamed" if field == "drawName" else "changed"
+                    rows.append((number, change, field, a.get(field), b.get(field)))
+    frame = pd.DataFrame(rows, columns=REVISION_COLUMNS[2:])
+    return (
+        frame.assign(snapshot=snapshot, previous=previous)[REVISION_COLUMNS]
+        .astype({c: "string" for c in REVISION_COLUMNS})
+    )
+
+
+def empty_revisions() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in REVISION_COLUMNS})
+
+
+def category_renames(revisions: pd.DataFrame) -> pd.DataFrame:
+    """Renamed categories: one row per (old name, new name) with the number of rounds renamed.
+
+    >>> category_renames(diff_rounds(
+    ...     [{"drawNumber": "1", "drawName": "A (2023-1)"}, {"drawNumber": "2", "drawName": "A (2023-1)"}],
+    ...     [{"drawNumber": "1", "drawName": "A (Version 1)"}, {"drawNumber": "2", "drawName": "A (Version 1)"}],
+    ... )).values.tolist()
+    [['new', 'A (2023-1)', 'A (Version 1)', 2]]
+    """
+    return (
+        revisions.query("change == 'renamed'")
+        .groupby(["snapshot", "old", "new"], as_index=False, observed=True)
+        .agg(rounds=("round", "size"))
+        .rename(columns={"old": "old_name", "new": "new_name"})
+        .sort_values(["snapshot", "rounds"], ascending=[True, False], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def summarize_revisions(revisions: pd.DataFrame) -> pd.DataFrame:
+    """Counts of each kind of change per snapshot."""
+    return (
+        revisions.groupby(["snapshot", "change"], observed=True)["round"].nunique()
+        .unstack(fill_value=0)
+        .reindex(columns=["added", "changed", "renamed", "removed"], fill_value=0)
+        .reset_index()
+    )

@@ -1,0 +1,68 @@
+"""The project's own housekeeping: environments agree, versions are pinned, notebooks are clean."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from analysis import config
+from analysis.checks import notebooks_with_outputs
+
+ROOT = config.PROJECT_ROOT
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~; \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_names_the_same_runtime_dependencies():
+    runtime = {_name(r) for r in _pyproject()["project"]["dependencies"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    assert conda == runtime
+    assert env["channels"] == ["conda-forge"]
+    assert ["-e ."] in [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert python == "python>=3.11"
+
+
+def test_every_dependency_is_pinned():
+    pins = {}
+    for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines():
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[_name(name)] = version
+    project = _pyproject()["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    unpinned = [r for r in wanted if _name(r) not in pins]
+    assert unpinned == []
+
+
+def test_notebooks_are_committed_without_outputs():
+    assert notebooks_with_outputs() == {}
+
+
+def test_notebooks_have_a_parameters_cell_and_the_project_kernel():
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        book = json.loads(path.read_text())
+        assert book["metadata"]["kernelspec"]["name"] == config.KERNEL_NAME, path.name
+        tagged = [c for c in book["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, path.name
+
+
+def test_notebooks_hold_no_function_definitions():
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                assert not re.search(r"^\s*(def|class) ", source, re.M), path.name
