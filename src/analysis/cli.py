@@ -31,34 +31,41 @@ def _record_path(name: str):
     return config.runs_dir() / f"{name}.ipynb"
 
 
-def cmd_fetch(args) -> int:
+def do_fetch(source: str | None = None, notebook: bool = True) -> None:
+    """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
     from analysis import fetch
     from analysis.notebooks import run_notebook
 
-    if getattr(args, "source", None):
-        os.environ["EE_FEED"] = args.source
+    if source:
+        os.environ["EE_FEED"] = source
     source = config.feed_source()
     _say(f"ee fetch: retrieving {source}")
-    if args.no_notebook:
-        snapshot = fetch.fetch(source)
-    else:
-        run_notebook("1.0-ingest", _record_path("1.0-ingest"), {"source": source})
-        snapshot = fetch.latest_snapshot()
-    state = "new content stored" if snapshot.new_content else "same content as before, not stored again"
+    snapshot = fetch.fetch(source)
+    record = _record_path("1.0-ingest")
+    if notebook and (snapshot.new_content or not record.exists()):
+        run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
+    state = ("new content stored" if snapshot.new_content
+             else "same content as the latest stored snapshot")
     _say(f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
          f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}")
-    return 0
 
 
-def cmd_clean(args) -> int:
+def do_clean(force: bool = False, notebook: bool = True) -> None:
+    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
     from analysis import ingest
     from analysis.data import load_quality
     from analysis.notebooks import run_notebook
 
-    if args.no_notebook:
-        ingest.clean(force=args.force)
+    record = _record_path("1.1-clean")
+    if not force and ingest.is_up_to_date() and (record.exists() or not notebook):
+        meta = ingest.read_meta()
+        _say(f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
+             f"{meta['file']})")
+        return
+    if notebook:
+        run_notebook("1.1-clean", record, {"force": bool(force)})
     else:
-        run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(args.force)})
+        ingest.clean(force=force)
     meta = ingest.read_meta()
     quality = load_quality()
     _say(f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} (newest {meta['newest_date']})"
@@ -68,11 +75,22 @@ def cmd_clean(args) -> int:
         _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
         for row in found.itertuples():
             _say(f"    - feed round {row.round}: {row.field} {row.value!r} {row.message}")
+
+
+def cmd_fetch(args) -> int:
+    do_fetch(args.source, notebook=not args.no_notebook)
+    return 0
+
+
+def cmd_clean(args) -> int:
+    do_clean(args.force, notebook=not args.no_notebook)
     return 0
 
 
 def cmd_data(args) -> int:
-    return cmd_fetch(args) or cmd_clean(args)
+    do_fetch(args.source, notebook=not args.no_notebook)
+    do_clean(args.force, notebook=not args.no_notebook)
+    return 0
 
 
 def cmd_backtest(args) -> int:

@@ -93,6 +93,13 @@ def read_meta(processed: Path | None = None) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def is_up_to_date(raw: Path | None = None, processed: Path | None = None) -> bool:
+    """True when ``processed/`` was made from the latest snapshot by the current cleaning code."""
+    snapshot, meta = latest_snapshot(raw), read_meta(processed)
+    return bool(snapshot and meta and meta.get("sha256") == snapshot.sha256
+                and meta.get("code") == code_fingerprint())
+
+
 def clean(raw: Path | None = None, processed: Path | None = None, force: bool = False) -> CleanRun:
     """Clean the most recently retrieved snapshot into ``processed/``.
 
@@ -105,9 +112,7 @@ def clean(raw: Path | None = None, processed: Path | None = None, force: bool = 
     if snapshot is None:
         raise FeedError(f"no snapshot in {raw}: run `ee fetch` (or `make data`) first")
     fingerprint = code_fingerprint()
-    meta = read_meta(processed)
-    if (not force and meta and meta.get("sha256") == snapshot.sha256
-            and meta.get("code") == fingerprint):
+    if not force and is_up_to_date(raw, processed):
         from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
         return CleanRun(snapshot, *(load_table(n, processed) for n in
                                     ("draws", "pool", "revisions", "quality")), skipped=True)

@@ -1,0 +1,226 @@
+"""Tests for analysis.forecast: hand-checkable series, then the newest real snapshot."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.forecast import (
+    CONSTANT_MODEL,
+    MODEL_NAME,
+    backtest_all,
+    forecast_all,
+    forecast_backtest,
+    forecast_next_cutoff,
+)
+from analysis.stats import NOT_ENOUGH
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+NEWEST = "ee_rounds_2026-03-05.json"
+
+
+def series(family: str, cutoffs: list[int | None], start: str = "2024-01-01", **extra):
+    """A draws-like table with one round of ``family`` a month."""
+    n = len(cutoffs)
+    return pd.DataFrame(
+        {
+            "round": pd.array([str(i + 1) for i in range(n)], dtype="string"),
+            "date": pd.date_range(start, periods=n, freq="MS"),
+            "family": pd.array([family] * n, dtype="string"),
+            "cutoff": pd.array(cutoffs, dtype="Int64"),
+            **extra,
+        }
+    )
+
+
+# ------------------------------------------------------------------ forecast_next_cutoff
+
+
+def test_constant_series_forecasts_the_constant_with_no_width():
+    f = forecast_next_cutoff(series("healthcare", [480] * 8), "healthcare")
+    assert (f.status, f.n_rounds, f.last_cutoff) == ("ok", 8, 480)
+    assert (f.point, f.low, f.high) == (480.0, 480.0, 480.0)
+    assert f.model == CONSTANT_MODEL
+    assert any("no variation" in note for note in f.notes)
+
+
+def test_nearly_constant_series_gives_a_narrow_interval_around_it():
+    f = forecast_next_cutoff(series("healthcare", [480, 481] * 4), "healthcare")
+    assert f.status == "ok" and f.model == MODEL_NAME
+    assert f.point == pytest.approx(480.5, abs=0.5)
+    assert f.low < f.point < f.high
+    assert f.high - f.low < 3
+
+
+def test_noisy_series_interval_is_ordered_and_wider_at_higher_level():
+    cutoffs = [476, 463, 431, 422, 445, 463, 510, 504, 475, 470]
+    draws = series("healthcare", cutoffs)
+    f80 = forecast_next_cutoff(draws, "healthcare", level=0.8)
+    f95 = forecast_next_cutoff(draws, "healthcare", level=0.95)
+    assert min(cutoffs) <= f80.point <= max(cutoffs)
+    assert f80.low < f80.point < f80.high
+    assert f95.low < f80.low and f80.high < f95.high
+    assert f80.point == pytest.approx(f95.point)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 5])
+def test_too_few_rounds_is_not_enough_data(n):
+    draws = pd.concat(
+        [series("healthcare", [470] * 8), series("stem", [481, 486, 491, 480, 470][:n])],
+        ignore_index=True,
+    )
+    f = forecast_next_cutoff(draws, "stem")
+    assert f.status == NOT_ENOUGH
+    assert f.n_rounds == n
+    assert f.point is None and f.low is None and f.high is None and f.model is None
+    assert f"only {n} round" in f.reason and "at least 6" in f.reason
+    assert (f.last_cutoff is None) == (n == 0)
+
+
+def test_min_rounds_can_be_lowered():
+    f = forecast_next_cutoff(series("stem", [481, 486, 491]), "stem", min_rounds=3)
+    assert f.status == "ok" and f.low < f.point < f.high
+
+
+def test_as_of_view_uses_only_earlier_rounds():
+    draws = series("healthcare", [470, 480, 490, 500, 510, 520, 530, 900])
+    f = forecast_next_cutoff(draws[draws["date"] <= "2024-07-01"], "healthcare")
+    assert f.last_date == pd.Timestamp("2024-07-01") and f.last_cutoff == 530
+    assert f.point < 600
+
+
+def test_version_change_and_stale_family_are_noted():
+    versions = pd.array([1, 1, 1, 1, 1, 1, 2], dtype="Int64")
+    draws = pd.concat(
+        [
+            series("healthcare", [470, 460, 480, 465, 475, 470, 500], version=versions),
+            series("stem", [481, 486, 491, 480, 470, 490], start="2020-01-01"),
+        ],
+        ignore_index=True,
+    )
+    notes = forecast_next_cutoff(draws, "healthcare").notes
+    assert any("latest version (2) has 1 of the 7" in n for n in notes)
+    stale = forecast_next_cutoff(draws, "stem")
+    assert stale.status == "ok"
+    assert any("may have stopped" in n for n in stale.notes)
+
+
+def test_window_keeps_the_latest_rounds():
+    draws = series("pnp", [900, 900, 700, 710, 690, 705, 700, 695])
+    f = forecast_next_cutoff(draws, "pnp", window=6)
+    assert f.n_rounds == 6
+    assert 680 < f.point < 720
+
+
+def test_forecast_errors_name_what_is_wrong():
+    draws = series("healthcare", [470] * 6)
+    with pytest.raises(ValueError, match="level=1.5"):
+        forecast_next_cutoff(draws, "healthcare", level=1.5)
+    with pytest.raises(ValueError, match="unknown family 'Healthcare'"):
+        forecast_next_cutoff(draws, "Healthcare")
+    with pytest.raises(ValueError, match="min_rounds"):
+        forecast_next_cutoff(draws, "healthcare", min_rounds=1)
+
+
+def test_forecast_all_one_row_per_family_with_nulls_not_numbers():
+    draws = pd.concat(
+        [series("healthcare", [470, 460, 480, 465, 475, 470]), series("stem", [481, 486])],
+        ignore_index=True,
+    )
+    table = forecast_all(draws)
+    assert table["family"].tolist() == ["stem", "healthcare"]  # taxonomy order
+    assert table["status"].tolist() == [NOT_ENOUGH, "ok"]
+    assert table["point"].dtype == "Float64" and table["n_rounds"].dtype == "int64"
+    stem = table.set_index("family").loc["stem"]
+    assert stem["point"] is pd.NA and stem["low"] is pd.NA and stem["n_rounds"] == 2
+    assert forecast_all(draws, families=["healthcare"])["family"].tolist() == ["healthcare"]
+
+
+# ------------------------------------------------------------------ forecast_backtest
+
+
+def test_backtest_on_a_constant_series_is_perfect():
+    table, summary = forecast_backtest(series("healthcare", [480] * 9), "healthcare")
+    assert len(table) == 3 and table["origin"].tolist() == [6, 7, 8]
+    assert (summary.status, summary.n, summary.mae, summary.coverage, summary.naive_mae) == (
+        "ok",
+        3,
+        0.0,
+        1.0,
+        0.0,
+    )
+
+
+def test_backtest_by_hand_after_a_jump():
+    table, summary = forecast_backtest(series("healthcare", [480] * 6 + [490, 490]), "healthcare")
+    first = table.iloc[0]
+    # origin 6: trained on six 480s -> forecast 480, zero-width interval; actual 490.
+    assert (first["origin"], first["round"], first["point"], first["actual"]) == (6, "7", 480, 490)
+    assert first["error"] == 10 and not first["inside"] and first["naive"] == 480
+    # naive errors: 10 then 0
+    assert summary.naive_mae == 5.0
+    assert summary.n == 2 and 0 <= summary.coverage <= 1
+    assert table["error"].tolist()[1] == pytest.approx(490 - table["point"].iloc[1])
+
+
+def test_backtest_with_too_few_rounds_is_not_enough_data():
+    table, summary = forecast_backtest(series("stem", [481, 486, 491, 480, 470, 490]), "stem")
+    assert table.empty and "inside" in table.columns
+    assert summary.status == NOT_ENOUGH and summary.mae is None and summary.coverage is None
+    assert "6 rounds" in summary.reason
+
+
+def test_backtest_all_rows_and_nulls():
+    draws = pd.concat(
+        [series("healthcare", [480] * 8), series("stem", [481, 486])], ignore_index=True
+    )
+    table = backtest_all(draws)
+    assert table["family"].tolist() == ["stem", "healthcare"]
+    assert table["mae"].dtype == "Float64"
+    assert table.set_index("family").loc["stem", "mae"] is pd.NA
+
+
+# ------------------------------------------------------------------ the newest real snapshot
+
+
+@pytest.fixture(scope="module")
+def real_draws() -> pd.DataFrame:
+    path = config.shared_snapshots_dir() / NEWEST
+    if not path.is_file():
+        pytest.skip(f"real snapshot {path} not available")
+    from analysis.clean import clean_rounds
+    from analysis.feed import load_rounds
+
+    return clean_rounds(load_rounds(path.read_bytes())).draws
+
+
+def test_real_forecasts(real_draws):
+    table = forecast_all(real_draws).set_index("family")
+    healthcare = table.loc["healthcare"]
+    assert healthcare["status"] == "ok" and healthcare["n_rounds"] == 14
+    assert healthcare["last_cutoff"] == 467
+    assert healthcare["low"] < healthcare["point"] < healthcare["high"]
+    assert 430 < healthcare["point"] < 510
+    assert "latest version (3)" in healthcare["notes"]
+    assert table.loc["stem", "status"] == NOT_ENOUGH and table.loc["stem", "n_rounds"] == 3
+    assert table.loc["stem", "point"] is pd.NA
+    assert table.loc["all_program", "n_rounds"] == 178
+    assert "may have stopped" in table.loc["all_program", "notes"]
+    assert "unclassified" not in table.index
+
+
+def test_real_backtest_healthcare(real_draws):
+    table, summary = forecast_backtest(real_draws, "healthcare")
+    assert summary.status == "ok" and summary.n == 8 == len(table)
+    assert 0 <= summary.coverage <= 1
+    assert summary.naive_mae == pytest.approx(15.25)  # fixed by the data alone
+    assert 0 < summary.mae < 25
+
+
+def test_real_backtest_french(real_draws):
+    _table, summary = forecast_backtest(real_draws, "french")
+    assert summary.n == 22
+    assert 0 <= summary.coverage <= 1
+    assert summary.mae > 0 and summary.naive_mae > 0
