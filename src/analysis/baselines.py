@@ -1,0 +1,428 @@
+"""What a category-based round's cutoff is compared against: three baselines made of
+all-program rounds (see DESIGN.md, "Words we use").
+
+- **window**: the all-program rounds within +/- ``days`` of the category round (before *and*
+  after it, among the rounds the caller passed in): how many, their mean, min and max cutoff.
+- **latest**: the latest all-program round dated strictly before the category round, with its
+  age in days. Strictly before by default because a same-day all-program round is not "what
+  came before" and is already covered by the window baseline; ``include_same_day=True``
+  changes that. (No day in the feed so far has both kinds.)
+- **pool**: the cutoff an all-program round of the same size would have needed that day,
+  estimated from the published CRS distribution of the pool, with an interval (low, high).
+
+Every gap is ``cutoff - baseline_cutoff``: negative means the category round reached lower
+than the all-program baseline. Only all-program rounds with a cutoff serve as references. A
+category round with no reference is a result (``n_reference`` 0, null baseline), not an error.
+
+All functions work on whatever ``draws`` they are given: for an "as of" view the caller
+filters (``draws[draws.date <= as_of]``), which also removes later all-program rounds from
+the window.
+
+>>> draws = _example_draws()
+>>> latest_baseline(draws)[["round", "reference_round", "age_days", "gap"]]
+  round reference_round  age_days  gap
+0   254             253         1  -25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+
+#: What every baseline table repeats about the category round.
+ROUND_COLUMNS = ["round", "date", "family", "label", "version", "invitations", "cutoff"]
+#: Columns of :func:`compare_with_baselines`, in order.
+LONG_COLUMNS = [
+    *ROUND_COLUMNS,
+    "baseline",
+    "baseline_cutoff",
+    "gap",
+    "low",
+    "high",
+    "detail",
+    "n_reference",
+]
+BASELINES = ("window", "latest", "pool")
+
+#: ``estimator(draws, pool, round_id, **options)`` -> object with ``cutoff``, ``low``,
+#: ``high`` and ``method`` (e.g. :class:`analysis.pool.CutoffEstimate`). It raises
+#: ``ValueError`` when it cannot estimate a round; that round then gets a reason, not a number.
+Estimator = Callable[..., Any]
+
+_NEEDED = [*ROUND_COLUMNS, "is_all_program", "is_category"]
+
+
+def _check(draws: pd.DataFrame, what: str, extra: Iterable[str] = ()) -> None:
+    missing = [c for c in [*_NEEDED, *extra] if c not in draws.columns]
+    if missing:
+        raise ValueError(f"{what}: draws has no column(s) {missing}")
+
+
+def _families(families: str | Iterable[str] | None) -> list[str] | None:
+    if families is None:
+        return None
+    return [families] if isinstance(families, str) else list(families)
+
+
+def category_rounds(
+    draws: pd.DataFrame, families: str | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """The category-based rounds (``is_category``), optionally of some families, in date order.
+
+    >>> category_rounds(_example_draws())["round"].tolist()
+    ['254']
+    """
+    _check(draws, "category_rounds")
+    wanted = _families(families)
+    keep = draws["is_category"].astype(bool)
+    if wanted is not None:
+        keep = keep & draws["family"].isin(wanted)
+    return draws[keep].sort_values("date", kind="stable").reset_index(drop=True)
+
+
+def reference_rounds(draws: pd.DataFrame) -> pd.DataFrame:
+    """The all-program rounds that have a cutoff: ``reference_round``, ``reference_date``,
+    ``reference_cutoff``, in date order.
+
+    >>> reference_rounds(_example_draws())["reference_round"].tolist()
+    ['250', '253']
+    """
+    _check(draws, "reference_rounds")
+    return (
+        draws[draws["is_all_program"].astype(bool) & draws["cutoff"].notna()]
+        .sort_values("date", kind="stable")
+        .loc[:, ["round", "date", "cutoff"]]
+        .rename(
+            columns={
+                "round": "reference_round",
+                "date": "reference_date",
+                "cutoff": "reference_cutoff",
+            }
+        )
+        .reset_index(drop=True)
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def window_baseline(
+    draws: pd.DataFrame, days: int = 30, families: str | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per category round: the all-program rounds within +/- ``days`` (inclusive) of its date.
+
+    Columns: the round's own (``ROUND_COLUMNS``), ``n_reference``, ``reference_rounds``
+    (``'250, 253'``), ``baseline_cutoff`` (their mean), ``baseline_min``, ``baseline_max``,
+    ``gap`` (cutoff - mean) and a readable ``detail``.
+
+    >>> window = window_baseline(_example_draws(), days=30)
+    >>> window[["round", "n_reference", "baseline_cutoff", "gap"]]
+      round  n_reference  baseline_cutoff   gap
+    0   254            2            498.5 -12.5
+    >>> window.loc[0, "detail"]
+    '2 all-program rounds within 30 days'
+    """
+    if days < 0:
+        raise ValueError(f"window_baseline: days must be 0 or more, not {days}")
+    targets = category_rounds(draws, families).loc[:, ROUND_COLUMNS]
+    matches = (
+        targets.loc[:, ["date"]]
+        .reset_index(names="_target")
+        .merge(reference_rounds(draws), how="cross")
+        .loc[lambda t: (t["reference_date"] - t["date"]).abs() <= pd.Timedelta(days=days)]
+    )
+    stats = matches.groupby("_target").agg(
+        n_reference=("reference_cutoff", "size"),
+        reference_rounds=("reference_round", lambda rounds: ", ".join(rounds)),
+        baseline_cutoff=("reference_cutoff", "mean"),
+        baseline_min=("reference_cutoff", "min"),
+        baseline_max=("reference_cutoff", "max"),
+    )
+    return (
+        targets.join(stats)
+        .assign(
+            n_reference=lambda t: t["n_reference"].fillna(0).astype("Int64"),
+            reference_rounds=lambda t: t["reference_rounds"].astype("string"),
+            baseline_cutoff=lambda t: t["baseline_cutoff"].astype("Float64"),
+            baseline_min=lambda t: t["baseline_min"].astype("Int64"),
+            baseline_max=lambda t: t["baseline_max"].astype("Int64"),
+        )
+        .assign(
+            gap=lambda t: t["cutoff"].astype("Float64") - t["baseline_cutoff"],
+            detail=lambda t: pd.array(
+                [
+                    f"{_plural(int(n), 'all-program round')} within {days} days"
+                    if n
+                    else f"no all-program round within {days} days"
+                    for n in t["n_reference"]
+                ],
+                dtype="string",
+            ),
+        )
+    )
+
+
+def latest_baseline(
+    draws: pd.DataFrame,
+    include_same_day: bool = False,
+    families: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Per category round: the latest all-program round dated before it (or on the same day
+    with ``include_same_day=True``; among same-day rounds the last one in feed order).
+
+    Columns: the round's own, ``reference_round``, ``reference_date``, ``baseline_cutoff``,
+    ``age_days`` (days between the two), ``gap`` and ``detail``
+    (``'round 253 on 2023-07-04, 1 day earlier'``). Null when there is none.
+
+    >>> latest = latest_baseline(_example_draws())
+    >>> latest[["round", "reference_round", "baseline_cutoff", "gap"]]
+      round reference_round  baseline_cutoff  gap
+    0   254             253              511  -25
+    >>> latest.loc[0, "detail"]
+    'round 253 on 2023-07-04, 1 day earlier'
+    """
+    targets = category_rounds(draws, families).loc[:, ROUND_COLUMNS]
+    references = reference_rounds(draws)
+    if targets.empty:
+        matched = targets.assign(
+            reference_round=pd.NA, reference_date=pd.NaT, reference_cutoff=pd.NA
+        )
+    else:
+        matched = (
+            pd.merge_asof(
+                targets.reset_index(names="_target"),
+                references.assign(date=references["reference_date"]),
+                on="date",
+                direction="backward",
+                allow_exact_matches=include_same_day,
+            )
+            .set_index("_target")
+            .rename_axis(None)
+        )
+
+    def describe(row) -> str:
+        if pd.isna(row.reference_round):
+            when = "on or before" if include_same_day else "before"
+            return f"no all-program round {when} this one"
+        age = int(row.age_days)
+        ago = "the same day" if age == 0 else f"{_plural(age, 'day')} earlier"
+        return f"round {row.reference_round} on {row.reference_date:%Y-%m-%d}, {ago}"
+
+    return (
+        matched.loc[:, [*ROUND_COLUMNS, "reference_round", "reference_date", "reference_cutoff"]]
+        .rename(columns={"reference_cutoff": "baseline_cutoff"})
+        .astype(
+            {
+                "reference_round": "string",
+                "reference_date": "datetime64[ns]",
+                "baseline_cutoff": "Int64",
+            }
+        )
+        .assign(
+            age_days=lambda t: (t["date"] - t["reference_date"]).dt.days.astype("Int64"),
+            gap=lambda t: (t["cutoff"] - t["baseline_cutoff"]).astype("Int64"),
+        )
+        .assign(
+            detail=lambda t: pd.array([describe(row) for row in t.itertuples()], dtype="string")
+        )
+    )
+
+
+def _default_estimator() -> Estimator:
+    try:
+        from analysis.pool import estimate_for_round
+    except ImportError as error:
+        raise ImportError(
+            "pool_baseline needs analysis.pool.estimate_for_round; pass estimator=... "
+            "(or pool=None to compare_with_baselines) until that module exists"
+        ) from error
+    return estimate_for_round
+
+
+def pool_baseline(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    estimator: Estimator | None = None,
+    families: str | Iterable[str] | None = None,
+    method: str | None = None,
+) -> pd.DataFrame:
+    """Per category round: the cutoff an all-program round of the same size would have needed
+    that day, estimated from the pool distribution by ``estimator`` (default
+    :func:`analysis.pool.estimate_for_round`, imported when needed; ``method`` is passed on
+    to it when given).
+
+    Columns: the round's own, ``distribution_date``, ``baseline_cutoff``, ``low``, ``high``,
+    ``method``, ``gap``, ``detail`` (``'estimated from the pool of 2023-07-04'``: the
+    distribution the estimate says it used, else the round's own), ``note`` (the estimate's
+    ``note`` when it has one) and ``reason`` (why there is no estimate: the round has no
+    published distribution of its own, that distribution is not in ``pool``, or the
+    estimator's ``ValueError`` message; null when there is an estimate).
+
+    >>> from types import SimpleNamespace
+    >>> def flat_500(draws, pool, round_id, **options):
+    ...     return SimpleNamespace(cutoff=500, low=495, high=505, method="flat")
+    >>> pool = pd.DataFrame({"distribution_date": pd.to_datetime(["2023-07-04"])})
+    >>> estimated = pool_baseline(_example_draws(), pool, estimator=flat_500)
+    >>> estimated[["round", "baseline_cutoff", "low", "high", "gap"]]
+      round  baseline_cutoff    low   high  gap
+    0   254              500  495.0  505.0  -14
+    >>> estimated.loc[0, "detail"]
+    'estimated from the pool of 2023-07-04'
+    """
+    _check(draws, "pool_baseline", extra=["distribution_date"])
+    if "distribution_date" not in pool.columns:
+        raise ValueError("pool_baseline: pool has no column 'distribution_date'")
+    targets = category_rounds(draws, families).loc[:, [*ROUND_COLUMNS, "distribution_date"]]
+    published = set(pd.to_datetime(pool["distribution_date"]).dropna().unique())
+    options = {} if method is None else {"method": method}
+    estimate = None  # resolved lazily: rounds without a distribution never need it
+
+    def one(row) -> dict:
+        nonlocal estimate
+        if pd.isna(row.distribution_date):
+            return {"reason": "no pool distribution published for this round"}
+        when = f"{row.distribution_date:%Y-%m-%d}"
+        if row.distribution_date not in published:
+            return {"reason": f"the pool distribution of {when} is not in the pool table"}
+        estimate = estimate or (estimator if estimator is not None else _default_estimator())
+        try:
+            result = estimate(draws, pool, row.round, **options)
+        except ValueError as error:
+            return {"reason": f"no estimate from the pool of {when}: {error}"}
+        used = getattr(result, "distribution_date", None)
+        used = when if used is None or pd.isna(used) else f"{pd.Timestamp(used):%Y-%m-%d}"
+        return {
+            "baseline_cutoff": result.cutoff,
+            "low": result.low,
+            "high": result.high,
+            "method": result.method,
+            "detail": f"estimated from the pool of {used}",
+            "note": getattr(result, "note", "") or pd.NA,
+        }
+
+    found = pd.DataFrame(
+        [one(row) for row in targets.itertuples()],
+        index=targets.index,
+        columns=["baseline_cutoff", "low", "high", "method", "detail", "note", "reason"],
+    )
+    return (
+        targets.join(found)
+        .astype(
+            {
+                "baseline_cutoff": "Int64",
+                "low": "Float64",
+                "high": "Float64",
+                "method": "string",
+                "note": "string",
+                "reason": "string",
+            }
+        )
+        .assign(
+            gap=lambda t: (t["cutoff"] - t["baseline_cutoff"]).astype("Int64"),
+            detail=lambda t: t["detail"].astype("string").fillna(t["reason"]),
+        )
+        .loc[
+            :,
+            [
+                *ROUND_COLUMNS,
+                "distribution_date",
+                "baseline_cutoff",
+                "low",
+                "high",
+                "method",
+                "gap",
+                "detail",
+                "note",
+                "reason",
+            ],
+        ]
+    )
+
+
+def compare_with_baselines(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame | None,
+    families: str | Iterable[str] | None = ("stem", "healthcare"),
+    window_days: int = 30,
+    estimator: Estimator | None = None,
+    include_same_day: bool = False,
+) -> pd.DataFrame:
+    """All three baselines for each category round, in long form: one row per (round, baseline).
+
+    ``families=None`` takes every category family. ``pool=None`` leaves out the pool baseline.
+    Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
+
+    - window: the mean cutoff of the all-program rounds within ``window_days``; their min and
+      max; how many there were;
+    - latest: the latest earlier all-program round's cutoff; no interval; 1 (or 0 if none);
+    - pool: the estimate and its interval; ``n_reference`` null (no rounds are used).
+
+    >>> long = compare_with_baselines(_example_draws(), pool=None)
+    >>> long[["round", "baseline", "baseline_cutoff", "gap", "low", "high", "n_reference"]]
+      round baseline  baseline_cutoff   gap    low   high  n_reference
+    0   254   window            498.5 -12.5  486.0  511.0            2
+    1   254   latest            511.0 -25.0   <NA>   <NA>            1
+    """
+    window = window_baseline(draws, days=window_days, families=families).assign(
+        baseline="window", low=lambda t: t["baseline_min"], high=lambda t: t["baseline_max"]
+    )
+    latest = latest_baseline(draws, include_same_day=include_same_day, families=families).assign(
+        baseline="latest",
+        low=pd.NA,
+        high=pd.NA,
+        n_reference=lambda t: t["reference_round"].notna().astype("Int64"),
+    )
+    parts = [window, latest]
+    if pool is not None:
+        parts.append(
+            pool_baseline(draws, pool, estimator=estimator, families=families).assign(
+                baseline="pool", n_reference=pd.NA
+            )
+        )
+    order = {name: i for i, name in enumerate(BASELINES)}
+    return (
+        pd.concat(
+            [
+                part.reset_index(names="_target")
+                .loc[:, ["_target", *LONG_COLUMNS]]
+                .astype(
+                    {
+                        "baseline_cutoff": "Float64",
+                        "gap": "Float64",
+                        "low": "Float64",
+                        "high": "Float64",
+                        "n_reference": "Int64",
+                        "baseline": "string",
+                        "detail": "string",
+                    }
+                )
+                for part in parts
+            ],
+            ignore_index=True,
+        )
+        .assign(_order=lambda t: t["baseline"].map(order))
+        .sort_values(["_target", "_order"], kind="stable")
+        .drop(columns=["_target", "_order"])
+        .reset_index(drop=True)
+    )
+
+
+def _example_draws() -> pd.DataFrame:
+    """Real rounds of June-July 2023 for the docstring examples (three columns trimmed)."""
+    return pd.DataFrame(
+        {
+            "round": pd.array(["250", "253", "254"], dtype="string"),
+            "date": pd.to_datetime(["2023-06-08", "2023-07-04", "2023-07-05"]),
+            "family": pd.array(["all_program", "all_program", "stem"], dtype="string"),
+            "label": pd.array(["All-program", "All-program", "STEM"], dtype="string"),
+            "version": pd.array([None, None, 1], dtype="Int64"),
+            "invitations": pd.array([4800, 700, 500], dtype="Int64"),
+            "cutoff": pd.array([486, 511, 486], dtype="Int64"),
+            "is_all_program": [True, True, False],
+            "is_category": [False, False, True],
+            "distribution_date": pd.to_datetime(["2023-06-08", "2023-07-04", "2023-07-04"]),
+        }
+    )
