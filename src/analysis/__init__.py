@@ -8,7 +8,13 @@ most used functions are importable from the package itself, e.g.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+
+# jsonschema (imported by nbformat and papermill) loads rfc3987_syntax when it is installed, only
+# to check "iri" string formats that notebooks never use; compiling its grammars costs about a
+# second in every process. Declining that optional import keeps `ee` quick.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 __version__ = "0.1.0"
 

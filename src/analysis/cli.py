@@ -31,6 +31,30 @@ def _record_path(name: str):
     return config.runs_dir() / f"{name}.ipynb"
 
 
+def _record_is_current(name: str, state: str) -> bool:
+    """True when ``runs/<name>.ipynb`` was made by the current notebook for the same ``state``."""
+    import hashlib
+    import json
+
+    stamp = config.runs_dir() / f"{name}.json"
+    notebook = config.notebooks_dir() / f"{name}.ipynb"
+    wanted = hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+    if not (_record_path(name).exists() and stamp.exists()):
+        return False
+    return json.loads(stamp.read_text()).get("fingerprint") == wanted
+
+
+def _mark_record(name: str, state: str) -> None:
+    import hashlib
+    import json
+
+    from analysis.storage import write_text_atomic
+
+    notebook = config.notebooks_dir() / f"{name}.ipynb"
+    fingerprint = hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+    write_text_atomic(config.runs_dir() / f"{name}.json", json.dumps({"fingerprint": fingerprint}))
+
+
 def do_fetch(source: str | None = None, notebook: bool = True) -> None:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
     from analysis import fetch
@@ -42,8 +66,9 @@ def do_fetch(source: str | None = None, notebook: bool = True) -> None:
     _say(f"ee fetch: retrieving {source}")
     snapshot = fetch.fetch(source)
     record = _record_path("1.0-ingest")
-    if notebook and (snapshot.new_content or not record.exists()):
+    if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
         run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
+        _mark_record("1.0-ingest", snapshot.sha256)
     state = ("new content stored" if snapshot.new_content
              else "same content as the latest stored snapshot")
     _say(f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
@@ -56,14 +81,19 @@ def do_clean(force: bool = False, notebook: bool = True) -> None:
     from analysis.data import load_quality
     from analysis.notebooks import run_notebook
 
-    record = _record_path("1.1-clean")
-    if not force and ingest.is_up_to_date() and (record.exists() or not notebook):
+    def state() -> str:
+        meta = ingest.read_meta() or {}
+        return f"{meta.get('sha256')}:{meta.get('code')}"
+
+    if not force and ingest.is_up_to_date() and (
+            not notebook or _record_is_current("1.1-clean", state())):
         meta = ingest.read_meta()
         _say(f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
              f"{meta['file']})")
         return
     if notebook:
-        run_notebook("1.1-clean", record, {"force": bool(force)})
+        run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
+        _mark_record("1.1-clean", state())
     else:
         ingest.clean(force=force)
     meta = ingest.read_meta()
@@ -102,13 +132,14 @@ def cmd_backtest(args) -> int:
 def cmd_report(args) -> int:
     from analysis.pipeline import main_report
 
-    return main_report(month=args.month, force=args.force)
+    return main_report(month=args.month, force=args.force, fetch=not args.no_fetch)
 
 
 def cmd_reports(args) -> int:
     from analysis.pipeline import main_reports
 
-    return main_reports(since=args.since, until=args.until, jobs=args.jobs, force=args.force)
+    return main_reports(since=args.since, until=args.until, jobs=args.jobs, force=args.force,
+                        fetch=not args.no_fetch)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="build one month's report and the index")
     p.add_argument("--month", help="YYYY-MM (default: the month of the newest round)")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--no-fetch", action="store_true", help="use the processed data as it is")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reports", help="build every month in a range, in parallel")
@@ -145,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="last month, YYYY-MM (default: the newest)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--no-fetch", action="store_true", help="use the processed data as it is")
     p.set_defaults(func=cmd_reports)
     return parser
 
@@ -155,12 +188,15 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     from analysis.fetch import RetrievalError
     from analysis.notebooks import NotebookFailed
+    from analysis.pipeline import BuildFailed
+    from analysis.publish import ReportError
     from analysis.quality import FeedError
 
     started = time.perf_counter()
     try:
         status = args.func(args)
-    except (FeedError, RetrievalError, NotebookFailed, FileNotFoundError, ValueError) as exc:
+    except (FeedError, RetrievalError, NotebookFailed, BuildFailed, ReportError,
+            FileNotFoundError, ValueError) as exc:
         print(f"ee {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

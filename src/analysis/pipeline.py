@@ -1,0 +1,351 @@
+"""The orchestrator behind ``ee report``, ``ee reports`` and ``make report``.
+
+It knows each step's inputs and outputs:
+
+    feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
+                                                                   --> reports/index.html
+    data/runs/1.1-clean.ipynb ------------------------------------> reports/data-quality/
+
+- **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
+  data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
+  rounds, their data-quality findings), the report notebook, the parameters, the package code
+  and the locked package versions. The fingerprint of those inputs is kept in the month's
+  ``inputs.json``; nothing changed means nothing is run.
+- **Parallel.** Months are independent: they are built in separate processes
+  (``--jobs``). Kernels talk over IPC sockets, not TCP ports, so parallel papermill runs cannot
+  race for ports.
+- **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
+  of them have succeeded are they swapped in (one rename each), then the index is rewritten.
+  A failing notebook, Ctrl-C or a kill leaves the published site as it was, and the message
+  says which month failed and where its run record is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+
+SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
+REPORT_NOTEBOOK = "4.0-monthly-report"
+DATA_QUALITY = "data-quality"
+INPUTS_FILE = "inputs.json"
+RECORD_FILE = "report.ipynb"
+BUILDS = ".builds"
+
+
+class BuildFailed(RuntimeError):
+    """One or more months failed; nothing was published."""
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    month: str
+    fingerprint: str
+    parameters: dict
+    reason: str  # why it is (re)built, or "up to date"
+
+    @property
+    def needed(self) -> bool:
+        return self.reason != "up to date"
+
+
+# ------------------------------------------------------------------ fingerprints
+
+
+def _hash_frame(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy().tobytes()
+        + ",".join(frame.columns).encode()
+    ).hexdigest()
+
+
+def _hash_files(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """The report's code: the notebook, the package's modules and templates, and the locked
+    package versions."""
+    package = Path(__file__).resolve().parent
+    files = [*package.glob("*.py"), *package.glob("*.csv"), *(package / "templates").glob("*"),
+             config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"]
+    constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
+    if constraints.exists():
+        files.append(constraints)
+    return _hash_files([f for f in files if f.is_file()])
+
+
+def month_fingerprint(inputs, month: str, parameters: dict, code: str, to_date: bool) -> str:
+    """What a month's report depends on, as one sha256."""
+    from analysis.report import month_bounds
+
+    _, end = month_bounds(month)
+    draws = inputs.draws.loc[inputs.draws["date"] <= end]
+    pool = inputs.pool.loc[inputs.pool["distribution_date"] <= end]
+    revisions = inputs.revisions.loc[inputs.revisions["round"].isin(draws["round"])]
+    quality = inputs.quality.loc[inputs.quality["round"].isin(draws["round"])
+                                 | inputs.quality["round"].isna()]
+    parts = [_hash_frame(draws), _hash_frame(pool), _hash_frame(revisions),
+             _hash_frame(quality), json.dumps(parameters, sort_keys=True), code, str(to_date)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _is_to_date(inputs, month: str) -> bool:
+    from analysis.report import month_bounds
+
+    _, end = month_bounds(month)
+    retrieved = inputs.retrieved_at
+    if retrieved is None:
+        return False
+    retrieved = retrieved.tz_convert(None) if retrieved.tzinfo else retrieved
+    return bool(retrieved.normalize() < end)
+
+
+def plan(months: list[str], inputs, site: Path, force: bool = False,
+         parameters: dict | None = None) -> list[MonthPlan]:
+    """For each month: its fingerprint and whether (and why) it must be rebuilt."""
+    code = code_fingerprint()
+    plans = []
+    for month in months:
+        params = {"month": month, **(parameters or {})}
+        fingerprint = month_fingerprint(inputs, month, params, code, _is_to_date(inputs, month))
+        published = site / month / INPUTS_FILE
+        if force:
+            reason = "forced"
+        elif not (site / month / "index.html").exists() or not published.exists():
+            reason = "not built yet"
+        elif json.loads(published.read_text()).get("fingerprint") != fingerprint:
+            reason = "inputs changed"
+        else:
+            reason = "up to date"
+        plans.append(MonthPlan(month, fingerprint, params, reason))
+    return plans
+
+
+# ------------------------------------------------------------------ building
+
+
+def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
+    """Run the report notebook for one month into ``staging/<month>/`` and export its HTML.
+
+    Runs in a worker process. Returns (month, seconds).
+    """
+    from analysis import publish
+    from analysis.notebooks import run_notebook
+
+    started = time.perf_counter()
+    folder = staging / plan_.month
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / RECORD_FILE
+    run_notebook(REPORT_NOTEBOOK, record,
+                 {**plan_.parameters, "data_dir": data_dir, "output_dir": str(folder)})
+    summary = json.loads((folder / "summary.json").read_text())
+    html = publish.notebook_to_html(
+        record, title=f"Express Entry rounds: {summary['title']}", index_href="../index.html",
+        footer=f"Data: IRCC Express Entry rounds feed, snapshot {summary['snapshot']['file']} "
+               f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
+               "Canada.")
+    publish.write_atomic(folder / "index.html", html)
+    (folder / INPUTS_FILE).write_text(json.dumps(
+        {"fingerprint": plan_.fingerprint, "parameters": plan_.parameters}, indent=2,
+        sort_keys=True) + "\n")
+    return plan_.month, time.perf_counter() - started
+
+
+def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[str, float]:
+    data_dir = str(config.data_dir())
+    timings: dict[str, float] = {}
+    failures: dict[str, str] = {}
+    total = len(plans)
+    if jobs <= 1 or total == 1:
+        for plan_ in plans:
+            try:
+                month, seconds = build_month(plan_, staging, data_dir)
+            except Exception as exc:  # report every failure by month
+                failures[plan_.month] = str(exc)
+                break
+            timings[month] = seconds
+            say(f"  [{len(timings)}/{total}] {month} built in {seconds:.1f} s")
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    month = futures[future]
+                    try:
+                        _, seconds = future.result()
+                    except Exception as exc:
+                        failures[month] = str(exc)
+                        continue
+                    timings[month] = seconds
+                    say(f"  [{len(timings)}/{total}] {month} built in {seconds:.1f} s")
+                if failures:
+                    for future in pending:
+                        future.cancel()
+                    wait(pending)
+                    break
+    if failures:
+        details = "\n".join(f"  - {m}: {e}" for m, e in sorted(failures.items()))
+        raise BuildFailed(f"{len(failures)} month(s) failed; the published site is unchanged:\n"
+                          f"{details}")
+    return timings
+
+
+def _publish_months(built: list[str], staging: Path, site: Path) -> None:
+    from analysis import publish
+
+    for month in built:
+        source = staging / month
+
+        def move(target: Path, source: Path = source) -> None:
+            for item in source.iterdir():
+                os.replace(item, target / item.name)
+
+        publish.publish_month(move, site, month)
+
+
+def _publish_data_quality(site: Path) -> None:
+    """The executed cleaning notebook as the site's data-quality page (when it changed)."""
+    from analysis import publish
+
+    record = config.runs_dir() / "1.1-clean.ipynb"
+    if not record.exists():
+        return
+    fingerprint = _hash_files([record, *(Path(__file__).parent / "templates").glob("*")])
+    stamp = site / DATA_QUALITY / INPUTS_FILE
+    if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
+        return
+    html = publish.notebook_to_html(record, title="Data quality: the latest cleaning run",
+                                    index_href="../index.html")
+
+    def build(folder: Path) -> None:
+        (folder / "index.html").write_text(html, encoding="utf-8")
+        (folder / INPUTS_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+
+    publish.publish_dir(build, site / DATA_QUALITY)
+
+
+@contextlib.contextmanager
+def _site_lock(site: Path):
+    """One build of a site at a time; stale staging folders of killed runs are removed."""
+    site.mkdir(parents=True, exist_ok=True)
+    with open(site / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildFailed(f"another `ee report` is building {site}; try again when it ends") \
+                from None
+        shutil.rmtree(site / BUILDS, ignore_errors=True)
+        for stale in site.glob(".*.new-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+
+
+def build_reports(months: list[str], jobs: int = 1, force: bool = False,
+                  parameters: dict | None = None, say=print) -> dict:
+    """Build (if needed) and publish the given months, then the index and data-quality page.
+
+    Returns a dict with ``built`` (month -> seconds) and ``skipped`` (months up to date).
+    """
+    from analysis import publish
+    from analysis.report import load_inputs
+
+    site = config.reports_dir()
+    inputs = load_inputs()
+    with _site_lock(site):
+        plans = plan(months, inputs, site, force=force, parameters=parameters)
+        todo = [p for p in plans if p.needed]
+        skipped = [p.month for p in plans if not p.needed]
+        timings: dict[str, float] = {}
+        if not todo:
+            say(f"ee report: nothing changed; {len(skipped)} month(s) up to date in {site}")
+        else:
+            say(f"ee report: building {len(todo)} month(s) "
+                f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to date, "
+                f"{min(jobs, len(todo))} at a time")
+            staging = site / BUILDS / f"{os.getpid()}"
+            staging.mkdir(parents=True)
+            try:
+                timings = _build_all(todo, staging, jobs, say)
+                _publish_months(sorted(timings), staging, site)
+            finally:
+                shutil.rmtree(site / BUILDS, ignore_errors=True)
+        _publish_data_quality(site)
+        index = publish.render_index(publish.read_months(site), SITE_TITLE,
+                                     f"{DATA_QUALITY}/index.html")
+        if not (site / "index.html").exists() or (site / "index.html").read_text() != index:
+            publish.write_atomic(site / "index.html", index)
+    return {"built": timings, "skipped": skipped, "site": site}
+
+
+# ------------------------------------------------------------------ CLI entry points
+
+
+def _refresh_data() -> None:
+    from analysis.cli import do_clean, do_fetch
+
+    do_fetch()
+    do_clean()
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
+    """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
+    from analysis.report import check_parameters, load_inputs
+
+    if fetch:
+        _refresh_data()
+    inputs = load_inputs()
+    month = month or f"{inputs.data_end:%Y-%m}"
+    check_parameters(month, data_end=inputs.data_end)
+    result = build_reports([month], jobs=1, force=force, say=_say)
+    _say(f"ee report: {result['site'] / month / 'index.html'}")
+    return 0
+
+
+def main_reports(since: str, until: str | None = None, jobs: int = 1, force: bool = False,
+                 fetch: bool = True) -> int:
+    """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
+    from analysis.report import check_parameters, load_inputs, report_months
+
+    if fetch:
+        _refresh_data()
+    inputs = load_inputs()
+    for bound in (since, until):
+        if bound:
+            check_parameters(bound, data_end=inputs.data_end)
+    months = report_months(inputs.draws, since, until)
+    if not months:
+        _say(f"ee reports: no month between {since} and {until}")
+        return 1
+    started = time.perf_counter()
+    result = build_reports(months, jobs=max(1, jobs), force=force, say=_say)
+    _say(f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
+         f"{result['site'] / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main_report())

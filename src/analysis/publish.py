@@ -1,0 +1,679 @@
+"""Publishing: executed notebooks to self-contained HTML pages, the site index, atomic swaps.
+
+A published page loads nothing from any other host and runs no script: it opens the same from
+``file://``, any static host, or an archive years later. The same executed notebook always gives
+byte-identical HTML (no build time, ids, execution counts or tool versions on the page), so a
+rebuild that changed nothing changes no bytes.
+
+Safety: text from the feed only ever reaches a page escaped. Plain-text outputs are escaped by
+nbconvert; HTML outputs are accepted only when :mod:`analysis.figures` made them (they carry its
+:data:`~analysis.figures.TRUSTED_OUTPUT` marker and escape every value). Any page that still
+contains a ``<script>``, an ``on...=`` handler, a ``javascript:`` URL, a reference to another host
+or an image without alt text is refused with :class:`ReportError` (fail loudly, never publish).
+
+Site layout (all links relative)::
+
+    site_dir/index.html             render_index(...)   months newest first
+    site_dir/YYYY-MM/index.html     notebook_to_html(...)
+    site_dir/YYYY-MM/summary.json   {"headline": "...", ...}   (read by read_months)
+
+>>> external_references('<img src="https://example.org/x.png" alt="x">')
+['img src: https://example.org/x.png']
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import jinja2
+from bs4 import BeautifulSoup
+from markupsafe import Markup
+
+from analysis.trust import TRUSTED_OUTPUT
+
+if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
+    from nbconvert import HTMLExporter
+    from nbformat import NotebookNode
+
+#: Templates shipped with the package: the nbconvert page template, the index page and the CSS.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+REPORT_TEMPLATE = TEMPLATES_DIR / "report.html.j2"
+INDEX_TEMPLATE = "site_index.html.j2"
+STYLESHEET = TEMPLATES_DIR / "site.css"
+
+#: The alt text nbconvert puts on images that have none: treated as missing.
+NBCONVERT_PLACEHOLDER_ALT = "No description has been provided for this image"
+#: Cell tags honoured when exporting (as in Jupyter Book / nbconvert conventions).
+REMOVE_CELL_TAG = "remove-cell"
+REMOVE_OUTPUT_TAG = "remove-output"
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+# Output types that need scripts to show, or are not shown by our template at all.
+_SCRIPT_MIMETYPES = (
+    "application/javascript",
+    "application/vnd.jupyter.widget-view+json",
+    "text/vnd.mermaid",
+)
+_HTML_MIMETYPES = ("text/html", "text/markdown")
+_IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+_FETCHING_SCHEMES = {"http", "https", "ftp", "ws", "wss", "file"}
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+_FORBIDDEN_TAGS = (
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
+    "portal",
+)  # fmt: skip
+# Attributes whose URL the browser fetches without a click (besides <link href> and CSS).
+_FETCH_ATTRIBUTES = ("src", "srcset", "poster", "data", "background", "lowsrc", "imagesrcset")
+_URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data", "poster")
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.IGNORECASE)
+
+
+class ReportError(ValueError):
+    """A notebook or page that must not be published; the message says where and why."""
+
+
+# --------------------------------------------------------------------------------------------
+# Page checks
+# --------------------------------------------------------------------------------------------
+
+
+def _soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, features="html.parser")
+
+
+def _is_other_host(url: str) -> bool:
+    """True for URLs that point at another host (or the local file system by absolute URL)."""
+    url = url.strip()
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in _FETCHING_SCHEMES or (not parts.scheme and bool(parts.netloc))
+
+
+def _srcset_urls(value: str) -> list[str]:
+    return [item.split()[0] for item in value.split(",") if item.strip()]
+
+
+def _css_urls(css: str) -> list[str]:
+    urls = [match[1] for match in _CSS_URL.findall(css)] + _CSS_IMPORT.findall(css)
+    return list(dict.fromkeys(urls))  # @import url(...) matches both patterns
+
+
+def external_references(html: str) -> list[str]:
+    """Everything in ``html`` the browser would fetch from another host when opening it.
+
+    Looks at ``src``/``srcset``/``poster``/``data``-like attributes, ``<link href>``, CSS
+    ``@import`` and ``url(...)`` (in ``<style>`` and ``style=""``), ``<meta http-equiv=refresh>``
+    and ``<base href>``. Plain ``<a href>`` hyperlinks are navigation, not loads: see
+    :func:`external_links`. ``data:`` URIs and relative URLs are fine.
+
+    >>> external_references('<link rel="stylesheet" href="//cdn.example/x.css">'
+    ...                     '<style>@import url("https://fonts.example/f.css");</style>'
+    ...                     '<img src="data:image/png;base64,AAAA" alt="ok">')
+    ['link href: //cdn.example/x.css', 'style @import/url(): https://fonts.example/f.css']
+    """
+    found: list[str] = []
+    soup = _soup(html)
+    for tag in soup.find_all(True):
+        for attribute in _FETCH_ATTRIBUTES:
+            value = tag.get(attribute)
+            if value is None:
+                continue
+            urls = _srcset_urls(value) if attribute.endswith("srcset") else [value]
+            found += [f"{tag.name} {attribute}: {url}" for url in urls if _is_other_host(url)]
+        if tag.name in ("link", "base", "image", "use", "feimage"):
+            for attribute in ("href", "xlink:href"):
+                value = tag.get(attribute)
+                if value is not None and _is_other_host(value):
+                    found.append(f"{tag.name} {attribute}: {value}")
+        if tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":
+            target = str(tag.get("content", "")).partition("url=")[2]
+            if _is_other_host(target):
+                found.append(f"meta refresh: {target}")
+        if tag.get("style"):
+            found += [
+                f"{tag.name} style url(): {url}"
+                for url in _css_urls(tag["style"])
+                if _is_other_host(url)
+            ]
+    for style in soup.find_all("style"):
+        found += [
+            f"style @import/url(): {url}"
+            for url in _css_urls(style.get_text())
+            if _is_other_host(url)
+        ]
+    return found
+
+
+def external_links(html: str) -> list[str]:
+    """Hyperlinks (``<a href>``) in ``html`` to other hosts: allowed, but worth listing.
+
+    >>> external_links('<a href="https://www.canada.ca/x">IRCC</a> <a href="../index.html">up</a>')
+    ['https://www.canada.ca/x']
+    """
+    return [a["href"] for a in _soup(html).find_all("a", href=True) if _is_other_host(a["href"])]
+
+
+def unsafe_markup(html: str) -> list[str]:
+    """Markup in ``html`` that could run code or send the reader elsewhere unasked.
+
+    Reports ``<script>``, frames, ``<object>``/``<embed>``, ``<base>``, ``<form>``, any ``on...=``
+    event-handler attribute, ``srcdoc``, and ``javascript:``/``vbscript:``/``data:text/html``
+    URLs. Escaped text (``&lt;script&gt;``) is text, not markup, and is not reported.
+
+    >>> unsafe_markup('<p>&lt;script&gt;</p><img src=x onerror=alert(1) alt="a">')
+    ['img onerror= attribute']
+    """
+    found: list[str] = []
+    for tag in _soup(html).find_all(True):
+        if tag.name in _FORBIDDEN_TAGS:
+            found.append(f"<{tag.name}> element: {_snippet(str(tag))}")
+        for attribute, value in tag.attrs.items():
+            name = attribute.lower()
+            if name.startswith("on"):
+                found.append(f"{tag.name} {name}= attribute")
+            elif name == "srcdoc":
+                found.append(f"{tag.name} srcdoc= attribute")
+            elif name in _URL_ATTRIBUTES and isinstance(value, str):
+                squeezed = re.sub(r"[\x00-\x20]", "", value).lower()
+                if squeezed.startswith(_SCRIPT_SCHEMES):
+                    found.append(f"{tag.name} {name}: {_snippet(value)}")
+    return found
+
+
+def images_without_alt(html: str) -> list[str]:
+    """``<img>`` elements with no alt text (missing, blank, or nbconvert's placeholder).
+
+    >>> images_without_alt('<img src="a.png" alt="Cutoffs by month"><img src="b.png">')
+    ['<img src="b.png"/>']
+    """
+    missing = []
+    for img in _soup(html).find_all("img"):
+        alt = (img.get("alt") or "").strip()
+        if not alt or alt == NBCONVERT_PLACEHOLDER_ALT:
+            missing.append(_snippet(str(img)))
+    return missing
+
+
+def check_page(html: str) -> None:
+    """Raise :class:`ReportError` unless ``html`` is safe and self-contained.
+
+    Safe: :func:`unsafe_markup` finds nothing. Self-contained: :func:`external_references` finds
+    nothing and every ``<img>`` is inline (``data:``). Accessible: every ``<img>`` has alt text,
+    the page declares ``lang`` and has a ``<title>``.
+
+    >>> check_page('<!DOCTYPE html><html lang="en"><title>t</title><p>ok</p></html>')
+    >>> check_page('<html lang="en"><title>t</title><script>x()</script></html>')
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.publish.ReportError: page refused: script or active markup: <script> element: ...
+    """
+    problems = [f"script or active markup: {item}" for item in unsafe_markup(html)]
+    problems += [f"loads from another host: {item}" for item in external_references(html)]
+    problems += [f"image without alt text: {item}" for item in images_without_alt(html)]
+    soup = _soup(html)
+    problems += [
+        f"image not inline (not self-contained): {_snippet(str(img))}"
+        for img in soup.find_all("img")
+        if not str(img.get("src", "")).strip().lower().startswith("data:")
+    ]
+    root = soup.find("html")
+    if root is None or not root.get("lang"):
+        problems.append('no <html lang="..."> declaration')
+    if soup.find("title") is None or not soup.find("title").get_text(strip=True):
+        problems.append("no <title>")
+    if problems:
+        raise ReportError("page refused: " + "; ".join(problems))
+
+
+def _snippet(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook -> HTML
+# --------------------------------------------------------------------------------------------
+
+
+def _cell_name(number: int, cell: NotebookNode) -> str:
+    first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return f"cell {number} ({_snippet(first_line, 60)!r})"
+
+
+def check_outputs(nb: NotebookNode) -> None:
+    """Raise :class:`ReportError` naming every cell whose outputs must not be published.
+
+    Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
+    HTML or Markdown outputs not made by :mod:`analysis.figures` (a bare DataFrame or Styler,
+    ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt text
+    (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
+    ``remove-cell`` or ``remove-output`` are not shown, so not checked.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("df", outputs=[
+    ...     nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>"})])])
+    >>> check_outputs(nb)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.publish.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
+    """
+    problems = []
+    for number, cell in enumerate(nb.cells, start=1):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type != "code" or {REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG} & set(tags):
+            continue  # not shown on the page
+        for output in cell.get("outputs", []):
+            where = _cell_name(number, cell)
+            if output.output_type == "error":
+                problems.append(f"{where}: raised {output.ename}: {_snippet(output.evalue)}")
+                continue
+            data = output.get("data", {})
+            trusted = TRUSTED_OUTPUT in output.get("metadata", {})
+            if any(mime in data for mime in _SCRIPT_MIMETYPES):
+                problems.append(f"{where}: output needs JavaScript ({', '.join(data)})")
+            elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
+                problems.append(
+                    f"{where}: HTML output not made by analysis.figures (show tables with "
+                    "figures.show_table, sentences with figures.show_html / show_text)"
+                )
+            elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:
+                problems.append(
+                    f"{where}: image without alt text (a figure left open?): "
+                    "use figures.show(fig, alt=...)"
+                )
+    if problems:
+        raise ReportError("notebook refused: " + "; ".join(problems))
+
+
+def _prepared(nb: NotebookNode, include_stderr: bool) -> NotebookNode:
+    """A copy of ``nb`` holding only what the page shows: no ids, counts, timings or metadata."""
+    from nbformat import NotebookNode
+
+    nb = copy.deepcopy(nb)
+    nb.metadata = NotebookNode({})
+    nb.nbformat_minor = min(nb.nbformat_minor, 4)  # format 4.4: cells without ids
+    cells = []
+    for cell in nb.cells:
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        if REMOVE_CELL_TAG in tags:
+            continue
+        cell.pop("id", None)
+        cell.metadata = NotebookNode({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            outputs = [] if REMOVE_OUTPUT_TAG in tags else cell.outputs
+            cell.outputs = [
+                output
+                for output in outputs
+                if include_stderr
+                or not (output.output_type == "stream" and output.name == "stderr")
+            ]
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _exporter() -> HTMLExporter:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="lab",  # cell markup from nbconvert's lab/base.html.j2
+        template_file=str(REPORT_TEMPLATE),  # our page frame: no scripts, inlined CSS
+        extra_template_basedirs=[],  # never look for templates in the working directory
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        # embed_images stays off: nbconvert 7.17 then re-parses inline HTML fragments and breaks
+        # them ("<b>no</b>" -> "<b></b>no"). Markdown images must be cell attachments (always
+        # embedded); check_page refuses any image that is not inline.
+    )
+
+
+def notebook_node_to_html(
+    nb: NotebookNode,
+    title: str,
+    *,
+    index_href: str | None = "../index.html",
+    footer: str | None = None,
+    include_stderr: bool = False,
+) -> str:
+    """Render an executed notebook (in memory) as one self-contained HTML page without code.
+
+    Same arguments as :func:`notebook_to_html`.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Answer\\nYes.")])
+    >>> html = notebook_node_to_html(nb, "March 2026")
+    >>> '<html lang="en">' in html, "<title>March 2026</title>" in html, "<script" in html
+    (True, True, False)
+    """
+    if not title.strip():
+        raise ValueError("page title is empty")
+    if index_href is not None:
+        _require_relative(index_href, "index_href")
+    check_outputs(nb)
+    resources = {
+        "ee": {"title": title, "index_href": index_href, "footer": footer},
+        "metadata": {"path": ""},
+    }
+    html, _ = _exporter().from_notebook_node(_prepared(nb, include_stderr), resources=resources)
+    html = html if html.endswith("\n") else html + "\n"
+    check_page(html)
+    return html
+
+
+def notebook_to_html(
+    executed_notebook: Path,
+    title: str,
+    *,
+    index_href: str | None = "../index.html",
+    footer: str | None = None,
+    include_stderr: bool = False,
+) -> str:
+    """Render an executed notebook file as one self-contained HTML page without code.
+
+    - No code, no prompts: readers see Markdown cells and outputs. Cells tagged ``remove-cell``
+      are dropped, outputs of cells tagged ``remove-output`` are hidden, stderr (warnings) is
+      hidden unless ``include_stderr``.
+    - Self-contained: one inlined stylesheet, images inline, no scripts, nothing from other hosts.
+      (Images in Markdown cells must be cell attachments, which are embedded.)
+    - Deterministic: the same notebook gives byte-identical HTML (no build time on the page).
+    - ``title`` is the ``<title>`` and the page's ``<h1>`` (so notebooks start at ``##``);
+      ``index_href`` is the relative link back to the site index (``None`` for none);
+      ``footer`` is an optional line of plain text (e.g. the data snapshot used).
+
+    Raises :class:`ReportError` when an output or the page fails the checks (see
+    :func:`check_outputs` and :func:`check_page`).
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     path = Path(d) / "report.ipynb"
+    ...     nbformat.write(nbformat.v4.new_notebook(), path)
+    ...     "<main" in notebook_to_html(path, "March 2026")
+    True
+    """
+    executed_notebook = Path(executed_notebook)
+    import nbformat
+
+    nb = nbformat.read(executed_notebook, as_version=nbformat.NO_CONVERT)
+    try:
+        return notebook_node_to_html(
+            nb,
+            title,
+            index_href=index_href,
+            footer=footer,
+            include_stderr=include_stderr,
+        )
+    except ReportError as error:
+        raise ReportError(f"{executed_notebook.name}: {error}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Site index
+# --------------------------------------------------------------------------------------------
+
+
+def _require_relative(href: str, what: str) -> None:
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("/") or not href.strip():
+        raise ValueError(
+            f"{what} {href!r} must be a relative link (the site must work from file:// and any "
+            "static host)"
+        )
+
+
+def month_label(month: str) -> str:
+    """``'2026-03'`` -> ``'March 2026'`` (English, whatever the locale).
+
+    >>> month_label("2026-03")
+    'March 2026'
+    """
+    match = MONTH_PATTERN.match(month)
+    if match is None:
+        raise ValueError(f"month {month!r} is not YYYY-MM")
+    return f"{MONTH_NAMES[int(match[2]) - 1]} {match[1]}"
+
+
+@functools.cache
+def _index_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_index(
+    months: Iterable[Mapping[str, str]],
+    site_title: str,
+    data_quality_href: str,
+    *,
+    footer: str | None = None,
+) -> str:
+    """The site's index page: every month newest first, with its headline and link.
+
+    ``months``: mappings with ``month`` (``'YYYY-MM'``) and ``headline`` (plain text, e.g. from
+    the month's ``summary.json``); order does not matter. ``data_quality_href`` is a relative
+    link to the data-quality page. All text is escaped; all links are relative.
+
+    >>> html = render_index([{"month": "2026-02", "headline": "Two <b>STEM</b> draws"},
+    ...                      {"month": "2026-03", "headline": "No all-program draw"}],
+    ...                     "Express Entry draws", "data-quality/index.html")
+    >>> html.index("2026-03/index.html") < html.index("2026-02/index.html")
+    True
+    >>> "Two &lt;b&gt;STEM&lt;/b&gt; draws" in html
+    True
+    """
+    _require_relative(data_quality_href, "data_quality_href")
+    if not site_title.strip():
+        raise ValueError("site title is empty")
+    entries = []
+    for position, entry in enumerate(months, start=1):
+        month, headline = entry.get("month"), entry.get("headline")
+        if not isinstance(month, str) or MONTH_PATTERN.match(month) is None:
+            raise ValueError(f"months[{position}]: month {month!r} is not 'YYYY-MM'")
+        if not isinstance(headline, str) or not headline.strip():
+            raise ValueError(f"months[{position}] ({month}): headline is missing or empty")
+        entries.append(
+            {
+                "month": month,
+                "label": month_label(month),
+                "href": f"{month}/index.html",
+                "headline": headline.strip(),
+            }
+        )
+    seen = [entry["month"] for entry in entries]
+    duplicates = sorted({month for month in seen if seen.count(month) > 1})
+    if duplicates:
+        raise ValueError(f"months listed more than once: {', '.join(duplicates)}")
+    entries.sort(key=lambda entry: entry["month"], reverse=True)
+    html = (
+        _index_environment()
+        .get_template(INDEX_TEMPLATE)
+        .render(
+            months=entries,
+            site_title=site_title,
+            data_quality_href=data_quality_href,
+            footer=footer,
+            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
+        )
+    )
+    check_page(html)
+    return html
+
+
+def read_months(site_dir: Path) -> list[dict[str, str]]:
+    """The published months under ``site_dir``, newest first: ``[{"month", "headline"}, ...]``.
+
+    A month is a ``YYYY-MM`` folder holding ``index.html``; its headline is the ``headline``
+    string of its ``summary.json``. Raises :class:`ReportError` naming a month whose
+    ``summary.json`` is missing or has no headline.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     month = Path(d) / "2026-03"; month.mkdir()
+    ...     _ = (month / "index.html").write_text("<html></html>")
+    ...     _ = (month / "summary.json").write_text('{"headline": "Two STEM draws"}')
+    ...     read_months(Path(d))
+    [{'month': '2026-03', 'headline': 'Two STEM draws'}]
+    """
+    site_dir = Path(site_dir)
+    months = []
+    for folder in sorted(site_dir.iterdir(), reverse=True) if site_dir.is_dir() else []:
+        if not (folder.is_dir() and MONTH_PATTERN.match(folder.name)):
+            continue
+        if not (folder / "index.html").is_file():
+            continue
+        summary_path = folder / "summary.json"
+        try:
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ReportError(
+                f"{summary_path}: cannot read the month's summary ({error})"
+            ) from None
+        headline = summary.get("headline") if isinstance(summary, dict) else None
+        if not isinstance(headline, str) or not headline.strip():
+            raise ReportError(f"{summary_path}: no 'headline' string")
+        months.append({"month": folder.name, "headline": headline})
+    return months
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic publishing
+# --------------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` all at once: readers see the old file or the new one.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     target = write_atomic(Path(d) / "index.html", "<p>hi</p>")
+    ...     target.read_text()
+    '<p>hi</p>'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put the finished ``staging`` folder at ``target``, retiring the old one (two renames)."""
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return
+    retired = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+    os.rename(target, retired)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(retired, target)  # put the old site back before reporting the failure
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def publish_dir(build: Callable[[Path], None], target: Path) -> Path:
+    """Build a folder with ``build(staging)`` and swap it in at ``target``, all or nothing.
+
+    ``staging`` is a fresh empty folder beside ``target`` (same file system, hidden name).
+    When ``build`` returns, the old ``target`` is renamed away, ``staging`` renamed in, and the
+    old one deleted; ``target`` need not exist yet. If ``build`` raises anything (including
+    ``KeyboardInterrupt``), ``target`` is left exactly as it was and ``staging`` is removed.
+    ``build`` may read the old ``target`` (e.g. to copy unchanged months): it is untouched
+    until the swap. Between the two renames (microseconds) ``target`` does not exist.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     site = publish_dir(lambda tmp: (tmp / "index.html").write_text("v1"), Path(d) / "site")
+    ...     (site / "index.html").read_text()
+    'v1'
+    """
+    target = Path(target)
+    if os.path.lexists(target) and not target.is_dir():
+        raise NotADirectoryError(f"{target} exists and is not a folder: will not replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes 0700; a web server must be able to read the site
+        build(staging)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def publish_site(build: Callable[[Path], None], site_dir: Path) -> Path:
+    """Rebuild the whole site atomically: ``build(staging)`` writes every page (see
+    :func:`publish_dir`); the published ``site_dir`` changes only if it succeeds.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> def build(tmp):
+    ...     (tmp / "index.html").write_text(render_index([], "Draws", "data-quality/index.html"))
+    >>> with TemporaryDirectory() as d:
+    ...     sorted(p.name for p in publish_site(build, Path(d) / "site").iterdir())
+    ['index.html']
+    """
+    return publish_dir(build, site_dir)
+
+
+def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> Path:
+    """Replace one month's folder ``site_dir/YYYY-MM`` atomically (see :func:`publish_dir`).
+
+    Other months are not touched; refresh the index afterwards with :func:`write_index`.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     publish_month(lambda tmp: (tmp / "index.html").write_text("m"), Path(d), "2026-03").name
+    '2026-03'
+    """
+    if MONTH_PATTERN.match(month) is None:
+        raise ValueError(f"month {month!r} is not 'YYYY-MM'")
+    return publish_dir(build, Path(site_dir) / month)
+
+
+def write_index(
+    site_dir: Path, site_title: str, data_quality_href: str, *, footer: str | None = None
+) -> Path:
+    """(Re)write ``site_dir/index.html`` atomically from the months published under it.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> with TemporaryDirectory() as d:
+    ...     write_index(Path(d), "Draws", "data-quality/index.html").name
+    'index.html'
+    """
+    html = render_index(read_months(site_dir), site_title, data_quality_href, footer=footer)
+    return write_atomic(Path(site_dir) / "index.html", html)

@@ -1,0 +1,211 @@
+"""Published pages in a real browser, offline: no errors, no requests, images decoded, axe clean.
+
+Builds a small site with the publishing functions (the fixture notebook executed in the venv's
+python3 kernel), opens it from file:// in headless Chromium (Debian's /usr/bin/chromium) with every
+non-file request aborted and recorded, and runs axe-core (bundled by axe-playwright-python).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+from analysis import publish
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "publish-sample.ipynb"
+SERIOUS = {"serious", "critical"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+axe_sync = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="axe-playwright-python not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """index + two months + a data-quality page, published with publish_site."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no 'python3' Jupyter kernel registered")
+    work = tmp_path_factory.mktemp("work")
+    nb = nbformat.read(SAMPLE, as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(work)}}
+    ).execute()
+    executed = work / "executed.ipynb"
+    nbformat.write(nb, executed)
+    quality = new_notebook(
+        cells=[new_markdown_cell("## Checks\n\nEvery subtotal of the pool distribution adds up.")]
+    )
+
+    def build(folder: Path) -> None:
+        for month, headline in [("2026-02", "Two STEM draws"), ("2026-03", "No all-program draw")]:
+            (folder / month).mkdir()
+            html = publish.notebook_to_html(executed, f"Express Entry draws: {month}")
+            (folder / month / "index.html").write_text(html, encoding="utf-8")
+            (folder / month / "summary.json").write_text(json.dumps({"headline": headline}))
+            shutil.copy(executed, folder / month / "report.ipynb")
+        (folder / "data-quality").mkdir()
+        (folder / "data-quality" / "index.html").write_text(
+            publish.notebook_node_to_html(quality, "Data quality"), encoding="utf-8"
+        )
+        index = publish.render_index(
+            publish.read_months(folder), "Express Entry draws", "data-quality/index.html"
+        )
+        (folder / "index.html").write_text(index, encoding="utf-8")
+
+    return publish.publish_site(build, tmp_path_factory.mktemp("published") / "site")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_offline(browser, url: str):
+    """Open ``url`` with the network off; return (page, problems list filled by listeners)."""
+    context = browser.new_context()
+    problems: list[str] = []
+
+    def route(route_request):
+        request_url = route_request.request.url
+        if request_url.startswith(("file:", "data:")):
+            route_request.continue_()
+        else:
+            problems.append(f"blocked request: {request_url}")
+            route_request.abort()
+
+    context.route("**/*", route)
+    context.set_offline(True)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "requestfailed",
+        lambda request: problems.append(f"failed request: {request.url} {request.failure}"),
+    )
+    response = page.goto(url, wait_until="load")
+    assert response is None or response.ok, f"{url} did not load"
+    return page, problems
+
+
+def serious_violations(page) -> list[str]:
+    results = axe_sync.Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} -> "
+        + "; ".join(node["html"][:80] for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+@pytest.mark.parametrize(
+    "page_path", ["index.html", "2026-03/index.html", "data-quality/index.html"]
+)
+def test_page_is_clean_offline(site, browser, page_path):
+    page, problems = open_offline(browser, (site / page_path).as_uri())
+    try:
+        images = page.evaluate(
+            "() => Array.from(document.images,"
+            " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
+        )
+        assert all(image["ok"] for image in images), images
+        assert all(image["alt"].strip() for image in images), images
+        if page_path.startswith("2026-03"):
+            assert len(images) == 1
+        assert page.evaluate("() => document.scripts.length") == 0
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        assert page.title()
+        assert page.locator("main").count() == 1 and page.locator("h1").count() == 1
+        assert serious_violations(page) == []
+        assert problems == []
+    finally:
+        page.context.close()
+
+
+def test_every_relative_link_resolves_to_a_published_file(site, browser):
+    page, problems = open_offline(browser, (site / "index.html").as_uri())
+    try:
+        targets = page.evaluate("() => Array.from(document.links, a => a.href)")
+        page.goto((site / "2026-03" / "index.html").as_uri())
+        targets += page.evaluate("() => Array.from(document.links, a => a.href)")
+    finally:
+        page.context.close()
+    files = {urlsplit(target).path for target in targets if target.startswith("file:")}
+    assert {site / "2026-03/index.html", site / "2026-02/index.html", site / "index.html"} <= {
+        Path(path) for path in files
+    }
+    assert [path for path in files if not Path(path).is_file()] == []
+    assert [target for target in targets if not target.startswith("file:")] == []
+    assert problems == []
+
+
+def test_month_page_shows_escaped_markup_as_text(site, browser):
+    page, problems = open_offline(browser, (site / "2026-03" / "index.html").as_uri())
+    try:
+        text = page.locator("main").inner_text()
+        assert "<script>alert(1)</script>" in text  # visible as text, never run
+        assert "<img src=x onerror=alert(1)>" in text
+        assert page.locator("main table caption").inner_text() == "Rounds in <b>2026-03</b>"
+        assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+    finally:
+        page.context.close()
+    assert problems == []
+
+
+def test_the_checks_catch_a_bad_page(tmp_path, browser):
+    """The harness is not vacuous: a page breaking the rules is caught on every count."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!DOCTYPE html><html><head><title>bad</title></head><body>"
+        '<img src="https://example.invalid/chart.png">'
+        '<p style="color:#bbb;background:#fff">low contrast</p>'
+        "<script>console.error('boom')</script></body></html>"
+    )
+    page, problems = open_offline(browser, bad.as_uri())
+    try:
+        violations = serious_violations(page)
+        broken = page.evaluate(
+            "() => Array.from(document.images).filter(i => !i.naturalWidth).length"
+        )
+    finally:
+        page.context.close()
+    assert any(item.startswith("blocked request: https://example.invalid/") for item in problems)
+    assert "console error: boom" in problems
+    assert broken == 1
+    assert {violation.split(" ")[0] for violation in violations} >= {"image-alt", "color-contrast"}

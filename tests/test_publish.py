@@ -1,0 +1,589 @@
+"""Publishing layer: figures/tables helpers, notebook -> HTML, page checks, index, atomic publish.
+
+Fast tests build notebooks in memory with the helpers' real outputs; the tests marked ``slow``
+execute tests/fixtures/notebooks/publish-sample.ipynb in a real kernel (python3 of this venv).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import seaborn as sns  # noqa: E402
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
+
+from analysis import config, figures, publish  # noqa: E402
+from analysis.publish import ReportError  # noqa: E402
+
+SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "publish-sample.ipynb"
+XSS_NAME = "<img src=x onerror=alert(1)>"
+TRUSTED = {figures.TRUSTED_OUTPUT: {"escaped": True}}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def labelled_figure(title="Cutoffs by round"):
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot([1, 2, 3], [491, 502, 488], marker="o")
+    ax.set(title=title, xlabel="Round", ylabel="CRS cutoff (points)")
+    return fig
+
+
+def trusted_html_output(html, output_type="display_data"):
+    output = new_output(output_type, data={"text/html": str(html), "text/plain": "x"})
+    output.metadata = copy.deepcopy(TRUSTED)
+    return output
+
+
+def sample_notebook():
+    """The fixture report, with outputs made in-process by the same helpers the kernel uses."""
+    fig = labelled_figure()
+    figure = figures.figure_html(fig, alt="Cutoffs moved between 488 and 502 points.")
+    plt.close(fig)
+    table = figures.table_html(
+        pd.DataFrame({"round": ["300", "301"], "name": [XSS_NAME, "STEM & health"]}),
+        caption="Rounds <b>this</b> month",
+    )
+    sentence = figures.format_html("<p>Lowest: <strong>{c}</strong> ({n})</p>", c=488, n=XSS_NAME)
+    cells = [
+        new_markdown_cell("## What happened\n\nText with a [link](../index.html)."),
+        new_code_cell(
+            'print("<script>alert(1)</script>")',
+            outputs=[new_output("stream", name="stdout", text="<script>alert(1)</script>\n")],
+        ),
+        new_code_cell(
+            "figures.show_table(rounds, caption=...)", outputs=[trusted_html_output(table)]
+        ),
+        new_code_cell("figures.show(fig, alt=...)", outputs=[trusted_html_output(figure)]),
+        new_code_cell("figures.show_html(...)", outputs=[trusted_html_output(sentence)]),
+        new_code_cell(
+            "warnings.warn('noise')",
+            outputs=[new_output("stream", name="stderr", text="UserWarning: noise\n")],
+        ),
+    ]
+    return new_notebook(cells=cells)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+CODE_FRAGMENTS = ("print(", "show_table(rounds", "show(fig", "show_html(", "warnings.warn(",
+                  "plt.subplots", "import pandas", 'month = "2026-03"')  # fmt: skip
+
+
+def visible_text_of_code(html: str) -> list[str]:
+    """Code-cell source that made it onto the page (sources of both sample notebooks)."""
+    shown = [fragment for fragment in CODE_FRAGMENTS if fragment in html]
+    return shown + (["jp-InputArea-editor"] if "jp-InputArea-editor" in html else [])
+
+
+# ---------------------------------------------------------------------------------------------
+# figures.py
+# ---------------------------------------------------------------------------------------------
+
+
+def test_require_labels_accepts_a_titled_labelled_figure():
+    fig = labelled_figure()
+    figures.require_labels(fig)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": ""}, "no title"),
+        ({"xlabel": ""}, "no x-axis label"),
+        ({"ylabel": "  "}, "no y-axis label"),
+    ],
+)
+def test_require_labels_names_what_is_missing(change, message):
+    fig = labelled_figure()
+    fig.axes[0].set(**change)
+    with pytest.raises(ValueError, match=message):
+        figures.require_labels(fig)
+    plt.close(fig)
+
+
+def test_require_labels_accepts_seaborn_outer_labels_and_checks_colorbars():
+    frame = pd.DataFrame(
+        {"x": [1, 2, 1, 2, 1, 2, 1, 2], "y": [1, 2, 3, 4, 5, 6, 7, 8], "f": list("aabbccdd")}
+    )
+    grid = sns.relplot(data=frame, x="x", y="y", col="f", col_wrap=2, kind="line")
+    grid.set_axis_labels("Days since draw", "CRS cutoff (points)")
+    grid.figure.suptitle("Cutoffs by family")
+    figures.require_labels(grid)  # inner axes have no labels of their own: outer ones count
+    plt.close(grid.figure)
+
+    fig, ax = plt.subplots()
+    image = ax.imshow([[1, 2], [3, 4]])
+    ax.set(title="Heat", xlabel="Bin", ylabel="Week")
+    bar = fig.colorbar(image)
+    with pytest.raises(ValueError, match="colour bar"):
+        figures.require_labels(fig)
+    bar.set_label("Candidates (count)")
+    figures.require_labels(fig)
+    plt.close(fig)
+
+
+def test_png_bytes_are_deterministic_and_carry_no_software_version():
+    figures.set_theme()
+    first, second = labelled_figure(), labelled_figure()
+    png = figures.png_bytes(first)
+    assert png == figures.png_bytes(second)  # two separately drawn identical figures
+    assert png.startswith(b"\x89PNG")
+    assert b"matplotlib" not in png.lower() and b"Software" not in png
+    width, height = figures._png_size(png)
+    assert 0.8 < width / (4 * figures.DPI) < 1.25 and 0.8 < height / (2.5 * figures.DPI) < 1.25
+    plt.close("all")
+
+
+def test_figure_html_escapes_alt_and_requires_it():
+    fig = labelled_figure()
+    html = figures.figure_html(fig, alt='Cutoffs "fell" <sharply> & rose')
+    assert 'alt="Cutoffs &#34;fell&#34; &lt;sharply&gt; &amp; rose"' in html
+    width, height = figures._png_size(figures.png_bytes(fig))
+    css = f'width="{round(width * 96 / 144)}" height="{round(height * 96 / 144)}"'
+    assert css in html  # shown at 96 CSS px per inch: sharp on high-density screens
+    with pytest.raises(ValueError, match="alt text is empty"):
+        figures.figure_html(fig, alt="   ")
+    plt.close(fig)
+
+
+def test_table_html_escapes_headers_cells_and_caption_and_drops_the_index():
+    frame = pd.DataFrame({"<th>": [XSS_NAME], "n": [1.25]}, index=["INDEX-LABEL"])
+    html = str(figures.table_html(frame, caption="A & <b>B</b>", float_format="{:.1f}"))
+    assert "<caption>A &amp; &lt;b&gt;B&lt;/b&gt;</caption>" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "<th>&lt;th&gt;</th>" in html
+    assert "INDEX-LABEL" not in html
+    assert "<td>1.2</td>" in html
+    with pytest.raises(ValueError, match="caption is empty"):
+        figures.table_html(frame, caption="")
+
+
+def test_format_html_escapes_values_but_keeps_the_template():
+    html = figures.format_html("<p>{a} <strong>{b:,}</strong></p>", a=XSS_NAME, b=1234)
+    assert str(html) == "<p>&lt;img src=x onerror=alert(1)&gt; <strong>1,234</strong></p>"
+
+
+# ---------------------------------------------------------------------------------------------
+# page checks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_external_references_finds_every_kind_of_remote_load():
+    html = """
+    <link rel="stylesheet" href="https://cdn.example/a.css">
+    <script src="http://cdn.example/require.js"></script>
+    <style>@import "https://fonts.example/f.css"; body { background: url('//img.example/b.png') }
+    </style>
+    <img src="data:image/png;base64,AAAA" alt="inline" srcset="x.png 1x, https://i.ex/y.png 2x">
+    <div style="background-image: url(https://img.example/c.png)"></div>
+    <meta http-equiv="refresh" content="0; url=https://elsewhere.example/">
+    <a href="https://www.canada.ca/">a link, not a load</a>
+    <a href="../index.html">relative</a> <img src="figure.png" alt="relative">
+    """
+    found = publish.external_references(html)
+    assert found == [
+        "link href: https://cdn.example/a.css",
+        "script src: http://cdn.example/require.js",
+        "img srcset: https://i.ex/y.png",
+        "div style url(): https://img.example/c.png",
+        "meta refresh: https://elsewhere.example/",
+        "style @import/url(): //img.example/b.png",
+        "style @import/url(): https://fonts.example/f.css",
+    ]
+    assert publish.external_links(html) == ["https://www.canada.ca/"]
+    assert publish.external_references("<p>https://example.org is only text</p>") == []
+
+
+def test_unsafe_markup_finds_active_markup_but_not_escaped_text():
+    html = """
+    <p>&lt;script&gt;alert(1)&lt;/script&gt; and onerror=alert(1) as text</p>
+    <svg><script>alert(2)</script></svg>
+    <img src=x onerror=alert(3) alt="x">
+    <a href=" JaVa&#x0A;Script:alert(4)">click</a>
+    <iframe srcdoc="<p>x</p>"></iframe>
+    """
+    found = publish.unsafe_markup(html)
+    assert found[0].startswith("<script> element")
+    assert "img onerror= attribute" in found
+    assert any(item.startswith("a href:") for item in found)
+    assert any(item.startswith("<iframe> element") for item in found)
+    assert "iframe srcdoc= attribute" in found
+    assert publish.unsafe_markup("<p>&lt;script&gt; onclick=1 javascript:x</p>") == []
+
+
+def test_images_without_alt_counts_blank_and_nbconvert_placeholder_as_missing():
+    html = (
+        '<img src="data:," alt="Cutoffs by month"><img src="data:,"><img src="data:," alt=" ">'
+        f'<img src="data:," alt="{publish.NBCONVERT_PLACEHOLDER_ALT}">'
+    )
+    assert len(publish.images_without_alt(html)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook -> HTML
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_publishable(html: str) -> None:
+    """What every published report page must satisfy (the brief's list)."""
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert re.search(r"<title>[^<]+</title>", html)
+    assert '<meta content="width=device-width, initial-scale=1" name="viewport"/>' in html
+    assert "<main" in html and "<nav" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # printed markup shown, escaped
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # table cell from the data, escaped
+    assert "<script" not in html.lower()
+    assert not re.search(r"<[^>]*\sonerror\s*=", html, re.IGNORECASE)
+    assert publish.unsafe_markup(html) == []
+    assert publish.external_references(html) == []
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
+    assert "@import" not in html
+    assert publish.images_without_alt(html) == []
+    assert html.count("<img ") >= 1
+    assert "In&nbsp;[" not in html and "Out[" not in html  # no prompts
+    assert visible_text_of_code(html) == []  # no code cell source
+
+
+def test_notebook_to_html_has_no_code_escapes_data_and_is_self_contained(tmp_path):
+    path = tmp_path / "report.ipynb"
+    nbformat.write(sample_notebook(), path)
+    html = publish.notebook_to_html(path, "Sample report: March 2026", footer="Data: snapshot X")
+    assert_publishable(html)
+    assert "<title>Sample report: March 2026</title>" in html
+    assert '<a href="../index.html">All monthly reports</a>' in html
+    assert "UserWarning" not in html  # stderr hidden by default
+    assert "<p>Data: snapshot X</p>" in html
+    with_warnings = publish.notebook_to_html(path, "Sample", include_stderr=True)
+    assert "UserWarning: noise" in with_warnings
+
+
+def test_same_notebook_gives_byte_identical_html_whatever_its_ids_counts_and_metadata():
+    nb = sample_notebook()
+    first = publish.notebook_node_to_html(nb, "Sample")
+    assert publish.notebook_node_to_html(copy.deepcopy(nb), "Sample") == first
+
+    rerun = copy.deepcopy(nb)  # what a second papermill run changes without changing content
+    rerun.metadata["papermill"] = {"start_time": "2030-01-01T00:00:00", "duration": 9.9}
+    for number, cell in enumerate(rerun.cells):
+        cell.id = f"other-id-{number}"
+        cell.metadata["execution"] = {"iopub.execute_input": "2030-01-01T00:00:01Z"}
+        if cell.cell_type == "code":
+            cell.execution_count = number + 40
+    assert publish.notebook_node_to_html(rerun, "Sample") == first
+    assert "other-id" not in first and "cell-id" not in first
+
+
+def test_cell_tags_remove_cells_and_outputs():
+    nb = sample_notebook()
+    nb.cells[1].metadata["tags"] = ["remove-output"]  # the print cell
+    nb.cells[0].metadata["tags"] = ["remove-cell"]  # the markdown cell
+    nb.cells[2].outputs.append(new_output("execute_result", data={"text/html": XSS_NAME}))
+    nb.cells[2].metadata["tags"] = ["remove-output"]  # hidden, so its raw HTML is not refused
+    html = publish.notebook_node_to_html(nb, "Sample")
+    assert "alert(1)&lt;/script" not in html and "What happened" not in html
+    assert "<table" not in html
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (
+            new_output("execute_result", data={"text/html": f"<p>{XSS_NAME}</p>"}),
+            "HTML output not made by analysis.figures",
+        ),
+        (
+            new_output("display_data", data={"text/markdown": f"**{XSS_NAME}**"}),
+            "HTML output not made by analysis.figures",
+        ),
+        (
+            new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Fig>"}),
+            "image without alt text",
+        ),
+        (
+            new_output("display_data", data={"application/javascript": "alert(1)"}),
+            "output needs JavaScript",
+        ),
+        (new_output("error", ename="KeyError", evalue="'cutoff'", traceback=[]), "raised KeyError"),
+    ],
+)
+def test_untrusted_outputs_are_refused_naming_the_cell(output, message):
+    nb = new_notebook(cells=[new_markdown_cell("## Hi"), new_code_cell("rounds", outputs=[output])])
+    with pytest.raises(ReportError, match=rf"cell 2 \('rounds'\): {message}"):
+        publish.notebook_node_to_html(nb, "Sample")
+
+
+def test_active_markup_is_refused_even_in_trusted_outputs_and_markdown():
+    forged = trusted_html_output("<p>ok</p><script>alert(1)</script>")
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[forged])])
+    with pytest.raises(ReportError, match="script or active markup"):
+        publish.notebook_node_to_html(nb, "Sample")
+    for markdown, message in [
+        ("<img src=x onerror=alert(1)>", "onerror"),
+        ('<img src="https://example.org/a.png" alt="a">', "loads from another host"),
+        ("![chart](chart.png)", "image not inline"),
+        ("<a href='javascript:alert(1)'>x</a>", "a href: javascript"),
+    ]:
+        nb = new_notebook(cells=[new_markdown_cell(markdown)])
+        with pytest.raises(ReportError, match=message):
+            publish.notebook_node_to_html(nb, "Sample")
+
+
+def test_index_href_and_title_are_checked():
+    nb = new_notebook(cells=[new_markdown_cell("## Hi")])
+    with pytest.raises(ValueError, match="relative link"):
+        publish.notebook_node_to_html(nb, "Sample", index_href="https://example.org/")
+    with pytest.raises(ValueError, match="title is empty"):
+        publish.notebook_node_to_html(nb, " ")
+    html = publish.notebook_node_to_html(nb, "A <b>title</b>", index_href=None)
+    assert "<nav" not in html and "<title>A &lt;b&gt;title&lt;/b&gt;</title>" in html
+
+
+def test_real_feed_html_fields_are_shown_escaped():
+    snapshot = config.shared_snapshots_dir() / "ee_rounds_2026-03-05.json"
+    if not snapshot.is_file():
+        pytest.skip(f"real snapshot not available at {snapshot}")
+    from analysis.feed import load_rounds
+
+    rounds = pd.DataFrame(load_rounds(snapshot.read_bytes())).head(25)
+    shown = rounds[["drawNumber", "drawName", "mitext", "DrawText1"]]
+    assert shown["mitext"].str.contains("<a href=").all()  # the feed really carries markup
+    table = figures.table_html(shown, caption="Latest rounds, as the feed gives them")
+    nb = new_notebook(cells=[new_code_cell("t", outputs=[trusted_html_output(table)])])
+    html = publish.notebook_node_to_html(nb, "Feed fields")
+    assert "&lt;a href='/content/canadasite" in html
+    assert "<a href='/content" not in html and 'href="/content' not in html
+    assert html.count("<tr>") == 25
+    assert publish.external_references(html) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# index page
+# ---------------------------------------------------------------------------------------------
+
+
+def test_render_index_lists_months_newest_first_escaped_with_relative_links():
+    months = [
+        {"month": "2025-12", "headline": "Year end"},
+        {"month": "2026-03", "headline": f"Headline with {XSS_NAME}"},
+        {"month": "2026-01", "headline": "January"},
+    ]
+    html = publish.render_index(months, "Express Entry <draws>", "data-quality/index.html")
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert hrefs == [
+        "#main",
+        "index.html",
+        "data-quality/index.html",
+        "2026-03/index.html",
+        "2026-01/index.html",
+        "2025-12/index.html",
+        "data-quality/index.html",
+    ]
+    assert "Headline with &lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<title>Express Entry &lt;draws&gt;</title>" in html
+    assert '<time datetime="2026-03">March 2026</time>' in html
+    assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
+    for landmark in ("<main", "<nav", "<h1>", "<h2"):
+        assert landmark in html
+    assert publish.external_references(html) == [] and "<script" not in html
+    assert (
+        publish.render_index(
+            list(reversed(months)), "Express Entry <draws>", "data-quality/index.html"
+        )
+        == html
+    )
+
+
+def test_render_index_without_months_and_with_bad_input():
+    html = publish.render_index([], "Draws", "quality.html")
+    assert "No monthly report has been published yet." in html
+    with pytest.raises(ValueError, match="not 'YYYY-MM'"):
+        publish.render_index([{"month": "2026-3", "headline": "x"}], "Draws", "q.html")
+    with pytest.raises(ValueError, match="headline is missing"):
+        publish.render_index([{"month": "2026-03"}], "Draws", "q.html")
+    with pytest.raises(ValueError, match="more than once: 2026-03"):
+        publish.render_index([{"month": "2026-03", "headline": "a"}] * 2, "Draws", "q.html")
+    for href in ("https://example.org/q.html", "//example.org/q", "/abs/q.html"):
+        with pytest.raises(ValueError, match="must be a relative link"):
+            publish.render_index([], "Draws", href)
+
+
+def test_read_months_and_write_index(tmp_path):
+    for month, headline in [("2026-02", "Feb"), ("2026-03", "Mar")]:
+        (tmp_path / month).mkdir()
+        (tmp_path / month / "index.html").write_text("<html></html>")
+        (tmp_path / month / "summary.json").write_text(json.dumps({"headline": headline}))
+    (tmp_path / "2026-04").mkdir()  # no index.html yet: not published
+    (tmp_path / "data-quality").mkdir()
+    assert publish.read_months(tmp_path) == [
+        {"month": "2026-03", "headline": "Mar"},
+        {"month": "2026-02", "headline": "Feb"},
+    ]
+    index = publish.write_index(tmp_path, "Draws", "data-quality/index.html")
+    assert index.read_text().index("2026-03/index.html") < index.read_text().index("2026-02/")
+    (tmp_path / "2026-02" / "summary.json").write_text("{}")
+    with pytest.raises(ReportError, match="2026-02/summary.json: no 'headline'"):
+        publish.read_months(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# atomic publishing
+# ---------------------------------------------------------------------------------------------
+
+
+def write_site(version: str):
+    def build(folder: Path) -> None:
+        (folder / "index.html").write_text(f"index {version}")
+        (folder / "2026-03").mkdir()
+        (folder / "2026-03" / "index.html").write_text(f"march {version}")
+
+    return build
+
+
+def test_publish_site_creates_then_replaces_the_site(tmp_path):
+    site = tmp_path / "reports"
+    publish.publish_site(write_site("v1"), site)
+    assert tree(site) == {"index.html": b"index v1", "2026-03/index.html": b"march v1"}
+    assert oct(site.stat().st_mode & 0o777) == "0o755"
+    (site / "stale.html").write_text("from an older build")
+    publish.publish_site(write_site("v2"), site)
+    assert tree(site) == {"index.html": b"index v2", "2026-03/index.html": b"march v2"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # nothing left beside
+
+
+@pytest.mark.parametrize("error", [RuntimeError("build failed"), KeyboardInterrupt()])
+def test_failed_build_leaves_the_published_site_exactly_as_it_was(tmp_path, error):
+    site = tmp_path / "reports"
+    publish.publish_site(write_site("v1"), site)
+    before = tree(site)
+
+    def failing_build(folder: Path) -> None:
+        write_site("v2")(folder)  # half-written new site...
+        assert (site / "index.html").read_text() == "index v1"  # ...old one still served
+        raise error
+
+    with pytest.raises(type(error)):
+        publish.publish_site(failing_build, site)
+    assert tree(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
+def test_failed_first_build_leaves_nothing(tmp_path):
+    def failing_build(folder: Path) -> None:
+        (folder / "index.html").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish_site(failing_build, tmp_path / "reports")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_swap_puts_the_old_site_back(tmp_path, monkeypatch):
+    site = tmp_path / "reports"
+    publish.publish_site(write_site("v1"), site)
+    before = tree(site)
+    real_rename = os.rename
+
+    def rename(source, destination):
+        if ".new-" in str(source):  # the second rename of the swap
+            raise KeyboardInterrupt
+        return real_rename(source, destination)
+
+    monkeypatch.setattr(publish.os, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        publish.publish_site(write_site("v2"), site)
+    assert tree(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+
+
+def test_publish_month_replaces_only_that_month(tmp_path):
+    site = tmp_path / "reports"
+    publish.publish_site(write_site("v1"), site)
+    (site / "2026-02").mkdir()
+    (site / "2026-02" / "index.html").write_text("february")
+
+    def build(folder: Path) -> None:
+        (folder / "index.html").write_text("march v2")
+
+    publish.publish_month(build, site, "2026-03")
+    assert tree(site) == {
+        "index.html": b"index v1",
+        "2026-02/index.html": b"february",
+        "2026-03/index.html": b"march v2",
+    }
+    with pytest.raises(RuntimeError):
+        publish.publish_month(lambda folder: (_ for _ in ()).throw(RuntimeError), site, "2026-03")
+    assert (site / "2026-03" / "index.html").read_text() == "march v2"
+    assert sorted(p.name for p in site.iterdir()) == ["2026-02", "2026-03", "index.html"]
+    with pytest.raises(ValueError, match="not 'YYYY-MM'"):
+        publish.publish_month(build, site, "../x")
+
+
+def test_publish_refuses_to_replace_a_file(tmp_path):
+    target = tmp_path / "reports"
+    target.write_text("not a folder")
+    with pytest.raises(NotADirectoryError):
+        publish.publish_site(write_site("v1"), target)
+    assert target.read_text() == "not a folder"
+
+
+def test_write_atomic_replaces_whole_file(tmp_path):
+    path = publish.write_atomic(tmp_path / "a" / "index.html", "new")
+    assert path.read_text() == "new" and os.listdir(path.parent) == ["index.html"]
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end in a real kernel
+# ---------------------------------------------------------------------------------------------
+
+
+def execute(notebook: Path, workdir: Path) -> Path:
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no 'python3' Jupyter kernel registered")
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
+    out = workdir / "executed.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
+@pytest.mark.slow
+def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = execute(SAMPLE, tmp_path / "a")
+    html = publish.notebook_to_html(first, "Sample report: March 2026")
+    assert_publishable(html)
+    assert "<caption>Rounds in &lt;b&gt;2026-03&lt;/b&gt;</caption>" in html
+    assert "(&lt;script&gt;alert(2)&lt;/script&gt;)" in html
+    assert "hidden output" not in html and "a warning readers should not see" not in html
+    assert publish.notebook_to_html(first, "Sample report: March 2026") == html
+    # A second, independent execution of the same notebook gives the same bytes.
+    second = execute(SAMPLE, tmp_path / "b")
+    assert publish.notebook_to_html(second, "Sample report: March 2026") == html
