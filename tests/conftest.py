@@ -76,3 +76,38 @@ def with_round(feed: dict, number: str, **fields) -> dict:
                     item[key] = value
             return changed
     raise KeyError(number)
+
+
+# ------------------------------------------------------------------ a published site
+
+
+def markup_feed(feed: dict) -> dict:
+    """The fixture feed with markup where IRCC's free text could carry it."""
+    feed = with_round(feed, "258",
+                      drawName="Healthcare occupations <img src=x onerror=alert(1)> (Version 1)")
+    return with_round(feed, "257", drawText2="<script>alert('feed')</script>All programs")
+
+
+def run_ee(*args, env: dict, timeout: int = 600):
+    """Run the `ee` command in a subprocess with extra environment variables."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def published_site(tmp_path_factory):
+    """A site built by the real pipeline from the fixture feed (with markup in it): the reports
+    of 2023-07 (STEM and healthcare rounds) and 2023-08 (neither), the index and the
+    data-quality page. Returns (env, site folder)."""
+    root = tmp_path_factory.mktemp("pipeline")
+    feed = root / "feed.json"
+    feed.write_text(json.dumps(markup_feed(json.loads((FEEDS / "small_feed.json").read_text()))))
+    env = {"EE_DATA_DIR": str(root / "data"), "EE_REPORTS_DIR": str(root / "site"),
+           "EE_FEED": str(feed)}
+    result = run_ee("reports", "--since", "2023-07", "--jobs", "2", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return env, root / "site"

@@ -209,3 +209,46 @@ def test_the_checks_catch_a_bad_page(tmp_path, browser):
     assert "console error: boom" in problems
     assert broken == 1
     assert {violation.split(" ")[0] for violation in violations} >= {"image-alt", "color-contrast"}
+
+
+# ------------------------------------------------------------------ the real pipeline's pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "page_path", ["index.html", "2023-07/index.html", "2023-08/index.html",
+                  "data-quality/index.html"]
+)
+def test_published_report_is_clean_offline(published_site, browser, page_path):
+    """The site `ee reports` publishes from a fixture feed with markup in it."""
+    _, site = published_site
+    page, problems = open_offline(browser, (site / page_path).as_uri())
+    try:
+        images = page.evaluate(
+            "() => Array.from(document.images,"
+            " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
+        )
+        assert all(image["ok"] for image in images), images
+        assert all(len(image["alt"].strip()) > 20 for image in images), images
+        if page_path.startswith("20"):
+            assert len(images) == 4
+            text = page.locator("main").inner_text()
+            assert "IRCC held" in text.split("\n", 3)[1] or "IRCC held" in text[:400]
+        assert page.evaluate("() => document.scripts.length") == 0
+        assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+        assert serious_violations(page) == []
+        assert problems == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.slow
+def test_feed_markup_shows_as_text_in_the_report(published_site, browser):
+    _, site = published_site
+    page, problems = open_offline(browser, (site / "2023-07" / "index.html").as_uri())
+    try:
+        assert "Healthcare occupations <img src=x onerror=alert(1)> (Version 1)" in \
+            page.locator("main").inner_text()
+    finally:
+        page.context.close()
+    assert problems == []

@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status = args.func(args)
     except (FeedError, RetrievalError, NotebookFailed, BuildFailed, ReportError,
-            FileNotFoundError, ValueError) as exc:
+            FileNotFoundError, ValueError, OSError) as exc:
         print(f"ee {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

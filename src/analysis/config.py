@@ -5,6 +5,7 @@ Defaults are the project's own folders; environment variables move them:
 - ``EE_DATA_DIR``: folder holding ``raw/`` and ``processed/`` (default ``<project>/data``)
 - ``EE_REPORTS_DIR``: published reports (default ``<project>/reports``)
 - ``EE_FEED``: where ``ee fetch`` retrieves the feed (a URL or a local file; default IRCC's URL)
+- ``EE_NOTEBOOKS_DIR``: the notebooks the pipeline runs (default ``<project>/notebooks``)
 - ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
   (default ``<project>/../shared/data/ircc/snapshots``)
 
@@ -68,7 +69,8 @@ def reports_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    return PROJECT_ROOT / "notebooks"
+    """The notebooks the pipeline runs (``EE_NOTEBOOKS_DIR`` overrides, e.g. to try a variant)."""
+    return _env_path("EE_NOTEBOOKS_DIR", PROJECT_ROOT / "notebooks")
 
 
 def feed_source() -> str:

@@ -32,6 +32,9 @@ class NotebookFailed(Exception):
         where = f"\n(run record: {record})" if record else ""
         super().__init__(f"{notebook}: {ename}: {_ANSI.sub('', evalue)}{where}")
 
+    def __reduce__(self):  # picklable, so a worker process can report it
+        return (type(self), (self.notebook, self.ename, self.evalue, self.record))
+
 
 def notebook_path(name: str) -> Path:
     """``'1.1-clean'`` -> ``notebooks/1.1-clean.ipynb``."""
@@ -69,13 +72,23 @@ def _ipc_kernel_manager():
     """A kernel manager that talks to its kernel over Unix sockets instead of TCP ports.
 
     Parallel papermill runs are known to race for TCP ports (jupyter_client picks free ports,
-    then binds them later); IPC sockets are named per kernel, so there is nothing to race for.
+    then binds them later); here every kernel gets its own socket names, so there is nothing to
+    race for.
     """
+    import tempfile
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _unique_socket_prefix(self) -> str:
+            # jupyter_client's default, "kernel-ipc" in the working directory, is shared by
+            # kernels started side by side: give each its own socket names.
+            return str(Path(tempfile.gettempdir()) / f"ee-kernel-{uuid.uuid4().hex[:16]}")
 
     return IPCKernelManager
 

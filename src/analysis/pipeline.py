@@ -31,7 +31,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -145,8 +145,16 @@ def plan(months: list[str], inputs, site: Path, force: bool = False,
 def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
     """Run the report notebook for one month into ``staging/<month>/`` and export its HTML.
 
-    Runs in a worker process. Returns (month, seconds).
+    Runs in a worker process. Returns (month, seconds); failures come back as
+    :class:`RuntimeError` with the message (exceptions must survive the trip between processes).
     """
+    try:
+        return _build_month(plan_, staging, data_dir)
+    except Exception as exc:  # noqa: BLE001 (sent back to the parent as text)
+        raise RuntimeError(str(exc)) from None
+
+
+def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
     from analysis import publish
     from analysis.notebooks import run_notebook
 

@@ -38,6 +38,23 @@ FIRST_MONTH = "2015-01"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+def _as_list(value) -> list[str]:
+    """A list parameter as papermill may deliver it: a list, ``"stem,healthcare"`` or the text
+    of a list (``-p categories "['stem']"`` passes a string)."""
+    if value is None or not isinstance(value, str):
+        return list(value or [])
+    text = value.strip()
+    if text.startswith("["):
+        import ast
+
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise ParameterError(f"{value!r} is not a list of names") from None
+        return [str(v).strip() for v in parsed]
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
 class ParameterError(ValueError):
     """A report parameter that cannot be used; the message says what is allowed."""
 
@@ -78,8 +95,7 @@ def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CAT
                              f"allowed: {FIRST_MONTH} to {data_end:%Y-%m}")
     if categories is None:
         categories = DEFAULT_CATEGORIES
-    if isinstance(categories, str):
-        categories = [c.strip() for c in categories.split(",") if c.strip()]
+    categories = _as_list(categories)
     families = known_families()
     unknown = [c for c in categories if c not in families]
     if unknown or not categories:
@@ -88,8 +104,7 @@ def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CAT
                              f"{', '.join(map(repr, unknown)) or '(none given)'}; allowed: {allowed}")
     if "all_program" in categories:
         raise ParameterError("all_program is the baseline, not a category to compare")
-    if isinstance(baselines, str):
-        baselines = [b.strip() for b in baselines.split(",") if b.strip()]
+    baselines = _as_list(baselines)
     baselines = tuple(baselines or BASELINE_KINDS)
     bad = [b for b in baselines if b not in BASELINE_KINDS]
     if bad:

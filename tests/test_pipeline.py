@@ -1,0 +1,173 @@
+"""The monthly reports end to end: papermill runs on fixture data, escaping, self-containment,
+determinism, incremental rebuilds and atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import publish
+from conftest import run_ee
+
+pytestmark = pytest.mark.slow
+
+
+def snapshot_of(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def test_site_layout(published_site):
+    _, site = published_site
+    for month in ("2023-07", "2023-08"):
+        for name in ("index.html", "summary.json", "report.ipynb", "inputs.json"):
+            assert (site / month / name).is_file(), f"{month}/{name}"
+    assert (site / "index.html").is_file()
+    assert (site / "data-quality" / "index.html").is_file()
+    assert not list(site.glob(".builds*")) and not list(site.glob(".*.new-*"))
+    index = (site / "index.html").read_text()
+    assert index.index('href="2023-08/index.html"') < index.index('href="2023-07/index.html"')
+    assert 'href="data-quality/index.html"' in index
+
+
+def test_month_with_stem_and_healthcare(published_site):
+    _, site = published_site
+    summary = json.loads((site / "2023-07" / "summary.json").read_text())
+    stem = summary["categories"]["stem"]
+    assert [(r["round"], r["invitations"], r["cutoff"]) for r in stem["rounds"]] == [
+        ("255", 500, 486)]
+    gaps = stem["rounds"][0]["baselines"]
+    assert gaps["latest"]["cutoff"] == 511 and gaps["latest"]["gap"] == -25
+    assert set(gaps) == {"window", "latest", "pool"}
+    assert summary["categories"]["healthcare"]["lowest_cutoff"] == 463
+    assert summary["rounds"] == 5 and summary["to_date"] is False
+    headline = summary["headline"]
+    assert headline.startswith("In July 2023 IRCC held five rounds")
+    assert "STEM: round 255 on July 5 invited 500 at a cutoff of 486" in headline
+    assert "25 points below the latest all-program round" in headline
+    html = (site / "2023-07" / "index.html").read_text()
+    assert "In July 2023 IRCC held five rounds" in html
+
+
+def test_month_without_stem_or_healthcare_says_so(published_site):
+    _, site = published_site
+    summary = json.loads((site / "2023-08" / "summary.json").read_text())
+    assert summary["categories"]["stem"]["rounds"] == []
+    assert "There was no STEM round this month; the latest was round 255 on July 5, 2023" in \
+        summary["headline"]
+    assert "There was no Healthcare round this month" in summary["headline"]
+
+
+def test_feed_markup_is_escaped_and_pages_are_self_contained(published_site):
+    _, site = published_site
+    for page in [site / "index.html", site / "data-quality" / "index.html",
+                 *site.glob("20*/index.html")]:
+        html = page.read_text()
+        assert publish.unsafe_markup(html) == [], page
+        assert publish.external_references(html) == [], page
+        assert publish.images_without_alt(html) == [], page
+        assert "<script" not in html.lower(), page
+    july = (site / "2023-07" / "index.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in july
+    quality = (site / "data-quality" / "index.html").read_text()
+    assert "&lt;script&gt;alert(&#39;feed&#39;)&lt;/script&gt;" in quality or \
+        "&lt;script&gt;alert('feed')&lt;/script&gt;" in quality
+
+
+def test_nothing_changed_builds_nothing(published_site):
+    env, site = published_site
+    before = snapshot_of(site)
+    result = run_ee("reports", "--since", "2023-07", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "nothing changed" in result.stdout
+    assert snapshot_of(site) == before
+
+
+def test_rebuild_is_byte_identical(published_site):
+    env, site = published_site
+    before = snapshot_of(site)
+    result = run_ee("report", "--month", "2023-07", "--force", "--no-fetch", env=env)
+    assert result.returncode == 0, result.stderr
+    after = snapshot_of(site)
+    for name in ("2023-07/index.html", "2023-07/summary.json", "index.html"):
+        assert after[name] == before[name], name
+
+
+def test_bad_parameters_fail_before_any_analysis(published_site):
+    env, _ = published_site
+    for month, message in (("2023-13", "is not a month"), ("2031-01", "after the data ends")):
+        result = run_ee("report", "--month", month, "--no-fetch", env=env)
+        assert result.returncode == 1
+        assert message in result.stderr
+
+
+def test_papermill_parameters_are_checked_in_the_notebook(published_site, tmp_path):
+    env, _ = published_site
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/4.0-monthly-report.ipynb",
+         str(tmp_path / "out.ipynb"), "-k", "ee-draws", "-r", "month", "2023-07", "-p",
+         "categories", "['stem', 'astronauts']", "-p", "data_dir", env["EE_DATA_DIR"]],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=300)
+    assert result.returncode != 0
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stderr + result.stdout)
+    assert "ParameterError" in output and "'astronauts'; allowed: stem, healthcare" in output
+
+
+def test_failing_notebook_leaves_the_published_site(published_site, tmp_path):
+    env, site = published_site
+    before = snapshot_of(site)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    book = nbformat.read(Path(__file__).parents[1] / "notebooks" / "4.0-monthly-report.ipynb", 4)
+    book.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('figure 2 broke')"))
+    nbformat.write(book, notebooks / "4.0-monthly-report.ipynb")
+    result = run_ee("reports", "--since", "2023-07", "--force", "--no-fetch", "--jobs", "2",
+                    env={**env, "EE_NOTEBOOKS_DIR": str(notebooks)})
+    assert result.returncode == 1
+    assert "month(s) failed; the published site is unchanged" in result.stderr
+    assert "RuntimeError: figure 2 broke" in result.stderr
+    assert "run record:" in result.stderr
+    assert snapshot_of(site) == before
+    assert not list(site.glob(".builds*"))
+
+
+def test_unreadable_processed_data_is_a_clear_error(published_site, tmp_path):
+    env, site = published_site
+    before = snapshot_of(site)
+    broken = tmp_path / "data"
+    (broken / "processed").mkdir(parents=True)
+    for item in Path(env["EE_DATA_DIR"], "processed").iterdir():
+        (broken / "processed" / item.name).write_bytes(item.read_bytes())
+    (broken / "processed" / "pool.parquet").write_bytes(b"not parquet")
+    result = run_ee("reports", "--since", "2023-07", "--force", "--no-fetch",
+                    env={**env, "EE_DATA_DIR": str(broken)})
+    assert result.returncode == 1
+    assert "pool.parquet" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot_of(site) == before
+
+
+def test_interrupted_run_leaves_the_published_site(published_site):
+    env, site = published_site
+    before = snapshot_of(site)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "reports", "--since", "2023-07", "--force",
+         "--no-fetch", "--jobs", "2"],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    line = process.stdout.readline()
+    assert "building" in line
+    time.sleep(1.5)  # inside the notebooks
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "interrupted" in err
+    assert snapshot_of(site) == before
