@@ -13,8 +13,11 @@ from analysis import config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEEDS = FIXTURES / "feeds"
-REAL_SNAPSHOTS = ("ee_rounds_2024-04-06.json", "ee_rounds_2025-07-09.json",
-                  "ee_rounds_2026-03-05.json")
+REAL_SNAPSHOTS = (
+    "ee_rounds_2024-04-06.json",
+    "ee_rounds_2025-07-09.json",
+    "ee_rounds_2026-03-05.json",
+)
 
 
 @pytest.fixture
@@ -83,8 +86,9 @@ def with_round(feed: dict, number: str, **fields) -> dict:
 
 def markup_feed(feed: dict) -> dict:
     """The fixture feed with markup where IRCC's free text could carry it."""
-    feed = with_round(feed, "258",
-                      drawName="Healthcare occupations <img src=x onerror=alert(1)> (Version 1)")
+    feed = with_round(
+        feed, "258", drawName="Healthcare occupations <img src=x onerror=alert(1)> (Version 1)"
+    )
     return with_round(feed, "257", drawText2="<script>alert('feed')</script>All programs")
 
 
@@ -94,8 +98,13 @@ def run_ee(*args, env: dict, timeout: int = 600):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +115,11 @@ def published_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     feed = root / "feed.json"
     feed.write_text(json.dumps(markup_feed(json.loads((FEEDS / "small_feed.json").read_text()))))
-    env = {"EE_DATA_DIR": str(root / "data"), "EE_REPORTS_DIR": str(root / "site"),
-           "EE_FEED": str(feed)}
+    env = {
+        "EE_DATA_DIR": str(root / "data"),
+        "EE_REPORTS_DIR": str(root / "site"),
+        "EE_FEED": str(feed),
+    }
     result = run_ee("reports", "--since", "2023-07", "--jobs", "2", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return env, root / "site"

@@ -216,8 +216,8 @@ def test_the_checks_catch_a_bad_page(tmp_path, browser):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "page_path", ["index.html", "2023-07/index.html", "2023-08/index.html",
-                  "data-quality/index.html"]
+    "page_path",
+    ["index.html", "2023-07/index.html", "2023-08/index.html", "data-quality/index.html"],
 )
 def test_published_report_is_clean_offline(published_site, browser, page_path):
     """The site `ee reports` publishes from a fixture feed with markup in it."""
@@ -247,8 +247,10 @@ def test_feed_markup_shows_as_text_in_the_report(published_site, browser):
     _, site = published_site
     page, problems = open_offline(browser, (site / "2023-07" / "index.html").as_uri())
     try:
-        assert "Healthcare occupations <img src=x onerror=alert(1)> (Version 1)" in \
-            page.locator("main").inner_text()
+        assert (
+            "Healthcare occupations <img src=x onerror=alert(1)> (Version 1)"
+            in page.locator("main").inner_text()
+        )
     finally:
         page.context.close()
     assert problems == []

@@ -40,7 +40,9 @@ def test_fixture_feed_gives_one_row_per_round(small_feed):
 def test_repairs_are_reported_not_silent(small_feed):
     repaired = findings(clean(small_feed), "repaired")
     assert set(zip(repaired["round"], repaired["field"], strict=True)) == {
-        ("255", "drawDateTime"), ("253", "drawCutOff")}
+        ("255", "drawDateTime"),
+        ("253", "drawCutOff"),
+    }
 
 
 def test_unpublished_distribution_is_not_zero_candidates(small_feed):
@@ -50,9 +52,26 @@ def test_unpublished_distribution_is_not_zero_candidates(small_feed):
     assert pd.Timestamp("2023-05-22") not in set(result.pool["distribution_date"])
     one = result.pool[result.pool["distribution_date"] == pd.Timestamp("2023-07-10")]
     assert len(one) == 15
-    assert one["candidates"].sum() == sum(int(v * 1.0) for v in [
-        512, 9876, 3102, 6011, 14523, 13876, 11650, 10532, 11003, 8760, 9911, 10420, 60111, 30440,
-        5310])
+    assert one["candidates"].sum() == sum(
+        int(v * 1.0)
+        for v in [
+            512,
+            9876,
+            3102,
+            6011,
+            14523,
+            13876,
+            11650,
+            10532,
+            11003,
+            8760,
+            9911,
+            10420,
+            60111,
+            30440,
+            5310,
+        ]
+    )
 
 
 def test_empty_tie_break_is_null_without_warning(small_feed):
@@ -72,8 +91,11 @@ def test_missing_field_is_an_error_naming_round_and_field(small_feed):
 def test_same_round_twice_with_different_content_is_an_error(small_feed):
     twin = dict(small_feed["rounds"][3], drawCRS="999")
     small_feed["rounds"].append(twin)
-    with pytest.raises(FeedError, match=r"feed round 257: drawNumber '257' appears twice with "
-                                        r"different content \(drawCRS\)"):
+    with pytest.raises(
+        FeedError,
+        match=r"feed round 257: drawNumber '257' appears twice with "
+        r"different content \(drawCRS\)",
+    ):
         clean(small_feed)
 
 
@@ -105,8 +127,10 @@ def test_every_error_is_listed_not_only_the_first(small_feed):
     feed = with_round(with_round(small_feed, "258", drawSize=None), "259", drawCRS=None)
     with pytest.raises(FeedError) as caught:
         clean(feed)
-    assert [(f.round, f.field) for f in caught.value.findings] == [("259", "drawCRS"),
-                                                                   ("258", "drawSize")]
+    assert [(f.round, f.field) for f in caught.value.findings] == [
+        ("259", "drawCRS"),
+        ("258", "drawSize"),
+    ]
 
 
 # ------------------------------------------------------------------ bad input: warnings

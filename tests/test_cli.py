@@ -14,8 +14,14 @@ from conftest import FEEDS, with_round
 
 def ee(*args, env_extra=None, cwd=None):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_help_lists_the_commands():
@@ -30,22 +36,25 @@ def test_bad_arguments_exit_2():
 
 
 def test_data_without_notebooks(workspace, tmp_path):
-    result = ee("data", "--no-notebook", env_extra={"EE_FEED": str(FEEDS / "small_feed.json")},
-                cwd=tmp_path)
+    result = ee(
+        "data", "--no-notebook", env_extra={"EE_FEED": str(FEEDS / "small_feed.json")}, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "12 rounds" in result.stdout
     assert "feed round 255: drawDateTime" in result.stdout  # repairs are listed
     assert (workspace / "data" / "processed" / "draws.parquet").exists()
 
 
-def test_bad_feed_exits_1_names_round_and_field_and_keeps_processed(workspace, feed_file,
-                                                                    small_feed):
+def test_bad_feed_exits_1_names_round_and_field_and_keeps_processed(
+    workspace, feed_file, small_feed
+):
     env = {"EE_FEED": str(FEEDS / "small_feed.json")}
     assert ee("data", "--no-notebook", env_extra=env).returncode == 0
     draws = workspace / "data" / "processed" / "draws.parquet"
     before = draws.read_bytes()
-    bad = feed_file(with_round(small_feed, "258", drawDate="2031-01-01",
-                               drawDateFull="January 1, 2031"))
+    bad = feed_file(
+        with_round(small_feed, "258", drawDate="2031-01-01", drawDateFull="January 1, 2031")
+    )
     result = ee("data", "--no-notebook", env_extra={"EE_FEED": str(bad)})
     assert result.returncode == 1
     assert "feed round 258: drawDate '2031-01-01' is in the future" in result.stderr
@@ -54,7 +63,7 @@ def test_bad_feed_exits_1_names_round_and_field_and_keeps_processed(workspace, f
 
 
 def test_not_json_exits_1_without_storing(workspace, feed_file):
-    result = ee("fetch", "--no-notebook", "--source", str(feed_file(b"{\"rounds\": [")))
+    result = ee("fetch", "--no-notebook", "--source", str(feed_file(b'{"rounds": [')))
     assert result.returncode == 1
     assert "not valid JSON" in result.stderr
     assert not list((workspace / "data" / "raw").glob("ee_rounds_*"))

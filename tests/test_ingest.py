@@ -40,7 +40,9 @@ def test_renames_detected_between_refreshes(refreshes):
     to_2025 = renames[renames["snapshot"] == first].set_index("old_name")["new_name"].to_dict()
     assert to_2025["STEM occupations (2023-1)"] == "STEM occupations (Version 1)"
     assert to_2025["Healthcare occupations (2023-1)"] == "Healthcare occupations (Version 1)"
-    assert to_2025["French language proficiency (2024-1)"] == "French language proficiency (Version 1)"
+    assert (
+        to_2025["French language proficiency (2024-1)"] == "French language proficiency (Version 1)"
+    )
     assert renames.loc[renames["snapshot"] == first, "rounds"].sum() == 23
     # 2025-07 -> 2026-03: new rounds, and no category renamed retroactively
     assert renames[renames["snapshot"] == second].empty
@@ -57,10 +59,12 @@ def test_revised_distributions_are_reported(refreshes):
 
 def test_facts_from_ircc_announcements(refreshes):
     draws = refreshes[0][-1].draws.set_index("date")
+
     def one(day, family):
         row = draws.loc[[pd.Timestamp(day)]].query("family == @family")
         assert len(row) == 1
         return int(row["invitations"].iloc[0]), int(row["cutoff"].iloc[0])
+
     assert one("2023-07-05", "stem") == (500, 486)
     assert one("2023-07-06", "healthcare") == (1500, 463)
     assert one("2023-06-28", "healthcare") == (500, 476)
@@ -78,7 +82,9 @@ def test_warnings_on_the_newest_snapshot(refreshes):
     quality = refreshes[0][-1].quality
     warnings = quality[quality["severity"] == "warning"]
     assert set(zip(warnings["round"], warnings["field"], strict=True)) == {
-        ("357", "drawDateTime"), ("247", "dd3")}
+        ("357", "drawDateTime"),
+        ("247", "dd3"),
+    }
     assert (quality["severity"] == "error").sum() == 0
 
 
@@ -115,7 +121,9 @@ def _fingerprint(folder):
         ({"drawNumber": "259"}, "appears twice with different content"),
     ],
 )
-def test_bad_refresh_leaves_processed_data_untouched(workspace, feed_file, small_feed, defect, message):
+def test_bad_refresh_leaves_processed_data_untouched(
+    workspace, feed_file, small_feed, defect, message
+):
     fetch.fetch(str(FEEDS / "small_feed.json"))
     ingest.clean()
     before = _fingerprint(config.processed_dir())

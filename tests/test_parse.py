@@ -14,14 +14,26 @@ def utc(text):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("3000", 3000), ("3,000", 3000), ("1 500", 1500), ("1\u00a0500", 1500), ("10.342", 10342),
-     (" 250 ", 250), ("211,962", 211962), ("1,234,567", 1234567), ("0", 0), ("500.0", 500)],
+    [
+        ("3000", 3000),
+        ("3,000", 3000),
+        ("1 500", 1500),
+        ("1\u00a0500", 1500),
+        ("10.342", 10342),
+        (" 250 ", 250),
+        ("211,962", 211962),
+        ("1,234,567", 1234567),
+        ("0", 0),
+        ("500.0", 500),
+    ],
 )
 def test_counts(text, expected):
     assert parse_count(text) == expected
 
 
-@pytest.mark.parametrize("text", ["n/a", "", "3,00", "1,500.5", "-5", "1,500 3", "about 500", "1,5,00"])
+@pytest.mark.parametrize(
+    "text", ["n/a", "", "3,00", "1,500.5", "-5", "1,500 3", "about 500", "1,5,00"]
+)
 def test_counts_refuse(text):
     with pytest.raises(ValueError):
         parse_count(text)
@@ -96,8 +108,16 @@ def test_missing_year_takes_the_latest_year_not_after_the_round():
     assert across_new_year.value == utc("2021-12-28 10:00:00")
 
 
-@pytest.mark.parametrize("text", ["", "next Tuesday", "October 7 at 16:38:21 EST", "July 32, 2023 at 10:00:00",
-                                  "July 3, 2023 at 25:61:00 UTC"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "next Tuesday",
+        "October 7 at 16:38:21 EST",
+        "July 32, 2023 at 10:00:00",
+        "July 3, 2023 at 25:61:00 UTC",
+    ],
+)
 def test_timestamps_refuse(text):
     with pytest.raises(ValueError):
         parse_timestamp(text, reference=date(2023, 7, 5))

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 def snapshot_of(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+    return {
+        str(p.relative_to(site)): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_site_layout(published_site):
@@ -44,7 +47,8 @@ def test_month_with_stem_and_healthcare(published_site):
     summary = json.loads((site / "2023-07" / "summary.json").read_text())
     stem = summary["categories"]["stem"]
     assert [(r["round"], r["invitations"], r["cutoff"]) for r in stem["rounds"]] == [
-        ("255", 500, 486)]
+        ("255", 500, 486)
+    ]
     gaps = stem["rounds"][0]["baselines"]
     assert gaps["latest"]["cutoff"] == 511 and gaps["latest"]["gap"] == -25
     assert set(gaps) == {"window", "latest", "pool"}
@@ -62,15 +66,20 @@ def test_month_without_stem_or_healthcare_says_so(published_site):
     _, site = published_site
     summary = json.loads((site / "2023-08" / "summary.json").read_text())
     assert summary["categories"]["stem"]["rounds"] == []
-    assert "There was no STEM round this month; the latest was round 255 on July 5, 2023" in \
-        summary["headline"]
+    assert (
+        "There was no STEM round this month; the latest was round 255 on July 5, 2023"
+        in summary["headline"]
+    )
     assert "There was no Healthcare round this month" in summary["headline"]
 
 
 def test_feed_markup_is_escaped_and_pages_are_self_contained(published_site):
     _, site = published_site
-    for page in [site / "index.html", site / "data-quality" / "index.html",
-                 *site.glob("20*/index.html")]:
+    for page in [
+        site / "index.html",
+        site / "data-quality" / "index.html",
+        *site.glob("20*/index.html"),
+    ]:
         html = page.read_text()
         assert publish.unsafe_markup(html) == [], page
         assert publish.external_references(html) == [], page
@@ -79,8 +88,10 @@ def test_feed_markup_is_escaped_and_pages_are_self_contained(published_site):
     july = (site / "2023-07" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in july
     quality = (site / "data-quality" / "index.html").read_text()
-    assert "&lt;script&gt;alert(&#39;feed&#39;)&lt;/script&gt;" in quality or \
-        "&lt;script&gt;alert('feed')&lt;/script&gt;" in quality
+    assert (
+        "&lt;script&gt;alert(&#39;feed&#39;)&lt;/script&gt;" in quality
+        or "&lt;script&gt;alert('feed')&lt;/script&gt;" in quality
+    )
 
 
 def test_nothing_changed_builds_nothing(published_site):
@@ -113,10 +124,29 @@ def test_bad_parameters_fail_before_any_analysis(published_site):
 def test_papermill_parameters_are_checked_in_the_notebook(published_site, tmp_path):
     env, _ = published_site
     result = subprocess.run(
-        [sys.executable, "-m", "papermill", "notebooks/4.0-monthly-report.ipynb",
-         str(tmp_path / "out.ipynb"), "-k", "ee-draws", "-r", "month", "2023-07", "-p",
-         "categories", "['stem', 'astronauts']", "-p", "data_dir", env["EE_DATA_DIR"]],
-        capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "notebooks/4.0-monthly-report.ipynb",
+            str(tmp_path / "out.ipynb"),
+            "-k",
+            "ee-draws",
+            "-r",
+            "month",
+            "2023-07",
+            "-p",
+            "categories",
+            "['stem', 'astronauts']",
+            "-p",
+            "data_dir",
+            env["EE_DATA_DIR"],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=300,
+    )
     assert result.returncode != 0
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stderr + result.stdout)
     assert "ParameterError" in output and "'astronauts'; allowed: stem, healthcare" in output
@@ -130,8 +160,16 @@ def test_failing_notebook_leaves_the_published_site(published_site, tmp_path):
     book = nbformat.read(Path(__file__).parents[1] / "notebooks" / "4.0-monthly-report.ipynb", 4)
     book.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('figure 2 broke')"))
     nbformat.write(book, notebooks / "4.0-monthly-report.ipynb")
-    result = run_ee("reports", "--since", "2023-07", "--force", "--no-fetch", "--jobs", "2",
-                    env={**env, "EE_NOTEBOOKS_DIR": str(notebooks)})
+    result = run_ee(
+        "reports",
+        "--since",
+        "2023-07",
+        "--force",
+        "--no-fetch",
+        "--jobs",
+        "2",
+        env={**env, "EE_NOTEBOOKS_DIR": str(notebooks)},
+    )
     assert result.returncode == 1
     assert "month(s) failed; the published site is unchanged" in result.stderr
     assert "RuntimeError: figure 2 broke" in result.stderr
@@ -148,8 +186,14 @@ def test_unreadable_processed_data_is_a_clear_error(published_site, tmp_path):
     for item in Path(env["EE_DATA_DIR"], "processed").iterdir():
         (broken / "processed" / item.name).write_bytes(item.read_bytes())
     (broken / "processed" / "pool.parquet").write_bytes(b"not parquet")
-    result = run_ee("reports", "--since", "2023-07", "--force", "--no-fetch",
-                    env={**env, "EE_DATA_DIR": str(broken)})
+    result = run_ee(
+        "reports",
+        "--since",
+        "2023-07",
+        "--force",
+        "--no-fetch",
+        env={**env, "EE_DATA_DIR": str(broken)},
+    )
     assert result.returncode == 1
     assert "pool.parquet" in result.stderr and "Traceback" not in result.stderr
     assert snapshot_of(site) == before
@@ -159,10 +203,24 @@ def test_interrupted_run_leaves_the_published_site(published_site):
     env, site = published_site
     before = snapshot_of(site)
     process = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "reports", "--since", "2023-07", "--force",
-         "--no-fetch", "--jobs", "2"],
-        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "reports",
+            "--since",
+            "2023-07",
+            "--force",
+            "--no-fetch",
+            "--jobs",
+            "2",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     line = process.stdout.readline()
     assert "building" in line
     time.sleep(1.5)  # inside the notebooks

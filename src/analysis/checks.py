@@ -1,6 +1,6 @@
 """Repository checks run by ``make lint`` and the tests: notebooks are committed without outputs.
 
-    python -m analysis.checks notebooks
+python -m analysis.checks notebooks
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ def main(argv: list[str]) -> int:
         return 2
     found = notebooks_with_outputs()
     for name, cells in found.items():
-        print(f"{name}: cells {cells} have outputs or execution counts; "
-              "clear them (nbstripout, or `pre-commit run --all-files`)", file=sys.stderr)
+        print(
+            f"{name}: cells {cells} have outputs or execution counts; "
+            "clear them (nbstripout, or `pre-commit run --all-files`)",
+            file=sys.stderr,
+        )
     return 1 if found else 0
 
 

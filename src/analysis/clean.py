@@ -8,8 +8,9 @@ is nulled, warned about, and the row kept.
 >>> rounds = [{"drawNumber": "255", "drawDate": "2023-07-05", "drawDateFull": "July 5, 2023",
 ...            "drawName": "STEM occupations (2023-1)", "drawSize": "500", "drawCRS": "486"}]
 >>> result = clean_rounds(rounds)
->>> result.draws.loc[0, ["round", "family", "invitations", "cutoff"]].tolist()
-['255', 'stem', 500, 486]
+>>> row = result.draws.iloc[0]
+>>> row["round"], row["family"], int(row["invitations"]), int(row["cutoff"])
+('255', 'stem', 500, 486)
 """
 
 from __future__ import annotations
@@ -27,11 +28,21 @@ from analysis.taxonomy import UNCLASSIFIED, classify
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
 LEAF_BINS = {
-    "dd1": (601, 1200), "dd2": (501, 600),
-    "dd4": (491, 500), "dd5": (481, 490), "dd6": (471, 480), "dd7": (461, 470), "dd8": (451, 460),
-    "dd10": (441, 450), "dd11": (431, 440), "dd12": (421, 430), "dd13": (411, 420),
+    "dd1": (601, 1200),
+    "dd2": (501, 600),
+    "dd4": (491, 500),
+    "dd5": (481, 490),
+    "dd6": (471, 480),
+    "dd7": (461, 470),
+    "dd8": (451, 460),
+    "dd10": (441, 450),
+    "dd11": (431, 440),
+    "dd12": (421, 430),
+    "dd13": (411, 420),
     "dd14": (401, 410),
-    "dd15": (351, 400), "dd16": (301, 350), "dd17": (0, 300),
+    "dd15": (351, 400),
+    "dd16": (301, 350),
+    "dd17": (0, 300),
 }
 #: Subtotal fields and the fields they sum.
 SUBTOTALS = {
@@ -42,9 +53,23 @@ SUBTOTALS = {
 MAX_SCORE = 1200
 
 DRAW_COLUMNS = [
-    "round", "date", "month", "drawn_at", "invitations", "cutoff", "tie_break_at", "name",
-    "programs", "family", "label", "selection", "version", "version_year", "is_all_program",
-    "is_category", "distribution_date",
+    "round",
+    "date",
+    "month",
+    "drawn_at",
+    "invitations",
+    "cutoff",
+    "tie_break_at",
+    "name",
+    "programs",
+    "family",
+    "label",
+    "selection",
+    "version",
+    "version_year",
+    "is_all_program",
+    "is_category",
+    "distribution_date",
 ]
 POOL_COLUMNS = ["distribution_date", "score_low", "score_high", "candidates", "bin", "round"]
 
@@ -79,7 +104,9 @@ class _RoundCleaner:
     def _field(self, name: str) -> str:
         value = self.raw.get(name)
         if value is not None and not isinstance(value, str):
-            self.log.repaired(self.number, name, value, "is not text as the feed documents; read as text")
+            self.log.repaired(
+                self.number, name, value, "is not text as the feed documents; read as text"
+            )
         return _text(value)
 
     def identity(self) -> bool:
@@ -108,21 +135,31 @@ class _RoundCleaner:
         except ValueError:
             day_full = None
         if day is None and day_full is None:
-            self.log.error(self.number, "drawDate", text,
-                           f"{problem}, and drawDateFull {full!r} does not help")
+            self.log.error(
+                self.number, "drawDate", text, f"{problem}, and drawDateFull {full!r} does not help"
+            )
             return None
         if day is None:
-            self.log.warn(self.number, "drawDate", text,
-                          f"{problem}; date taken from drawDateFull {full!r}")
+            self.log.warn(
+                self.number, "drawDate", text, f"{problem}; date taken from drawDateFull {full!r}"
+            )
             day = day_full
         elif day_full is None:
             self.log.warn(self.number, "drawDateFull", full, "is not a date; drawDate used")
         elif day != day_full:
-            self.log.warn(self.number, "drawDate", text,
-                          f"disagrees with drawDateFull {full!r}; drawDate used")
+            self.log.warn(
+                self.number,
+                "drawDate",
+                text,
+                f"disagrees with drawDateFull {full!r}; drawDate used",
+            )
         if day > self.today + timedelta(days=1):
-            self.log.error(self.number, "drawDate", text,
-                           f"is in the future (the feed was read on {self.today.isoformat()})")
+            self.log.error(
+                self.number,
+                "drawDate",
+                text,
+                f"is in the future (the feed was read on {self.today.isoformat()})",
+            )
             return None
         return day
 
@@ -134,7 +171,9 @@ class _RoundCleaner:
             self.log.warn(self.number, name, text, f"is not a number of {what}; left empty")
             return None
         if value <= 0:
-            self.log.warn(self.number, name, text, f"is not a positive number of {what}; left empty")
+            self.log.warn(
+                self.number, name, text, f"is not a positive number of {what}; left empty"
+            )
             return None
         return value
 
@@ -146,8 +185,9 @@ class _RoundCleaner:
             self.log.warn(self.number, "drawCRS", text, "is not a CRS score; left empty")
             return None
         if not 0 <= value <= MAX_SCORE:
-            self.log.warn(self.number, "drawCRS", text,
-                          f"is outside the CRS range 0-{MAX_SCORE}; left empty")
+            self.log.warn(
+                self.number, "drawCRS", text, f"is outside the CRS range 0-{MAX_SCORE}; left empty"
+            )
             return None
         return value
 
@@ -168,8 +208,12 @@ class _RoundCleaner:
         name, programs = self._field("drawName"), self._field("drawText2")
         for field, value in (("drawName", name), ("drawText2", programs)):
             if _MARKUP.search(value):
-                self.log.warn(self.number, field, value,
-                              "contains markup; kept as plain text and escaped wherever shown")
+                self.log.warn(
+                    self.number,
+                    field,
+                    value,
+                    "contains markup; kept as plain text and escaped wherever shown",
+                )
         if not name.strip():
             self.log.warn(self.number, "drawName", name, "is empty; round kept as unclassified")
         return name.strip(), programs.strip()
@@ -184,32 +228,49 @@ class _RoundCleaner:
             try:
                 values[name] = parse_count(text)
             except ValueError:
-                self.log.warn(self.number, name, text,
-                              "is not a number of candidates; this round's distribution is skipped")
+                self.log.warn(
+                    self.number,
+                    name,
+                    text,
+                    "is not a number of candidates; this round's distribution is skipped",
+                )
                 return None, None
         if not any(values.values()):
             return None, None  # all "0": not published, not an empty pool
         missing = [f for f in (*LEAF_BINS, *SUBTOTALS) if f not in values]
         if missing:
-            self.log.warn(self.number, missing[0], None,
-                          "is missing; this round's distribution is skipped")
+            self.log.warn(
+                self.number, missing[0], None, "is missing; this round's distribution is skipped"
+            )
             return None, None
         for total, parts in SUBTOTALS.items():
             added = sum(values[p] for p in parts)
             if added != values[total]:
-                self.log.warn(self.number, total, values[total],
-                              f"does not equal the sum of {parts[0]}..{parts[-1]} ({added:,}); "
-                              "the detailed bins are used")
+                self.log.warn(
+                    self.number,
+                    total,
+                    values[total],
+                    f"does not equal the sum of {parts[0]}..{parts[-1]} ({added:,}); "
+                    "the detailed bins are used",
+                )
         text = self._field("drawDistributionAsOn")
         try:
             as_on = parse_date(text)
         except ValueError as exc:
-            self.log.warn(self.number, "drawDistributionAsOn", text,
-                          f"{exc}; this round's distribution is skipped")
+            self.log.warn(
+                self.number,
+                "drawDistributionAsOn",
+                text,
+                f"{exc}; this round's distribution is skipped",
+            )
             return None, None
         if as_on > day:
-            self.log.warn(self.number, "drawDistributionAsOn", text,
-                          f"is after the round's date {day.isoformat()}")
+            self.log.warn(
+                self.number,
+                "drawDistributionAsOn",
+                text,
+                f"is after the round's date {day.isoformat()}",
+            )
         return as_on, {k: values[k] for k in LEAF_BINS}
 
 
@@ -220,12 +281,19 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
         number = _text(raw.get("drawNumber")).strip()
         if number in seen:
             if seen[number] == raw:
-                log.warn(number, "drawNumber", number, "appears twice with the same content; kept once")
+                log.warn(
+                    number, "drawNumber", number, "appears twice with the same content; kept once"
+                )
             else:
-                differing = sorted(k for k in set(raw) | set(seen[number])
-                                   if raw.get(k) != seen[number].get(k))
-                log.error(number, "drawNumber", number,
-                          f"appears twice with different content ({', '.join(differing[:5])})")
+                differing = sorted(
+                    k for k in set(raw) | set(seen[number]) if raw.get(k) != seen[number].get(k)
+                )
+                log.error(
+                    number,
+                    "drawNumber",
+                    number,
+                    f"appears twice with different content ({', '.join(differing[:5])})",
+                )
             continue
         seen[number] = raw
         kept.append(raw)
@@ -251,64 +319,87 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
         name, programs = cleaner.names()
         category = classify(name)
         if category.family == UNCLASSIFIED and name:
-            log.warn(cleaner.number, "drawName", name,
-                     "is a round type the taxonomy does not know; kept as 'unclassified' "
-                     "(add a pattern to taxonomy.csv)")
+            log.warn(
+                cleaner.number,
+                "drawName",
+                name,
+                "is a round type the taxonomy does not know; kept as 'unclassified' "
+                "(add a pattern to taxonomy.csv)",
+            )
         drawn_at = cleaner.moment("drawDateTime", day)
         if drawn_at is not None and abs((drawn_at.date() - day).days) > 1:
-            log.warn(cleaner.number, "drawDateTime", cleaner.raw.get("drawDateTime"),
-                     f"is {(drawn_at.date() - day).days:+d} days from the round's date "
-                     f"{day.isoformat()}")
+            log.warn(
+                cleaner.number,
+                "drawDateTime",
+                cleaner.raw.get("drawDateTime"),
+                f"is {(drawn_at.date() - day).days:+d} days from the round's date "
+                f"{day.isoformat()}",
+            )
         tie_break_at = cleaner.moment("drawCutOff", day)
         if tie_break_at is not None and drawn_at is not None and tie_break_at > drawn_at:
-            log.warn(cleaner.number, "drawCutOff", cleaner.raw.get("drawCutOff"),
-                     "is after the round was drawn")
+            log.warn(
+                cleaner.number,
+                "drawCutOff",
+                cleaner.raw.get("drawCutOff"),
+                "is after the round was drawn",
+            )
         as_on, bins = cleaner.distribution(day)
         if bins is not None:
             previous = distributions.get(as_on)
             if previous is not None and previous[1] != bins:
-                log.warn(cleaner.number, "drawDistributionAsOn", as_on.isoformat(),
-                         f"same distribution date as round {previous[0]} but different counts; "
-                         f"round {previous[0]}'s are kept")
+                log.warn(
+                    cleaner.number,
+                    "drawDistributionAsOn",
+                    as_on.isoformat(),
+                    f"same distribution date as round {previous[0]} but different counts; "
+                    f"round {previous[0]}'s are kept",
+                )
             elif previous is None:
                 distributions[as_on] = (cleaner.number, bins)
-        rows.append({
-            "round": cleaner.number,
-            "date": day,
-            "drawn_at": drawn_at,
-            "invitations": cleaner.count("drawSize", "invitations"),
-            "cutoff": cleaner.cutoff(),
-            "tie_break_at": tie_break_at,
-            "name": name,
-            "programs": programs,
-            "family": category.family,
-            "label": category.label,
-            "selection": category.selection,
-            "version": category.version,
-            "version_year": category.version_year,
-            "distribution_date": as_on,
-        })
+        rows.append(
+            {
+                "round": cleaner.number,
+                "date": day,
+                "drawn_at": drawn_at,
+                "invitations": cleaner.count("drawSize", "invitations"),
+                "cutoff": cleaner.cutoff(),
+                "tie_break_at": tie_break_at,
+                "name": name,
+                "programs": programs,
+                "family": category.family,
+                "label": category.label,
+                "selection": category.selection,
+                "version": category.version,
+                "version_year": category.version_year,
+                "distribution_date": as_on,
+            }
+        )
     log.raise_if_errors()
     return CleanResult(_draws_frame(rows), _pool_frame(distributions), log.to_frame())
 
 
 def _draws_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[c for c in DRAW_COLUMNS if c not in
-                                        ("month", "is_all_program", "is_category")])
+    frame = pd.DataFrame(
+        rows,
+        columns=[c for c in DRAW_COLUMNS if c not in ("month", "is_all_program", "is_category")],
+    )
     return (
         frame.assign(
             round=frame["round"].astype("string"),
             date=pd.to_datetime(frame["date"]).astype("datetime64[ns]"),
             drawn_at=pd.to_datetime(frame["drawn_at"], utc=True).astype("datetime64[ns, UTC]"),
             tie_break_at=pd.to_datetime(frame["tie_break_at"], utc=True).astype(
-                "datetime64[ns, UTC]"),
+                "datetime64[ns, UTC]"
+            ),
             distribution_date=pd.to_datetime(frame["distribution_date"]).astype("datetime64[ns]"),
             invitations=frame["invitations"].astype("Int64"),
             cutoff=frame["cutoff"].astype("Int64"),
             version=frame["version"].astype("Int64"),
             version_year=frame["version_year"].astype("Int64"),
-            **{c: frame[c].astype("string") for c in
-               ("name", "programs", "family", "label", "selection")},
+            **{
+                c: frame[c].astype("string")
+                for c in ("name", "programs", "family", "label", "selection")
+            },
         )
         .assign(
             month=lambda d: d["date"].dt.strftime("%Y-%m").astype("string"),
@@ -324,8 +415,14 @@ def _draws_frame(rows: list[dict]) -> pd.DataFrame:
 
 def _pool_frame(distributions: dict) -> pd.DataFrame:
     rows = [
-        {"distribution_date": as_on, "score_low": LEAF_BINS[b][0], "score_high": LEAF_BINS[b][1],
-         "candidates": count, "bin": b, "round": number}
+        {
+            "distribution_date": as_on,
+            "score_low": LEAF_BINS[b][0],
+            "score_high": LEAF_BINS[b][1],
+            "candidates": count,
+            "bin": b,
+            "round": number,
+        }
         for as_on, (number, bins) in distributions.items()
         for b, count in bins.items()
     ]

@@ -69,10 +69,15 @@ def do_fetch(source: str | None = None, notebook: bool = True) -> None:
     if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
         run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
-    state = ("new content stored" if snapshot.new_content
-             else "same content as the latest stored snapshot")
-    _say(f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
-         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}")
+    state = (
+        "new content stored"
+        if snapshot.new_content
+        else "same content as the latest stored snapshot"
+    )
+    _say(
+        f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
+        f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"
+    )
 
 
 def do_clean(force: bool = False, notebook: bool = True) -> None:
@@ -85,11 +90,16 @@ def do_clean(force: bool = False, notebook: bool = True) -> None:
         meta = ingest.read_meta() or {}
         return f"{meta.get('sha256')}:{meta.get('code')}"
 
-    if not force and ingest.is_up_to_date() and (
-            not notebook or _record_is_current("1.1-clean", state())):
+    if (
+        not force
+        and ingest.is_up_to_date()
+        and (not notebook or _record_is_current("1.1-clean", state()))
+    ):
         meta = ingest.read_meta()
-        _say(f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
-             f"{meta['file']})")
+        _say(
+            f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
+            f"{meta['file']})"
+        )
         return
     if notebook:
         run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
@@ -98,8 +108,11 @@ def do_clean(force: bool = False, notebook: bool = True) -> None:
         ingest.clean(force=force)
     meta = ingest.read_meta()
     quality = load_quality()
-    _say(f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} (newest {meta['newest_date']})"
-         f" -> {config.processed_dir()}")
+    _say(
+        f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
+        f"(newest {meta['newest_date']})"
+        f" -> {config.processed_dir()}"
+    )
     for severity in ("warning", "repaired"):
         found = quality[quality["severity"] == severity]
         _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
@@ -138,8 +151,13 @@ def cmd_report(args) -> int:
 def cmd_reports(args) -> int:
     from analysis.pipeline import main_reports
 
-    return main_reports(since=args.since, until=args.until, jobs=args.jobs, force=args.force,
-                        fetch=not args.no_fetch)
+    return main_reports(
+        since=args.since,
+        until=args.until,
+        jobs=args.jobs,
+        force=args.force,
+        fetch=not args.no_fetch,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     from analysis.fetch import RetrievalError
     from analysis.notebooks import NotebookFailed
     from analysis.pipeline import BuildFailed
@@ -195,17 +215,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         status = args.func(args)
-    except (FeedError, RetrievalError, NotebookFailed, BuildFailed, ReportError,
-            FileNotFoundError, ValueError, OSError) as exc:
+    except (
+        FeedError,
+        RetrievalError,
+        NotebookFailed,
+        BuildFailed,
+        ReportError,
+        FileNotFoundError,
+        ValueError,
+        OSError,
+    ) as exc:
         print(f"ee {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"ee {args.command}: interrupted; published data and reports are unchanged",
-              file=sys.stderr)
+        print(
+            f"ee {args.command}: interrupted; published data and reports are unchanged",
+            file=sys.stderr,
+        )
         return 130
     if args.verbose:
-        _say(f"ee {args.command}: done in {time.perf_counter() - started:.1f} s "
-             f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+        _say(
+            f"ee {args.command}: done in {time.perf_counter() - started:.1f} s "
+            f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
     return status
 
 

@@ -13,11 +13,19 @@ from analysis.quality import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
 REQUIRED_FIELDS = (
-    "drawNumber", "drawDate", "drawDateFull", "drawName", "drawSize", "drawCRS",
+    "drawNumber",
+    "drawDate",
+    "drawDateFull",
+    "drawName",
+    "drawSize",
+    "drawCRS",
 )
 #: Fields read when present (older or newer feeds may lack some; a missing one is a warning).
 OPTIONAL_FIELDS = (
-    "drawText2", "drawDateTime", "drawCutOff", "drawDistributionAsOn",
+    "drawText2",
+    "drawDateTime",
+    "drawCutOff",
+    "drawDistributionAsOn",
     *(f"dd{i}" for i in range(1, 19)),
 )
 #: Fields holding HTML anchors: kept in raw, never rendered.
@@ -41,7 +49,7 @@ def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FeedError(
-            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
+            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
         ) from None
     try:
         document = json.loads(text)
@@ -59,7 +67,9 @@ def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
         raise FeedError(f"{source}: 'rounds' is empty")
     for position, item in enumerate(rounds):
         if not isinstance(item, dict):
-            raise FeedError(f"{source}: rounds[{position}] is a {type(item).__name__}, not an object")
+            raise FeedError(
+                f"{source}: rounds[{position}] is a {type(item).__name__}, not an object"
+            )
     return rounds
 
 

@@ -39,8 +39,15 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = [
-    "retrieved_at", "source", "sha256", "file", "bytes", "rounds", "newest_round",
-    "newest_date", "new_content",
+    "retrieved_at",
+    "source",
+    "sha256",
+    "file",
+    "bytes",
+    "rounds",
+    "newest_round",
+    "newest_date",
+    "new_content",
 ]
 USER_AGENT = "ee-draws-analysis (+open analysis of Express Entry rounds; polite monthly fetch)"
 
@@ -91,24 +98,34 @@ def _read_local(source: str, max_bytes: int) -> bytes:
 
 def _http_get(url: str, timeout: float, max_bytes: int) -> bytes:
     try:
-        with requests.get(url, stream=True, timeout=(min(timeout, 10.0), timeout),
-                          headers={"User-Agent": USER_AGENT}) as response:
+        with requests.get(
+            url,
+            stream=True,
+            timeout=(min(timeout, 10.0), timeout),
+            headers={"User-Agent": USER_AGENT},
+        ) as response:
             if response.status_code >= 500:
                 raise _Retryable(f"{url} answered {response.status_code} {response.reason}")
             if response.status_code != 200:
                 raise RetrievalError(f"{url} answered {response.status_code} {response.reason}")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FeedError(f"{url}: {int(declared):,} bytes is over the "
-                                f"{max_bytes:,}-byte cap for the feed")
+                raise FeedError(
+                    f"{url}: {int(declared):,} bytes is over the "
+                    f"{max_bytes:,}-byte cap for the feed"
+                )
             body = io.BytesIO()
             for chunk in response.iter_content(chunk_size=65536):
                 body.write(chunk)
                 if body.tell() > max_bytes:
-                    raise FeedError(f"{url}: more than {max_bytes:,} bytes, over the cap for the feed")
+                    raise FeedError(
+                        f"{url}: more than {max_bytes:,} bytes, over the cap for the feed"
+                    )
             data = body.getvalue()
             if declared and declared.isdigit() and len(data) != int(declared):
-                raise _Retryable(f"{url}: body cut short ({len(data):,} of {int(declared):,} bytes)")
+                raise _Retryable(
+                    f"{url}: body cut short ({len(data):,} of {int(declared):,} bytes)"
+                )
             return data
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise _Retryable(f"{url}: {type(exc).__name__}: {exc}") from exc
@@ -116,8 +133,14 @@ def _http_get(url: str, timeout: float, max_bytes: int) -> bytes:
         raise _Retryable(f"{url}: body cut short ({exc})") from exc
 
 
-def retrieve(source: str | None = None, *, timeout: float = 30.0, attempts: int = 4,
-             backoff: float = 1.0, max_bytes: int = MAX_FEED_BYTES) -> bytes:
+def retrieve(
+    source: str | None = None,
+    *,
+    timeout: float = 30.0,
+    attempts: int = 4,
+    backoff: float = 1.0,
+    max_bytes: int = MAX_FEED_BYTES,
+) -> bytes:
     """The feed's bytes from ``source`` (default :func:`analysis.config.feed_source`), checked.
 
     Retries ``attempts`` times in all with exponential backoff starting at ``backoff`` seconds.
@@ -131,14 +154,16 @@ def retrieve(source: str | None = None, *, timeout: float = 30.0, attempts: int 
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=backoff, max=30),
             before_sleep=lambda state: log.warning(
-                "attempt %d failed (%s); retrying", state.attempt_number, state.outcome.exception()),
+                "attempt %d failed (%s); retrying", state.attempt_number, state.outcome.exception()
+            ),
             reraise=True,
         )(_http_get)
         try:
             data = fetch(source, timeout, max_bytes)
         except _Retryable as exc:
-            raise RetrievalError(f"could not retrieve the feed after {attempts} attempts: {exc}") \
-                from None
+            raise RetrievalError(
+                f"could not retrieve the feed after {attempts} attempts: {exc}"
+            ) from None
     else:
         data = _read_local(source, max_bytes)
     load_rounds(data, source)  # the content check: raises FeedError
@@ -157,8 +182,9 @@ def read_manifest(raw: Path | None = None) -> pd.DataFrame:
 
 
 def _record(row: pd.Series) -> Snapshot:
-    values = {k: (None if row[k] in ("", None) or pd.isna(row[k]) else row[k])
-              for k in MANIFEST_COLUMNS}
+    values = {
+        k: (None if row[k] in ("", None) or pd.isna(row[k]) else row[k]) for k in MANIFEST_COLUMNS
+    }
     values["bytes"] = int(values["bytes"])
     values["rounds"] = int(values["rounds"])
     values["new_content"] = str(values["new_content"]).lower() == "true"
@@ -180,8 +206,9 @@ def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
     return _record(manifest.iloc[-1])
 
 
-def store(data: bytes, source: str, raw: Path | None = None,
-          retrieved_at: datetime | None = None) -> Snapshot:
+def store(
+    data: bytes, source: str, raw: Path | None = None, retrieved_at: datetime | None = None
+) -> Snapshot:
     """Store checked feed bytes in ``raw/`` (unless identical content is there) and record them."""
     raw = raw or config.raw_dir()
     raw.mkdir(parents=True, exist_ok=True)
@@ -197,12 +224,19 @@ def store(data: bytes, source: str, raw: Path | None = None,
         name = known.iloc[0]["file"]
     number, day = newest_round(rounds)
     record = Snapshot(
-        retrieved_at=retrieved_at.isoformat().replace("+00:00", "Z"), source=source,
-        sha256=digest, file=name, bytes=len(data), rounds=len(rounds),
-        newest_round=number, newest_date=day, new_content=known.empty,
+        retrieved_at=retrieved_at.isoformat().replace("+00:00", "Z"),
+        source=source,
+        sha256=digest,
+        file=name,
+        bytes=len(data),
+        rounds=len(rounds),
+        newest_round=number,
+        newest_date=day,
+        new_content=known.empty,
     )
-    updated = pd.concat([manifest, pd.DataFrame([asdict(record)]).astype("string")],
-                        ignore_index=True)
+    updated = pd.concat(
+        [manifest, pd.DataFrame([asdict(record)]).astype("string")], ignore_index=True
+    )
     write_bytes_atomic(raw / MANIFEST, updated.to_csv(index=False).encode("utf-8"))
     return record
 
@@ -225,7 +259,11 @@ def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snap
                 "Point EE_FEED at a local copy of the feed, e.g.\n"
                 "  EE_FEED=/path/to/ee_rounds_123_en.json make data"
             ) from None
-        log.warning("%s; using the latest stored snapshot %s (retrieved %s)",
-                    exc, cached.file, cached.retrieved_at)
+        log.warning(
+            "%s; using the latest stored snapshot %s (retrieved %s)",
+            exc,
+            cached.file,
+            cached.retrieved_at,
+        )
         return Snapshot(**{**asdict(cached), "new_content": False})
     return store(data, source, raw)

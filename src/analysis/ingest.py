@@ -31,8 +31,17 @@ from analysis.storage import write_tables_atomic
 
 META_FILE = "snapshot.json"
 #: Modules whose code shapes the processed tables; a change to one of them re-runs cleaning.
-CLEANING_CODE = ("clean.py", "parse.py", "taxonomy.py", "taxonomy.csv", "feed.py", "quality.py",
-                 "schemas.py", "revisions.py", "ingest.py")
+CLEANING_CODE = (
+    "clean.py",
+    "parse.py",
+    "taxonomy.py",
+    "taxonomy.csv",
+    "feed.py",
+    "quality.py",
+    "schemas.py",
+    "revisions.py",
+    "ingest.py",
+)
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,17 @@ def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
         raise FeedError(f"snapshot {path} is listed in the manifest but missing from raw/")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != snapshot.sha256:
-        raise FeedError(f"snapshot {path} does not match its sha256 in the manifest: "
-                        "raw files must never be modified")
+        raise FeedError(
+            f"snapshot {path} does not match its sha256 in the manifest: "
+            "raw files must never be modified"
+        )
     return data
 
 
 def _retrieval_day(snapshot: Snapshot) -> date:
-    return datetime.fromisoformat(snapshot.retrieved_at.replace("Z", "+00:00")).astimezone(UTC).date()
+    return (
+        datetime.fromisoformat(snapshot.retrieved_at.replace("Z", "+00:00")).astimezone(UTC).date()
+    )
 
 
 def revision_history(raw: Path | None = None, until_sha256: str | None = None) -> pd.DataFrame:
@@ -96,8 +109,12 @@ def read_meta(processed: Path | None = None) -> dict | None:
 def is_up_to_date(raw: Path | None = None, processed: Path | None = None) -> bool:
     """True when ``processed/`` was made from the latest snapshot by the current cleaning code."""
     snapshot, meta = latest_snapshot(raw), read_meta(processed)
-    return bool(snapshot and meta and meta.get("sha256") == snapshot.sha256
-                and meta.get("code") == code_fingerprint())
+    return bool(
+        snapshot
+        and meta
+        and meta.get("sha256") == snapshot.sha256
+        and meta.get("code") == code_fingerprint()
+    )
 
 
 def clean(raw: Path | None = None, processed: Path | None = None, force: bool = False) -> CleanRun:
@@ -114,13 +131,23 @@ def clean(raw: Path | None = None, processed: Path | None = None, force: bool = 
     fingerprint = code_fingerprint()
     if not force and is_up_to_date(raw, processed):
         from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
-        return CleanRun(snapshot, *(load_table(n, processed) for n in
-                                    ("draws", "pool", "revisions", "quality")), skipped=True)
+
+        return CleanRun(
+            snapshot,
+            *(load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")),
+            skipped=True,
+        )
     data = read_snapshot_bytes(snapshot, raw)
     result = clean_rounds(load_rounds(data, snapshot.file), today=_retrieval_day(snapshot))
     revisions = revision_history(raw, until_sha256=snapshot.sha256)
-    tables = validate_tables({"draws": result.draws, "pool": result.pool,
-                              "revisions": revisions, "quality": result.quality})
+    tables = validate_tables(
+        {
+            "draws": result.draws,
+            "pool": result.pool,
+            "revisions": revisions,
+            "quality": result.quality,
+        }
+    )
     meta = {
         **asdict(snapshot),
         "code": fingerprint,
@@ -129,7 +156,5 @@ def clean(raw: Path | None = None, processed: Path | None = None, force: bool = 
         "newest_date": str(result.draws["date"].max().date()),
         "warnings": int(result.quality["severity"].eq("warning").sum()),
     }
-    write_tables_atomic(tables, processed,
-                        {META_FILE: json.dumps(meta, indent=2).encode("utf-8")})
+    write_tables_atomic(tables, processed, {META_FILE: json.dumps(meta, indent=2).encode("utf-8")})
     return CleanRun(snapshot, result.draws, result.pool, revisions, result.quality)
-

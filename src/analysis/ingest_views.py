@@ -15,8 +15,16 @@ from analysis.feed import load_rounds
 from analysis.ingest import CleanRun, read_snapshot_bytes
 from analysis.revisions import category_renames, diff_rounds, empty_revisions
 
-SHOWN_RAW_FIELDS = ["drawNumber", "drawDate", "drawName", "drawSize", "drawCRS", "drawDateTime",
-                    "drawCutOff", "drawDistributionAsOn"]
+SHOWN_RAW_FIELDS = [
+    "drawNumber",
+    "drawDate",
+    "drawName",
+    "drawSize",
+    "drawCRS",
+    "drawDateTime",
+    "drawCutOff",
+    "drawDistributionAsOn",
+]
 
 
 def snapshot_card(snapshot: fetching.Snapshot) -> pd.DataFrame:
@@ -47,16 +55,22 @@ def changes_since_previous(snapshot: fetching.Snapshot) -> pd.DataFrame:
     if position == 0:
         return empty_revisions()
     before = history[position - 1]
-    return diff_rounds(load_rounds(read_snapshot_bytes(before), before.file),
-                       load_rounds(read_snapshot_bytes(snapshot), snapshot.file),
-                       snapshot.file, before.file)
+    return diff_rounds(
+        load_rounds(read_snapshot_bytes(before), before.file),
+        load_rounds(read_snapshot_bytes(snapshot), snapshot.file),
+        snapshot.file,
+        before.file,
+    )
 
 
 def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
     """Rounds added, changed, renamed and removed."""
     counts = changes.groupby("change", observed=True)["round"].nunique()
-    return (counts.reindex(["added", "changed", "renamed", "removed"], fill_value=0)
-            .rename("rounds").to_frame())
+    return (
+        counts.reindex(["added", "changed", "renamed", "removed"], fill_value=0)
+        .rename("rounds")
+        .to_frame()
+    )
 
 
 def renames(changes: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +91,8 @@ def snapshot_overview(run: CleanRun) -> pd.DataFrame:
         "newest round": f"{draws['round'].iloc[-1]} on {draws['date'].iloc[-1]:%Y-%m-%d}",
         "pool distributions published": f"{run.pool['distribution_date'].nunique():,}",
         "errors / warnings / repairs": " / ".join(
-            str(int(quality["severity"].eq(s).sum())) for s in ("error", "warning", "repaired")),
+            str(int(quality["severity"].eq(s).sum())) for s in ("error", "warning", "repaired")
+        ),
         "cleaning skipped (already up to date)": "yes" if run.skipped else "no",
     }
     return pd.DataFrame({"value": facts}).rename_axis("")
@@ -85,16 +100,24 @@ def snapshot_overview(run: CleanRun) -> pd.DataFrame:
 
 def quality_counts(quality: pd.DataFrame) -> pd.DataFrame:
     """Findings per severity and field."""
-    return (quality.groupby(["severity", "field"], observed=True, dropna=False)
-            .size().rename("findings").reset_index())
+    return (
+        quality.groupby(["severity", "field"], observed=True, dropna=False)
+        .size()
+        .rename("findings")
+        .reset_index()
+    )
 
 
 def rounds_by_family(draws: pd.DataFrame) -> pd.DataFrame:
     """Rounds per family: how many, first and last date, invitations."""
     return (
         draws.groupby(["selection", "family"], observed=True)
-        .agg(rounds=("round", "size"), first=("date", "min"), last=("date", "max"),
-             invitations=("invitations", "sum"))
+        .agg(
+            rounds=("round", "size"),
+            first=("date", "min"),
+            last=("date", "max"),
+            invitations=("invitations", "sum"),
+        )
         .sort_values("last", ascending=False)
         .reset_index()
     )
@@ -120,11 +143,16 @@ def pool_overview(pool: pd.DataFrame) -> pd.DataFrame:
     """Distributions published per year: how many, first and last date, pool size range."""
     totals = pool.groupby("distribution_date")["candidates"].sum()
     return (
-        totals.rename("candidates").reset_index()
+        totals.rename("candidates")
+        .reset_index()
         .assign(year=lambda d: d["distribution_date"].dt.year)
         .groupby("year")
-        .agg(distributions=("distribution_date", "size"), first=("distribution_date", "min"),
-             last=("distribution_date", "max"), smallest_pool=("candidates", "min"),
-             largest_pool=("candidates", "max"))
+        .agg(
+            distributions=("distribution_date", "size"),
+            first=("distribution_date", "min"),
+            last=("distribution_date", "max"),
+            smallest_pool=("candidates", "min"),
+            largest_pool=("candidates", "max"),
+        )
         .reset_index()
     )

@@ -53,8 +53,10 @@ def kernel_ready(name: str = config.KERNEL_NAME) -> bool:
         spec = KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
         return False
-    return Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() or \
-        spec.argv[0] in ("python", "python3")
+    return Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() or spec.argv[0] in (
+        "python",
+        "python3",
+    )
 
 
 def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
@@ -62,9 +64,19 @@ def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
     if kernel_ready(name):
         return
     subprocess.run(
-        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name,
-         "--display-name", f"Python ({name})"],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            name,
+            "--display-name",
+            f"Python ({name})",
+        ],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -93,8 +105,13 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def run_notebook(name: str, output: Path, parameters: dict | None = None,
-                 cwd: Path | None = None, progress: bool = False) -> Path:
+def run_notebook(
+    name: str,
+    output: Path,
+    parameters: dict | None = None,
+    cwd: Path | None = None,
+    progress: bool = False,
+) -> Path:
     """Execute notebook ``name`` with papermill into ``output`` on the project's kernel.
 
     Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
@@ -108,8 +125,12 @@ def run_notebook(name: str, output: Path, parameters: dict | None = None,
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
-            str(source), str(output), parameters=parameters or {},
-            kernel_name=config.KERNEL_NAME, progress_bar=progress, log_output=False,
+            str(source),
+            str(output),
+            parameters=parameters or {},
+            kernel_name=config.KERNEL_NAME,
+            progress_bar=progress,
+            log_output=False,
             cwd=str(cwd or config.notebooks_dir()),
             kernel_manager_class=_ipc_kernel_manager(),
         )
@@ -121,5 +142,8 @@ def run_notebook(name: str, output: Path, parameters: dict | None = None,
 def notebook_has_outputs(path: Path) -> list[int]:
     """Indexes of cells that carry outputs or execution counts (should be none in git)."""
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return [i for i, cell in enumerate(cells)
-            if cell.get("outputs") or cell.get("execution_count") is not None]
+    return [
+        i
+        for i, cell in enumerate(cells)
+        if cell.get("outputs") or cell.get("execution_count") is not None
+    ]

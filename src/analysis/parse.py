@@ -7,8 +7,9 @@ that cleaning can report them.
 
 >>> parse_count("3,000")
 3000
->>> parse_timestamp("October 25, 2023 at 15:48:39 AM UTC")
-Parsed(value=Timestamp('2023-10-25 15:48:39+0000', tz='UTC'), notes=("'AM' after a 24-hour time ignored",))
+>>> parsed = parse_timestamp("October 25, 2023 at 15:48:39 AM UTC")
+>>> parsed.value, parsed.notes
+(Timestamp('2023-10-25 15:48:39+0000', tz='UTC'), ("'AM' after a 24-hour time ignored",))
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ],
         start=1,
@@ -153,7 +162,8 @@ def parse_date(text: str) -> date:
 def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
     """A moment written in free-form English, as a UTC :class:`pandas.Timestamp`.
 
-    Handles what IRCC has written: ``March 26, 2024 at 15:59:36 UTC``, ``July 06, 2023 14:25:05 UTC``,
+    Handles what IRCC has written: ``March 26, 2024 at 15:59:36 UTC``,
+    ``July 06, 2023 14:25:05 UTC``,
     ``April 26,2023 ...``, ``March 01, 2023, at ...``, ``August 30. 2023 at ...``,
     ``May 31, 2024 at12:48:30 UTC``, ``January 23, 2025 at 2025-01-23 15:30:04 UTC``,
     ``15:48:39 AM`` (AM/PM after a 24-hour time: ignored, noted), ``October 7 at 16:38:21 UTC``

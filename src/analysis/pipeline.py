@@ -84,8 +84,12 @@ def code_fingerprint() -> str:
     """The report's code: the notebook, the package's modules and templates, and the locked
     package versions."""
     package = Path(__file__).resolve().parent
-    files = [*package.glob("*.py"), *package.glob("*.csv"), *(package / "templates").glob("*"),
-             config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"]
+    files = [
+        *package.glob("*.py"),
+        *package.glob("*.csv"),
+        *(package / "templates").glob("*"),
+        config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb",
+    ]
     constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
     if constraints.exists():
         files.append(constraints)
@@ -100,10 +104,18 @@ def month_fingerprint(inputs, month: str, parameters: dict, code: str, to_date: 
     draws = inputs.draws.loc[inputs.draws["date"] <= end]
     pool = inputs.pool.loc[inputs.pool["distribution_date"] <= end]
     revisions = inputs.revisions.loc[inputs.revisions["round"].isin(draws["round"])]
-    quality = inputs.quality.loc[inputs.quality["round"].isin(draws["round"])
-                                 | inputs.quality["round"].isna()]
-    parts = [_hash_frame(draws), _hash_frame(pool), _hash_frame(revisions),
-             _hash_frame(quality), json.dumps(parameters, sort_keys=True), code, str(to_date)]
+    quality = inputs.quality.loc[
+        inputs.quality["round"].isin(draws["round"]) | inputs.quality["round"].isna()
+    ]
+    parts = [
+        _hash_frame(draws),
+        _hash_frame(pool),
+        _hash_frame(revisions),
+        _hash_frame(quality),
+        json.dumps(parameters, sort_keys=True),
+        code,
+        str(to_date),
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -118,8 +130,9 @@ def _is_to_date(inputs, month: str) -> bool:
     return bool(retrieved.normalize() < end)
 
 
-def plan(months: list[str], inputs, site: Path, force: bool = False,
-         parameters: dict | None = None) -> list[MonthPlan]:
+def plan(
+    months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
+) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
     code = code_fingerprint()
     plans = []
@@ -162,18 +175,29 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     folder = staging / plan_.month
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / RECORD_FILE
-    run_notebook(REPORT_NOTEBOOK, record,
-                 {**plan_.parameters, "data_dir": data_dir, "output_dir": str(folder)})
+    run_notebook(
+        REPORT_NOTEBOOK,
+        record,
+        {**plan_.parameters, "data_dir": data_dir, "output_dir": str(folder)},
+    )
     summary = json.loads((folder / "summary.json").read_text())
     html = publish.notebook_to_html(
-        record, title=f"Express Entry rounds: {summary['title']}", index_href="../index.html",
+        record,
+        title=f"Express Entry rounds: {summary['title']}",
+        index_href="../index.html",
         footer=f"Data: IRCC Express Entry rounds feed, snapshot {summary['snapshot']['file']} "
-               f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
-               "Canada.")
+        f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
+        "Canada.",
+    )
     publish.write_atomic(folder / "index.html", html)
-    (folder / INPUTS_FILE).write_text(json.dumps(
-        {"fingerprint": plan_.fingerprint, "parameters": plan_.parameters}, indent=2,
-        sort_keys=True) + "\n")
+    (folder / INPUTS_FILE).write_text(
+        json.dumps(
+            {"fingerprint": plan_.fingerprint, "parameters": plan_.parameters},
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     return plan_.month, time.perf_counter() - started
 
 
@@ -213,8 +237,9 @@ def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[st
                     break
     if failures:
         details = "\n".join(f"  - {m}: {e}" for m, e in sorted(failures.items()))
-        raise BuildFailed(f"{len(failures)} month(s) failed; the published site is unchanged:\n"
-                          f"{details}")
+        raise BuildFailed(
+            f"{len(failures)} month(s) failed; the published site is unchanged:\n{details}"
+        )
     return timings
 
 
@@ -242,8 +267,9 @@ def _publish_data_quality(site: Path) -> None:
     stamp = site / DATA_QUALITY / INPUTS_FILE
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
         return
-    html = publish.notebook_to_html(record, title="Data quality: the latest cleaning run",
-                                    index_href="../index.html")
+    html = publish.notebook_to_html(
+        record, title="Data quality: the latest cleaning run", index_href="../index.html"
+    )
 
     def build(folder: Path) -> None:
         (folder / "index.html").write_text(html, encoding="utf-8")
@@ -260,16 +286,18 @@ def _site_lock(site: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildFailed(f"another `ee report` is building {site}; try again when it ends") \
-                from None
+            raise BuildFailed(
+                f"another `ee report` is building {site}; try again when it ends"
+            ) from None
         shutil.rmtree(site / BUILDS, ignore_errors=True)
         for stale in site.glob(".*.new-*"):
             shutil.rmtree(stale, ignore_errors=True)
         yield
 
 
-def build_reports(months: list[str], jobs: int = 1, force: bool = False,
-                  parameters: dict | None = None, say=print) -> dict:
+def build_reports(
+    months: list[str], jobs: int = 1, force: bool = False, parameters: dict | None = None, say=print
+) -> dict:
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
     Returns a dict with ``built`` (month -> seconds) and ``skipped`` (months up to date).
@@ -287,9 +315,11 @@ def build_reports(months: list[str], jobs: int = 1, force: bool = False,
         if not todo:
             say(f"ee report: nothing changed; {len(skipped)} month(s) up to date in {site}")
         else:
-            say(f"ee report: building {len(todo)} month(s) "
+            say(
+                f"ee report: building {len(todo)} month(s) "
                 f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to date, "
-                f"{min(jobs, len(todo))} at a time")
+                f"{min(jobs, len(todo))} at a time"
+            )
             staging = site / BUILDS / f"{os.getpid()}"
             staging.mkdir(parents=True)
             try:
@@ -298,8 +328,9 @@ def build_reports(months: list[str], jobs: int = 1, force: bool = False,
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
         _publish_data_quality(site)
-        index = publish.render_index(publish.read_months(site), SITE_TITLE,
-                                     f"{DATA_QUALITY}/index.html")
+        index = publish.render_index(
+            publish.read_months(site), SITE_TITLE, f"{DATA_QUALITY}/index.html"
+        )
         if not (site / "index.html").exists() or (site / "index.html").read_text() != index:
             publish.write_atomic(site / "index.html", index)
     return {"built": timings, "skipped": skipped, "site": site}
@@ -333,8 +364,9 @@ def main_report(month: str | None = None, force: bool = False, fetch: bool = Tru
     return 0
 
 
-def main_reports(since: str, until: str | None = None, jobs: int = 1, force: bool = False,
-                 fetch: bool = True) -> int:
+def main_reports(
+    since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
+) -> int:
     """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
     from analysis.report import check_parameters, load_inputs, report_months
 
@@ -350,8 +382,10 @@ def main_reports(since: str, until: str | None = None, jobs: int = 1, force: boo
         return 1
     started = time.perf_counter()
     result = build_reports(months, jobs=max(1, jobs), force=force, say=_say)
-    _say(f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
-         f"{result['site'] / 'index.html'}")
+    _say(
+        f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
+        f"{result['site'] / 'index.html'}"
+    )
     return 0
 
 

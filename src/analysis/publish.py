@@ -268,6 +268,7 @@ def check_outputs(nb: NotebookNode) -> None:
     (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
     ``remove-cell`` or ``remove-output`` are not shown, so not checked.
 
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("df", outputs=[
     ...     nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>"})])])
     >>> check_outputs(nb)  # doctest: +ELLIPSIS
@@ -363,6 +364,7 @@ def notebook_node_to_html(
 
     Same arguments as :func:`notebook_to_html`.
 
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Answer\\nYes.")])
     >>> html = notebook_node_to_html(nb, "March 2026")
     >>> '<html lang="en">' in html, "<title>March 2026</title>" in html, "<script" in html
@@ -406,6 +408,7 @@ def notebook_to_html(
     Raises :class:`ReportError` when an output or the page fails the checks (see
     :func:`check_outputs` and :func:`check_page`).
 
+    >>> import nbformat
     >>> from tempfile import TemporaryDirectory
     >>> with TemporaryDirectory() as d:
     ...     path = Path(d) / "report.ipynb"

@@ -68,22 +68,29 @@ class ReportParams:
     window_days: int = 30
 
 
-def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CATEGORIES,
-                     window_months=12, baselines: Iterable[str] | str | None = BASELINE_KINDS,
-                     window_days=30, data_end: pd.Timestamp | None = None) -> ReportParams:
+def check_parameters(
+    month,
+    categories: Iterable[str] | str | None = DEFAULT_CATEGORIES,
+    window_months=12,
+    baselines: Iterable[str] | str | None = BASELINE_KINDS,
+    window_days=30,
+    data_end: pd.Timestamp | None = None,
+) -> ReportParams:
     """Validate the report's parameters before any analysis; raise :class:`ParameterError`.
 
     ``month`` must be text ``YYYY-MM`` (papermill can turn ``2023-07`` into a number: pass it
     quoted), a real month, and not after ``data_end`` (the newest round's date).
 
-    >>> check_parameters("2023-13")
+    >>> check_parameters("2023-13")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.report.ParameterError: month '2023-13' is not a month: write it as YYYY-MM, e.g. '2023-07'
+    analysis.report.ParameterError: month '2023-13' is not a month: write it as YYYY-MM, ...
     """
     if not isinstance(month, str):
-        raise ParameterError(f"month {month!r} must be text 'YYYY-MM' (quote it: -p month "
-                             "'\"2023-07\"' or -r month 2023-07)")
+        raise ParameterError(
+            f"month {month!r} must be text 'YYYY-MM' (quote it: -p month "
+            "'\"2023-07\"' or -r month 2023-07)"
+        )
     match = _MONTH.match(month.strip())
     if not match or not 1 <= int(match[2]) <= 12:
         raise ParameterError(f"month {month!r} is not a month: write it as YYYY-MM, e.g. '2023-07'")
@@ -91,8 +98,10 @@ def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CAT
     if month < FIRST_MONTH:
         raise ParameterError(f"month {month} is before Express Entry's first round (2015-01)")
     if data_end is not None and month > f"{data_end:%Y-%m}":
-        raise ParameterError(f"month {month} is after the data ends ({data_end:%Y-%m-%d}); "
-                             f"allowed: {FIRST_MONTH} to {data_end:%Y-%m}")
+        raise ParameterError(
+            f"month {month} is after the data ends ({data_end:%Y-%m-%d}); "
+            f"allowed: {FIRST_MONTH} to {data_end:%Y-%m}"
+        )
     if categories is None:
         categories = DEFAULT_CATEGORIES
     categories = _as_list(categories)
@@ -100,8 +109,10 @@ def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CAT
     unknown = [c for c in categories if c not in families]
     if unknown or not categories:
         allowed = ", ".join(f for f in families if f != "all_program")
-        raise ParameterError(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} "
-                             f"{', '.join(map(repr, unknown)) or '(none given)'}; allowed: {allowed}")
+        raise ParameterError(
+            f"unknown famil{'ies' if len(unknown) > 1 else 'y'} "
+            f"{', '.join(map(repr, unknown)) or '(none given)'}; allowed: {allowed}"
+        )
     if "all_program" in categories:
         raise ParameterError("all_program is the baseline, not a category to compare")
     baselines = _as_list(baselines)
@@ -109,12 +120,15 @@ def check_parameters(month, categories: Iterable[str] | str | None = DEFAULT_CAT
     bad = [b for b in baselines if b not in BASELINE_KINDS]
     if bad:
         raise ParameterError(f"unknown baseline(s) {bad}; allowed: {', '.join(BASELINE_KINDS)}")
-    for name, value, low, high in (("window_months", window_months, 1, 120),
-                                   ("window_days", window_days, 1, 365)):
+    for name, value, low, high in (
+        ("window_months", window_months, 1, 120),
+        ("window_days", window_days, 1, 365),
+    ):
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ParameterError(f"{name} {value!r} must be a whole number from {low} to {high}")
-    return ReportParams(month, tuple(dict.fromkeys(categories)), window_months, baselines,
-                        window_days)
+    return ReportParams(
+        month, tuple(dict.fromkeys(categories)), window_months, baselines, window_days
+    )
 
 
 @dataclass(frozen=True)
@@ -145,8 +159,9 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.offsets.MonthEnd(0)
 
 
-def report_months(draws: pd.DataFrame, since: str | None = None,
-                  until: str | None = None) -> list[str]:
+def report_months(
+    draws: pd.DataFrame, since: str | None = None, until: str | None = None
+) -> list[str]:
     """Every month from ``since`` (default: the first category round's month) to ``until``
     (default: the newest round's month), as ``YYYY-MM``, rounds or not."""
     first = since or f"{CATEGORY_ERA_START:%Y-%m}"
@@ -154,8 +169,13 @@ def report_months(draws: pd.DataFrame, since: str | None = None,
     return [f"{p}" for p in pd.period_range(first, last, freq="M")]
 
 
-def prepare_month(draws: pd.DataFrame, pool: pd.DataFrame, params: ReportParams,
-                  retrieved_at: pd.Timestamp | None = None, estimator=None) -> MonthData:
+def prepare_month(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    params: ReportParams,
+    retrieved_at: pd.Timestamp | None = None,
+    estimator=None,
+) -> MonthData:
     """Cut the data at the end of the month and compute the baselines of the window's rounds.
 
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
@@ -169,16 +189,27 @@ def prepare_month(draws: pd.DataFrame, pool: pd.DataFrame, params: ReportParams,
     window_start = start - pd.DateOffset(months=params.window_months - 1)
     in_window = as_of.loc[as_of["date"] >= window_start - pd.Timedelta(days=params.window_days)]
     comparisons = baseline_helpers.compare_with_baselines(
-        as_of, as_of_pool, families=params.categories, window_days=params.window_days,
-        estimator=estimator)
-    comparisons = comparisons.loc[(comparisons["date"] >= window_start)
-                                  & comparisons["baseline"].isin(params.baselines)
-                                  & comparisons["round"].isin(in_window["round"])]
+        as_of,
+        as_of_pool,
+        families=params.categories,
+        window_days=params.window_days,
+        estimator=estimator,
+    )
+    comparisons = comparisons.loc[
+        (comparisons["date"] >= window_start)
+        & comparisons["baseline"].isin(params.baselines)
+        & comparisons["round"].isin(in_window["round"])
+    ]
     return MonthData(
-        params=params, start=start, end=end, to_date=bool(retrieved.normalize() < end),
-        draws=as_of, pool=as_of_pool,
+        params=params,
+        start=start,
+        end=end,
+        to_date=bool(retrieved.normalize() < end),
+        draws=as_of,
+        pool=as_of_pool,
         month_rounds=as_of.loc[as_of["date"] >= start].reset_index(drop=True),
-        window_start=window_start, comparisons=comparisons.reset_index(drop=True),
+        window_start=window_start,
+        comparisons=comparisons.reset_index(drop=True),
         labels=family_labels(),
     )
 
@@ -209,13 +240,20 @@ def _baseline_phrase(row: pd.Series) -> str:
     if pd.isna(value):
         return ""
     if kind == "latest":
-        return f"{_points(row['gap'])} the latest all-program round ({row['detail']}, cutoff {value:.0f})"
+        return (
+            f"{_points(row['gap'])} the latest all-program round ({row['detail']}, "
+            f"cutoff {value:.0f})"
+        )
     if kind == "window":
         n = int(row["n_reference"])
-        return (f"{_points(row['gap'])} the {_count(n, 'all-program round')} within "
-                f"{{days}} days (mean cutoff {value:.0f})")
-    return (f"{_points(row['gap'])} the {value:.0f} an all-program round of the same size would "
-            f"have needed that day (estimated from the pool, {row['low']:.0f}-{row['high']:.0f})")
+        return (
+            f"{_points(row['gap'])} the {_count(n, 'all-program round')} within "
+            f"{{days}} days (mean cutoff {value:.0f})"
+        )
+    return (
+        f"{_points(row['gap'])} the {value:.0f} an all-program round of the same size would "
+        f"have needed that day (estimated from the pool, {row['low']:.0f}-{row['high']:.0f})"
+    )
 
 
 def latest_all_program(draws: pd.DataFrame) -> pd.Series | None:
@@ -231,16 +269,23 @@ def _family_sentence(data: MonthData, family: str) -> str:
         if earlier.empty:
             return f"There has been no {label} round yet."
         last = earlier.iloc[-1]
-        return (f"There was no {label} round this month; the latest was round {last['round']} on "
-                f"{_day(last['date'])}, {last['date']:%Y} ({last['invitations']:,} invitations, "
-                f"cutoff {last['cutoff']}).")
+        return (
+            f"There was no {label} round this month; the latest was round {last['round']} on "
+            f"{_day(last['date'])}, {last['date']:%Y} ({last['invitations']:,} invitations, "
+            f"cutoff {last['cutoff']})."
+        )
     parts = []
     for row in rounds.itertuples():
         compared = data.comparisons.loc[data.comparisons["round"] == row.round]
-        phrases = [p.replace("{days}", str(data.params.window_days))
-                   for p in (_baseline_phrase(r) for _, r in compared.iterrows()) if p]
-        text = (f"round {row.round} on {_day(row.date)} invited {row.invitations:,} at a cutoff "
-                f"of {row.cutoff}")
+        phrases = [
+            p.replace("{days}", str(data.params.window_days))
+            for p in (_baseline_phrase(r) for _, r in compared.iterrows())
+            if p
+        ]
+        text = (
+            f"round {row.round} on {_day(row.date)} invited {row.invitations:,} at a cutoff "
+            f"of {row.cutoff}"
+        )
         if phrases:
             text += ": " + "; ".join(phrases)
         parts.append(text)
@@ -249,12 +294,17 @@ def _family_sentence(data: MonthData, family: str) -> str:
     if not earlier.empty and rounds["cutoff"].notna().any():
         before = earlier.iloc[-1]
         change = float(rounds["cutoff"].min() - before["cutoff"])
-        direction = ("the same as" if change == 0 else
-                     f"{abs(change):.0f} point{'s' if abs(change) != 1 else ''} "
-                     f"{'lower than' if change < 0 else 'higher than'}")
-        sentence += (f" The lowest {label} cutoff this month was {direction} the previous "
-                     f"{label} round ({before['cutoff']} on {_day(before['date'])}, "
-                     f"{before['date']:%Y}).")
+        direction = (
+            "the same as"
+            if change == 0
+            else f"{abs(change):.0f} point{'s' if abs(change) != 1 else ''} "
+            f"{'lower than' if change < 0 else 'higher than'}"
+        )
+        sentence += (
+            f" The lowest {label} cutoff this month was {direction} the previous "
+            f"{label} round ({before['cutoff']} on {_day(before['date'])}, "
+            f"{before['date']:%Y})."
+        )
     return sentence[0].upper() + sentence[1:]
 
 
@@ -268,8 +318,10 @@ def headline(data: MonthData) -> str:
     else:
         kinds = rounds.groupby("family", sort=False).size()
         listed = ", ".join(f"{n} {data.label(f)}" for f, n in kinds.items())
-        opening = (f"In {period} IRCC held {_count(len(rounds), 'round')} "
-                   f"({listed}) and issued {int(rounds['invitations'].sum()):,} invitations.")
+        opening = (
+            f"In {period} IRCC held {_count(len(rounds), 'round')} "
+            f"({listed}) and issued {int(rounds['invitations'].sum()):,} invitations."
+        )
     sentences = [opening]
     reference = latest_all_program(data.draws)
     in_month_all = rounds.loc[rounds["is_all_program"]]
@@ -280,7 +332,8 @@ def headline(data: MonthData) -> str:
                 f"There has been no all-program round since {_day(reference['date'])}, "
                 f"{reference['date']:%Y} (cutoff {reference['cutoff']}), {age:,} days before the "
                 "end of the month, so the fairest comparison is the pool estimate: the cutoff an "
-                "all-program round of the same size would have needed.")
+                "all-program round of the same size would have needed."
+            )
     elif not in_month_all.empty:
         cutoffs = ", ".join(str(c) for c in in_month_all["cutoff"].dropna())
         sentences.append(f"All-program rounds this month had cutoffs of {cutoffs}.")
@@ -294,15 +347,17 @@ def headline(data: MonthData) -> str:
 def month_rounds_table(data: MonthData) -> pd.DataFrame:
     """The month's rounds, all families; ``target`` marks the report's categories."""
     rounds = data.month_rounds
-    return pd.DataFrame({
-        "Round": rounds["round"],
-        "Date": rounds["date"].dt.strftime("%Y-%m-%d"),
-        "Round type (as IRCC names it)": rounds["name"],
-        "Family": rounds["family"].map(data.label),
-        "Invitations": rounds["invitations"],
-        "Cutoff (CRS)": rounds["cutoff"],
-        "Report category": np.where(rounds["family"].isin(data.params.categories), "yes", ""),
-    })
+    return pd.DataFrame(
+        {
+            "Round": rounds["round"],
+            "Date": rounds["date"].dt.strftime("%Y-%m-%d"),
+            "Round type (as IRCC names it)": rounds["name"],
+            "Family": rounds["family"].map(data.label),
+            "Invitations": rounds["invitations"],
+            "Cutoff (CRS)": rounds["cutoff"],
+            "Report category": np.where(rounds["family"].isin(data.params.categories), "yes", ""),
+        }
+    )
 
 
 def comparison_table(data: MonthData) -> pd.DataFrame:
@@ -310,35 +365,50 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
     long = data.comparisons
     if long.empty:
         return pd.DataFrame(columns=["Round", "Date", "Category", "Invitations", "Cutoff"])
-    rounds = (long.drop_duplicates("round")
-              .set_index("round")[["date", "family", "invitations", "cutoff"]])
+    rounds = long.drop_duplicates("round").set_index("round")[
+        ["date", "family", "invitations", "cutoff"]
+    ]
     values = long.pivot(index="round", columns="baseline", values=["baseline_cutoff", "gap"])
     values.columns = [f"{what}_{kind}" for what, kind in values.columns]
     wide = rounds.join(values).reset_index().sort_values("date", ascending=False)
-    out = pd.DataFrame({
-        "Round": wide["round"], "Date": wide["date"].dt.strftime("%Y-%m-%d"),
-        "Category": wide["family"].map(data.label), "Invitations": wide["invitations"],
-        "Cutoff": wide["cutoff"],
-    })
-    names = {"window": f"±{data.params.window_days} days", "latest": "latest before",
-             "pool": "pool estimate"}
+    out = pd.DataFrame(
+        {
+            "Round": wide["round"],
+            "Date": wide["date"].dt.strftime("%Y-%m-%d"),
+            "Category": wide["family"].map(data.label),
+            "Invitations": wide["invitations"],
+            "Cutoff": wide["cutoff"],
+        }
+    )
+    names = {
+        "window": f"±{data.params.window_days} days",
+        "latest": "latest before",
+        "pool": "pool estimate",
+    }
     for kind in data.params.baselines:
         if f"baseline_cutoff_{kind}" in wide:
             out[f"All-program: {names[kind]}"] = (
-                pd.to_numeric(wide[f"baseline_cutoff_{kind}"]).round(0).astype("Int64"))
-            out[f"Gap vs {names[kind]}"] = pd.to_numeric(wide[f"gap_{kind}"]).round(0).astype("Int64")
+                pd.to_numeric(wide[f"baseline_cutoff_{kind}"]).round(0).astype("Int64")
+            )
+            out[f"Gap vs {names[kind]}"] = (
+                pd.to_numeric(wide[f"gap_{kind}"]).round(0).astype("Int64")
+            )
     return out.reset_index(drop=True)
 
 
 def baseline_notes(data: MonthData) -> pd.DataFrame:
     """The detail behind each baseline of the month's target rounds (which rounds, which pool)."""
     month = data.comparisons.loc[data.comparisons["date"] >= data.start]
-    return pd.DataFrame({
-        "Round": month["round"], "Category": month["family"].map(data.label),
-        "Baseline": month["baseline"].map(lambda k: BASELINE_NAMES[k].format(
-            days=data.params.window_days)),
-        "How it was found": month["detail"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Round": month["round"],
+            "Category": month["family"].map(data.label),
+            "Baseline": month["baseline"].map(
+                lambda k: BASELINE_NAMES[k].format(days=data.params.window_days)
+            ),
+            "How it was found": month["detail"],
+        }
+    ).reset_index(drop=True)
 
 
 def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
@@ -349,19 +419,30 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     rows, caveats = [], []
     for family in data.params.categories:
         result = stats.compare_cutoffs(data.draws, family, since=CATEGORY_ERA_START)
-        rows.append({
-            "Category": data.label(family),
-            "Rounds (category / all-program)": f"{result.n_family} / {result.n_reference}",
-            "Mean cutoff (category)": result.mean_family,
-            "Mean cutoff (all-program)": result.mean_reference,
-            "Difference": result.difference,
-            "95% interval": (f"{result.ci_low:.1f} to {result.ci_high:.1f}"
-                             if result.ci_low is not None else "not enough data"),
-            "Welch p (n)": (f"{result.welch_p:.3g} (n={result.n_family}+{result.n_reference})"
-                            if result.welch_p is not None else "–"),
-            "Rank check p": (f"{result.rank_p:.3g} ({result.rank_test})"
-                             if result.rank_p is not None else "–"),
-        })
+        rows.append(
+            {
+                "Category": data.label(family),
+                "Rounds (category / all-program)": f"{result.n_family} / {result.n_reference}",
+                "Mean cutoff (category)": result.mean_family,
+                "Mean cutoff (all-program)": result.mean_reference,
+                "Difference": result.difference,
+                "95% interval": (
+                    f"{result.ci_low:.1f} to {result.ci_high:.1f}"
+                    if result.ci_low is not None
+                    else "not enough data"
+                ),
+                "Welch p (n)": (
+                    f"{result.welch_p:.3g} (n={result.n_family}+{result.n_reference})"
+                    if result.welch_p is not None
+                    else "–"
+                ),
+                "Rank check p": (
+                    f"{result.rank_p:.3g} ({result.rank_test})"
+                    if result.rank_p is not None
+                    else "–"
+                ),
+            }
+        )
         caveats.extend(f"{data.label(family)}: {c}" for c in result.caveats)
     return pd.DataFrame(rows), caveats
 
@@ -370,13 +451,21 @@ def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     """Cutoff on family with a time trend and HAC errors, since June 2023, as of the month."""
     from analysis import stats
 
-    result = stats.cutoff_regression(data.draws, families=data.params.categories,
-                                     since=CATEGORY_ERA_START)
+    result = stats.cutoff_regression(
+        data.draws, families=data.params.categories, since=CATEGORY_ERA_START
+    )
     if result.status != "ok":
         return pd.DataFrame({"Result": [f"{result.status}: {result.reason}"]}), list(result.caveats)
-    table = result.table.rename(columns={
-        "term": "Term", "estimate": "Estimate (points)", "ci_low": "95% low", "ci_high": "95% high",
-        "p_value": "p", "n": "Rounds"}).drop(columns=["std_error"], errors="ignore")
+    table = result.table.rename(
+        columns={
+            "term": "Term",
+            "estimate": "Estimate (points)",
+            "ci_low": "95% low",
+            "ci_high": "95% high",
+            "p_value": "p",
+            "n": "Rounds",
+        }
+    ).drop(columns=["std_error"], errors="ignore")
     return table, list(result.caveats)
 
 
@@ -389,26 +478,33 @@ def forecasts(data: MonthData) -> pd.DataFrame:
         forecast = forecasting.forecast_next_cutoff(data.draws, family)
         _, accuracy = forecasting.forecast_backtest(data.draws, family)
         ok = forecast.status == "ok"
-        rows.append({
-            "Category": data.label(family),
-            "Rounds so far": forecast.n_rounds,
-            "Last cutoff": forecast.last_cutoff,
-            "Next cutoff (forecast)": f"{forecast.point:.0f}" if ok else forecast.status,
-            "80% interval": f"{forecast.low:.0f}-{forecast.high:.0f}" if ok else "–",
-            "Past forecasts: mean abs. error": (f"{accuracy.mae:.1f} (n={accuracy.n})"
-                                                if accuracy.status == "ok" else "–"),
-            "Past forecasts: share inside interval": (f"{accuracy.coverage:.0%}"
-                                                      if accuracy.status == "ok" else "–"),
-            "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
-        })
+        rows.append(
+            {
+                "Category": data.label(family),
+                "Rounds so far": forecast.n_rounds,
+                "Last cutoff": forecast.last_cutoff,
+                "Next cutoff (forecast)": f"{forecast.point:.0f}" if ok else forecast.status,
+                "80% interval": f"{forecast.low:.0f}-{forecast.high:.0f}" if ok else "–",
+                "Past forecasts: mean abs. error": (
+                    f"{accuracy.mae:.1f} (n={accuracy.n})" if accuracy.status == "ok" else "–"
+                ),
+                "Past forecasts: share inside interval": (
+                    f"{accuracy.coverage:.0%}" if accuracy.status == "ok" else "–"
+                ),
+                "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def cadence(data: MonthData) -> pd.DataFrame:
     """Days between rounds per family (as of the month's end), families active in the window."""
     summary = trends.summarize_round_gaps(data.draws, as_of=data.end)
-    active = summary.loc[summary["last_date"] >= data.window_start] if "last_date" in summary \
+    active = (
+        summary.loc[summary["last_date"] >= data.window_start]
+        if "last_date" in summary
         else summary
+    )
     return active.assign(family=active["family"].map(data.label)).reset_index(drop=True)
 
 
@@ -416,7 +512,8 @@ def tie_break(data: MonthData) -> pd.DataFrame:
     """Tie-break lag of the window's target-category and all-program rounds, in days."""
     lag = trends.tie_break_lag(data.draws)
     keep = lag["date"].ge(data.window_start) & lag["family"].isin(
-        [*data.params.categories, "all_program"])
+        [*data.params.categories, "all_program"]
+    )
     return lag.loc[keep].assign(family=lambda d: d["family"].map(data.label)).reset_index(drop=True)
 
 
@@ -424,11 +521,13 @@ def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 6
     """IRCC's changes to rounds this report covers (dated up to the month's end), newest first."""
     dates = data.draws.set_index("round")["date"]
     covered = revisions.loc[revisions["round"].isin(dates.index)]
-    return (covered.assign(date=covered["round"].map(dates))
-            .sort_values(["snapshot", "date"], ascending=False)
-            .head(limit)[["snapshot", "round", "date", "change", "field", "old", "new"]]
-            .assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d"))
-            .reset_index(drop=True))
+    return (
+        covered.assign(date=covered["round"].map(dates))
+        .sort_values(["snapshot", "date"], ascending=False)
+        .head(limit)[["snapshot", "round", "date", "change", "field", "old", "new"]]
+        .assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d"))
+        .reset_index(drop=True)
+    )
 
 
 def quality_for_month(quality: pd.DataFrame, data: MonthData) -> pd.DataFrame:
@@ -438,9 +537,21 @@ def quality_for_month(quality: pd.DataFrame, data: MonthData) -> pd.DataFrame:
     return quality.loc[keep].reset_index(drop=True)
 
 
-def data_notes(meta: dict, params: ReportParams, packages: Iterable[str] = (
-        "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
-        "nbconvert", "pandera")) -> pd.DataFrame:
+def data_notes(
+    meta: dict,
+    params: ReportParams,
+    packages: Iterable[str] = (
+        "pandas",
+        "numpy",
+        "statsmodels",
+        "scipy",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+        "nbconvert",
+        "pandera",
+    ),
+) -> pd.DataFrame:
     """Where the numbers came from: snapshot, retrieval, hash, code and package versions,
     parameters."""
     from importlib.metadata import version
@@ -475,8 +586,12 @@ def _number(value):
     return value
 
 
-def summary(data: MonthData, headline_text: str, forecast_table: pd.DataFrame | None = None,
-            meta: dict | None = None) -> dict:
+def summary(
+    data: MonthData,
+    headline_text: str,
+    forecast_table: pd.DataFrame | None = None,
+    meta: dict | None = None,
+) -> dict:
     """The month's key figures for anyone who wants the numbers without the page."""
     categories = {}
     for family in data.params.categories:
@@ -484,30 +599,45 @@ def summary(data: MonthData, headline_text: str, forecast_table: pd.DataFrame | 
         items = []
         for row in rounds.itertuples():
             gaps = data.comparisons.loc[data.comparisons["round"] == row.round]
-            items.append({
-                "round": row.round, "date": f"{row.date:%Y-%m-%d}",
-                "invitations": _number(row.invitations), "cutoff": _number(row.cutoff),
-                "baselines": {
-                    g.baseline: {"cutoff": _number(g.baseline_cutoff), "gap": _number(g.gap),
-                                 "low": _number(g.low), "high": _number(g.high),
-                                 "detail": g.detail}
-                    for g in gaps.itertuples()},
-            })
+            items.append(
+                {
+                    "round": row.round,
+                    "date": f"{row.date:%Y-%m-%d}",
+                    "invitations": _number(row.invitations),
+                    "cutoff": _number(row.cutoff),
+                    "baselines": {
+                        g.baseline: {
+                            "cutoff": _number(g.baseline_cutoff),
+                            "gap": _number(g.gap),
+                            "low": _number(g.low),
+                            "high": _number(g.high),
+                            "detail": g.detail,
+                        }
+                        for g in gaps.itertuples()
+                    },
+                }
+            )
         categories[family] = {
-            "label": data.label(family), "rounds": items,
+            "label": data.label(family),
+            "rounds": items,
             "invitations": int(rounds["invitations"].sum()),
             "lowest_cutoff": _number(rounds["cutoff"].min()) if len(rounds) else None,
         }
     forecasts_out = []
     if forecast_table is not None:
-        forecasts_out = [{k: _number(v) for k, v in row.items()}
-                         for row in forecast_table.to_dict("records")]
+        forecasts_out = [
+            {k: _number(v) for k, v in row.items()} for row in forecast_table.to_dict("records")
+        ]
     return {
-        "month": data.params.month, "to_date": data.to_date,
-        "as_of": f"{data.end:%Y-%m-%d}", "title": data.title, "headline": headline_text,
+        "month": data.params.month,
+        "to_date": data.to_date,
+        "as_of": f"{data.end:%Y-%m-%d}",
+        "title": data.title,
+        "headline": headline_text,
         "rounds": len(data.month_rounds),
         "invitations": int(data.month_rounds["invitations"].sum()),
-        "categories": categories, "forecasts": forecasts_out,
+        "categories": categories,
+        "forecasts": forecasts_out,
         "parameters": asdict(data.params),
         "snapshot": {k: (meta or {}).get(k) for k in ("file", "sha256", "retrieved_at")},
     }
@@ -519,8 +649,10 @@ def write_summary(payload: dict, folder) -> None:
 
     from analysis.storage import write_text_atomic
 
-    write_text_atomic(Path(folder) / "summary.json",
-                      json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_text_atomic(
+        Path(folder) / "summary.json",
+        json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+    )
 
 
 # ------------------------------------------------------------------ inputs and display

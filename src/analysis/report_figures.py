@@ -36,39 +36,63 @@ def _date_axis(ax) -> None:
 def cutoffs_over_time(data: MonthData):
     """Cutoffs of the target categories and all-program rounds in the window."""
     families = [REFERENCE, *data.params.categories]
-    shown = data.draws.loc[(data.draws["date"] >= data.window_start)
-                           & data.draws["family"].isin(families)
-                           & data.draws["cutoff"].notna()]
+    shown = data.draws.loc[
+        (data.draws["date"] >= data.window_start)
+        & data.draws["family"].isin(families)
+        & data.draws["cutoff"].notna()
+    ]
     colours = family_colours(families)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for family in families:
         rows = shown.loc[shown["family"] == family]
         if rows.empty:
             continue
-        style = dict(marker="o", linestyle="-" if family == REFERENCE else "none", markersize=6,
-                     linewidth=1.2)
-        ax.plot(rows["date"], rows["cutoff"].astype(float), color=colours[family],
-                label=data.label(family), **style)
+        style = dict(
+            marker="o",
+            linestyle="-" if family == REFERENCE else "none",
+            markersize=6,
+            linewidth=1.2,
+        )
+        ax.plot(
+            rows["date"],
+            rows["cutoff"].astype(float),
+            color=colours[family],
+            label=data.label(family),
+            **style,
+        )
     reference = data.draws.loc[data.draws["is_all_program"] & data.draws["cutoff"].notna()]
     if not reference.empty and reference["date"].max() < data.window_start:
         last = reference.iloc[-1]
-        ax.axhline(float(last["cutoff"]), color=colours[REFERENCE], linestyle=":", linewidth=1.2,
-                   label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%Y-%m-%d})")
+        ax.axhline(
+            float(last["cutoff"]),
+            color=colours[REFERENCE],
+            linestyle=":",
+            linewidth=1.2,
+            label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%Y-%m-%d})",
+        )
     ax.axvspan(data.start, data.end, color="0.85", alpha=0.5, linewidth=0, label=data.title)
-    ax.set(title=f"CRS cutoffs, {data.window_start:%B %Y} to {data.title}",
-           xlabel="Round date", ylabel="Cutoff (CRS points)")
+    ax.set(
+        title=f"CRS cutoffs, {data.window_start:%B %Y} to {data.title}",
+        xlabel="Round date",
+        ylabel="Cutoff (CRS points)",
+    )
     _date_axis(ax)
     ax.legend(loc="best", fontsize="small", frameon=False)
     parts = []
     for family in families:
         rows = shown.loc[shown["family"] == family]
         if len(rows):
-            parts.append(f"{data.label(family)}: {len(rows)} rounds, cutoffs "
-                         f"{int(rows['cutoff'].min())} to {int(rows['cutoff'].max())}")
+            parts.append(
+                f"{data.label(family)}: {len(rows)} rounds, cutoffs "
+                f"{int(rows['cutoff'].min())} to {int(rows['cutoff'].max())}"
+            )
         else:
             parts.append(f"{data.label(family)}: no rounds")
-    alt = (f"Cutoffs by round date from {data.window_start:%B %Y} to {data.end:%B %Y}. "
-           + "; ".join(parts) + ".")
+    alt = (
+        f"Cutoffs by round date from {data.window_start:%B %Y} to {data.end:%B %Y}. "
+        + "; ".join(parts)
+        + "."
+    )
     return fig, alt
 
 
@@ -76,32 +100,56 @@ def invitations_by_month(data: MonthData):
     """Invitations per month in the window, stacked by family."""
     window = data.draws.loc[data.draws["date"] >= data.window_start]
     months = [f"{p}" for p in pd.period_range(data.window_start, data.end, freq="M")]
-    table = (window.groupby(["month", "family"], observed=True)["invitations"].sum()
-             .unstack(fill_value=0).reindex(months, fill_value=0))
+    table = (
+        window.groupby(["month", "family"], observed=True)["invitations"]
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(months, fill_value=0)
+    )
     order = table.sum().sort_values(ascending=False).index.tolist()
     colours = family_colours([*data.params.categories, *order])
     fig, ax = plt.subplots(figsize=(8, 4.5))
     bottom = pd.Series(0.0, index=table.index)
     for family in order:
         values = table[family].astype(float)
-        ax.bar(range(len(table)), values, bottom=bottom, color=colours[family],
-               label=data.label(family), width=0.8)
+        ax.bar(
+            range(len(table)),
+            values,
+            bottom=bottom,
+            color=colours[family],
+            label=data.label(family),
+            width=0.8,
+        )
         bottom = bottom + values
     ax.set_xticks(range(len(table)))
-    ax.set_xticklabels([pd.Period(m).strftime("%b\n%Y") if i % 2 == 0 or len(table) < 8 else ""
-                        for i, m in enumerate(table.index)], fontsize="small")
-    ax.set(title=f"Invitations per month, {data.window_start:%B %Y} to {data.title}",
-           xlabel="Month", ylabel="Invitations issued")
+    ax.set_xticklabels(
+        [
+            pd.Period(m).strftime("%b\n%Y") if i % 2 == 0 or len(table) < 8 else ""
+            for i, m in enumerate(table.index)
+        ],
+        fontsize="small",
+    )
+    ax.set(
+        title=f"Invitations per month, {data.window_start:%B %Y} to {data.title}",
+        xlabel="Month",
+        ylabel="Invitations issued",
+    )
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(loc="upper left", fontsize="x-small", frameon=False, ncols=2)
     totals = table.sum(axis=1)
     busiest = totals.idxmax() if totals.any() else None
-    alt = (f"Stacked bars of invitations per month by family. {data.title}: "
-           f"{int(totals.iloc[-1]):,} invitations. "
-           + (f"Busiest month in the window: {pd.Period(busiest):%B %Y} with "
-              f"{int(totals.max()):,}. " if busiest else "")
-           + "Largest families over the window: "
-           + ", ".join(f"{data.label(f)} {int(table[f].sum()):,}" for f in order[:4]) + ".")
+    alt = (
+        f"Stacked bars of invitations per month by family. {data.title}: "
+        f"{int(totals.iloc[-1]):,} invitations. "
+        + (
+            f"Busiest month in the window: {pd.Period(busiest):%B %Y} with {int(totals.max()):,}. "
+            if busiest
+            else ""
+        )
+        + "Largest families over the window: "
+        + ", ".join(f"{data.label(f)} {int(table[f].sum()):,}" for f in order[:4])
+        + "."
+    )
     return fig, alt
 
 
@@ -110,27 +158,50 @@ def gaps(data: MonthData):
     rows = data.comparisons.dropna(subset=["gap"])
     fig, ax = plt.subplots(figsize=(8, 4.5))
     if rows.empty:
-        ax.text(0.5, 0.5, "No category round in the window has a baseline", ha="center",
-                va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "No category round in the window has a baseline",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         alt = "No target-category round in the window could be compared with a baseline."
     else:
         markers = {"window": "o", "latest": "s", "pool": "D"}
-        names = {"window": f"All-program within ±{data.params.window_days} days",
-                 "latest": "Latest all-program before", "pool": "Pool estimate"}
+        names = {
+            "window": f"All-program within ±{data.params.window_days} days",
+            "latest": "Latest all-program before",
+            "pool": "Pool estimate",
+        }
         colours = family_colours(data.params.categories)
         for (family, kind), group in rows.groupby(["family", "baseline"], sort=False):
-            ax.scatter(group["date"], group["gap"].astype(float), marker=markers[kind],
-                       color=colours[family], s=36, alpha=0.85,
-                       label=f"{data.label(family)} vs {names[kind].lower()}")
+            ax.scatter(
+                group["date"],
+                group["gap"].astype(float),
+                marker=markers[kind],
+                color=colours[family],
+                s=36,
+                alpha=0.85,
+                label=f"{data.label(family)} vs {names[kind].lower()}",
+            )
         ax.axhline(0, color="0.3", linewidth=1)
         ax.legend(loc="best", fontsize="x-small", frameon=False)
         _date_axis(ax)
         by_kind = rows.groupby("baseline")["gap"].agg(["mean", "size"])
-        alt = ("Gaps of category cutoffs below or above all-program baselines, by round date. "
-               + "; ".join(f"{names[k]}: mean gap {v['mean']:+.0f} points over {int(v['size'])} "
-                           "rounds" for k, v in by_kind.iterrows()) + ".")
-    ax.set(title=f"Category cutoff minus all-program baseline, to {data.title}",
-           xlabel="Round date", ylabel="Gap (CRS points; below 0 = lower)")
+        alt = (
+            "Gaps of category cutoffs below or above all-program baselines, by round date. "
+            + "; ".join(
+                f"{names[k]}: mean gap {v['mean']:+.0f} points over {int(v['size'])} rounds"
+                for k, v in by_kind.iterrows()
+            )
+            + "."
+        )
+    ax.set(
+        title=f"Category cutoff minus all-program baseline, to {data.title}",
+        xlabel="Round date",
+        ylabel="Gap (CRS points; below 0 = lower)",
+    )
     return fig, alt
 
 
@@ -139,13 +210,22 @@ def pool_distribution(data: MonthData):
     month's cutoffs marked."""
     if data.pool.empty:
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        ax.text(0.5, 0.5, "IRCC had not published a pool distribution yet", ha="center",
-                va="center", transform=ax.transAxes)
-        ax.set(title="Pool distribution", xlabel="CRS score (points)", ylabel="Candidates per point")
+        ax.text(
+            0.5,
+            0.5,
+            "IRCC had not published a pool distribution yet",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set(
+            title="Pool distribution", xlabel="CRS score (points)", ylabel="Candidates per point"
+        )
         return fig, "IRCC had not published a CRS distribution of the pool by this month."
     day = data.pool["distribution_date"].max()
-    bins = (data.pool.loc[(data.pool["distribution_date"] == day) & (data.pool["score_low"] > 300)]
-            .sort_values("score_low"))
+    bins = data.pool.loc[
+        (data.pool["distribution_date"] == day) & (data.pool["score_low"] > 300)
+    ].sort_values("score_low")
     width = (bins["score_high"] - bins["score_low"] + 1).astype(float)
     density = bins["candidates"] / width
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -154,19 +234,31 @@ def pool_distribution(data: MonthData):
     cut = cut.loc[cut["family"].isin([*data.params.categories, REFERENCE])]
     colours = family_colours([*data.params.categories, REFERENCE])
     for row in cut.itertuples():
-        ax.axvline(float(row.cutoff), color=colours[row.family], linewidth=1.6,
-                   label=f"{data.label(row.family)} {row.round}: {row.cutoff}")
+        ax.axvline(
+            float(row.cutoff),
+            color=colours[row.family],
+            linewidth=1.6,
+            label=f"{data.label(row.family)} {row.round}: {row.cutoff}",
+        )
     ax.set_xlim(300, 700)
-    ax.set(title=f"CRS scores in the pool on {day:%Y-%m-%d}",
-           xlabel="CRS score (points)", ylabel="Candidates per point")
+    ax.set(
+        title=f"CRS scores in the pool on {day:%Y-%m-%d}",
+        xlabel="CRS score (points)",
+        ylabel="Candidates per point",
+    )
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     if len(cut):
         ax.legend(loc="upper right", fontsize="x-small", frameon=False)
     total = int(data.pool.loc[data.pool["distribution_date"] == day, "candidates"].sum())
     above = int(bins.loc[bins["score_low"] >= 451, "candidates"].sum())
     marks = ", ".join(f"{data.label(r.family)} {r.cutoff}" for r in cut.itertuples())
-    alt = (f"Bars of candidates per CRS point in the pool on {day:%B %d, %Y} "
-           f"({total:,} candidates; {above:,} scored 451 or more). "
-           + (f"This month's cutoffs marked: {marks}." if marks else
-              "No report-category or all-program round this month to mark."))
+    alt = (
+        f"Bars of candidates per CRS point in the pool on {day:%B %d, %Y} "
+        f"({total:,} candidates; {above:,} scored 451 or more). "
+        + (
+            f"This month's cutoffs marked: {marks}."
+            if marks
+            else "No report-category or all-program round this month to mark."
+        )
+    )
     return fig, alt

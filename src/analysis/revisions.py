@@ -24,8 +24,9 @@ def _by_number(rounds: list[dict]) -> dict[str, dict]:
     return keyed
 
 
-def diff_rounds(old: list[dict], new: list[dict], snapshot: str = "new",
-                previous: str = "old") -> pd.DataFrame:
+def diff_rounds(
+    old: list[dict], new: list[dict], snapshot: str = "new", previous: str = "old"
+) -> pd.DataFrame:
     """Every difference between two lists of rounds, one row per round and field.
 
     ``change`` is ``added`` / ``removed`` (whole rounds), ``renamed`` (``drawName`` changed) or
@@ -45,9 +46,8 @@ def diff_rounds(old: list[dict], new: list[dict], snapshot: str = "new",
                     change = "renamed" if field == "drawName" else "changed"
                     rows.append((number, change, field, a.get(field), b.get(field)))
     frame = pd.DataFrame(rows, columns=REVISION_COLUMNS[2:])
-    return (
-        frame.assign(snapshot=snapshot, previous=previous)[REVISION_COLUMNS]
-        .astype({c: "string" for c in REVISION_COLUMNS})
+    return frame.assign(snapshot=snapshot, previous=previous)[REVISION_COLUMNS].astype(
+        {c: "string" for c in REVISION_COLUMNS}
     )
 
 
@@ -58,10 +58,9 @@ def empty_revisions() -> pd.DataFrame:
 def category_renames(revisions: pd.DataFrame) -> pd.DataFrame:
     """Renamed categories: one row per (old name, new name) with the number of rounds renamed.
 
-    >>> category_renames(diff_rounds(
-    ...     [{"drawNumber": "1", "drawName": "A (2023-1)"}, {"drawNumber": "2", "drawName": "A (2023-1)"}],
-    ...     [{"drawNumber": "1", "drawName": "A (Version 1)"}, {"drawNumber": "2", "drawName": "A (Version 1)"}],
-    ... )).values.tolist()
+    >>> old = [{"drawNumber": n, "drawName": "A (2023-1)"} for n in ("1", "2")]
+    >>> new = [{"drawNumber": n, "drawName": "A (Version 1)"} for n in ("1", "2")]
+    >>> category_renames(diff_rounds(old, new)).values.tolist()
     [['new', 'A (2023-1)', 'A (Version 1)', 2]]
     """
     return (
@@ -77,7 +76,8 @@ def category_renames(revisions: pd.DataFrame) -> pd.DataFrame:
 def summarize_revisions(revisions: pd.DataFrame) -> pd.DataFrame:
     """Counts of each kind of change per snapshot."""
     return (
-        revisions.groupby(["snapshot", "change"], observed=True)["round"].nunique()
+        revisions.groupby(["snapshot", "change"], observed=True)["round"]
+        .nunique()
         .unstack(fill_value=0)
         .reindex(columns=["added", "changed", "renamed", "removed"], fill_value=0)
         .reset_index()

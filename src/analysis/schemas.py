@@ -29,8 +29,9 @@ DRAWS = pa.DataFrameSchema(
         "programs": pa.Column("string"),
         "family": pa.Column("string", pa.Check.isin([*known_families(), UNCLASSIFIED])),
         "label": pa.Column("string"),
-        "selection": pa.Column("string",
-                               pa.Check.isin(["all-program", "category", "program", "unknown"])),
+        "selection": pa.Column(
+            "string", pa.Check.isin(["all-program", "category", "program", "unknown"])
+        ),
         "version": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "version_year": pa.Column("Int64", pa.Check.in_range(2015, 2100), nullable=True),
         "is_all_program": pa.Column(bool),
@@ -38,8 +39,10 @@ DRAWS = pa.DataFrameSchema(
         "distribution_date": pa.Column("datetime64[ns]", nullable=True),
     },
     checks=[
-        pa.Check(lambda d: d["is_all_program"] == d["family"].eq("all_program"),
-                 name="is_all_program matches family"),
+        pa.Check(
+            lambda d: d["is_all_program"] == d["family"].eq("all_program"),
+            name="is_all_program matches family",
+        ),
         pa.Check(lambda d: d["date"].is_monotonic_increasing, name="rounds in date order"),
     ],
     strict=True,
@@ -58,8 +61,10 @@ POOL = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(lambda d: d["score_low"] <= d["score_high"], name="bins are ordered"),
-        pa.Check(lambda d: ~d.duplicated(["distribution_date", "bin"]),
-                 name="one row per bin and distribution date"),
+        pa.Check(
+            lambda d: ~d.duplicated(["distribution_date", "bin"]),
+            name="one row per bin and distribution date",
+        ),
     ],
     strict=True,
     name="pool",
@@ -103,9 +108,12 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         except SchemaErrors as exc:
             cases = exc.failure_cases.head(10)
             for case in cases.itertuples():
-                problems.append(f"  - table {name}, column {case.column}: failed {case.check} "
-                                f"(value {case.failure_case!r})")
+                problems.append(
+                    f"  - table {name}, column {case.column}: failed {case.check} "
+                    f"(value {case.failure_case!r})"
+                )
     if problems:
-        raise FeedError("processed tables fail their schemas; nothing was published:\n"
-                        + "\n".join(problems))
+        raise FeedError(
+            "processed tables fail their schemas; nothing was published:\n" + "\n".join(problems)
+        )
     return tables

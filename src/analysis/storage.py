@@ -51,8 +51,9 @@ def _write_table(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     return [parquet, csv]
 
 
-def write_tables_atomic(tables: dict[str, pd.DataFrame], folder: Path,
-                        extra_files: dict[str, bytes] | None = None) -> list[Path]:
+def write_tables_atomic(
+    tables: dict[str, pd.DataFrame], folder: Path, extra_files: dict[str, bytes] | None = None
+) -> list[Path]:
     """Write each table as ``<name>.parquet`` and ``<name>.csv`` into ``folder``.
 
     Everything is first written into a staging folder inside ``folder``; only when all files

@@ -10,8 +10,9 @@ IRCC renames categories retroactively (``STEM occupations (2023-1)`` became
 
 A name that no pattern knows gets family ``unclassified``; it is never dropped.
 
->>> classify("Healthcare and Social Services Occupations, 2026-Version 3")
-Category(family='healthcare', label='Healthcare', selection='category', version=3, version_year=2026)
+>>> category = classify("Healthcare and Social Services Occupations, 2026-Version 3")
+>>> category.family, category.version, category.version_year
+('healthcare', 3, 2026)
 >>> classify("STEM occupations (2023-1)").version
 1
 """
@@ -64,8 +65,9 @@ def rules() -> tuple[_Rule, ...]:
     text = resources.files("analysis").joinpath("taxonomy.csv").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return tuple(
-        _Rule(re.compile(row["pattern"], re.IGNORECASE), row["family"], row["label"],
-              row["selection"])
+        _Rule(
+            re.compile(row["pattern"], re.IGNORECASE), row["family"], row["label"], row["selection"]
+        )
         for row in csv.DictReader(lines)
     )
 
@@ -103,8 +105,11 @@ def split_version(name: str) -> tuple[str, int | None, int | None]:
         if match:
             groups = match.groupdict()
             year = groups.get("year")
-            return (text[: match.start()].strip(" ,-–"), int(groups["number"]),
-                    int(year) if year else None)
+            return (
+                text[: match.start()].strip(" ,-–"),
+                int(groups["number"]),
+                int(year) if year else None,
+            )
     return text, None, None
 
 
@@ -115,7 +120,7 @@ def normalize_name(base: str) -> str:
 
 
 def classify(name: str) -> Category:
-    """Family, label, selection and version of a ``drawName``; unknown names are ``unclassified``."""
+    """Family, label, selection and version of a ``drawName`` (unknown: ``unclassified``)."""
     base, version, year = split_version(name)
     key = normalize_name(base)
     for rule in rules():
