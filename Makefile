@@ -30,13 +30,13 @@ venv: $(STAMP) ## build the virtual environment from pinned versions (automatic)
 data: $(STAMP) ## retrieve the feed (EE_FEED or IRCC's URL) and clean it into data/processed
 	$(BIN)/ee data
 
-report: data ## the main job: fetch, clean, build the newest month's report and the index
+report: $(STAMP) ## the main job: fetch, clean, build the newest month's report and the index
 	$(BIN)/ee report
 
-month: data ## one month's report: make month MONTH=2023-07
+month: $(STAMP) ## one month's report: make month MONTH=2023-07
 	$(BIN)/ee report --month $(MONTH)
 
-reports: data ## every month since SINCE (default 2023-06), JOBS in parallel
+reports: $(STAMP) ## every month since SINCE (default 2023-06), JOBS in parallel
 	$(BIN)/ee reports --since $(SINCE) --jobs $(JOBS)
 
 backtest: $(STAMP) ## backtest the pool model against every all-program round
