@@ -57,14 +57,85 @@ def snapshots_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def newest_tables(snapshots_dir):
-    """CleanResult of the newest shared snapshot (cleaned once per session)."""
+_CLEANED: dict = {}
+
+
+def snapshot_tables(name: str):
+    """CleanResult of one shared snapshot, cleaned once per session; skips if it is absent."""
     from analysis.clean import clean_rounds
     from analysis.feed import load_rounds
 
-    data = (snapshots_dir / REAL_SNAPSHOTS[-1]).read_bytes()
-    return clean_rounds(load_rounds(data))
+    if name not in _CLEANED:
+        path = config.shared_snapshots_dir() / name
+        if not path.is_file():
+            pytest.skip(f"real snapshot {path} is not available (set EE_SNAPSHOTS)")
+        _CLEANED[name] = clean_rounds(load_rounds(path.read_bytes()))
+    return _CLEANED[name]
+
+
+@pytest.fixture(scope="session")
+def newest_tables():
+    """CleanResult of the newest shared snapshot (cleaned once per session)."""
+    return snapshot_tables(REAL_SNAPSHOTS[-1])
+
+
+# ------------------------------------------------------------------ hand-built draws tables
+
+FAMILY_LABELS = {
+    "all_program": "All-program",
+    "stem": "STEM",
+    "healthcare": "Healthcare",
+    "french": "French-language proficiency",
+    "cec": "Canadian Experience Class",
+}
+SELECTIONS = {"all_program": "all-program", "cec": "program"}
+
+
+def draws_table(rows: list[tuple], extra: tuple[str, ...] = ()):
+    """A draws table with the exact columns and dtypes of ``clean_rounds``' ``draws``.
+
+    Each row: (round, date, family, invitations, cutoff, *values of ``extra``), where ``extra``
+    names some of ``drawn_at``, ``tie_break_at`` (UTC strings) and ``distribution_date``.
+    Category rounds get version 1; everything else is derived.
+    """
+    import pandas as pd
+
+    width = 5 + len(extra)
+    padded = [row + (None,) * (width - len(row)) for row in rows]
+    columns = [list(column) for column in zip(*padded, strict=True)] or [[]] * width
+    number, date, family, invitations, cutoff = columns[:5]
+    n = len(rows)
+    given = dict(zip(extra, columns[5:], strict=True))
+    selection = [SELECTIONS.get(f, "category") for f in family]
+    is_category = [s == "category" for s in selection]
+    dates = pd.to_datetime(date)
+    return pd.DataFrame(
+        {
+            "round": pd.array(number, dtype="string"),
+            "date": dates.astype("datetime64[ns]"),
+            "month": pd.array(dates.strftime("%Y-%m"), dtype="string"),
+            "drawn_at": pd.to_datetime(given.get("drawn_at", [None] * n), utc=True).astype(
+                "datetime64[ns, UTC]"
+            ),
+            "invitations": pd.array(invitations, dtype="Int64"),
+            "cutoff": pd.array(cutoff, dtype="Int64"),
+            "tie_break_at": pd.to_datetime(given.get("tie_break_at", [None] * n), utc=True).astype(
+                "datetime64[ns, UTC]"
+            ),
+            "name": pd.array([FAMILY_LABELS[f] for f in family], dtype="string"),
+            "programs": pd.array([""] * n, dtype="string"),
+            "family": pd.array(family, dtype="string"),
+            "label": pd.array([FAMILY_LABELS[f] for f in family], dtype="string"),
+            "selection": pd.array(selection, dtype="string"),
+            "version": pd.array([1 if c else None for c in is_category], dtype="Int64"),
+            "version_year": pd.array([None] * n, dtype="Int64"),
+            "is_all_program": [f == "all_program" for f in family],
+            "is_category": is_category,
+            "distribution_date": pd.to_datetime(given.get("distribution_date", [None] * n)).astype(
+                "datetime64[ns]"
+            ),
+        }
+    )
 
 
 def with_round(feed: dict, number: str, **fields) -> dict:

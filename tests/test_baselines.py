@@ -9,56 +9,13 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from analysis import baselines, config
-from analysis.clean import clean_rounds
-from analysis.feed import load_rounds
-
-NEWEST_SNAPSHOT = "ee_rounds_2026-03-05.json"
-LABELS = {
-    "all_program": "All-program",
-    "stem": "STEM",
-    "healthcare": "Healthcare",
-    "french": "French-language proficiency",
-    "cec": "Canadian Experience Class",
-}
-SELECTIONS = {"all_program": "all-program", "cec": "program"}
+from analysis import baselines
+from conftest import draws_table
 
 
 def make_draws(rows: list[tuple]) -> pd.DataFrame:
-    """A draws table with the exact columns and dtypes of clean_rounds' ``draws``.
-
-    Each row: (round, date, family, invitations, cutoff) and optionally the pool distribution
-    date. Category rounds get version 1; everything else is derived.
-    """
-    padded = [row + (None,) * (6 - len(row)) for row in rows]
-    number, date, family, invitations, cutoff, distribution = (
-        list(column) for column in zip(*padded, strict=True)
-    )
-    selection = [SELECTIONS.get(f, "category") for f in family]
-    is_category = [s == "category" for s in selection]
-    dates = pd.to_datetime(date)
-    n = len(rows)
-    return pd.DataFrame(
-        {
-            "round": pd.array(number, dtype="string"),
-            "date": dates.astype("datetime64[ns]"),
-            "month": pd.array(dates.strftime("%Y-%m"), dtype="string"),
-            "drawn_at": pd.to_datetime([None] * n, utc=True).astype("datetime64[ns, UTC]"),
-            "invitations": pd.array(invitations, dtype="Int64"),
-            "cutoff": pd.array(cutoff, dtype="Int64"),
-            "tie_break_at": pd.to_datetime([None] * n, utc=True).astype("datetime64[ns, UTC]"),
-            "name": pd.array([LABELS[f] for f in family], dtype="string"),
-            "programs": pd.array([""] * n, dtype="string"),
-            "family": pd.array(family, dtype="string"),
-            "label": pd.array([LABELS[f] for f in family], dtype="string"),
-            "selection": pd.array(selection, dtype="string"),
-            "version": pd.array([1 if c else None for c in is_category], dtype="Int64"),
-            "version_year": pd.array([None] * n, dtype="Int64"),
-            "is_all_program": [f == "all_program" for f in family],
-            "is_category": is_category,
-            "distribution_date": pd.to_datetime(distribution).astype("datetime64[ns]"),
-        }
-    )
+    """(round, date, family, invitations, cutoff[, distribution_date]) rows -> draws."""
+    return draws_table(rows, extra=("distribution_date",))
 
 
 def make_pool(dates: list[str]) -> pd.DataFrame:
@@ -338,11 +295,8 @@ def test_missing_columns_are_named():
 
 
 @pytest.fixture(scope="module")
-def real():
-    path = config.shared_snapshots_dir() / NEWEST_SNAPSHOT
-    if not path.is_file():
-        pytest.skip(f"real snapshot {path} is not available")
-    return clean_rounds(load_rounds(path.read_bytes()))
+def real(newest_tables):
+    return newest_tables
 
 
 def test_real_july_2023_stem_and_healthcare_against_window_and_latest(real):

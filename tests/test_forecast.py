@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import config
 from analysis.forecast import (
     CONSTANT_MODEL,
     MODEL_NAME,
@@ -17,8 +16,6 @@ from analysis.forecast import (
 from analysis.stats import NOT_ENOUGH
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-NEWEST = "ee_rounds_2026-03-05.json"
 
 
 def series(family: str, cutoffs: list[int | None], start: str = "2024-01-01", **extra):
@@ -186,14 +183,8 @@ def test_backtest_all_rows_and_nulls():
 
 
 @pytest.fixture(scope="module")
-def real_draws() -> pd.DataFrame:
-    path = config.shared_snapshots_dir() / NEWEST
-    if not path.is_file():
-        pytest.skip(f"real snapshot {path} not available")
-    from analysis.clean import clean_rounds
-    from analysis.feed import load_rounds
-
-    return clean_rounds(load_rounds(path.read_bytes())).draws
+def real_draws(newest_tables) -> pd.DataFrame:
+    return newest_tables.draws
 
 
 def test_real_forecasts(real_draws):

@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import config
 from analysis.stats import (
     NOT_ENOUGH,
     compare_all,
@@ -18,8 +17,6 @@ from analysis.stats import (
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-NEWEST = "ee_rounds_2026-03-05.json"
 
 
 def make_draws(rows: list[tuple[str, str, int | None]], **extra) -> pd.DataFrame:
@@ -299,14 +296,8 @@ def test_newey_west_lags():
 
 
 @pytest.fixture(scope="module")
-def real_draws() -> pd.DataFrame:
-    path = config.shared_snapshots_dir() / NEWEST
-    if not path.is_file():
-        pytest.skip(f"real snapshot {path} not available")
-    from analysis.clean import clean_rounds
-    from analysis.feed import load_rounds
-
-    return clean_rounds(load_rounds(path.read_bytes())).draws
+def real_draws(newest_tables) -> pd.DataFrame:
+    return newest_tables.draws
 
 
 def test_real_stem_vs_all_program(real_draws):

@@ -5,57 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import config, trends
-from analysis.clean import clean_rounds
-from analysis.feed import load_rounds
+from analysis import trends
+from conftest import draws_table, snapshot_tables
 
 NEWEST_SNAPSHOT = "ee_rounds_2026-03-05.json"
 SNAPSHOTS = ["ee_rounds_2024-04-06.json", "ee_rounds_2025-07-09.json", NEWEST_SNAPSHOT]
 
-LABELS = {
-    "all_program": "All-program",
-    "stem": "STEM",
-    "healthcare": "Healthcare",
-    "french": "French-language proficiency",
-    "cec": "Canadian Experience Class",
-}
-SELECTIONS = {"all_program": "all-program", "cec": "program"}
-
 
 def make_draws(rows: list[tuple]) -> pd.DataFrame:
-    """A draws table with the exact columns and dtypes of clean_rounds' ``draws``.
-
-    Each row: (round, date, family, invitations, cutoff) and optionally drawn_at and
-    tie_break_at (UTC strings). Category rounds get version 1; everything else is derived.
-    """
-    padded = [row + (None,) * (7 - len(row)) for row in rows]
-    number, date, family, invitations, cutoff, drawn_at, tie_break_at = (
-        list(column) for column in zip(*padded, strict=True)
-    )
-    selection = [SELECTIONS.get(f, "category") for f in family]
-    is_category = [s == "category" for s in selection]
-    dates = pd.to_datetime(date)
-    return pd.DataFrame(
-        {
-            "round": pd.array(number, dtype="string"),
-            "date": dates.astype("datetime64[ns]"),
-            "month": pd.array(dates.strftime("%Y-%m"), dtype="string"),
-            "drawn_at": pd.to_datetime(drawn_at, utc=True).astype("datetime64[ns, UTC]"),
-            "invitations": pd.array(invitations, dtype="Int64"),
-            "cutoff": pd.array(cutoff, dtype="Int64"),
-            "tie_break_at": pd.to_datetime(tie_break_at, utc=True).astype("datetime64[ns, UTC]"),
-            "name": pd.array([LABELS[f] for f in family], dtype="string"),
-            "programs": pd.array([""] * len(rows), dtype="string"),
-            "family": pd.array(family, dtype="string"),
-            "label": pd.array([LABELS[f] for f in family], dtype="string"),
-            "selection": pd.array(selection, dtype="string"),
-            "version": pd.array([1 if c else None for c in is_category], dtype="Int64"),
-            "version_year": pd.array([None] * len(rows), dtype="Int64"),
-            "is_all_program": [f == "all_program" for f in family],
-            "is_category": is_category,
-            "distribution_date": pd.to_datetime([None] * len(rows)).astype("datetime64[ns]"),
-        }
-    )
+    """(round, date, family, invitations, cutoff[, drawn_at, tie_break_at]) rows -> draws."""
+    return draws_table(rows, extra=("drawn_at", "tie_break_at"))
 
 
 @pytest.fixture
@@ -253,10 +212,7 @@ def test_functions_do_not_change_their_input_and_accept_as_of_views(draws):
 
 
 def load_snapshot(name: str) -> pd.DataFrame:
-    path = config.shared_snapshots_dir() / name
-    if not path.is_file():
-        pytest.skip(f"real snapshot {path} is not available")
-    return clean_rounds(load_rounds(path.read_bytes())).draws
+    return snapshot_tables(name).draws
 
 
 @pytest.fixture(scope="module")

@@ -20,23 +20,35 @@ __version__ = "0.1.0"
 
 # name -> module: imported on first use so that `import analysis` stays fast.
 _EXPORTS = {
-    **dict.fromkeys(["load_draws", "load_pool", "load_revisions", "load_quality"],
-                    "analysis.data"),
+    **dict.fromkeys(["load_draws", "load_pool", "load_revisions", "load_quality"], "analysis.data"),
     **dict.fromkeys(["classify", "taxonomy_table"], "analysis.taxonomy"),
     "clean_rounds": "analysis.clean",
     "load_rounds": "analysis.feed",
-    **dict.fromkeys(["summarize_by_period", "rolling_cutoff", "days_between_rounds",
-                     "summarize_round_gaps", "tie_break_lag", "invitations_per_year",
-                     "lowest_cutoff_in_year"], "analysis.trends"),
-    **dict.fromkeys(["window_baseline", "latest_baseline", "pool_baseline",
-                     "compare_with_baselines"], "analysis.baselines"),
-    **dict.fromkeys(["estimate_cutoff", "candidates_at_or_above", "estimate_for_round"],
-                    "analysis.pool"),
-    **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"],
-                    "analysis.pool_backtest"),
+    **dict.fromkeys(
+        [
+            "summarize_by_period",
+            "rolling_cutoff",
+            "days_between_rounds",
+            "summarize_round_gaps",
+            "tie_break_lag",
+            "invitations_per_year",
+            "lowest_cutoff_in_year",
+        ],
+        "analysis.trends",
+    ),
+    **dict.fromkeys(
+        ["window_baseline", "latest_baseline", "pool_baseline", "compare_with_baselines"],
+        "analysis.baselines",
+    ),
+    **dict.fromkeys(
+        ["estimate_cutoff", "candidates_at_or_above", "estimate_for_round"], "analysis.pool"
+    ),
+    **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"], "analysis.pool_backtest"),
     **dict.fromkeys(["compare_cutoffs", "cutoff_regression"], "analysis.stats"),
-    **dict.fromkeys(["forecast_next_cutoff", "forecast_all", "forecast_backtest",
-                     "backtest_all"], "analysis.forecast"),
+    **dict.fromkeys(
+        ["forecast_next_cutoff", "forecast_all", "forecast_backtest", "backtest_all"],
+        "analysis.forecast",
+    ),
 }
 
 

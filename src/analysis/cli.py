@@ -160,43 +160,57 @@ def cmd_reports(args) -> int:
     )
 
 
+_SOURCE = ("--source", {"help": "URL or local file (default: EE_FEED or IRCC's URL)"})
+_NO_NOTEBOOK = ("--no-notebook", {"action": "store_true", "help": "run the helpers directly"})
+_FORCE = ("--force", {"action": "store_true", "help": "redo the work even if nothing changed"})
+_NO_FETCH = ("--no-fetch", {"action": "store_true", "help": "use the processed data as it is"})
+
+#: command -> (function, help, options)
+COMMANDS = {
+    "fetch": (
+        cmd_fetch,
+        "retrieve the feed into raw/ (notebook 1.0-ingest)",
+        [_SOURCE, _NO_NOTEBOOK],
+    ),
+    "clean": (
+        cmd_clean,
+        "clean the newest snapshot into processed/ (notebook 1.1-clean)",
+        [_FORCE, _NO_NOTEBOOK],
+    ),
+    "data": (cmd_data, "fetch, then clean", [_SOURCE, _FORCE, _NO_NOTEBOOK]),
+    "backtest": (cmd_backtest, "backtest the pool model on all-program rounds", []),
+    "report": (
+        cmd_report,
+        "fetch, clean, build one month's report and the index",
+        [
+            ("--month", {"help": "YYYY-MM (default: the month of the newest round)"}),
+            _FORCE,
+            _NO_FETCH,
+        ],
+    ),
+    "reports": (
+        cmd_reports,
+        "the same for every month in a range, in parallel",
+        [
+            ("--since", {"required": True, "help": "first month, YYYY-MM"}),
+            ("--until", {"help": "last month, YYYY-MM (default: the newest)"}),
+            ("--jobs", {"type": int, "default": os.cpu_count() or 1, "help": "parallel processes"}),
+            _FORCE,
+            _NO_FETCH,
+        ],
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ee", description="Express Entry draws analysis.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("fetch", help="retrieve the feed into raw/ (notebook 1.0-ingest)")
-    p.add_argument("--source", help="URL or local file (default: EE_FEED or IRCC's URL)")
-    p.add_argument("--no-notebook", action="store_true", help="run the helper directly")
-    p.set_defaults(func=cmd_fetch)
-
-    p = sub.add_parser("clean", help="clean the newest snapshot into processed/ (1.1-clean)")
-    p.add_argument("--force", action="store_true", help="clean even if nothing changed")
-    p.add_argument("--no-notebook", action="store_true", help="run the helper directly")
-    p.set_defaults(func=cmd_clean)
-
-    p = sub.add_parser("data", help="fetch, then clean")
-    p.add_argument("--source", help="URL or local file (default: EE_FEED or IRCC's URL)")
-    p.add_argument("--force", action="store_true", help="clean even if nothing changed")
-    p.add_argument("--no-notebook", action="store_true", help="run the helpers directly")
-    p.set_defaults(func=cmd_data)
-
-    p = sub.add_parser("backtest", help="backtest the pool model on all-program rounds")
-    p.set_defaults(func=cmd_backtest)
-
-    p = sub.add_parser("report", help="build one month's report and the index")
-    p.add_argument("--month", help="YYYY-MM (default: the month of the newest round)")
-    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    p.add_argument("--no-fetch", action="store_true", help="use the processed data as it is")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("reports", help="build every month in a range, in parallel")
-    p.add_argument("--since", required=True, help="first month, YYYY-MM")
-    p.add_argument("--until", help="last month, YYYY-MM (default: the newest)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
-    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    p.add_argument("--no-fetch", action="store_true", help="use the processed data as it is")
-    p.set_defaults(func=cmd_reports)
+    for name, (func, help_text, options) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text)
+        for flag, settings in options:
+            command.add_argument(flag, **settings)
+        command.set_defaults(func=func)
     return parser
 
 
