@@ -66,3 +66,15 @@ def test_notebooks_hold_no_function_definitions():
             if cell["cell_type"] == "code":
                 source = "".join(cell["source"])
                 assert not re.search(r"^\s*(def|class) ", source, re.M), path.name
+
+
+def test_project_kernel_runs_this_environment():
+    """`make lab` and papermill use the kernel named in the notebooks: it must be this venv's."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from analysis.notebooks import ensure_kernel, kernel_ready
+
+    ensure_kernel()
+    assert kernel_ready()
+    spec = KernelSpecManager().get_kernel_spec(config.KERNEL_NAME)
+    assert spec.language == "python"

@@ -308,6 +308,18 @@ def _family_sentence(data: MonthData, family: str) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
+def _versus_previous_month(data: MonthData) -> str:
+    start = data.start - pd.DateOffset(months=1)
+    before = data.draws.loc[(data.draws["date"] >= start) & (data.draws["date"] < data.start)]
+    now, then = len(data.month_rounds), len(before)
+    if now == then:
+        change = "As many rounds as"
+    else:
+        change = f"{_count(abs(now - then), 'round').capitalize()} {'more' if now > then else 'fewer'} than"
+    invitations = int(before["invitations"].sum())
+    return f"{change} in {start:%B %Y} ({_count(then, 'round')}, {invitations:,} invitations)."
+
+
 def headline(data: MonthData) -> str:
     """The report's first paragraph, generated from the numbers: the month's rounds, each target
     category's cutoffs against the all-program baselines, and what changed from before."""
@@ -322,7 +334,7 @@ def headline(data: MonthData) -> str:
             f"In {period} IRCC held {_count(len(rounds), 'round')} "
             f"({listed}) and issued {int(rounds['invitations'].sum()):,} invitations."
         )
-    sentences = [opening]
+    sentences = [opening, _versus_previous_month(data)]
     reference = latest_all_program(data.draws)
     in_month_all = rounds.loc[rounds["is_all_program"]]
     if reference is not None and in_month_all.empty:
