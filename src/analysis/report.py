@@ -315,7 +315,8 @@ def _versus_previous_month(data: MonthData) -> str:
     if now == then:
         change = "As many rounds as"
     else:
-        change = f"{_count(abs(now - then), 'round').capitalize()} {'more' if now > then else 'fewer'} than"
+        more = "more" if now > then else "fewer"
+        change = f"{_count(abs(now - then), 'round').capitalize()} {more} than"
     invitations = int(before["invitations"].sum())
     return f"{change} in {start:%B %Y} ({_count(then, 'round')}, {invitations:,} invitations)."
 
