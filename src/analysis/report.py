@@ -513,12 +513,23 @@ def forecasts(data: MonthData) -> pd.DataFrame:
 def cadence(data: MonthData) -> pd.DataFrame:
     """Days between rounds per family (as of the month's end), families active in the window."""
     summary = trends.summarize_round_gaps(data.draws, as_of=data.end)
-    active = (
-        summary.loc[summary["last_date"] >= data.window_start]
-        if "last_date" in summary
-        else summary
+    active = summary.loc[summary["last_date"] >= data.window_start]
+    return (
+        pd.DataFrame(
+            {
+                "Family": active["family"].map(data.label),
+                "Rounds so far": active["rounds"],
+                "Median days between rounds": active["median_gap_days"],
+                "Shortest gap (days)": active["min_gap_days"],
+                "Longest gap (days)": active["max_gap_days"],
+                "Last round": active["last_round"],
+                "Last date": active["last_date"].dt.strftime("%Y-%m-%d"),
+                "Days since, at month end": active["days_since_last"],
+            }
+        )
+        .sort_values("Rounds so far", ascending=False)
+        .reset_index(drop=True)
     )
-    return active.assign(family=active["family"].map(data.label)).reset_index(drop=True)
 
 
 def tie_break(data: MonthData) -> pd.DataFrame:
@@ -527,7 +538,19 @@ def tie_break(data: MonthData) -> pd.DataFrame:
     keep = lag["date"].ge(data.window_start) & lag["family"].isin(
         [*data.params.categories, "all_program"]
     )
-    return lag.loc[keep].assign(family=lambda d: d["family"].map(data.label)).reset_index(drop=True)
+    rows = lag.loc[keep].sort_values("date", ascending=False)
+    return pd.DataFrame(
+        {
+            "Round": rows["round"],
+            "Date": rows["date"].dt.strftime("%Y-%m-%d"),
+            "Family": rows["family"].map(data.label),
+            "Drawn at (UTC)": rows["drawn_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Tie-break: profiles submitted before (UTC)": rows["tie_break_at"].dt.strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "Lag (days)": rows["lag_days"].round(1),
+        }
+    ).reset_index(drop=True)
 
 
 def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 60) -> pd.DataFrame:
