@@ -556,7 +556,12 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
             raise ReportError(
                 f"{summary_path}: cannot read the month's summary ({error})"
             ) from None
-        headline = summary.get("headline") if isinstance(summary, dict) else None
+        # the index shows the one-line teaser when the month has one, else the headline
+        headline = (
+            (summary.get("teaser") or summary.get("headline"))
+            if isinstance(summary, dict)
+            else None
+        )
         if not isinstance(headline, str) or not headline.strip():
             raise ReportError(f"{summary_path}: no 'headline' string")
         months.append({"month": folder.name, "headline": headline})

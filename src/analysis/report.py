@@ -354,6 +354,44 @@ def headline(data: MonthData) -> str:
     return " ".join(sentences)
 
 
+_SHORT_BASELINE = {
+    "window": "nearby all-program",
+    "latest": "last all-program",
+    "pool": "pool estimate",
+}
+
+
+def teaser(data: MonthData) -> str:
+    """One line for the site index: the month's rounds and each category's lowest cutoff with
+    its gaps to the baselines.
+
+    e.g. ``Six rounds, 9,600 invitations. STEM 486 (-11 vs nearby all-program, -25 vs last
+    all-program, -12 vs pool estimate); Healthcare 463 (...)``
+    """
+    rounds = data.month_rounds
+    parts = [
+        f"{_count(len(rounds), 'round').capitalize()}, "
+        f"{int(rounds['invitations'].sum()):,} invitations."
+    ]
+    found = []
+    for family in data.params.categories:
+        mine = rounds.loc[(rounds["family"] == family) & rounds["cutoff"].notna()]
+        if mine.empty:
+            found.append(f"No {data.label(family)} round")
+            continue
+        lowest = mine.loc[mine["cutoff"].idxmin()]
+        gaps = data.comparisons.loc[
+            (data.comparisons["round"] == lowest["round"]) & data.comparisons["gap"].notna()
+        ]
+        detail = ", ".join(
+            f"{g.gap:+.0f} vs {_SHORT_BASELINE[g.baseline]}" for g in gaps.itertuples()
+        )
+        found.append(
+            f"{data.label(family)} {lowest['cutoff']}" + (f" ({detail})" if detail else "")
+        )
+    return " ".join([*parts, "; ".join(found) + "."])
+
+
 # ------------------------------------------------------------------ tables
 
 
@@ -670,6 +708,7 @@ def summary(
         "as_of": f"{data.end:%Y-%m-%d}",
         "title": data.title,
         "headline": headline_text,
+        "teaser": teaser(data),
         "rounds": len(data.month_rounds),
         "invitations": int(data.month_rounds["invitations"].sum()),
         "categories": categories,
