@@ -370,7 +370,8 @@ def teaser(data: MonthData) -> str:
     """
     rounds = data.month_rounds
     parts = [
-        f"{_count(len(rounds), 'round').capitalize()}, "
+        ("Month to date: " if data.to_date else "")
+        + f"{_count(len(rounds), 'round').capitalize()}, "
         f"{int(rounds['invitations'].sum()):,} invitations."
     ]
     found = []
