@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime
 
 from analysis import config
+from analysis.errors import USER_ERRORS
 
 
 def _say(message: str) -> None:
@@ -220,25 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from analysis.fetch import RetrievalError
-    from analysis.notebooks import NotebookFailed
-    from analysis.pipeline import BuildFailed
-    from analysis.publish import ReportError
-    from analysis.quality import FeedError
 
     started = time.perf_counter()
     try:
         status = args.func(args)
-    except (
-        FeedError,
-        RetrievalError,
-        NotebookFailed,
-        BuildFailed,
-        ReportError,
-        FileNotFoundError,
-        ValueError,
-        OSError,
-    ) as exc:
+    except USER_ERRORS as exc:
         print(f"ee {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,14 @@ import pandas as pd
 from analysis import config
 
 TABLES = ("draws", "pool", "revisions", "quality")
+#: Which snapshot the processed tables were made from, and with which code.
+META_FILE = "snapshot.json"
+
+
+def read_meta(processed: Path | None = None) -> dict | None:
+    """The processed tables' ``snapshot.json`` (None before the first ``ee clean``)."""
+    path = (processed or config.processed_dir()) / META_FILE
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:

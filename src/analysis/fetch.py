@@ -31,6 +31,7 @@ from tenacity import (
 )
 
 from analysis import config
+from analysis.errors import RetrievalError
 from analysis.feed import MAX_FEED_BYTES, load_rounds, newest_round
 from analysis.quality import FeedError
 from analysis.storage import write_bytes_atomic
@@ -50,10 +51,6 @@ MANIFEST_COLUMNS = [
     "new_content",
 ]
 USER_AGENT = "ee-draws-analysis (+open analysis of Express Entry rounds; polite monthly fetch)"
-
-
-class RetrievalError(Exception):
-    """The feed could not be retrieved."""
 
 
 class _Retryable(Exception):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.clean import clean_rounds
+from analysis.data import META_FILE, read_meta  # noqa: F401 (re-exported)
 from analysis.feed import load_rounds
 from analysis.fetch import Snapshot, latest_snapshot, snapshots
 from analysis.quality import FeedError
@@ -29,7 +30,6 @@ from analysis.revisions import diff_rounds, empty_revisions
 from analysis.schemas import validate_tables
 from analysis.storage import write_tables_atomic
 
-META_FILE = "snapshot.json"
 #: Modules whose code shapes the processed tables; a change to one of them re-runs cleaning.
 CLEANING_CODE = (
     "clean.py",
@@ -99,11 +99,6 @@ def revision_history(raw: Path | None = None, until_sha256: str | None = None) -
         previous_rounds = rounds
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
-
-
-def read_meta(processed: Path | None = None) -> dict | None:
-    path = (processed or config.processed_dir()) / META_FILE
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 def is_up_to_date(raw: Path | None = None, processed: Path | None = None) -> bool:

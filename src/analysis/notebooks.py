@@ -12,28 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 from analysis import config
+from analysis.errors import NotebookFailed
 
 log = logging.getLogger(__name__)
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class NotebookFailed(Exception):
-    """A notebook stopped on an error; ``record`` is the executed copy showing where."""
-
-    def __init__(self, notebook: str, ename: str, evalue: str, record: Path | None):
-        self.notebook, self.ename, self.evalue, self.record = notebook, ename, evalue, record
-        where = f"\n(run record: {record})" if record else ""
-        super().__init__(f"{notebook}: {ename}: {_ANSI.sub('', evalue)}{where}")
-
-    def __reduce__(self):  # picklable, so a worker process can report it
-        return (type(self), (self.notebook, self.ename, self.evalue, self.record))
 
 
 def notebook_path(name: str) -> Path:

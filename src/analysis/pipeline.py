@@ -34,9 +34,11 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.errors import BuildFailed
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
 REPORT_NOTEBOOK = "4.0-monthly-report"
@@ -44,10 +46,6 @@ DATA_QUALITY = "data-quality"
 INPUTS_FILE = "inputs.json"
 RECORD_FILE = "report.ipynb"
 BUILDS = ".builds"
-
-
-class BuildFailed(RuntimeError):
-    """One or more months failed; nothing was published."""
 
 
 @dataclass(frozen=True)
@@ -63,13 +61,6 @@ class MonthPlan:
 
 
 # ------------------------------------------------------------------ fingerprints
-
-
-def _hash_frame(frame: pd.DataFrame) -> str:
-    return hashlib.sha256(
-        pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy().tobytes()
-        + ",".join(frame.columns).encode()
-    ).hexdigest()
 
 
 def _hash_files(paths) -> str:
@@ -96,22 +87,63 @@ def code_fingerprint() -> str:
     return _hash_files([f for f in files if f.is_file()])
 
 
-def month_fingerprint(inputs, month: str, parameters: dict, code: str, to_date: bool) -> str:
-    """What a month's report depends on, as one sha256."""
+@dataclass(frozen=True)
+class _TableHashes:
+    """Row hashes of one table and, per row, the date up to which a month includes it."""
+
+    columns: bytes
+    rows: np.ndarray  # uint64 row hashes (pandas.util.hash_pandas_object)
+    until: np.ndarray  # datetime64: the row belongs to every month ending on or after it
+
+    def digest(self, end: pd.Timestamp) -> str:
+        mask = self.until <= np.datetime64(end)
+        return hashlib.sha256(self.rows[mask].tobytes() + self.columns).hexdigest()
+
+
+def _table_hashes(frame: pd.DataFrame, until: pd.Series) -> _TableHashes:
+    rows = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy()
+    return _TableHashes(
+        ",".join(frame.columns).encode(), rows, until.to_numpy(dtype="datetime64[ns]")
+    )
+
+
+def input_hashes(inputs) -> list[_TableHashes]:
+    """Hash every row of the processed tables once; each month then selects its rows by date.
+
+    A month depends on the rounds and distributions dated up to its end, IRCC's revisions of
+    those rounds, and the data-quality findings about them (plus findings about no round).
+    """
+    round_dates = inputs.draws.set_index("round")["date"]
+    never = pd.Timestamp.max.normalize()
+    revision_dates = inputs.revisions["round"].map(round_dates).fillna(never)
+    quality_dates = inputs.quality["round"].map(round_dates)
+    quality_dates = quality_dates.mask(inputs.quality["round"].isna(), pd.Timestamp.min).fillna(
+        never
+    )
+    return [
+        _table_hashes(inputs.draws, inputs.draws["date"]),
+        _table_hashes(inputs.pool, inputs.pool["distribution_date"]),
+        _table_hashes(inputs.revisions, revision_dates.astype("datetime64[ns]")),
+        _table_hashes(inputs.quality, quality_dates.astype("datetime64[ns]")),
+    ]
+
+
+def month_fingerprint(
+    inputs,
+    month: str,
+    parameters: dict,
+    code: str,
+    to_date: bool,
+    hashes: list[_TableHashes] | None = None,
+) -> str:
+    """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
+    to share the row hashing between months)."""
     from analysis.report import month_bounds
 
     _, end = month_bounds(month)
-    draws = inputs.draws.loc[inputs.draws["date"] <= end]
-    pool = inputs.pool.loc[inputs.pool["distribution_date"] <= end]
-    revisions = inputs.revisions.loc[inputs.revisions["round"].isin(draws["round"])]
-    quality = inputs.quality.loc[
-        inputs.quality["round"].isin(draws["round"]) | inputs.quality["round"].isna()
-    ]
+    tables = hashes if hashes is not None else input_hashes(inputs)
     parts = [
-        _hash_frame(draws),
-        _hash_frame(pool),
-        _hash_frame(revisions),
-        _hash_frame(quality),
+        *(table.digest(end) for table in tables),
         json.dumps(parameters, sort_keys=True),
         code,
         str(to_date),
@@ -135,10 +167,13 @@ def plan(
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
     code = code_fingerprint()
+    hashes = input_hashes(inputs)
     plans = []
     for month in months:
         params = {"month": month, **(parameters or {})}
-        fingerprint = month_fingerprint(inputs, month, params, code, _is_to_date(inputs, month))
+        fingerprint = month_fingerprint(
+            inputs, month, params, code, _is_to_date(inputs, month), hashes
+        )
         published = site / month / INPUTS_FILE
         if force:
             reason = "forced"
@@ -296,7 +331,12 @@ def _site_lock(site: Path):
 
 
 def build_reports(
-    months: list[str], jobs: int = 1, force: bool = False, parameters: dict | None = None, say=print
+    months: list[str],
+    jobs: int = 1,
+    force: bool = False,
+    parameters: dict | None = None,
+    say=print,
+    inputs=None,
 ) -> dict:
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
@@ -306,7 +346,7 @@ def build_reports(
     from analysis.report import load_inputs
 
     site = config.reports_dir()
-    inputs = load_inputs()
+    inputs = inputs if inputs is not None else load_inputs()
     with _site_lock(site):
         plans = plan(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
@@ -359,7 +399,7 @@ def main_report(month: str | None = None, force: bool = False, fetch: bool = Tru
     inputs = load_inputs()
     month = month or f"{inputs.data_end:%Y-%m}"
     check_parameters(month, data_end=inputs.data_end)
-    result = build_reports([month], jobs=1, force=force, say=_say)
+    result = build_reports([month], jobs=1, force=force, say=_say, inputs=inputs)
     _say(f"ee report: {result['site'] / month / 'index.html'}")
     return 0
 
@@ -381,7 +421,7 @@ def main_reports(
         _say(f"ee reports: no month between {since} and {until}")
         return 1
     started = time.perf_counter()
-    result = build_reports(months, jobs=max(1, jobs), force=force, say=_say)
+    result = build_reports(months, jobs=max(1, jobs), force=force, say=_say, inputs=inputs)
     _say(
         f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
         f"{result['site'] / 'index.html'}"

@@ -40,6 +40,7 @@ import jinja2
 from bs4 import BeautifulSoup
 from markupsafe import Markup
 
+from analysis.errors import ReportError
 from analysis.trust import TRUSTED_OUTPUT
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
@@ -83,10 +84,6 @@ _FETCH_ATTRIBUTES = ("src", "srcset", "poster", "data", "background", "lowsrc", 
 _URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data", "poster")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.IGNORECASE)
-
-
-class ReportError(ValueError):
-    """A notebook or page that must not be published; the message says where and why."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +221,7 @@ def check_page(html: str) -> None:
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.publish.ReportError: page refused: script or active markup: <script> element: ...
+    analysis.errors.ReportError: page refused: script or active markup: <script> element: ...
     """
     problems = [f"script or active markup: {item}" for item in unsafe_markup(html)]
     problems += [f"loads from another host: {item}" for item in external_references(html)]
@@ -274,7 +271,7 @@ def check_outputs(nb: NotebookNode) -> None:
     >>> check_outputs(nb)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.publish.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
+    analysis.errors.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
     """
     problems = []
     for number, cell in enumerate(nb.cells, start=1):

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from analysis.errors import FeedError  # noqa: F401 (raised here, defined there)
+
 SEVERITIES = ("error", "warning", "repaired")
 
 QUALITY_COLUMNS = ["severity", "round", "field", "value", "message"]
@@ -39,14 +41,6 @@ class Finding:
         what = f": {self.field}" if self.field else ":"
         shown = f" {self.value!r}" if self.value is not None else ""
         return f"{where}{what}{shown} {self.message}"
-
-
-class FeedError(Exception):
-    """The feed cannot be trusted: the message names the round(s) and field(s)."""
-
-    def __init__(self, message: str, findings: list[Finding] | None = None):
-        super().__init__(message)
-        self.findings = findings or []
 
 
 @dataclass

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis import baselines as baseline_helpers
 from analysis import trends
+from analysis.errors import ParameterError
 from analysis.taxonomy import family_labels, known_families
 
 DEFAULT_CATEGORIES = ("stem", "healthcare")
@@ -55,10 +56,6 @@ def _as_list(value) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
-class ParameterError(ValueError):
-    """A report parameter that cannot be used; the message says what is allowed."""
-
-
 @dataclass(frozen=True)
 class ReportParams:
     month: str
@@ -84,7 +81,7 @@ def check_parameters(
     >>> check_parameters("2023-13")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    analysis.report.ParameterError: month '2023-13' is not a month: write it as YYYY-MM, ...
+    analysis.errors.ParameterError: month '2023-13' is not a month: write it as YYYY-MM, ...
     """
     if not isinstance(month, str):
         raise ParameterError(
@@ -759,8 +756,7 @@ def load_inputs(data_dir=None) -> Inputs:
     from pathlib import Path
 
     from analysis import config
-    from analysis.data import load_table
-    from analysis.ingest import read_meta
+    from analysis.data import load_table, read_meta
 
     processed = Path(data_dir) / "processed" if data_dir else config.processed_dir()
     tables = {n: load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")}
