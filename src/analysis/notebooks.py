@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from analysis import config
@@ -66,14 +68,13 @@ def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
     )
 
 
-def _ipc_kernel_manager():
+def _ipc_kernel_manager(socket_dir: Path):
     """A kernel manager that talks to its kernel over Unix sockets instead of TCP ports.
 
     Parallel papermill runs are known to race for TCP ports (jupyter_client picks free ports,
     then binds them later); here every kernel gets its own socket names, so there is nothing to
     race for.
     """
-    import tempfile
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
@@ -86,7 +87,7 @@ def _ipc_kernel_manager():
         def _unique_socket_prefix(self) -> str:
             # jupyter_client's default, "kernel-ipc" in the working directory, is shared by
             # kernels started side by side: give each its own socket names.
-            return str(Path(tempfile.gettempdir()) / f"ee-kernel-{uuid.uuid4().hex[:16]}")
+            return str(socket_dir / f"kernel-{uuid.uuid4().hex[:12]}")
 
     return IPCKernelManager
 
@@ -109,6 +110,7 @@ def run_notebook(
     ensure_kernel()
     source = notebook_path(name)
     output.parent.mkdir(parents=True, exist_ok=True)
+    sockets = Path(tempfile.mkdtemp(prefix="ee-kernel-"))  # short path: socket names are capped
     try:
         papermill.execute_notebook(
             str(source),
@@ -118,10 +120,12 @@ def run_notebook(
             progress_bar=progress,
             log_output=False,
             cwd=str(cwd or config.notebooks_dir()),
-            kernel_manager_class=_ipc_kernel_manager(),
+            kernel_manager_class=_ipc_kernel_manager(sockets),
         )
     except PapermillExecutionError as exc:
         raise NotebookFailed(source.stem, exc.ename, exc.evalue, output) from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return output
 
 
