@@ -124,6 +124,14 @@ def open_offline(browser, url: str):
     return page, problems
 
 
+def decoded_images(page) -> list[dict]:
+    """Every image of the page: its alt text and whether it was decoded."""
+    return page.evaluate(
+        "() => Array.from(document.images,"
+        " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
+    )
+
+
 def serious_violations(page) -> list[str]:
     results = axe_sync.Axe().run(page)
     return [
@@ -140,10 +148,7 @@ def serious_violations(page) -> list[str]:
 def test_page_is_clean_offline(site, browser, page_path):
     page, problems = open_offline(browser, (site / page_path).as_uri())
     try:
-        images = page.evaluate(
-            "() => Array.from(document.images,"
-            " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
-        )
+        images = decoded_images(page)
         assert all(image["ok"] for image in images), images
         assert all(image["alt"].strip() for image in images), images
         if page_path.startswith("2026-03"):
@@ -224,10 +229,7 @@ def test_published_report_is_clean_offline(published_site, browser, page_path):
     _, site = published_site
     page, problems = open_offline(browser, (site / page_path).as_uri())
     try:
-        images = page.evaluate(
-            "() => Array.from(document.images,"
-            " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
-        )
+        images = decoded_images(page)
         assert all(image["ok"] for image in images), images
         assert all(len(image["alt"].strip()) > 20 for image in images), images
         if page_path.startswith("20"):

@@ -29,6 +29,11 @@ def snapshot_of(site: Path) -> dict[str, bytes]:
     }
 
 
+def rebuild_all(env: dict):
+    """Force a rebuild of every fixture month from the processed data, two at a time."""
+    return run_ee("reports", "--since", "2023-07", "--force", "--no-fetch", "--jobs", "2", env=env)
+
+
 def test_site_layout(published_site):
     _, site = published_site
     for month in ("2023-07", "2023-08"):
@@ -160,16 +165,7 @@ def test_failing_notebook_leaves_the_published_site(published_site, tmp_path):
     book = nbformat.read(Path(__file__).parents[1] / "notebooks" / "4.0-monthly-report.ipynb", 4)
     book.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('figure 2 broke')"))
     nbformat.write(book, notebooks / "4.0-monthly-report.ipynb")
-    result = run_ee(
-        "reports",
-        "--since",
-        "2023-07",
-        "--force",
-        "--no-fetch",
-        "--jobs",
-        "2",
-        env={**env, "EE_NOTEBOOKS_DIR": str(notebooks)},
-    )
+    result = rebuild_all({**env, "EE_NOTEBOOKS_DIR": str(notebooks)})
     assert result.returncode == 1
     assert "month(s) failed; the published site is unchanged" in result.stderr
     assert "RuntimeError: figure 2 broke" in result.stderr
@@ -186,14 +182,7 @@ def test_unreadable_processed_data_is_a_clear_error(published_site, tmp_path):
     for item in Path(env["EE_DATA_DIR"], "processed").iterdir():
         (broken / "processed" / item.name).write_bytes(item.read_bytes())
     (broken / "processed" / "pool.parquet").write_bytes(b"not parquet")
-    result = run_ee(
-        "reports",
-        "--since",
-        "2023-07",
-        "--force",
-        "--no-fetch",
-        env={**env, "EE_DATA_DIR": str(broken)},
-    )
+    result = rebuild_all({**env, "EE_DATA_DIR": str(broken)})
     assert result.returncode == 1
     assert "pool.parquet" in result.stderr and "Traceback" not in result.stderr
     assert snapshot_of(site) == before
