@@ -32,28 +32,26 @@ def _record_path(name: str):
     return config.runs_dir() / f"{name}.ipynb"
 
 
+def _record_fingerprint(name: str, state: str) -> str:
+    """What a run record of notebook ``name`` depends on: the notebook and the data ``state``."""
+    import hashlib
+
+    notebook = config.notebooks_dir() / f"{name}.ipynb"
+    return hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+
+
 def _record_is_current(name: str, state: str) -> bool:
     """True when ``runs/<name>.ipynb`` was made by the current notebook for the same ``state``."""
-    import hashlib
-    import json
+    from analysis.storage import stamp_matches
 
     stamp = config.runs_dir() / f"{name}.json"
-    notebook = config.notebooks_dir() / f"{name}.ipynb"
-    wanted = hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
-    if not (_record_path(name).exists() and stamp.exists()):
-        return False
-    return json.loads(stamp.read_text()).get("fingerprint") == wanted
+    return _record_path(name).exists() and stamp_matches(stamp, _record_fingerprint(name, state))
 
 
 def _mark_record(name: str, state: str) -> None:
-    import hashlib
-    import json
+    from analysis.storage import write_stamp
 
-    from analysis.storage import write_text_atomic
-
-    notebook = config.notebooks_dir() / f"{name}.ipynb"
-    fingerprint = hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
-    write_text_atomic(config.runs_dir() / f"{name}.json", json.dumps({"fingerprint": fingerprint}))
+    write_stamp(config.runs_dir() / f"{name}.json", _record_fingerprint(name, state))
 
 
 def do_fetch(source: str | None = None, notebook: bool = True) -> None:

@@ -15,7 +15,6 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +27,7 @@ from analysis.fetch import Snapshot, latest_snapshot, snapshots
 from analysis.quality import FeedError
 from analysis.revisions import diff_rounds, empty_revisions
 from analysis.schemas import validate_tables
-from analysis.storage import write_tables_atomic
+from analysis.storage import hash_files, write_tables_atomic
 
 #: Modules whose code shapes the processed tables; a change to one of them re-runs cleaning.
 CLEANING_CODE = (
@@ -56,12 +55,8 @@ class CleanRun:
 
 def code_fingerprint(files: tuple[str, ...] = CLEANING_CODE) -> str:
     """sha256 over the source of the given package files (which code made the tables)."""
-    digest = hashlib.sha256()
-    package = resources.files("analysis")
-    for name in files:
-        digest.update(name.encode())
-        digest.update(package.joinpath(name).read_bytes())
-    return digest.hexdigest()
+    package = Path(__file__).resolve().parent
+    return hash_files(package / name for name in files)
 
 
 def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:

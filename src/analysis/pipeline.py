@@ -39,6 +39,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import BuildFailed
+from analysis.storage import hash_files, stamp_matches, write_stamp, write_text_atomic
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
 REPORT_NOTEBOOK = "4.0-monthly-report"
@@ -63,14 +64,6 @@ class MonthPlan:
 # ------------------------------------------------------------------ fingerprints
 
 
-def _hash_files(paths) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def code_fingerprint() -> str:
     """The report's code: the notebook, the package's modules and templates, and the locked
     package versions."""
@@ -84,7 +77,7 @@ def code_fingerprint() -> str:
     constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
     if constraints.exists():
         files.append(constraints)
-    return _hash_files([f for f in files if f.is_file()])
+    return hash_files(f for f in files if f.is_file())
 
 
 @dataclass(frozen=True)
@@ -179,7 +172,7 @@ def plan(
             reason = "forced"
         elif not (site / month / "index.html").exists() or not published.exists():
             reason = "not built yet"
-        elif json.loads(published.read_text()).get("fingerprint") != fingerprint:
+        elif not stamp_matches(published, fingerprint):
             reason = "inputs changed"
         else:
             reason = "up to date"
@@ -224,15 +217,8 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
         f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
         "Canada.",
     )
-    publish.write_atomic(folder / "index.html", html)
-    (folder / INPUTS_FILE).write_text(
-        json.dumps(
-            {"fingerprint": plan_.fingerprint, "parameters": plan_.parameters},
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n"
-    )
+    write_text_atomic(folder / "index.html", html)
+    write_stamp(folder / INPUTS_FILE, plan_.fingerprint, parameters=plan_.parameters)
     return plan_.month, time.perf_counter() - started
 
 
@@ -298,17 +284,16 @@ def _publish_data_quality(site: Path) -> None:
     record = config.runs_dir() / "1.1-clean.ipynb"
     if not record.exists():
         return
-    fingerprint = _hash_files([record, *(Path(__file__).parent / "templates").glob("*")])
-    stamp = site / DATA_QUALITY / INPUTS_FILE
-    if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
+    fingerprint = hash_files([record, *(Path(__file__).parent / "templates").glob("*")])
+    if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
     html = publish.notebook_to_html(
         record, title="Data quality: the latest cleaning run", index_href="../index.html"
     )
 
     def build(folder: Path) -> None:
-        (folder / "index.html").write_text(html, encoding="utf-8")
-        (folder / INPUTS_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
+        write_text_atomic(folder / "index.html", html)
+        write_stamp(folder / INPUTS_FILE, fingerprint)
 
     publish.publish_dir(build, site / DATA_QUALITY)
 
@@ -372,7 +357,7 @@ def build_reports(
             publish.read_months(site), SITE_TITLE, f"{DATA_QUALITY}/index.html"
         )
         if not (site / "index.html").exists() or (site / "index.html").read_text() != index:
-            publish.write_atomic(site / "index.html", index)
+            write_text_atomic(site / "index.html", index)
     return {"built": timings, "skipped": skipped, "site": site}
 
 

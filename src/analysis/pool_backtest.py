@@ -40,10 +40,8 @@ Print them with ``ee backtest`` (or ``python -m analysis.pool_backtest``) after 
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +50,8 @@ import pandas as pd
 
 from analysis import config
 from analysis import pool as pool_model
+from analysis.data import load_draws, load_pool
+from analysis.storage import write_tables_atomic
 
 BACKTEST_COLUMNS = [
     "round",
@@ -432,30 +432,16 @@ def run_backtest(
     return pd.concat(tables, ignore_index=True), summaries
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_backtest(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, Path]:
-    """Write ``pool_backtest.parquet`` and ``pool_backtest.csv`` into ``processed_dir``, each
-    atomically (a temporary file in the same folder, then ``os.replace``).
+    """Write ``pool_backtest.parquet`` and ``pool_backtest.csv`` into ``processed_dir``, both
+    staged then renamed into place (:func:`analysis.storage.write_tables_atomic`).
 
+    >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> [p.name for p in write_backtest(pd.DataFrame({"error": [1]}), folder)]
     ['pool_backtest.parquet', 'pool_backtest.csv']
     """
-    folder = Path(processed_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    parquet, csv = folder / "pool_backtest.parquet", folder / "pool_backtest.csv"
-    _atomic_write(parquet, lambda p: table.to_parquet(p, index=False))
-    _atomic_write(csv, lambda p: table.to_csv(p, index=False, date_format="%Y-%m-%d"))
+    parquet, csv = write_tables_atomic({"pool_backtest": table}, Path(processed_dir))
     return parquet, csv
 
 
@@ -496,16 +482,11 @@ def main_backtest() -> int:
     ``pool_backtest.parquet``/``.csv`` next to them and print the summary. Returns 0, or 1 when
     the processed tables are missing."""
     folder = config.processed_dir()
-    paths = [folder / "draws.parquet", folder / "pool.parquet"]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        print(
-            f"ee backtest: {' and '.join(missing)} not found; "
-            "run `ee clean` first to build the processed tables.",
-            file=sys.stderr,
-        )
+    try:
+        draws, pool = load_draws(folder), load_pool(folder)
+    except FileNotFoundError as missing:
+        print(f"ee backtest: {missing}", file=sys.stderr)
         return 1
-    draws, pool = (pd.read_parquet(p) for p in paths)
     table, summaries = run_backtest(draws, pool)
     choice = choose_tail_rate(draws, pool)
     written = write_backtest(table, folder)

@@ -41,6 +41,7 @@ from bs4 import BeautifulSoup
 from markupsafe import Markup
 
 from analysis.errors import ReportError
+from analysis.storage import write_text_atomic as write_atomic  # noqa: F401 (publish.write_atomic)
 from analysis.trust import TRUSTED_OUTPUT
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
@@ -568,31 +569,6 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------------------------
 # Atomic publishing
 # --------------------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` all at once: readers see the old file or the new one.
-
-    >>> from tempfile import TemporaryDirectory
-    >>> with TemporaryDirectory() as d:
-    ...     target = write_atomic(Path(d) / "index.html", "<p>hi</p>")
-    ...     target.read_text()
-    '<p>hi</p>'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(text.encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _swap_in(staging: Path, target: Path) -> None:

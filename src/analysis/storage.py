@@ -14,6 +14,8 @@ b'hello'
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -24,6 +26,7 @@ import pandas as pd
 
 def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -40,14 +43,46 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) all at once: readers see the old file or the new one."""
+    path = Path(path)
     write_bytes_atomic(path, text.encode("utf-8"))
+    return path
+
+
+def hash_files(paths) -> str:
+    """sha256 over the names and bytes of ``paths`` (in name order): which inputs made a thing.
+
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("x")
+    >>> hash_files([folder / "a.txt"]) == hash_files([folder / "a.txt"])
+    True
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stamp_matches(stamp: Path, fingerprint: str) -> bool:
+    """True when the JSON stamp file exists and records ``fingerprint``."""
+    stamp = Path(stamp)
+    return stamp.is_file() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint
+
+
+def write_stamp(stamp: Path, fingerprint: str, **extra) -> None:
+    """Record ``fingerprint`` (and ``extra`` facts) of what an output was made from."""
+    write_text_atomic(
+        Path(stamp),
+        json.dumps({"fingerprint": fingerprint, **extra}, indent=2, sort_keys=True) + "\n",
+    )
 
 
 def _write_table(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
     frame.to_parquet(parquet, index=False)
-    frame.to_csv(csv, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    frame.to_csv(csv, index=False)  # pandas writes dates as 2023-07-05, times with their offset
     return [parquet, csv]
 
 
