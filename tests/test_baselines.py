@@ -291,6 +291,21 @@ def test_missing_columns_are_named():
         baselines.window_baseline(pd.DataFrame({"round": ["1"], "date": [pd.Timestamp(0)]}))
 
 
+def test_since_and_baselines_choose_what_is_computed(draws):
+    long = baselines.compare_with_baselines(
+        draws, None, families=None, since="2023-07-01", baselines=("latest",)
+    )
+    assert long[["round", "baseline"]].values.tolist() == [["7", "latest"], ["8", "latest"]]
+    # the earlier all-program rounds still serve as references
+    assert long["baseline_cutoff"].tolist() == [520.0, 520.0]
+    assert long["detail"].str.startswith("round 4 on 2023-02-20").all()
+
+
+def test_unknown_baseline_is_refused(draws):
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baselines.compare_with_baselines(draws, None, baselines=("median",))
+
+
 # --- the real feed --------------------------------------------------------------------------
 
 

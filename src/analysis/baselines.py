@@ -67,9 +67,10 @@ def _families(families: str | Iterable[str] | None) -> list[str] | None:
 
 
 def category_rounds(
-    draws: pd.DataFrame, families: str | Iterable[str] | None = None
+    draws: pd.DataFrame, families: str | Iterable[str] | None = None, since=None
 ) -> pd.DataFrame:
-    """The category-based rounds (``is_category``), optionally of some families, in date order.
+    """The category-based rounds (``is_category``), optionally of some families and dated on or
+    after ``since``, in date order. The other rounds of ``draws`` still serve as references.
 
     >>> category_rounds(_example_draws())["round"].tolist()
     ['254']
@@ -79,6 +80,8 @@ def category_rounds(
     keep = draws["is_category"].astype(bool)
     if wanted is not None:
         keep = keep & draws["family"].isin(wanted)
+    if since is not None:
+        keep = keep & (draws["date"] >= pd.Timestamp(since))
     return draws[keep].sort_values("date", kind="stable").reset_index(drop=True)
 
 
@@ -110,7 +113,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def window_baseline(
-    draws: pd.DataFrame, days: int = 30, families: str | Iterable[str] | None = None
+    draws: pd.DataFrame, days: int = 30, families: str | Iterable[str] | None = None, since=None
 ) -> pd.DataFrame:
     """Per category round: the all-program rounds within +/- ``days`` (inclusive) of its date.
 
@@ -127,7 +130,7 @@ def window_baseline(
     """
     if days < 0:
         raise ValueError(f"window_baseline: days must be 0 or more, not {days}")
-    targets = category_rounds(draws, families).loc[:, ROUND_COLUMNS]
+    targets = category_rounds(draws, families, since).loc[:, ROUND_COLUMNS]
     matches = (
         targets.loc[:, ["date"]]
         .reset_index(names="_target")
@@ -169,6 +172,7 @@ def latest_baseline(
     draws: pd.DataFrame,
     include_same_day: bool = False,
     families: str | Iterable[str] | None = None,
+    since=None,
 ) -> pd.DataFrame:
     """Per category round: the latest all-program round dated before it (or on the same day
     with ``include_same_day=True``; among same-day rounds the last one in feed order).
@@ -184,7 +188,7 @@ def latest_baseline(
     >>> latest.loc[0, "detail"]
     'round 253 on 2023-07-04, 1 day earlier'
     """
-    targets = category_rounds(draws, families).loc[:, ROUND_COLUMNS]
+    targets = category_rounds(draws, families, since).loc[:, ROUND_COLUMNS]
     references = reference_rounds(draws)
     if targets.empty:
         matched = targets.assign(
@@ -248,6 +252,7 @@ def pool_baseline(
     estimator: Estimator | None = None,
     families: str | Iterable[str] | None = None,
     method: str | None = None,
+    since=None,
 ) -> pd.DataFrame:
     """Per category round: the cutoff an all-program round of the same size would have needed
     that day, estimated from the pool distribution by ``estimator`` (default
@@ -275,7 +280,7 @@ def pool_baseline(
     _check(draws, "pool_baseline", extra=["distribution_date"])
     if "distribution_date" not in pool.columns:
         raise ValueError("pool_baseline: pool has no column 'distribution_date'")
-    targets = category_rounds(draws, families).loc[:, [*ROUND_COLUMNS, "distribution_date"]]
+    targets = category_rounds(draws, families, since).loc[:, [*ROUND_COLUMNS, "distribution_date"]]
     published = set(pd.to_datetime(pool["distribution_date"]).dropna().unique())
     options = {} if method is None else {"method": method}
     estimate = None  # resolved lazily: rounds without a distribution never need it
@@ -349,10 +354,15 @@ def compare_with_baselines(
     window_days: int = 30,
     estimator: Estimator | None = None,
     include_same_day: bool = False,
+    since=None,
+    baselines: Iterable[str] = BASELINES,
 ) -> pd.DataFrame:
     """All three baselines for each category round, in long form: one row per (round, baseline).
 
-    ``families=None`` takes every category family. ``pool=None`` leaves out the pool baseline.
+    ``families=None`` takes every category family; ``since`` compares only the category rounds
+    dated on or after it (earlier rounds still serve as references and pool history).
+    ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
+    ``pool=None`` leaves out the pool baseline.
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
     - window: the mean cutoff of the all-program rounds within ``window_days``; their min and
@@ -366,19 +376,31 @@ def compare_with_baselines(
     0   254   window            498.5 -12.5  486.0  511.0            2
     1   254   latest            511.0 -25.0   <NA>   <NA>            1
     """
-    window = window_baseline(draws, days=window_days, families=families).assign(
-        baseline="window", low=lambda t: t["baseline_min"], high=lambda t: t["baseline_max"]
-    )
-    latest = latest_baseline(draws, include_same_day=include_same_day, families=families).assign(
-        baseline="latest",
-        low=pd.NA,
-        high=pd.NA,
-        n_reference=lambda t: t["reference_round"].notna().astype("Int64"),
-    )
-    parts = [window, latest]
-    if pool is not None:
+    wanted = set(baselines)
+    unknown = wanted - set(BASELINES)
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {sorted(unknown)}; known: {', '.join(BASELINES)}")
+    parts = []
+    if "window" in wanted:
         parts.append(
-            pool_baseline(draws, pool, estimator=estimator, families=families).assign(
+            window_baseline(draws, days=window_days, families=families, since=since).assign(
+                baseline="window", low=lambda t: t["baseline_min"], high=lambda t: t["baseline_max"]
+            )
+        )
+    if "latest" in wanted:
+        parts.append(
+            latest_baseline(
+                draws, include_same_day=include_same_day, families=families, since=since
+            ).assign(
+                baseline="latest",
+                low=pd.NA,
+                high=pd.NA,
+                n_reference=lambda t: t["reference_round"].notna().astype("Int64"),
+            )
+        )
+    if "pool" in wanted and pool is not None:
+        parts.append(
+            pool_baseline(draws, pool, estimator=estimator, families=families, since=since).assign(
                 baseline="pool", n_reference=pd.NA
             )
         )

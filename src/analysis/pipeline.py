@@ -144,28 +144,19 @@ def month_fingerprint(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _is_to_date(inputs, month: str) -> bool:
-    from analysis.report import month_bounds
-
-    _, end = month_bounds(month)
-    retrieved = inputs.retrieved_at
-    if retrieved is None:
-        return False
-    retrieved = retrieved.tz_convert(None) if retrieved.tzinfo else retrieved
-    return bool(retrieved.normalize() < end)
-
-
 def plan(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
+    from analysis.report import is_to_date
+
     code = code_fingerprint()
     hashes = input_hashes(inputs)
     plans = []
     for month in months:
         params = {"month": month, **(parameters or {})}
         fingerprint = month_fingerprint(
-            inputs, month, params, code, _is_to_date(inputs, month), hashes
+            inputs, month, params, code, is_to_date(month, inputs.retrieved_at), hashes
         )
         published = site / month / INPUTS_FILE
         if force:

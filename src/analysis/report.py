@@ -156,6 +156,19 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.offsets.MonthEnd(0)
 
 
+def is_to_date(month: str, retrieved_at=None) -> bool:
+    """True when the feed was read before ``month`` ended (default: now), so the month's report
+    is "to date".
+
+    >>> is_to_date("2026-03", "2026-03-05T12:00Z"), is_to_date("2026-02", "2026-03-05")
+    (True, False)
+    """
+    _, end = month_bounds(month)
+    retrieved = pd.Timestamp(retrieved_at if retrieved_at is not None else datetime.now(UTC))
+    retrieved = retrieved.tz_convert(None) if retrieved.tzinfo else retrieved
+    return bool(retrieved.normalize() < end)
+
+
 def report_months(
     draws: pd.DataFrame, since: str | None = None, until: str | None = None
 ) -> list[str]:
@@ -179,29 +192,23 @@ def prepare_month(
     ("to date"); default: now.
     """
     start, end = month_bounds(params.month)
-    retrieved = pd.Timestamp(retrieved_at or datetime.now(UTC))
-    retrieved = retrieved.tz_convert(None) if retrieved.tzinfo else retrieved
     as_of = draws.loc[draws["date"] <= end].reset_index(drop=True)
     as_of_pool = pool.loc[pool["distribution_date"] <= end].reset_index(drop=True)
     window_start = start - pd.DateOffset(months=params.window_months - 1)
-    in_window = as_of.loc[as_of["date"] >= window_start - pd.Timedelta(days=params.window_days)]
     comparisons = baseline_helpers.compare_with_baselines(
         as_of,
         as_of_pool,
         families=params.categories,
         window_days=params.window_days,
         estimator=estimator,
+        since=window_start,
+        baselines=params.baselines,
     )
-    comparisons = comparisons.loc[
-        (comparisons["date"] >= window_start)
-        & comparisons["baseline"].isin(params.baselines)
-        & comparisons["round"].isin(in_window["round"])
-    ]
     return MonthData(
         params=params,
         start=start,
         end=end,
-        to_date=bool(retrieved.normalize() < end),
+        to_date=is_to_date(params.month, retrieved_at),
         draws=as_of,
         pool=as_of_pool,
         month_rounds=as_of.loc[as_of["date"] >= start].reset_index(drop=True),
@@ -629,7 +636,6 @@ def data_notes(
     from importlib.metadata import version
 
     from analysis import __version__
-    from analysis.ingest import code_fingerprint
 
     facts = {
         "Feed": "IRCC, Express Entry rounds of invitations (Open Government Licence - Canada)",
@@ -638,7 +644,8 @@ def data_notes(
         "Retrieved from": meta.get("source", "unknown"),
         "sha256": meta.get("sha256", "unknown"),
         "Rounds in snapshot": str(meta.get("rounds_clean", "unknown")),
-        "Code": f"analysis {__version__}, cleaning code {code_fingerprint()[:12]}",
+        "Code": f"analysis {__version__}, tables made by cleaning code "
+        f"{str(meta.get('code', 'unknown'))[:12]}",
         "Packages": ", ".join(f"{p} {version(p)}" for p in packages),
         "Parameters": json.dumps(asdict(params)),
     }

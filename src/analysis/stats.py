@@ -46,7 +46,8 @@ import statsmodels.formula.api as smf
 from scipy import stats as scipy_stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from analysis.taxonomy import UNCLASSIFIED, taxonomy_table
+from analysis import taxonomy
+from analysis.taxonomy import UNCLASSIFIED
 
 #: Category-based selection began in June 2023 (first category round: 2023-06-28).
 CATEGORY_START = "2023-06-01"
@@ -67,7 +68,7 @@ def known_families(draws: pd.DataFrame | None = None) -> list[str]:
     >>> "stem" in known_families()
     True
     """
-    from_taxonomy = list(dict.fromkeys(taxonomy_table()["family"].tolist()))
+    from_taxonomy = taxonomy.known_families()
     present = [] if draws is None else sorted(set(draws["family"].dropna().astype(str)))
     return list(dict.fromkeys([*from_taxonomy, UNCLASSIFIED, *present]))
 
