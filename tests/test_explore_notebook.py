@@ -97,7 +97,7 @@ def test_explore_notebook_runs_on_the_newest_snapshot(executed):
     assert re.search(r"2023\s+110266\b", per_year)
     assert re.search(r"2024\s+98903\b", per_year)
     # 3. the rolling cutoff figure has its alt text
-    assert 'alt="Rolling 90D mean CRS cutoff' in _shown(executed, "sns.lineplot")
+    assert 'alt="Rolling 90D mean CRS cutoff' in _shown(executed, "rolling_cutoffs(")
     # 5. the worked example of July 2023: the numbers the markdown quotes
     july = _shown(executed, "compare_with_baselines(")
     for row in (

@@ -31,13 +31,20 @@ _EXPORTS = {
             "days_between_rounds",
             "summarize_round_gaps",
             "tie_break_lag",
+            "summarize_tie_break_lag",
             "invitations_per_year",
             "lowest_cutoff_in_year",
         ],
         "analysis.trends",
     ),
     **dict.fromkeys(
-        ["window_baseline", "latest_baseline", "pool_baseline", "compare_with_baselines"],
+        [
+            "window_baseline",
+            "latest_baseline",
+            "pool_baseline",
+            "compare_with_baselines",
+            "gaps_wide",
+        ],
         "analysis.baselines",
     ),
     **dict.fromkeys(

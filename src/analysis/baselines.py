@@ -432,6 +432,34 @@ def compare_with_baselines(
     )
 
 
+def gaps_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_with_baselines`' long table, one row per category round: its date, family,
+    invitations and cutoff, then ``baseline_<kind>`` and ``gap_<kind>`` for each baseline
+    present, newest round first.
+
+    >>> wide = gaps_wide(compare_with_baselines(_example_draws(), pool=None))
+    >>> wide[["round", "cutoff", "baseline_window", "gap_window", "baseline_latest", "gap_latest"]]
+      round  cutoff  baseline_window  gap_window  baseline_latest  gap_latest
+    0   254     486            498.5       -12.5            511.0       -25.0
+    """
+    rounds = long.drop_duplicates("round").set_index("round")[
+        ["date", "family", "invitations", "cutoff"]
+    ]
+    kinds = [k for k in BASELINES if k in set(long["baseline"])]
+    values = long.pivot(index="round", columns="baseline", values=["baseline_cutoff", "gap"])
+    columns = [(what, kind) for kind in kinds for what in ("baseline_cutoff", "gap")]
+    values = values.reindex(columns=columns).astype("Float64")
+    values.columns = [
+        f"{'baseline' if what == 'baseline_cutoff' else 'gap'}_{kind}" for what, kind in columns
+    ]
+    return (
+        rounds.join(values)
+        .reset_index()
+        .sort_values("date", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
 def _example_draws() -> pd.DataFrame:
     """Real rounds of June-July 2023 for the docstring examples (three columns trimmed)."""
     return pd.DataFrame(

@@ -421,12 +421,7 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
     long = data.comparisons
     if long.empty:
         return pd.DataFrame(columns=["Round", "Date", "Category", "Invitations", "Cutoff"])
-    rounds = long.drop_duplicates("round").set_index("round")[
-        ["date", "family", "invitations", "cutoff"]
-    ]
-    values = long.pivot(index="round", columns="baseline", values=["baseline_cutoff", "gap"])
-    values.columns = [f"{what}_{kind}" for what, kind in values.columns]
-    wide = rounds.join(values).reset_index().sort_values("date", ascending=False)
+    wide = baseline_helpers.gaps_wide(long)
     out = pd.DataFrame(
         {
             "Round": wide["round"],
@@ -442,9 +437,9 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
         "pool": "pool estimate",
     }
     for kind in data.params.baselines:
-        if f"baseline_cutoff_{kind}" in wide:
+        if f"baseline_{kind}" in wide:
             out[f"All-program: {names[kind]}"] = (
-                pd.to_numeric(wide[f"baseline_cutoff_{kind}"]).round(0).astype("Int64")
+                pd.to_numeric(wide[f"baseline_{kind}"]).round(0).astype("Int64")
             )
             out[f"Gap vs {names[kind]}"] = (
                 pd.to_numeric(wide[f"gap_{kind}"]).round(0).astype("Int64")

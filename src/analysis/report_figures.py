@@ -14,6 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from analysis.report import MonthData
+from analysis.taxonomy import family_labels
 
 REFERENCE = "all_program"
 
@@ -261,4 +262,46 @@ def pool_distribution(data: MonthData):
             else "No report-category or all-program round this month to mark."
         )
     )
+    return fig, alt
+
+
+def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "90D"):
+    """The rolling mean cutoff (from :func:`analysis.trends.rolling_cutoff`) of ``families`` and
+    all-program rounds since ``since``, one line per family."""
+    shown_families = [REFERENCE, *[f for f in families if f != REFERENCE]]
+    shown = rolling.loc[rolling["family"].isin(shown_families) & rolling["cutoff_mean"].notna()]
+    if since is not None:
+        shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
+    colours = family_colours(shown_families)
+    labels = family_labels()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    parts = []
+    for family in shown_families:
+        rows = shown.loc[shown["family"] == family]
+        if rows.empty:
+            parts.append(f"{labels.get(family, family)}: no rounds")
+            continue
+        ax.plot(
+            rows["date"],
+            rows["cutoff_mean"].astype(float),
+            marker="o",
+            markersize=4,
+            linewidth=1.4,
+            color=colours[family],
+            label=labels.get(family, family),
+        )
+        first, last = rows.iloc[0], rows.iloc[-1]
+        parts.append(
+            f"{labels.get(family, family)} from {first['cutoff_mean']:.0f} "
+            f"({first['date']:%b %Y}) to {last['cutoff_mean']:.0f} ({last['date']:%b %Y})"
+        )
+    start = f" since {pd.Timestamp(since):%B %Y}" if since is not None else ""
+    ax.set(
+        title=f"Rolling {window} mean cutoff{start}",
+        xlabel="Round date",
+        ylabel="Mean cutoff (CRS points)",
+    )
+    _date_axis(ax)
+    ax.legend(loc="best", fontsize="small", frameon=False)
+    alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt

@@ -276,6 +276,28 @@ def tie_break_lag(draws: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def summarize_tie_break_lag(
+    draws: pd.DataFrame, by: str | Sequence[str] | None = "family", since=None
+) -> pd.DataFrame:
+    """Tie-break lag (days) per group, for rounds dated on or after ``since``: rounds with a
+    lag, and its median, min and max.
+
+    >>> summarize_tie_break_lag(_example_draws())[["family", "rounds", "median_days"]]
+      family  rounds  median_days
+    0   stem       1          2.5
+    """
+    keys = _as_columns(by)
+    lags = tie_break_lag(draws)
+    if since is not None:
+        lags = lags.loc[lags["date"] >= pd.Timestamp(since)]
+    lags = lags.dropna(subset=["lag_days"]).assign(lag_days=lambda d: d["lag_days"].astype(float))
+    grouped = lags.groupby(keys, sort=True) if keys else lags.assign(_all=True).groupby("_all")
+    summary = grouped["lag_days"].agg(
+        rounds="size", median_days="median", min_days="min", max_days="max"
+    )
+    return summary.reset_index(drop=not keys)
+
+
 def invitations_per_year(draws: pd.DataFrame) -> pd.Series:
     """Invitations issued per calendar year (of the round's date), every round counted.
 

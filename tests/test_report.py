@@ -1,0 +1,104 @@
+"""The report's content helpers and figures on the fixture feed, checked by hand."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from analysis import figures, report, report_figures, trends
+from analysis.clean import clean_rounds
+from analysis.errors import ParameterError
+from analysis.feed import load_rounds
+from conftest import FEEDS
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return clean_rounds(
+        load_rounds((FEEDS / "small_feed.json").read_bytes()),
+        today=pd.Timestamp("2023-09-01").date(),
+    )
+
+
+@pytest.fixture(scope="module")
+def july(tables):
+    params = report.check_parameters("2023-07", data_end=tables.draws["date"].max())
+    return report.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
+
+
+def test_parameters_are_checked_before_any_analysis():
+    with pytest.raises(ParameterError, match="is not a month"):
+        report.check_parameters("2023-7")
+    with pytest.raises(ParameterError, match="after the data ends"):
+        report.check_parameters("2023-09", data_end=pd.Timestamp("2023-08-15"))
+    with pytest.raises(ParameterError, match="'astronauts'; allowed: stem"):
+        report.check_parameters("2023-07", categories="['stem', 'astronauts']")
+    with pytest.raises(ParameterError, match="must be text"):
+        report.check_parameters(202307)
+    assert report.check_parameters("2023-07", categories="stem,french").categories == (
+        "stem",
+        "french",
+    )
+
+
+def test_month_is_cut_at_its_end(july):
+    assert july.draws["date"].max() == pd.Timestamp("2023-07-12")
+    assert july.month_rounds["round"].tolist() == ["254", "255", "256", "257", "258"]
+    assert not july.to_date
+    assert report.is_to_date("2023-08", "2023-08-20")
+
+
+def test_comparison_table_one_row_per_category_round(july):
+    table = report.comparison_table(july)
+    assert table["Round"].tolist() == ["258", "256", "255", "253"]
+    stem = table.set_index("Round").loc["255"]
+    assert (stem["Cutoff"], stem["All-program: latest before"], stem["Gap vs latest before"]) == (
+        486,
+        511,
+        -25,
+    )
+
+
+def test_teaser_and_summary(july):
+    assert report.teaser(july).startswith("Five rounds, 7,300 invitations. STEM 486 (")
+    payload = report.summary(july, report.headline(july))
+    assert json.loads(json.dumps(payload))["categories"]["stem"]["lowest_cutoff"] == 486
+
+
+def test_tie_break_summary_has_readable_columns(july):
+    table = report.tie_break(july)
+    assert list(table.columns)[:3] == ["Round", "Date", "Family"]
+    summary = trends.summarize_tie_break_lag(july.draws, since="2023-07-01")
+    assert summary.set_index("family").loc["stem", "rounds"] == 1
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        report_figures.cutoffs_over_time,
+        report_figures.gaps,
+        report_figures.invitations_by_month,
+        report_figures.pool_distribution,
+    ],
+)
+def test_every_report_figure_is_labelled_with_alt_text_from_the_numbers(july, draw):
+    fig, alt = draw(july)
+    try:
+        figures.require_labels(fig)
+    finally:
+        plt.close(fig)
+    assert any(ch.isdigit() for ch in alt) and len(alt) > 40
+
+
+def test_rolling_cutoffs_figure(tables):
+    rolling = trends.rolling_cutoff(tables.draws, window="30D")
+    fig, alt = report_figures.rolling_cutoffs(rolling, ["stem"], since="2023-06-01", window="30D")
+    try:
+        figures.require_labels(fig)
+    finally:
+        plt.close(fig)
+    assert alt.startswith("Rolling 30D mean CRS cutoff by round date since June 2023: ")
+    assert "STEM from 486 (Jul 2023) to 486 (Jul 2023)" in alt
