@@ -152,6 +152,29 @@ def with_round(feed: dict, number: str, **fields) -> dict:
     raise KeyError(number)
 
 
+# ------------------------------------------------------------------ executing a notebook
+
+SAMPLE_NOTEBOOK = FIXTURES / "notebooks" / "publish-sample.ipynb"
+
+
+def execute_notebook(notebook: Path, workdir: Path) -> Path:
+    """Run ``notebook`` in a fresh kernel (nbclient) inside ``workdir``; return the executed copy.
+    Skips the test when no ``python3`` kernel is registered."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no 'python3' Jupyter kernel registered")
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
+    out = workdir / "executed.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
 # ------------------------------------------------------------------ a published site
 
 

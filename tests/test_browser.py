@@ -12,11 +12,12 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from analysis import publish
+from conftest import SAMPLE_NOTEBOOK as SAMPLE
+from conftest import execute_notebook
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "publish-sample.ipynb"
 SERIOUS = {"serious", "critical"}
 
 pytestmark = [
@@ -45,18 +45,7 @@ axe_sync = pytest.importorskip(
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """index + two months + a data-quality page, published with publish_site."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
-
-    if "python3" not in KernelSpecManager().find_kernel_specs():
-        pytest.skip("no 'python3' Jupyter kernel registered")
-    work = tmp_path_factory.mktemp("work")
-    nb = nbformat.read(SAMPLE, as_version=4)
-    NotebookClient(
-        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(work)}}
-    ).execute()
-    executed = work / "executed.ipynb"
-    nbformat.write(nb, executed)
+    executed = execute_notebook(SAMPLE, tmp_path_factory.mktemp("work"))
     quality = new_notebook(
         cells=[new_markdown_cell("## Checks\n\nEvery subtotal of the pool distribution adds up.")]
     )

@@ -149,3 +149,9 @@ def test_local_file_over_the_cap_and_not_utf8(feed_file, tmp_path):
     with pytest.raises(FeedError, match="not UTF-8"):
         fetch.fetch(str(feed_file(b'{"rounds": [{"drawName": "caf\xe9"}]}')), raw=tmp_path / "raw")
     assert stored_snapshots(tmp_path / "raw") == []
+
+
+def test_fetch_or_latest_shows_the_latest_retrieval_without_fetching(workspace):
+    first = fetch.fetch_or_latest(str(FEEDS / "small_feed.json"))
+    again = fetch.fetch_or_latest("http://127.0.0.1:9/never-asked.json", fetch_now=False)
+    assert again.file == first.file and len(fetch.read_manifest()) == 1

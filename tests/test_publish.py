@@ -25,8 +25,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from analysis import config, figures, publish  # noqa: E402
 from analysis.publish import ReportError  # noqa: E402
+from conftest import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
+from conftest import execute_notebook  # noqa: E402
 
-SAMPLE = Path(__file__).parent / "fixtures" / "notebooks" / "publish-sample.ipynb"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 TRUSTED = {figures.TRUSTED_OUTPUT: {"escaped": True}}
 
@@ -558,26 +559,11 @@ def test_write_atomic_replaces_whole_file(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def execute(notebook: Path, workdir: Path) -> Path:
-    from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
-
-    if "python3" not in KernelSpecManager().find_kernel_specs():
-        pytest.skip("no 'python3' Jupyter kernel registered")
-    nb = nbformat.read(notebook, as_version=4)
-    NotebookClient(
-        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}}
-    ).execute()
-    out = workdir / "executed.ipynb"
-    nbformat.write(nb, out)
-    return out
-
-
 @pytest.mark.slow
 def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = execute(SAMPLE, tmp_path / "a")
+    first = execute_notebook(SAMPLE, tmp_path / "a")
     html = publish.notebook_to_html(first, "Sample report: March 2026")
     assert_publishable(html)
     assert "<caption>Rounds in &lt;b&gt;2026-03&lt;/b&gt;</caption>" in html
@@ -585,5 +571,5 @@ def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     assert "hidden output" not in html and "a warning readers should not see" not in html
     assert publish.notebook_to_html(first, "Sample report: March 2026") == html
     # A second, independent execution of the same notebook gives the same bytes.
-    second = execute(SAMPLE, tmp_path / "b")
+    second = execute_notebook(SAMPLE, tmp_path / "b")
     assert publish.notebook_to_html(second, "Sample report: March 2026") == html

@@ -13,7 +13,10 @@ import pandas as pd
 
 from analysis import config
 
+#: Tables ``ee clean`` makes.
 TABLES = ("draws", "pool", "revisions", "quality")
+#: Tables made from them by later steps (``ee backtest``).
+DERIVED_TABLES = ("pool_backtest",)
 #: Which snapshot the processed tables were made from, and with which code.
 META_FILE = "snapshot.json"
 
@@ -26,8 +29,8 @@ def read_meta(processed: Path | None = None) -> dict | None:
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
     """A processed table by name; a clear error when ``ee clean`` has not made it yet."""
-    if name not in TABLES and name != "pool_backtest":
-        raise ValueError(f"unknown table {name!r}; known: {', '.join(TABLES)}")
+    if name not in (*TABLES, *DERIVED_TABLES):
+        raise ValueError(f"unknown table {name!r}; known: {', '.join((*TABLES, *DERIVED_TABLES))}")
     path = (processed or config.processed_dir()) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")

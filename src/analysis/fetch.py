@@ -238,6 +238,12 @@ def store(
     return record
 
 
+def fetch_or_latest(source: str | None = None, fetch_now: bool = True) -> Snapshot:
+    """:func:`fetch` the feed, or (``fetch_now=False``) the latest stored retrieval, as the
+    ingestion notebook shows it after ``ee fetch`` has retrieved it."""
+    return fetch(source) if fetch_now else latest_snapshot()
+
+
 def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
     """Retrieve the feed and store it. The one call behind ``ee fetch``.
 
