@@ -352,18 +352,111 @@ def build_reports(
     return {"built": timings, "skipped": skipped, "site": site}
 
 
-# ------------------------------------------------------------------ CLI entry points
-
-
-def _refresh_data() -> None:
-    from analysis.cli import do_clean, do_fetch
-
-    do_fetch()
-    do_clean()
+# ------------------------------------------------------------------ report steps (CLI entry points)
 
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+# ------------------------------------------------------------------ ingestion steps
+
+
+def _record_path(name: str):
+    return config.runs_dir() / f"{name}.ipynb"
+
+
+def _record_fingerprint(name: str, state: str) -> str:
+    """What a run record of notebook ``name`` depends on: the notebook and the data ``state``."""
+    import hashlib
+
+    notebook = config.notebooks_dir() / f"{name}.ipynb"
+    return hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+
+
+def _record_is_current(name: str, state: str) -> bool:
+    """True when ``runs/<name>.ipynb`` was made by the current notebook for the same ``state``."""
+    from analysis.storage import stamp_matches
+
+    stamp = config.runs_dir() / f"{name}.json"
+    return _record_path(name).exists() and stamp_matches(stamp, _record_fingerprint(name, state))
+
+
+def _mark_record(name: str, state: str) -> None:
+    from analysis.storage import write_stamp
+
+    write_stamp(config.runs_dir() / f"{name}.json", _record_fingerprint(name, state))
+
+
+def fetch_step(source: str | None = None, notebook: bool = True) -> None:
+    """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
+    from analysis import fetch
+    from analysis.notebooks import run_notebook
+
+    if source:
+        os.environ["EE_FEED"] = source
+    source = config.feed_source()
+    _say(f"ee fetch: retrieving {source}")
+    snapshot = fetch.fetch(source)
+    record = _record_path("1.0-ingest")
+    if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
+        run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
+        _mark_record("1.0-ingest", snapshot.sha256)
+    state = (
+        "new content stored"
+        if snapshot.new_content
+        else "same content as the latest stored snapshot"
+    )
+    _say(
+        f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
+        f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"
+    )
+
+
+def clean_step(force: bool = False, notebook: bool = True) -> None:
+    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
+    from analysis import ingest
+    from analysis.data import load_quality
+    from analysis.notebooks import run_notebook
+    from analysis.quality import Finding
+
+    def state() -> str:
+        meta = ingest.read_meta() or {}
+        return f"{meta.get('sha256')}:{meta.get('code')}"
+
+    if (
+        not force
+        and ingest.is_up_to_date()
+        and (not notebook or _record_is_current("1.1-clean", state()))
+    ):
+        meta = ingest.read_meta()
+        _say(
+            f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
+            f"{meta['file']})"
+        )
+        return
+    if notebook:
+        run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
+        _mark_record("1.1-clean", state())
+    else:
+        ingest.clean(force=force)
+    meta = ingest.read_meta()
+    quality = load_quality()
+    _say(
+        f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
+        f"(newest {meta['newest_date']})"
+        f" -> {config.processed_dir()}"
+    )
+    for severity in ("warning", "repaired"):
+        found = quality[quality["severity"] == severity]
+        _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
+        for row in found.itertuples(index=False):
+            _say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
+
+
+def _refresh_data() -> None:
+    fetch_step()
+    clean_step()
 
 
 def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
