@@ -28,6 +28,13 @@ def family_colours(families) -> dict[str, tuple]:
     return colours
 
 
+def _timeline(ax, title: str, ylabel: str) -> None:
+    """Finish a figure whose x axis is the round date: title, labels with units, legend."""
+    ax.set(title=title, xlabel="Round date", ylabel=ylabel)
+    _date_axis(ax)
+    ax.legend(loc="best", fontsize="small", frameon=False)
+
+
 def _date_axis(ax) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -72,13 +79,7 @@ def cutoffs_over_time(data: MonthData):
             label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%Y-%m-%d})",
         )
     ax.axvspan(data.start, data.end, color="0.85", alpha=0.5, linewidth=0, label=data.title)
-    ax.set(
-        title=f"CRS cutoffs, {data.window_start:%B %Y} to {data.title}",
-        xlabel="Round date",
-        ylabel="Cutoff (CRS points)",
-    )
-    _date_axis(ax)
-    ax.legend(loc="best", fontsize="small", frameon=False)
+    _timeline(ax, f"CRS cutoffs, {data.window_start:%B %Y} to {data.title}", "Cutoff (CRS points)")
     parts = []
     for family in families:
         rows = shown.loc[shown["family"] == family]
@@ -296,12 +297,6 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
             f"({first['date']:%b %Y}) to {last['cutoff_mean']:.0f} ({last['date']:%b %Y})"
         )
     start = f" since {pd.Timestamp(since):%B %Y}" if since is not None else ""
-    ax.set(
-        title=f"Rolling {window} mean cutoff{start}",
-        xlabel="Round date",
-        ylabel="Mean cutoff (CRS points)",
-    )
-    _date_axis(ax)
-    ax.legend(loc="best", fontsize="small", frameon=False)
+    _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt
