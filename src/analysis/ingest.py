@@ -27,9 +27,10 @@ from analysis.fetch import Snapshot, latest_snapshot, snapshots
 from analysis.quality import FeedError
 from analysis.revisions import diff_rounds, empty_revisions
 from analysis.schemas import validate_tables
-from analysis.storage import hash_files, write_tables_atomic
+from analysis.storage import hash_tree, write_tables_atomic
 
-#: Modules whose code shapes the processed tables; a change to one of them re-runs cleaning.
+#: Modules (files, or folders walked recursively) whose code shapes the processed tables, relative
+#: to the package; a change to one of them re-runs cleaning.
 CLEANING_CODE = (
     "clean.py",
     "parse.py",
@@ -53,10 +54,12 @@ class CleanRun:
     skipped: bool = False
 
 
-def code_fingerprint(files: tuple[str, ...] = CLEANING_CODE) -> str:
-    """sha256 over the source of the given package files (which code made the tables)."""
-    package = Path(__file__).resolve().parent
-    return hash_files(package / name for name in files)
+def code_fingerprint(
+    entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None
+) -> str:
+    """sha256 over the source of the given package files and folders (which code made the
+    tables); folders count at every depth."""
+    return hash_tree(package or Path(__file__).resolve().parent, entries)
 
 
 def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:

@@ -39,7 +39,13 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import BuildFailed
-from analysis.storage import hash_files, stamp_matches, write_stamp, write_text_atomic
+from analysis.storage import (
+    hash_files,
+    hash_tree,
+    stamp_matches,
+    write_stamp,
+    write_text_atomic,
+)
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
 REPORT_NOTEBOOK = "4.0-monthly-report"
@@ -47,6 +53,8 @@ DATA_QUALITY = "data-quality"
 INPUTS_FILE = "inputs.json"
 RECORD_FILE = "report.ipynb"
 BUILDS = ".builds"
+#: The package whose code every report depends on (walked recursively by :func:`code_fingerprint`).
+PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -64,20 +72,17 @@ class MonthPlan:
 # ------------------------------------------------------------------ fingerprints
 
 
-def code_fingerprint() -> str:
-    """The report's code: the notebook, the package's modules and templates, and the locked
-    package versions."""
-    package = Path(__file__).resolve().parent
-    files = [
-        *package.glob("*.py"),
-        *package.glob("*.csv"),
-        *(package / "templates").glob("*"),
-        config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb",
-    ]
+def code_fingerprint(package: Path | None = None) -> str:
+    """The report's code: every module, table and template of the package (walked recursively,
+    so nested modules count), the report notebook, and the locked package versions."""
+    package = package or PACKAGE
+    extra = [config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"]
     constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
     if constraints.exists():
-        files.append(constraints)
-    return hash_files(f for f in files if f.is_file())
+        extra.append(constraints)
+    return hashlib.sha256(
+        (hash_tree(package, ["."]) + hash_files(f for f in extra if f.is_file())).encode()
+    ).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,40 @@ def hash_files(paths) -> str:
     return digest.hexdigest()
 
 
+def hash_tree(root: Path, entries, suffixes=(".py", ".csv", ".j2", ".css", ".json.gz")) -> str:
+    """sha256 over every file under ``root`` named by ``entries`` (files, or folders walked
+    recursively), keyed by its path relative to ``root``: which code made a thing.
+
+    A folder contributes every file whose name ends with one of ``suffixes`` at any depth (caches
+    such as ``__pycache__`` are left out), so a change in a nested module changes the hash, and
+    moving a file changes it too.
+
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "sub").mkdir(), (folder / "sub" / "a.py").write_text("x = 1")
+    >>> before = hash_tree(folder, ["sub"])
+    >>> _ = (folder / "sub" / "a.py").write_text("x = 2")
+    >>> hash_tree(folder, ["sub"]) == before
+    False
+    """
+    root = Path(root)
+    files: set[Path] = set()
+    for entry in entries:
+        path = root / entry
+        if path.is_dir():
+            files.update(
+                f
+                for f in path.rglob("*")
+                if f.is_file() and f.name.endswith(suffixes) and "__pycache__" not in f.parts
+            )
+        elif path.is_file():
+            files.add(path)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def stamp_matches(stamp: Path, fingerprint: str) -> bool:
     """True when the JSON stamp file exists and records ``fingerprint``."""
     stamp = Path(stamp)

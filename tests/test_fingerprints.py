@@ -1,0 +1,60 @@
+"""The code fingerprints that decide rebuilds see every module of the package, at any depth:
+otherwise moving code into subpackages would silently stop code changes from rebuilding."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import analysis
+from analysis import ingest, pipeline
+
+PACKAGE = Path(analysis.__file__).resolve().parent
+
+
+@pytest.fixture
+def package_copy(tmp_path) -> Path:
+    copy = tmp_path / "analysis"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    nested = copy / "layer" / "deeper"
+    nested.mkdir(parents=True)
+    (copy / "layer" / "__init__.py").write_text("")
+    (nested / "__init__.py").write_text("")
+    (nested / "module.py").write_text("ANSWER = 1\n")
+    return copy
+
+
+def test_report_code_fingerprint_sees_nested_modules(package_copy):
+    before = pipeline.code_fingerprint(package_copy)
+    assert pipeline.code_fingerprint(package_copy) == before  # stable
+    (package_copy / "layer" / "deeper" / "module.py").write_text("ANSWER = 2\n")
+    assert pipeline.code_fingerprint(package_copy) != before
+
+
+def test_report_code_fingerprint_sees_a_moved_module(package_copy):
+    before = pipeline.code_fingerprint(package_copy)
+    module = package_copy / "layer" / "deeper" / "module.py"
+    module.rename(package_copy / "layer" / "module.py")  # same bytes, another place
+    assert pipeline.code_fingerprint(package_copy) != before
+
+
+def test_report_code_fingerprint_ignores_caches(package_copy):
+    before = pipeline.code_fingerprint(package_copy)
+    cache = package_copy / "layer" / "__pycache__"
+    cache.mkdir()
+    (cache / "module.cpython-311.pyc").write_bytes(b"\0compiled")
+    assert pipeline.code_fingerprint(package_copy) == before
+
+
+def test_cleaning_code_fingerprint_walks_folders(package_copy):
+    entries = (*ingest.CLEANING_CODE, "layer")
+    before = ingest.code_fingerprint(entries, package_copy)
+    (package_copy / "layer" / "deeper" / "module.py").write_text("ANSWER = 3\n")
+    assert ingest.code_fingerprint(entries, package_copy) != before
+
+
+def test_cleaning_code_names_only_existing_modules():
+    for entry in ingest.CLEANING_CODE:
+        assert (PACKAGE / entry).exists(), f"CLEANING_CODE names {entry}, which does not exist"
