@@ -54,9 +54,7 @@ class CleanRun:
     skipped: bool = False
 
 
-def code_fingerprint(
-    entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None
-) -> str:
+def code_fingerprint(entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None) -> str:
     """sha256 over the source of the given package files and folders (which code made the
     tables); folders count at every depth."""
     return hash_tree(package or Path(__file__).resolve().parent, entries)
