@@ -51,7 +51,7 @@ test-fast: $(STAMP) ## the tests that do not run notebooks or a browser
 lint: $(STAMP) ## ruff lint and format check, and no notebook outputs
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m analysis.checks notebooks
+	$(BIN)/python -m analysis.pipeline.checks notebooks
 
 format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks

@@ -2,8 +2,8 @@
 
 ``ee reports`` only takes a range (``--since``/``--until``). When the benchmark measures a subset
 of months (``run.py --months K``), it needs the same code path for K evenly spaced months: this
-script calls :func:`analysis.pipeline.build_reports`, which is exactly what ``ee reports`` calls
-after turning its range into a list of months.
+script calls :func:`analysis.pipeline.build.build_reports`, which is exactly what ``ee reports``
+calls after turning its range into a list of months.
 
     EE_DATA_DIR=... EE_REPORTS_DIR=... python benchmarks/build_months.py 2023-06,2024-11 --jobs 2
 """
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
 
-    from analysis.pipeline import BuildFailed, build_reports
+    from analysis.pipeline.build import BuildFailed, build_reports
 
     months = [m.strip() for m in args.months.split(",") if m.strip()]
     started = time.perf_counter()

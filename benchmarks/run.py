@@ -387,7 +387,7 @@ def _python(setup: Setup, code: str, label: str) -> str:
 def code_fingerprint(setup: Setup) -> str:
     return _python(
         setup,
-        "from analysis.pipeline import code_fingerprint; print(code_fingerprint())",
+        "from analysis.pipeline.build import code_fingerprint; print(code_fingerprint())",
         "code fingerprint",
     )
 
@@ -601,10 +601,11 @@ def startup_floor(setup: Setup, repeats: int) -> dict:
     probes = {
         "python -c pass": [setup.python, "-c", "pass"],
         "import pandas + pyarrow": [setup.python, "-c", "import pandas, pyarrow.parquet"],
-        "import analysis.pipeline + report": [
+        "import analysis.pipeline.build + report": [
             setup.python,
             "-c",
-            "import analysis.cli, analysis.pipeline, analysis.report, analysis.publish",
+            "import analysis.cli, analysis.pipeline.build, analysis.report.month, "
+            "analysis.publish.render",
         ],
     }
     return {
@@ -841,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         all_months = json.loads(
             _python(
                 setup,
-                "import json; from analysis.report import load_inputs, report_months; "
+                "import json; from analysis.report.month import load_inputs, report_months; "
                 f"print(json.dumps(report_months(load_inputs().draws, {args.since!r})))",
                 "months",
             )

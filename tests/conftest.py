@@ -62,8 +62,8 @@ _CLEANED: dict = {}
 
 def snapshot_tables(name: str):
     """CleanResult of one shared snapshot, cleaned once per session; skips if it is absent."""
-    from analysis.clean import clean_rounds
-    from analysis.feed import load_rounds
+    from analysis.ingest.clean import clean_rounds
+    from analysis.ingest.feed import load_rounds
 
     if name not in _CLEANED:
         path = config.shared_snapshots_dir() / name

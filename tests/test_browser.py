@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from analysis import publish
+from analysis.publish import render as publish
 from conftest import SAMPLE_NOTEBOOK as SAMPLE
 from conftest import execute_notebook
 

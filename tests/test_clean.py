@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.clean import clean_rounds
-from analysis.feed import load_rounds
-from analysis.quality import FeedError
-from analysis.schemas import validate_tables
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.ingest.quality import FeedError
+from analysis.ingest.schemas import validate_tables
 from conftest import FEEDS, with_round
 
 TODAY = pd.Timestamp("2023-09-01").date()

@@ -8,7 +8,7 @@ import tomllib
 import yaml
 
 from analysis import config
-from analysis.checks import notebooks_with_outputs
+from analysis.pipeline.checks import notebooks_with_outputs
 
 ROOT = config.PROJECT_ROOT
 
@@ -72,7 +72,7 @@ def test_project_kernel_runs_this_environment():
     """`make lab` and papermill use the kernel named in the notebooks: it must be this venv's."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    from analysis.notebooks import ensure_kernel, kernel_ready
+    from analysis.pipeline.notebooks import ensure_kernel, kernel_ready
 
     ensure_kernel()
     assert kernel_ready()

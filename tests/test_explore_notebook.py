@@ -58,9 +58,9 @@ def _shown(book: dict, code: str) -> str:
 def executed(snapshots_dir, tmp_path_factory):
     import papermill
 
-    from analysis.fetch import fetch
-    from analysis.ingest import clean
-    from analysis.notebooks import ensure_kernel
+    from analysis.ingest.process import clean
+    from analysis.ingest.retrieve import fetch
+    from analysis.pipeline.notebooks import ensure_kernel
 
     root = tmp_path_factory.mktemp("explore")
     for name in REAL_SNAPSHOTS:  # oldest first: the newest is cleaned

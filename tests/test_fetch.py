@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import fetch
-from analysis.quality import FeedError
+from analysis.ingest import retrieve as fetch
+from analysis.ingest.quality import FeedError
 from conftest import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import analysis
-from analysis import ingest, pipeline
+from analysis.ingest import process as ingest
+from analysis.pipeline import build as pipeline
 
 PACKAGE = Path(analysis.__file__).resolve().parent
 
@@ -58,3 +59,32 @@ def test_cleaning_code_fingerprint_walks_folders(package_copy):
 def test_cleaning_code_names_only_existing_modules():
     for entry in ingest.CLEANING_CODE:
         assert (PACKAGE / entry).exists(), f"CLEANING_CODE names {entry}, which does not exist"
+
+
+def _deepest_module(package: Path) -> Path:
+    return max(
+        (p for p in package.rglob("*.py") if "__pycache__" not in p.parts),
+        key=lambda p: (len(p.relative_to(package).parts), str(p)),
+    )
+
+
+@pytest.mark.slow
+def test_a_change_in_a_nested_module_rebuilds_published_months(
+    published_site, tmp_path, monkeypatch
+):
+    env, site = published_site
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from analysis.report.month import load_inputs
+
+    inputs = load_inputs()
+    months = ["2023-07", "2023-08"]
+    copy = tmp_path / "analysis"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pipeline, "PACKAGE", copy)
+    assert [p.reason for p in pipeline.plan(months, inputs, site)] == ["up to date"] * 2
+
+    module = _deepest_module(copy)
+    assert len(module.relative_to(copy).parts) >= 2, "the package has no nested module"
+    module.write_text(module.read_text() + "\n# a change deep in the package\n")
+    assert [p.reason for p in pipeline.plan(months, inputs, site)] == ["inputs changed"] * 2

@@ -8,9 +8,11 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import config, fetch, ingest
-from analysis.quality import FeedError
-from analysis.revisions import category_renames
+from analysis import config
+from analysis.ingest import process as ingest
+from analysis.ingest import retrieve as fetch
+from analysis.ingest.quality import FeedError
+from analysis.ingest.revisions import category_renames
 from conftest import FEEDS, REAL_SNAPSHOTS, with_round
 
 

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analysis.parse import parse_count, parse_date, parse_score, parse_timestamp
+from analysis.ingest.parse import parse_count, parse_date, parse_score, parse_timestamp
 
 
 def utc(text):

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import publish
+from analysis.publish import render as publish
 from conftest import run_ee
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Tests of analysis.pool and analysis.pool_backtest: small distributions whose answers can be
+"""Tests of analysis.pool.model and analysis.pool.backtest: small distributions whose answers can be
 worked out by hand, properties (more invitations never raise the cutoff), edge cases, then the
 backtest on the newest real snapshot with the figures the module documents."""
 
@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import pool, pool_backtest
-from analysis.pool import (
+from analysis.pool import backtest as pool_backtest
+from analysis.pool import model as pool
+from analysis.pool.model import (
     CutoffEstimate,
     candidates_at_or_above,
     cutoff_from_density,

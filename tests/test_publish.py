@@ -23,8 +23,10 @@ import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 
-from analysis import config, figures, publish  # noqa: E402
-from analysis.publish import ReportError  # noqa: E402
+from analysis import config
+from analysis.publish import display as figures
+from analysis.publish import render as publish  # noqa: E402
+from analysis.publish.render import ReportError  # noqa: E402
 from conftest import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
 from conftest import execute_notebook  # noqa: E402
 
@@ -312,11 +314,11 @@ def test_cell_tags_remove_cells_and_outputs():
     [
         (
             new_output("execute_result", data={"text/html": f"<p>{XSS_NAME}</p>"}),
-            "HTML output not made by analysis.figures",
+            "HTML output not made by analysis.publish.display",
         ),
         (
             new_output("display_data", data={"text/markdown": f"**{XSS_NAME}**"}),
-            "HTML output not made by analysis.figures",
+            "HTML output not made by analysis.publish.display",
         ),
         (
             new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Fig>"}),
@@ -365,7 +367,7 @@ def test_real_feed_html_fields_are_shown_escaped():
     snapshot = config.shared_snapshots_dir() / "ee_rounds_2026-03-05.json"
     if not snapshot.is_file():
         pytest.skip(f"real snapshot not available at {snapshot}")
-    from analysis.feed import load_rounds
+    from analysis.ingest.feed import load_rounds
 
     rounds = pd.DataFrame(load_rounds(snapshot.read_bytes())).head(25)
     shown = rounds[["drawNumber", "drawName", "mitext", "DrawText1"]]

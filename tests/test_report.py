@@ -8,10 +8,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from analysis import figures, report, report_figures, trends
-from analysis.clean import clean_rounds
+from analysis import trends
 from analysis.errors import ParameterError
-from analysis.feed import load_rounds
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.publish import display as figures
+from analysis.report import charts as report_figures
+from analysis.report import month as report
 from conftest import FEEDS
 
 

@@ -33,7 +33,7 @@ def draws() -> pd.DataFrame:
 
 
 def test_fixture_has_the_columns_and_dtypes_of_clean_rounds(draws):
-    from analysis.schemas import DRAWS
+    from analysis.ingest.schemas import DRAWS
 
     DRAWS.validate(draws)
 

@@ -1,8 +1,11 @@
 """Open analysis of Canada's Express Entry rounds of invitations.
 
-Helpers are grouped in small modules (``analysis.fetch``, ``analysis.clean``, ``analysis.trends``,
-``analysis.baselines``, ``analysis.pool``, ``analysis.stats``, ``analysis.forecast`` ...); the
-most used functions are importable from the package itself, e.g.
+Subpackages follow the layers data moves through: :mod:`analysis.ingest` (feed -> raw ->
+processed), :mod:`analysis.pool` (the pool model), :mod:`analysis.report` (a month's content),
+:mod:`analysis.publish` (safe, self-contained pages) and :mod:`analysis.pipeline` (the
+orchestrator). What analysts call sits at the top: :mod:`analysis.trends`,
+:mod:`analysis.baselines`, :mod:`analysis.stats`, :mod:`analysis.forecast`, :mod:`analysis.data`.
+The most used functions are importable from the package itself, e.g.
 ``from analysis import load_draws, estimate_cutoff``.
 """
 
@@ -22,8 +25,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     **dict.fromkeys(["load_draws", "load_pool", "load_revisions", "load_quality"], "analysis.data"),
     **dict.fromkeys(["classify", "taxonomy_table"], "analysis.taxonomy"),
-    "clean_rounds": "analysis.clean",
-    "load_rounds": "analysis.feed",
+    "clean_rounds": "analysis.ingest.clean",
+    "load_rounds": "analysis.ingest.feed",
     **dict.fromkeys(
         [
             "summarize_by_period",
@@ -48,9 +51,9 @@ _EXPORTS = {
         "analysis.baselines",
     ),
     **dict.fromkeys(
-        ["estimate_cutoff", "candidates_at_or_above", "estimate_for_round"], "analysis.pool"
+        ["estimate_cutoff", "candidates_at_or_above", "estimate_for_round"], "analysis.pool.model"
     ),
-    **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"], "analysis.pool_backtest"),
+    **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"], "analysis.pool.backtest"),
     **dict.fromkeys(["compare_cutoffs", "cutoff_regression"], "analysis.stats"),
     **dict.fromkeys(
         ["forecast_next_cutoff", "forecast_all", "forecast_backtest", "backtest_all"],
@@ -60,7 +63,7 @@ _EXPORTS = {
 
 
 def __getattr__(name: str):
-    if name in ("config", "figures", "report", "report_figures"):
+    if name in ("config", "ingest", "pool", "report", "publish", "pipeline"):
         return import_module(f"analysis.{name}")
     module = _EXPORTS.get(name)
     if module is None:

@@ -90,7 +90,7 @@ def check_draws(draws: pd.DataFrame, *families: str) -> None:
     if missing:
         raise ValueError(
             f"draws is missing column(s) {', '.join(missing)}; expected the cleaned draws table "
-            "(analysis.clean.clean_rounds(...).draws)"
+            "(analysis.ingest.clean.clean_rounds(...).draws)"
         )
     known = known_families(draws)
     for name in families:

@@ -2,7 +2,7 @@
 between rounds, the tie-breaking lag and invitations per year.
 
 Every function is pure: it takes ``draws`` (one row per round, as made by
-:func:`analysis.clean.clean_rounds`) and returns a new table. For an "as of" view the caller
+:func:`analysis.ingest.clean.clean_rounds`) and returns a new table. For an "as of" view the caller
 filters first (``draws[draws.date <= as_of]``); nothing here looks at today's date.
 
 Cutoffs are nullable: a round without a cutoff still counts as a round (and its invitations

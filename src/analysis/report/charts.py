@@ -1,7 +1,7 @@
-"""The monthly report's figures. Each function takes a :class:`~analysis.report.MonthData` and
+"""The monthly report's figures. Each function takes a :class:`~analysis.report.month.MonthData` and
 returns ``(figure, alt_text)``; the alt text states what the figure shows, from the numbers.
 
-Show them with :func:`analysis.figures.show` (which checks titles and axis labels)::
+Show them with :func:`analysis.publish.display.show` (which checks titles and axis labels)::
 
     figures.show(*report_figures.cutoffs_over_time(data))
 """
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis.report import MonthData
+from analysis.report.month import MonthData
 from analysis.taxonomy import family_labels
 
 REFERENCE = "all_program"

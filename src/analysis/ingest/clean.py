@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from analysis import feed as feed_format
-from analysis.parse import parse_count, parse_date, parse_score, parse_timestamp
-from analysis.quality import QualityLog
+from analysis.ingest import feed as feed_format
+from analysis.ingest.parse import parse_count, parse_date, parse_score, parse_timestamp
+from analysis.ingest.quality import QualityLog
 from analysis.taxonomy import UNCLASSIFIED, classify
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
@@ -301,7 +301,7 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
 
 
 def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
-    """Clean the feed's rounds. Raises :class:`~analysis.quality.FeedError` on errors.
+    """Clean the feed's rounds. Raises :class:`~analysis.ingest.quality.FeedError` on errors.
 
     ``today`` is the day the feed was retrieved (dates after it are refused); default: now, UTC.
     """

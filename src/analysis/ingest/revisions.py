@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.clean import round_sort_key
+from analysis.ingest.clean import round_sort_key
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 

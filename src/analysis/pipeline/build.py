@@ -54,7 +54,7 @@ INPUTS_FILE = "inputs.json"
 RECORD_FILE = "report.ipynb"
 BUILDS = ".builds"
 #: The package whose code every report depends on (walked recursively by :func:`code_fingerprint`).
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def month_fingerprint(
 ) -> str:
     """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
     to share the row hashing between months)."""
-    from analysis.report import month_bounds
+    from analysis.report.month import month_bounds
 
     _, end = month_bounds(month)
     tables = hashes if hashes is not None else input_hashes(inputs)
@@ -153,7 +153,7 @@ def plan(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
-    from analysis.report import is_to_date
+    from analysis.report.month import is_to_date
 
     code = code_fingerprint()
     hashes = input_hashes(inputs)
@@ -192,8 +192,8 @@ def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, fl
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
-    from analysis import publish
-    from analysis.notebooks import run_notebook
+    from analysis.pipeline.notebooks import run_notebook
+    from analysis.publish import render as publish
 
     started = time.perf_counter()
     folder = staging / plan_.month
@@ -261,7 +261,7 @@ def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[st
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
-    from analysis import publish
+    from analysis.publish import render as publish
 
     for month in built:
         source = staging / month
@@ -275,12 +275,12 @@ def _publish_months(built: list[str], staging: Path, site: Path) -> None:
 
 def _publish_data_quality(site: Path) -> None:
     """The executed cleaning notebook as the site's data-quality page (when it changed)."""
-    from analysis import publish
+    from analysis.publish import render as publish
 
     record = config.runs_dir() / "1.1-clean.ipynb"
     if not record.exists():
         return
-    fingerprint = hash_files([record, *(Path(__file__).parent / "templates").glob("*")])
+    fingerprint = hash_files([record, *publish.TEMPLATES_DIR.glob("*")])
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
     html = publish.notebook_to_html(
@@ -323,8 +323,8 @@ def build_reports(
 
     Returns a dict with ``built`` (month -> seconds) and ``skipped`` (months up to date).
     """
-    from analysis import publish
-    from analysis.report import load_inputs
+    from analysis.publish import render as publish
+    from analysis.report.month import load_inputs
 
     site = config.reports_dir()
     inputs = inputs if inputs is not None else load_inputs()
@@ -395,8 +395,8 @@ def _mark_record(name: str, state: str) -> None:
 
 def fetch_step(source: str | None = None, notebook: bool = True) -> None:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
-    from analysis import fetch
-    from analysis.notebooks import run_notebook
+    from analysis.ingest import retrieve as fetch
+    from analysis.pipeline.notebooks import run_notebook
 
     if source:
         os.environ["EE_FEED"] = source
@@ -420,10 +420,10 @@ def fetch_step(source: str | None = None, notebook: bool = True) -> None:
 
 def clean_step(force: bool = False, notebook: bool = True) -> None:
     """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
-    from analysis import ingest
     from analysis.data import load_quality
-    from analysis.notebooks import run_notebook
-    from analysis.quality import Finding
+    from analysis.ingest import process as ingest
+    from analysis.ingest.quality import Finding
+    from analysis.pipeline.notebooks import run_notebook
 
     def state() -> str:
         meta = ingest.read_meta() or {}
@@ -466,7 +466,7 @@ def _refresh_data() -> None:
 
 def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
-    from analysis.report import check_parameters, load_inputs
+    from analysis.report.month import check_parameters, load_inputs
 
     if fetch:
         _refresh_data()
@@ -482,7 +482,7 @@ def main_reports(
     since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
 ) -> int:
     """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
-    from analysis.report import check_parameters, load_inputs, report_months
+    from analysis.report.month import check_parameters, load_inputs, report_months
 
     if fetch:
         _refresh_data()

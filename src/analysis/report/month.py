@@ -1,5 +1,5 @@
 """The monthly report's content: parameters, the month's data "as of" its end, the headline
-paragraph, the tables and ``summary.json``. Figures are in :mod:`analysis.report_figures`.
+paragraph, the tables and ``summary.json``. Figures are in :mod:`analysis.report.charts`.
 
 A month's report is as of the end of that month: :func:`prepare_month` keeps only rounds dated up
 to then (and pool distributions published up to then), so later rounds never change it; only
@@ -769,7 +769,7 @@ def show_list(items: Iterable[str], title: str | None = None) -> None:
     """Display sentences (caveats, notes) as an escaped bulleted list."""
     from markupsafe import Markup
 
-    from analysis import figures
+    from analysis.publish import display as figures
 
     items = [i for i in items if i]
     if not items:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import fetch as fetching
-from analysis.feed import load_rounds
-from analysis.ingest import CleanRun, read_snapshot_bytes
-from analysis.revisions import category_renames, diff_rounds, empty_revisions
+from analysis.ingest import retrieve as fetching
+from analysis.ingest.feed import load_rounds
+from analysis.ingest.process import CleanRun, read_snapshot_bytes
+from analysis.ingest.revisions import category_renames, diff_rounds, empty_revisions
 
 SHOWN_RAW_FIELDS = [
     "drawNumber",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from analysis.quality import FeedError
+from analysis.ingest.quality import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
 REQUIRED_FIELDS = (

@@ -1,7 +1,7 @@
 """Figures, tables and sentences for notebooks, shaped for the published HTML.
 
 One seaborn theme for every chart (:func:`set_theme`), and display helpers that put outputs into
-a notebook in the form :mod:`analysis.publish` accepts:
+a notebook in the form :mod:`analysis.publish.render` accepts:
 
 - :func:`show` renders a matplotlib figure as a PNG ``<img>`` with alt text (deterministic bytes),
   after :func:`require_labels` checked it has a title and labelled axes, then closes it;
@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
-from analysis.trust import TRUSTED_OUTPUT  # re-exported: figures.TRUSTED_OUTPUT
+from analysis.publish.trust import TRUSTED_OUTPUT  # re-exported: figures.TRUSTED_OUTPUT
 
 #: Resolution of every published PNG (pixels per inch). Fixed so the bytes never depend on rcParams.
 DPI = 144

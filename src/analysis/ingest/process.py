@@ -4,7 +4,7 @@
 ``.csv``) and ``snapshot.json`` (which snapshot they were made from, and with which code).
 On any error nothing in ``processed/`` changes.
 
->>> from analysis.ingest import clean  # doctest: +SKIP
+>>> from analysis.ingest.process import clean  # doctest: +SKIP
 >>> run = clean()                      # doctest: +SKIP
 >>> run.draws.tail(1)                  # doctest: +SKIP
 """
@@ -20,28 +20,18 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.clean import clean_rounds
 from analysis.data import META_FILE, read_meta  # noqa: F401 (re-exported)
-from analysis.feed import load_rounds
-from analysis.fetch import Snapshot, latest_snapshot, snapshots
-from analysis.quality import FeedError
-from analysis.revisions import diff_rounds, empty_revisions
-from analysis.schemas import validate_tables
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.ingest.quality import FeedError
+from analysis.ingest.retrieve import Snapshot, latest_snapshot, snapshots
+from analysis.ingest.revisions import diff_rounds, empty_revisions
+from analysis.ingest.schemas import validate_tables
 from analysis.storage import hash_tree, write_tables_atomic
 
 #: Modules (files, or folders walked recursively) whose code shapes the processed tables, relative
 #: to the package; a change to one of them re-runs cleaning.
-CLEANING_CODE = (
-    "clean.py",
-    "parse.py",
-    "taxonomy.py",
-    "taxonomy.csv",
-    "feed.py",
-    "quality.py",
-    "schemas.py",
-    "revisions.py",
-    "ingest.py",
-)
+CLEANING_CODE = ("ingest", "taxonomy.py", "taxonomy.csv", "storage.py")
 
 
 @dataclass(frozen=True)
@@ -57,7 +47,7 @@ class CleanRun:
 def code_fingerprint(entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None) -> str:
     """sha256 over the source of the given package files and folders (which code made the
     tables); folders count at every depth."""
-    return hash_tree(package or Path(__file__).resolve().parent, entries)
+    return hash_tree(package or Path(__file__).resolve().parents[1], entries)
 
 
 def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:

@@ -1,6 +1,6 @@
 """Repository checks run by ``make lint`` and the tests: notebooks are committed without outputs.
 
-python -m analysis.checks notebooks
+python -m analysis.pipeline.checks notebooks
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from analysis import config
-from analysis.notebooks import notebook_has_outputs
+from analysis.pipeline.notebooks import notebook_has_outputs
 
 
 def notebooks_with_outputs(folder: Path | None = None) -> dict[str, list[int]]:
@@ -27,7 +27,7 @@ def notebooks_with_outputs(folder: Path | None = None) -> dict[str, list[int]]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] != ["notebooks"]:
-        print("usage: python -m analysis.checks notebooks", file=sys.stderr)
+        print("usage: python -m analysis.pipeline.checks notebooks", file=sys.stderr)
         return 2
     found = notebooks_with_outputs()
     for name, cells in found.items():

@@ -1,4 +1,4 @@
-"""Backtest of the pool model (:mod:`analysis.pool`) on every actual all-program round with a
+"""Backtest of the pool model (:mod:`analysis.pool.model`) on every actual all-program round with a
 published pool distribution, and the ``ee backtest`` command.
 
 For each such round the model gets a distribution and the round's number of invitations and
@@ -30,7 +30,7 @@ still carries distributions for rounds 226-227 (July 2022, the first all-program
 18 months), replay scores MAE 2.16 with one large miss (226: -19): an uncarved pool is flatter
 at the top than the tail the replay starts from.
 
-Print them with ``ee backtest`` (or ``python -m analysis.pool_backtest``) after ``ee clean``.
+Print them with ``ee backtest`` (or ``python -m analysis.pool.backtest``) after ``ee clean``.
 
 >>> summary = summarize_backtest(pd.DataFrame({"round": ["1", "2"], "error": [2, -4],
 ...                                            "method": ["replay"] * 2}))
@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis import pool as pool_model
 from analysis.data import load_draws, load_pool
+from analysis.pool import model as pool_model
 from analysis.storage import write_tables_atomic
 
 BACKTEST_COLUMNS = [
@@ -314,7 +314,7 @@ def error_bands(
     draws: pd.DataFrame, pool: pd.DataFrame, methods: Iterable[str] = pool_model.METHODS
 ) -> dict:
     """The 5th and 95th percentile of backtest errors, rounded outwards, per method, situation
-    and bin width: what :data:`analysis.pool.ERROR_BANDS` holds. "direct" is the backtest on
+    and bin width: what :data:`analysis.pool.model.ERROR_BANDS` holds. "direct" is the backtest on
     each round's own distribution, "adjusted" on the previous one (rounds taken out, newcomers
     added). A class without rounds gets the method's band over all widths.
 

@@ -6,10 +6,11 @@ byte-identical HTML (no build time, ids, execution counts or tool versions on th
 rebuild that changed nothing changes no bytes.
 
 Safety: text from the feed only ever reaches a page escaped. Plain-text outputs are escaped by
-nbconvert; HTML outputs are accepted only when :mod:`analysis.figures` made them (they carry its
-:data:`~analysis.figures.TRUSTED_OUTPUT` marker and escape every value). Any page that still
-contains a ``<script>``, an ``on...=`` handler, a ``javascript:`` URL, a reference to another host
-or an image without alt text is refused with :class:`ReportError` (fail loudly, never publish).
+nbconvert; HTML outputs are accepted only when :mod:`analysis.publish.display` made them (they
+carry its :data:`~analysis.publish.trust.TRUSTED_OUTPUT` marker and escape every value). Any page
+that still contains a ``<script>``, an ``on...=`` handler, a ``javascript:`` URL, a reference to
+another host or an image without alt text is refused with :class:`ReportError` (fail loudly, never
+publish).
 
 Site layout (all links relative)::
 
@@ -41,8 +42,8 @@ from bs4 import BeautifulSoup
 from markupsafe import Markup
 
 from analysis.errors import ReportError
+from analysis.publish.trust import TRUSTED_OUTPUT
 from analysis.storage import write_text_atomic as write_atomic  # noqa: F401 (publish.write_atomic)
-from analysis.trust import TRUSTED_OUTPUT
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
     from nbconvert import HTMLExporter
@@ -261,9 +262,9 @@ def check_outputs(nb: NotebookNode) -> None:
     """Raise :class:`ReportError` naming every cell whose outputs must not be published.
 
     Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
-    HTML or Markdown outputs not made by :mod:`analysis.figures` (a bare DataFrame or Styler,
-    ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt text
-    (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
+    HTML or Markdown outputs not made by :mod:`analysis.publish.display` (a bare DataFrame or
+    Styler, ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt
+    text (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
     ``remove-cell`` or ``remove-output`` are not shown, so not checked.
 
     >>> import nbformat
@@ -290,7 +291,7 @@ def check_outputs(nb: NotebookNode) -> None:
                 problems.append(f"{where}: output needs JavaScript ({', '.join(data)})")
             elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
                 problems.append(
-                    f"{where}: HTML output not made by analysis.figures (show tables with "
+                    f"{where}: HTML output not made by analysis.publish.display (show tables with "
                     "figures.show_table, sentences with figures.show_html / show_text)"
                 )
             elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:

@@ -22,7 +22,7 @@ three answers (``method``), all exact at the bin edges:
   distributions and rounds held before its date: no look-ahead.
 
 Backtest on every all-program round with a published distribution (37 rounds, 2022-08 to
-2024-04, snapshot 2026-03-05; :mod:`analysis.pool_backtest`, ``ee backtest``), error =
+2024-04, snapshot 2026-03-05; :mod:`analysis.pool.backtest`, ``ee backtest``), error =
 estimated - actual: replay MAE 1.68 (bias -0.54, worst -6); tail MAE 6.35 (bias +6.2, worst
 +29); flat MAE 28.08 (bias +28.0, worst +67: it puts far too many candidates high in 501-600).
 
@@ -76,7 +76,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.clean import round_sort_key
+from analysis.ingest.clean import round_sort_key
 
 #: Highest CRS score; a fine density covers the integer scores 0..MAX_SCORE.
 MAX_SCORE = 1200

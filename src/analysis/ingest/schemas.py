@@ -1,6 +1,6 @@
 """Declared schemas of the processed tables, checked with pandera before they are published.
 
->>> from analysis.schemas import DRAWS
+>>> from analysis.ingest.schemas import DRAWS
 >>> sorted(DRAWS.columns)[:3]
 ['cutoff', 'date', 'distribution_date']
 """
@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from analysis.quality import SEVERITIES, FeedError
+from analysis.ingest.quality import SEVERITIES, FeedError
 from analysis.taxonomy import UNCLASSIFIED, known_families
 
 MAX_SCORE = 1200

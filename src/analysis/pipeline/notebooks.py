@@ -4,7 +4,7 @@ Executed copies are the run records. A failing cell becomes a :class:`NotebookFa
 message is the error raised inside the notebook (our helpers raise errors that name the round
 and the field), not a wall of traceback.
 
->>> from analysis.notebooks import run_notebook      # doctest: +SKIP
+>>> from analysis.pipeline.notebooks import run_notebook      # doctest: +SKIP
 >>> run_notebook("1.1-clean", "data/runs/1.1-clean.ipynb", {"force": True})  # doctest: +SKIP
 """
 
