@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from analysis.errors import FeedError  # noqa: F401 (raised here, defined there)
+from analysis.wording import plural
 
 SEVERITIES = ("error", "warning", "repaired")
 
@@ -74,7 +75,7 @@ class QualityLog:
             shown = "\n".join(f"  - {e}" for e in errors[:20])
             more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
             raise FeedError(
-                f"the feed cannot be trusted ({len(errors)} error(s)); processed data left "
+                f"the feed cannot be trusted ({plural(len(errors), 'error')}); processed data left "
                 f"unchanged:\n{shown}{more}",
                 errors,
             )

@@ -13,10 +13,8 @@ import pandas as pd
 
 from analysis import config
 from analysis.pipeline.build import build_reports
-from analysis.storage import (
-    stamp_matches,
-    write_stamp,
-)
+from analysis.storage import stamp_matches, write_stamp
+from analysis.wording import plural
 
 
 def _say(message: str) -> None:
@@ -105,9 +103,9 @@ def clean_step(force: bool = False, notebook: bool = True) -> None:
         f"(newest {meta['newest_date']})"
         f" -> {config.processed_dir()}"
     )
-    for severity in ("warning", "repaired"):
+    for severity, word in (("warning", "warning"), ("repaired", "repair")):
         found = quality[quality["severity"] == severity]
-        _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
+        _say(f"  {plural(len(found), word)}:")
         for row in found.itertuples(index=False):
             _say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
 
@@ -152,7 +150,7 @@ def main_reports(
     started = time.perf_counter()
     result = build_reports(months, jobs=max(1, jobs), force=force, say=_say, inputs=inputs)
     _say(
-        f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
+        f"ee reports: {plural(len(months), 'month')} in {time.perf_counter() - started:.1f} s -> "
         f"{result['site'] / 'index.html'}"
     )
     return 0
