@@ -71,10 +71,12 @@ def load_pool(processed: Path | None = None) -> pd.DataFrame:
 
 
 def load_revisions(processed: Path | None = None) -> pd.DataFrame:
+    """IRCC's changes between consecutive snapshots, one row per round and field."""
     return load_table("revisions", processed)
 
 
 def load_quality(processed: Path | None = None) -> pd.DataFrame:
+    """The data-quality findings of the latest cleaning: severity, round, field, value, message."""
     return load_table("quality", processed)
 
 
@@ -90,11 +92,13 @@ class Inputs:
 
     @property
     def retrieved_at(self) -> pd.Timestamp | None:
+        """When the cleaned snapshot was retrieved (None if the tables do not say)."""
         stamp = self.meta.get("retrieved_at")
         return pd.Timestamp(stamp) if stamp else None
 
     @property
     def data_end(self) -> pd.Timestamp:
+        """The date of the newest round."""
         return self.draws["date"].max()
 
 

@@ -48,7 +48,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from analysis.stats import NOT_ENOUGH, check_draws, family_rounds, known_families
+from analysis.stats import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
 from analysis.wording import plural
 
@@ -237,7 +237,7 @@ def _default_families(draws: pd.DataFrame) -> list[str]:
     """Families present in ``draws``, in taxonomy order, without ``unclassified`` (a mix of
     unrelated round types, not a series)."""
     present = set(draws["family"].dropna().astype(str))
-    return [f for f in known_families(draws) if f in present and f != UNCLASSIFIED]
+    return [f for f in all_families(draws) if f in present and f != UNCLASSIFIED]
 
 
 FORECAST_DTYPES = {

@@ -62,10 +62,10 @@ REQUIRED_COLUMNS = ("date", "family", "cutoff")
 # --------------------------------------------------------------------------------------------
 
 
-def known_families(draws: pd.DataFrame | None = None) -> list[str]:
+def all_families(draws: pd.DataFrame | None = None) -> list[str]:
     """Family identifiers from the taxonomy (and any others present in ``draws``).
 
-    >>> "stem" in known_families()
+    >>> "stem" in all_families()
     True
     """
     from_taxonomy = taxonomy.known_families()
@@ -85,7 +85,7 @@ def check_draws(draws: pd.DataFrame, *families: str) -> None:
     ValueError: unknown family 'STEM'; known families: all_program, stem, healthcare, ...
     """
     require_columns(draws, REQUIRED_COLUMNS, "stats")
-    known = known_families(draws)
+    known = all_families(draws)
     for name in families:
         if name not in known:
             raise ValueError(f"unknown family {name!r}; known families: {', '.join(known)}")

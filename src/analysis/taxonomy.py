@@ -56,6 +56,8 @@ _VERSION_PATTERNS = [
 
 @dataclass(frozen=True)
 class Category:
+    """What a ``drawName`` is: family, label, selection, and version (number and year)."""
+
     family: str
     label: str
     selection: str

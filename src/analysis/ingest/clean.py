@@ -80,6 +80,8 @@ _MARKUP = re.compile(r"<\s*/?\s*[a-z!]|&#?\w+;|\bon\w+\s*=|javascript:", re.IGNO
 
 @dataclass(frozen=True)
 class CleanResult:
+    """The tables cleaning makes from one feed: ``draws``, ``pool`` and the ``quality`` log."""
+
     draws: pd.DataFrame
     pool: pd.DataFrame
     quality: pd.DataFrame
@@ -133,6 +135,7 @@ class _RoundCleaner:
         return _text(value)
 
     def identity(self) -> bool:
+        """Check the required fields and the round number; False (errors logged) if unusable."""
         ok = True
         for name in feed_format.REQUIRED_FIELDS:
             if name not in self.raw:
@@ -147,6 +150,7 @@ class _RoundCleaner:
         return ok
 
     def when(self) -> date | None:
+        """The round's date from drawDate, cross-checked with drawDateFull (None: error logged)."""
         text, full = self._field("drawDate"), self._field("drawDateFull")
         try:
             day = parse_date(text)
@@ -187,6 +191,7 @@ class _RoundCleaner:
         return day
 
     def count(self, name: str, what: str) -> int | None:
+        """A positive whole number from field ``name`` (None, with a warning, otherwise)."""
         text = self._field(name)
         try:
             value = parse_count(text)
@@ -201,6 +206,7 @@ class _RoundCleaner:
         return value
 
     def cutoff(self) -> int | None:
+        """The CRS cutoff (drawCRS) within the score range (None, with a warning, otherwise)."""
         text = self._field("drawCRS")
         try:
             value = parse_score(text)
@@ -218,6 +224,7 @@ class _RoundCleaner:
         return value
 
     def moment(self, name: str, day: date) -> pd.Timestamp | None:
+        """A UTC time from field ``name`` (empty: None; unreadable: None with a warning)."""
         text = self._field(name)
         if not text.strip():
             return None
@@ -231,6 +238,7 @@ class _RoundCleaner:
         return parsed.value
 
     def names(self) -> tuple[str, str]:
+        """drawName and drawText2 as plain text (markup is warned about, never dropped)."""
         name, programs = self._field("drawName"), self._field("drawText2")
         for field, value in (("drawName", name), ("drawText2", programs)):
             if _MARKUP.search(value):
@@ -245,6 +253,8 @@ class _RoundCleaner:
         return name.strip(), programs.strip()
 
     def distribution(self, day: date) -> tuple[date | None, dict[str, int] | None]:
+        """The pool distribution's date and leaf bins, or (None, None) when not published or
+        unusable (a warning says why)."""
         present = [f"dd{i}" for i in range(1, 19) if f"dd{i}" in self.raw]
         if not present:
             return None, None

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import BuildFailed
-from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan
+from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan_months
 from analysis.storage import hash_files, stamp_matches, write_stamp, write_text_atomic
 from analysis.wording import plural
 
@@ -197,7 +197,7 @@ def build_reports(
     site = config.reports_dir()
     inputs = inputs if inputs is not None else load_inputs()
     with _site_lock(site):
-        plans = plan(months, inputs, site, force=force, parameters=parameters)
+        plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
         timings: dict[str, float] = {}

@@ -151,9 +151,11 @@ class MonthData:
 
     @property
     def title(self) -> str:
+        """``July 2023``, or ``March 2026 (to date)`` while the month is in progress."""
         return f"{month_label(self.start)}{' (to date)' if self.to_date else ''}"
 
     def label(self, family: str) -> str:
+        """What readers call ``family`` (``STEM``); the identifier itself when unknown."""
         return self.labels.get(family, family)
 
 
