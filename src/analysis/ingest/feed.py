@@ -31,6 +31,9 @@ OPTIONAL_FIELDS = (
 #: Fields holding HTML anchors: kept in raw, never rendered.
 HTML_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
 
+#: The range of CRS scores (points): a cutoff or a pool bin outside it is not a score.
+MIN_SCORE, MAX_SCORE = 0, 1200
+
 #: Largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
 MAX_FEED_BYTES = 20 * 1024 * 1024
 
