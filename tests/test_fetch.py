@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.errors import FeedError, RetrievalError
 from analysis.ingest import retrieve
-from analysis.ingest.quality import FeedError
 from conftest import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
@@ -87,7 +87,7 @@ def test_identical_content_is_not_stored_twice(server, tmp_path):
 
 def test_timeout_gives_up_without_storing(server, tmp_path):
     server.answers = [(200, GOOD, {"sleep": 1.5})] * 2
-    with pytest.raises(retrieve.RetrievalError, match="after 2 attempts.*Timeout") as caught:
+    with pytest.raises(RetrievalError, match="after 2 attempts.*Timeout") as caught:
         retrieve.retrieve_feed(server.url, raw=tmp_path, timeout=0.3, attempts=2, backoff=0.01)
     assert "EE_FEED" in str(caught.value)
     assert stored_snapshots(tmp_path) == []
@@ -95,7 +95,7 @@ def test_timeout_gives_up_without_storing(server, tmp_path):
 
 def test_body_cut_short_is_retried_and_never_stored(server, tmp_path):
     server.answers = [(200, GOOD[:5000], {"length": len(GOOD), "close": True})] * 3
-    with pytest.raises(retrieve.RetrievalError, match="cut short"):
+    with pytest.raises(RetrievalError, match="cut short"):
         retrieve.retrieve_feed(server.url, raw=tmp_path, timeout=2, attempts=3, backoff=0.01)
     assert server.requests == 3
     assert stored_snapshots(tmp_path) == []
@@ -111,7 +111,7 @@ def test_invalid_json_is_refused_and_not_stored(server, tmp_path):
 
 def test_404_fails_at_once(server, tmp_path):
     server.answers = [(404, b"not found", {})]
-    with pytest.raises(retrieve.RetrievalError, match="404"):
+    with pytest.raises(RetrievalError, match="404"):
         retrieve.retrieve_feed(server.url, raw=tmp_path)
     assert server.requests == 1
 
@@ -131,7 +131,7 @@ def test_unreachable_with_a_cached_snapshot_uses_it(server, tmp_path):
 
 
 def test_unreachable_without_cache_says_how_to_use_a_local_copy(tmp_path):
-    with pytest.raises(retrieve.RetrievalError) as caught:
+    with pytest.raises(RetrievalError) as caught:
         retrieve.retrieve_feed("http://127.0.0.1:9/feed.json", raw=tmp_path, attempts=1, timeout=1)
     message = str(caught.value)
     assert "No snapshot is cached" in message and "EE_FEED=" in message

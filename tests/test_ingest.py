@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis import config
+from analysis.errors import FeedError
 from analysis.ingest import process, retrieve
-from analysis.ingest.quality import FeedError
 from analysis.ingest.revisions import category_renames
 from conftest import FEEDS, REAL_SNAPSHOTS, with_round
 

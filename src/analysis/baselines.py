@@ -1,5 +1,5 @@
 """What a category-based round's cutoff is compared against: three baselines made of
-all-program rounds (see DESIGN.md, "Words we use").
+all-program rounds (see the README, "The monthly report").
 
 - **window**: the all-program rounds within +/- ``days`` of the category round (before *and*
   after it, among the rounds the caller passed in): how many, their mean, min and max cutoff.

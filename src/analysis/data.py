@@ -70,11 +70,6 @@ def load_pool(processed: Path | None = None) -> pd.DataFrame:
     return load_table("pool", processed)
 
 
-def load_revisions(processed: Path | None = None) -> pd.DataFrame:
-    """IRCC's changes between consecutive snapshots, one row per round and field."""
-    return load_table("revisions", processed)
-
-
 def load_quality(processed: Path | None = None) -> pd.DataFrame:
     """The data-quality findings of the latest cleaning: severity, round, field, value, message."""
     return load_table("quality", processed)

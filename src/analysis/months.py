@@ -78,16 +78,6 @@ def _year_month(value: object) -> tuple[int, int]:
         raise TypeError(f"expected a month ('YYYY-MM') or a date, got {value!r}") from None
 
 
-def month_text(value: object) -> str:
-    """The month of a date (or a ``YYYY-MM`` text) as ``YYYY-MM``.
-
-    >>> month_text(date(2023, 7, 5))
-    '2023-07'
-    """
-    year, month = _year_month(value)
-    return f"{year:04d}-{month:02d}"
-
-
 def month_label(value: object, short: bool = False) -> str:
     """A month (``'2026-03'``, a date, a Timestamp or a Period) as readers see it.
 

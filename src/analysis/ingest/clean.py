@@ -337,7 +337,7 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
 
 
 def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
-    """Clean the feed's rounds. Raises :class:`~analysis.ingest.quality.FeedError` on errors.
+    """Clean the feed's rounds. Raises :class:`~analysis.errors.FeedError` on errors.
 
     ``today`` is the day the feed was retrieved (dates after it are refused); default: now, UTC.
     """

@@ -21,9 +21,9 @@ import pandas as pd
 
 from analysis import config
 from analysis.data import META_FILE, read_meta
+from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.quality import FeedError
 from analysis.ingest.retrieve import Snapshot, distinct_snapshots, latest_snapshot
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.schemas import validate_tables

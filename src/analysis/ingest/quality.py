@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from analysis.errors import FeedError  # noqa: F401 (raised here, defined there)
+from analysis.errors import FeedError
 from analysis.wording import plural
 
 SEVERITIES = ("error", "warning", "repaired")

@@ -31,9 +31,8 @@ from tenacity import (
 )
 
 from analysis import config
-from analysis.errors import RetrievalError
+from analysis.errors import FeedError, RetrievalError
 from analysis.ingest.feed import MAX_FEED_BYTES, load_rounds, newest_round
-from analysis.ingest.quality import FeedError
 from analysis.storage import write_bytes_atomic
 
 log = logging.getLogger(__name__)

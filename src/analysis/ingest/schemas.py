@@ -11,8 +11,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from analysis.errors import FeedError
 from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
-from analysis.ingest.quality import SEVERITIES, FeedError
+from analysis.ingest.quality import SEVERITIES
 from analysis.taxonomy import ALL_PROGRAM, SELECTIONS, UNCLASSIFIED, known_families
 
 DRAWS = pa.DataFrameSchema(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 
 import pandas as pd
@@ -154,7 +153,3 @@ def reports_step(
         f"{result['site'] / 'index.html'}"
     )
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(report_step())
