@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import FEEDS, with_round
+from helpers import FEEDS, with_round
 
 
 def ee(*args, env_extra=None, cwd=None):

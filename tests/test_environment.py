@@ -95,6 +95,7 @@ def _imported_modules(*folders: str) -> dict[str, set[str]]:
     import sys
 
     found: dict[str, set[str]] = {}
+    local = {"analysis", *(p.stem for f in folders for p in (ROOT / f).rglob("*.py"))}
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -106,7 +107,7 @@ def _imported_modules(*folders: str) -> dict[str, set[str]]:
                     continue
                 for name in names:
                     top = name.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in ("analysis", "conftest"):
+                    if top not in sys.stdlib_module_names and top not in local:
                         found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     return found
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from analysis.publish import safety
-from conftest import run_ee
+from helpers import run_ee
 
 pytestmark = pytest.mark.slow
 
