@@ -112,16 +112,19 @@ def _build_all(
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
-                pending, seen_running = set(futures), set()
+                pending, started = set(futures), set()
                 while pending and not failures:
-                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    for future in sorted(pending - seen_running, key=futures.get):
-                        if future.running():
-                            seen_running.add(future)
+                    # Workers take months in the order submitted: the first `jobs` months not
+                    # done are the ones being built.
+                    for future in [f for f in futures if not f.done()][:jobs]:
+                        if future not in started:
+                            started.add(future)
                             tracker.started(futures[future])
-                    for future in sorted(done, key=futures.get):
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=list(futures).index):
                         month = futures[future]
-                        if future not in seen_running:
+                        if future not in started:
+                            started.add(future)
                             tracker.started(month)
                         try:
                             _, seconds = future.result()
