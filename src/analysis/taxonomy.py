@@ -36,7 +36,7 @@ NEUTRAL_COLOUR = "#9E9E9E"
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 #: Marker codes a family may use (matplotlib's filled markers).
-MARKERS = frozenset("o s ^ D v P X h p * < > d 8".split())
+MARKERS = frozenset(["o", "s", "^", "D", "v", "P", "X", "h", "p", "*", "<", ">", "d", "8"])
 
 # Version suffixes as IRCC has written them, tried in order; each yields (year?, number).
 _VERSION_PATTERNS = [

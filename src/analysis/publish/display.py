@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
@@ -299,6 +299,81 @@ def csv_text(df: pd.DataFrame) -> str:
     return df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
+#: A narrow figure is shown instead of the wide one on screens up to this width.
+NARROW_SCREEN = "(max-width: 40rem)"
+
+
+def smallest_text_points(fig: Any) -> float:
+    """The size (points) of the smallest visible text in ``fig``: ticks, labels, legend, notes.
+
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("t", fontsize=14); ax.tick_params(labelsize=7)
+    >>> smallest_text_points(fig)
+    7.0
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    figure = _as_figure(fig)
+    figure.canvas.draw()  # tick labels exist once the figure is drawn
+    sizes = [
+        float(text.get_fontsize())
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and text.figure is not None
+    ]
+    return min(sizes) if sizes else 0.0
+
+
+def figure_pair_html(wide: Any, narrow: Any, alt: str) -> Markup:
+    """A ``<picture>``: ``narrow`` on screens up to :data:`NARROW_SCREEN`, ``wide`` elsewhere
+    (and in print), one alt text. Both are checked (:func:`require_labels`); each image carries
+    its smallest text size in points (``data-text-pt``) so a test can measure it on screen.
+    """
+    if not _text(alt):
+        raise ValueError("alt text is empty: describe what the figure shows for screen readers")
+    require_labels(wide)
+    require_labels(narrow)
+    pngs = {}
+    for name, fig in (("wide", wide), ("narrow", narrow)):
+        points = smallest_text_points(fig)
+        png = png_bytes(fig)
+        width, height = _png_size(png)
+        pngs[name] = {
+            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "width": round(width * CSS_DPI / DPI),
+            "height": round(height * CSS_DPI / DPI),
+            "points": f"{points:g}",
+        }
+    return Markup(
+        '<figure class="ee-figure"><picture>'
+        '<source media="{media}" srcset="{n[src]}" width="{n[width]}" height="{n[height]}" '
+        'data-text-pt="{n[points]}">'
+        '<img src="{w[src]}" alt="{alt}" width="{w[width]}" height="{w[height]}" '
+        'data-text-pt="{w[points]}"></picture></figure>'
+    ).format(media=NARROW_SCREEN, n=pngs["narrow"], w=pngs["wide"], alt=" ".join(alt.split()))
+
+
+def show_figure(draw: Any, *args: Any, **kwargs: Any) -> None:
+    """Draw a figure twice, for wide screens and for phones, and display it as one
+    ``<picture>`` with the wide figure's alt text. ``draw(*args, layout=...)`` returns
+    ``(figure, alt)``: the report's :mod:`analysis.report.charts` functions.
+
+    Example (in a notebook)::
+
+        display.show_figure(charts.cutoffs_over_time, data)
+    """
+    from analysis.report.charts import NARROW, WIDE
+
+    wide, alt = draw(*args, layout=WIDE, **kwargs)
+    narrow, _ = draw(*args, layout=NARROW, **kwargs)
+    try:
+        html = figure_pair_html(wide, narrow, alt)
+    finally:
+        plt.close(_as_figure(wide))
+        plt.close(_as_figure(narrow))
+    _display(html, plain=f"[figure: {' '.join(alt.split())}]")
+
+
 def table_html(
     df: pd.DataFrame,
     caption: str,
@@ -389,7 +464,8 @@ def table_html(
         '<div class="ee-table-wrap"><div class="ee-table-scroll" tabindex="0" role="region" '
         'aria-label="{caption} (table; scrolls sideways)">'
         '<table border="0" class="{classes}">\n  <caption>{caption}</caption>\n'
-        "  <thead>\n    <tr class=\"ee-head\">{header}</tr>\n  </thead>\n  <tbody>\n{rows}\n  </tbody>\n</table>"
+        '  <thead>\n    <tr class="ee-head">{header}</tr>\n  </thead>\n'
+        "  <tbody>\n{rows}\n  </tbody>\n</table>"
         '</div><p class="ee-scroll-cue" aria-hidden="true">Scroll the table sideways for more '
         "columns.</p>{below}</div>"
     ).format(
@@ -482,6 +558,53 @@ def show_text(text: str, tag: str = "p") -> None:
         raise ValueError(f"show_text: tag {tag!r} is not one of {sorted(TEXT_TAGS)}")
     html = Markup("<{tag}>{text}</{tag}>").format(tag=Markup(tag), text=text)  # noqa: S704
     _display(html, plain=text)
+
+
+def answers_html(answers: Iterable[Any], family_href: str | None = None) -> Markup:
+    """The answer-first section: one block per category (``heading``, ``text``,
+    ``verdict_text`` or ``None``, ``verdict_label``, ``family``), every value escaped.
+    ``family_href`` (e.g. ``"../families/{family}/index.html"``) links each block to the
+    category's history.
+    """
+    blocks = []
+    for item in answers:
+        verdict = (
+            Markup('<p class="ee-verdict"><strong>Is the gap real?</strong> {}</p>').format(
+                item.verdict_text
+            )
+            if item.verdict_text
+            else Markup("")
+        )
+        more = (
+            Markup('<p class="ee-more"><a href="{href}">Every {label} round</a></p>').format(
+                href=family_href.format(family=item.family), label=item.heading
+            )
+            if family_href
+            else Markup("")
+        )
+        blocks.append(
+            Markup(
+                '<div class="ee-answer ee-verdict-{slug}"><h3>{heading}</h3><p>{text}</p>'
+                "{verdict}{more}</div>"
+            ).format(
+                slug=str(item.verdict_label).replace(" ", "-"),
+                heading=item.heading,
+                text=item.text,
+                verdict=verdict,
+                more=more,
+            )
+        )
+    return Markup(
+        '<section class="ee-answers" aria-labelledby="the-answer">'
+        '<h2 id="the-answer" class="ee-visually-hidden">The answer</h2>{}</section>'
+    ).format(Markup("").join(blocks))
+
+
+def show_answers(answers: Iterable[Any], family_href: str | None = None) -> None:
+    """Display :func:`answers_html` (the report's first section)."""
+    items = list(answers)
+    html = answers_html(items, family_href)
+    _display(html, plain=_plain(html))
 
 
 def _plain(html: Markup) -> str:

@@ -107,6 +107,57 @@ def _exporter() -> HTMLExporter:
     )
 
 
+#: Links every page of the site carries beside "All monthly reports" (relative to a page one
+#: folder down; IRCC's rounds page is the source).
+IRCC_ROUNDS_PAGE = (
+    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
+    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds.html"
+)
+
+SITE_LINKS = (
+    ("../families/index.html", "Categories"),
+    ("../data-quality/index.html", "Data quality"),
+    ("../feed.xml", "Atom feed"),
+    (IRCC_ROUNDS_PAGE, "IRCC's rounds page"),
+)
+
+_PAGER = re.compile(r"<!--ee:pager-->.*?<!--/ee:pager-->", re.DOTALL)
+
+_CONTENTS_AFTER = "</aside>"
+
+
+def _contents(html: str) -> str:
+    """Insert a contents list of the page's ``<h2>`` headings after the "How to read" box
+    (or, without one, before the first heading). Deterministic: the headings' own ids."""
+    from bs4 import BeautifulSoup
+
+    main = html[html.find("<main") :]
+    headings = [
+        (h.get("id"), h.get_text(" ", strip=True))
+        for h in BeautifulSoup(main, "html.parser").find_all("h2")
+        if h.get("id")
+        and "ee-visually-hidden" not in (h.get("class") or [])
+        and h.get("id") != "how-to-read"
+    ]
+    if len(headings) < 3:
+        return html
+    items = Markup("").join(
+        Markup('<li><a href="#{}">{}</a></li>').format(anchor, text) for anchor, text in headings
+    )
+    nav = str(
+        Markup(
+            '<nav class="ee-contents" aria-labelledby="contents"><h2 id="contents">'
+            "Contents</h2><ol>{}</ol></nav>"
+        ).format(items)
+    )
+    at = html.find(_CONTENTS_AFTER)
+    if at < 0:
+        at = html.find("<h2", html.find("<main"))
+        return html if at < 0 else html[:at] + nav + "\n" + html[at:]
+    at += len(_CONTENTS_AFTER)
+    return html[:at] + "\n" + nav + html[at:]
+
+
 def notebook_node_to_html(
     nb: NotebookNode,
     title: str,
@@ -114,6 +165,9 @@ def notebook_node_to_html(
     index_href: str | None = "../index.html",
     footer: str | None = None,
     include_stderr: bool = False,
+    subtitle: str | None = None,
+    links: tuple[tuple[str, str], ...] = (),
+    pager: bool = False,
 ) -> str:
     """Render an executed notebook (in memory) as one self-contained HTML page without code.
 
@@ -131,13 +185,106 @@ def notebook_node_to_html(
         _require_relative(index_href, "index_href")
     check_outputs(nb)
     resources = {
-        "ee": {"title": title, "index_href": index_href, "footer": footer},
+        "ee": {
+            "title": title,
+            "index_href": index_href,
+            "footer": footer,
+            "subtitle": subtitle,
+            "links": list(links),
+            "pager": pager,
+        },
         "metadata": {"path": ""},
     }
     html, _ = _exporter().from_notebook_node(_prepared(nb, include_stderr), resources=resources)
+    html = _contents(html)
     html = html if html.endswith("\n") else html + "\n"
     check_page(html)
     return html
+
+
+def downloads(nb: NotebookNode) -> dict[str, str]:
+    """``{file name: CSV text}``: the tables an executed notebook offers as downloads (made by
+    :func:`analysis.publish.display.show_table` with ``download=``). A name used twice is an
+    error: two tables cannot share one file."""
+    from analysis.publish.trust import TRUSTED_OUTPUT
+
+    found: dict[str, str] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            download = output.get("metadata", {}).get(TRUSTED_OUTPUT, {}).get("download")
+            if not download:
+                continue
+            name, text = str(download["name"]), str(download["text"])
+            if "/" in name or "\\" in name or not name.endswith(".csv") or name.startswith("."):
+                raise ReportError(f"download {name!r}: a plain file name ending in .csv expected")
+            if name in found:
+                raise ReportError(f"two tables offer the same download {name!r}")
+            found[name] = text
+    return found
+
+
+def pager_html(months: list[str], month: str) -> str:
+    """Previous / next month links of ``month`` among the published ``months``.
+
+    >>> "2023-06/index.html" in pager_html(["2023-06", "2023-07"], "2023-07")
+    True
+    """
+    ordered = sorted(months)
+    at = ordered.index(month)
+    before = ordered[at - 1] if at > 0 else None
+    after = ordered[at + 1] if at + 1 < len(ordered) else None
+    parts = []
+    if before:
+        parts.append(
+            Markup('<a rel="prev" href="../{m}/index.html">← {label}</a>').format(
+                m=before, label=month_label(before)
+            )
+        )
+    if after:
+        parts.append(
+            Markup('<a rel="next" href="../{m}/index.html">{label} →</a>').format(
+                m=after, label=month_label(after)
+            )
+        )
+    if not parts:
+        return ""
+    return str(
+        Markup('<nav class="ee-pager" aria-label="Previous and next month">{}</nav>').format(
+            Markup(" ").join(parts)
+        )
+    )
+
+
+def link_months(site_dir: Path) -> list[str]:
+    """Fill in every published month's previous/next links (between its ``ee:pager``
+    markers). A page whose bytes would not change is left alone; returns the months rewritten.
+    """
+    site_dir = Path(site_dir)
+    months = [m["month"] for m in _month_folders(site_dir)]
+    changed = []
+    for month in months:
+        path = site_dir / month / "index.html"
+        html = path.read_text(encoding="utf-8")
+        block = f"<!--ee:pager-->{pager_html(months, month)}<!--/ee:pager-->"
+        new = _PAGER.sub(lambda _, block=block: block, html)
+        if new != html:
+            check_page(new)
+            write_text_atomic(path, new)
+            changed.append(month)
+    return changed
+
+
+def _month_folders(site_dir: Path) -> list[dict[str, str]]:
+    """The published month folders (``YYYY-MM`` holding ``index.html``), oldest first."""
+    if not site_dir.is_dir():
+        return []
+    return [
+        {"month": folder.name}
+        for folder in sorted(site_dir.iterdir())
+        if folder.is_dir()
+        and MONTH_PATTERN.match(folder.name)
+        and (folder / "index.html").is_file()
+    ]
 
 
 def notebook_to_html(
@@ -147,6 +294,9 @@ def notebook_to_html(
     index_href: str | None = "../index.html",
     footer: str | None = None,
     include_stderr: bool = False,
+    subtitle: str | None = None,
+    links: tuple[tuple[str, str], ...] = (),
+    pager: bool = False,
 ) -> str:
     """Render an executed notebook file as one self-contained HTML page without code.
 
@@ -182,6 +332,9 @@ def notebook_to_html(
             index_href=index_href,
             footer=footer,
             include_stderr=include_stderr,
+            subtitle=subtitle,
+            links=links,
+            pager=pager,
         )
     except ReportError as error:
         raise ReportError(f"{executed_notebook.name}: {error}") from None
