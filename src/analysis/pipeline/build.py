@@ -81,13 +81,31 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
         record,
         title=f"Express Entry rounds: {summary['title']}",
         index_href="../index.html",
-        footer=f"Data: IRCC Express Entry rounds feed, snapshot {summary['snapshot']['file']} "
-        f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
+        subtitle=_subtitle(summary),
+        links=render.SITE_LINKS,
+        pager=True,
+        footer=f"Data: IRCC Express Entry rounds feed, snapshot "
+        f"{str(summary['snapshot']['file']).rsplit('/', 1)[-1]} "
+        f"(SHA-256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
         "Canada.",
     )
+    import nbformat
+
+    for name, text in render.downloads(nbformat.read(record, as_version=4)).items():
+        write_text_atomic(folder / name, text)
     write_text_atomic(folder / "index.html", html)
     write_stamp(folder / INPUTS_FILE, plan_.fingerprint, parameters=plan_.parameters)
     return plan_.month, time.perf_counter() - started
+
+
+def _subtitle(summary: dict) -> str:
+    """The line under a month's title: what the page answers, and as of when."""
+    as_of = summary.get("as_of", "")
+    state = "so far" if summary.get("to_date") else "the whole month"
+    return (
+        "How the cutoffs of category-based Express Entry rounds compared with rounds open to "
+        f"every program, in CRS points; {state}, rounds up to {as_of}."
+    )
 
 
 def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[str, float]:
@@ -156,7 +174,10 @@ def _publish_data_quality(site: Path) -> None:
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
     html = render.notebook_to_html(
-        record, title="Data quality: the latest cleaning run", index_href="../index.html"
+        record,
+        title="Data quality: the latest cleaning run",
+        index_href="../index.html",
+        links=render.SITE_LINKS,
     )
 
     def build(folder: Path) -> None:
@@ -164,6 +185,25 @@ def _publish_data_quality(site: Path) -> None:
         write_stamp(folder / INPUTS_FILE, fingerprint)
 
     swap.publish_dir(build, site / DATA_QUALITY)
+
+
+def _publish_site(site: Path, inputs) -> None:
+    """What links the months into a site: previous/next links, the category family pages,
+    the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
+    pages, their inputs) change."""
+    from analysis.pipeline.plan import code_fingerprint, input_hashes
+    from analysis.publish import families, feed, render
+
+    render.link_months(site)
+    hashes = input_hashes(inputs)
+    fingerprint = "|".join(
+        [code_fingerprint(), *(table.digest(inputs.data_end) for table in hashes[:2])]
+    )
+    families.write_families(site, inputs, fingerprint)
+    feed.write_feed(site, SITE_TITLE, config.site_url())
+    render.write_index(
+        site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
+    )
 
 
 @contextlib.contextmanager
@@ -196,7 +236,6 @@ def build_reports(
     Returns a dict with ``built`` (month -> seconds) and ``skipped`` (months up to date).
     """
     from analysis.data import load_inputs
-    from analysis.publish import render
 
     site = config.reports_dir()
     inputs = inputs if inputs is not None else load_inputs()
@@ -221,5 +260,5 @@ def build_reports(
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
         _publish_data_quality(site)
-        render.write_index(site, SITE_TITLE, f"{DATA_QUALITY}/index.html")
+        _publish_site(site, inputs)
     return {"built": timings, "skipped": skipped, "site": site}

@@ -377,6 +377,7 @@ def render_index(
     data_quality_href: str,
     *,
     footer: str | None = None,
+    site_links: dict[str, str] | None = None,
 ) -> str:
     """The site's index page: every month newest first, with its headline and link.
 
@@ -422,6 +423,7 @@ def render_index(
             months=entries,
             site_title=site_title,
             data_quality_href=data_quality_href,
+            site_links=site_links,
             footer=footer,
             css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
         )
@@ -471,8 +473,21 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
     return months
 
 
+#: The index's links to the rest of a full site (the builder passes them).
+INDEX_LINKS = {
+    "families": "families/index.html",
+    "feed": "feed.xml",
+    "ircc": IRCC_ROUNDS_PAGE,
+}
+
+
 def write_index(
-    site_dir: Path, site_title: str, data_quality_href: str, *, footer: str | None = None
+    site_dir: Path,
+    site_title: str,
+    data_quality_href: str,
+    *,
+    footer: str | None = None,
+    site_links: dict[str, str] | None = None,
 ) -> Path:
     """(Re)write ``site_dir/index.html`` atomically from the months published under it; an index
     whose bytes would not change is left alone (its time stamp too).
@@ -482,7 +497,13 @@ def write_index(
     ...     write_index(Path(d), "Draws", "data-quality/index.html").name
     'index.html'
     """
-    html = render_index(read_months(site_dir), site_title, data_quality_href, footer=footer)
+    html = render_index(
+        read_months(site_dir),
+        site_title,
+        data_quality_href,
+        footer=footer,
+        site_links=site_links,
+    )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
         write_text_atomic(path, html)

@@ -310,6 +310,7 @@ def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> l
             out.append(Answer(family, label, text, None))
             continue
         result = judge(data.draws, data.comparisons, family, data.end)
-        text = f"{_cutoffs(rounds).capitalize()}. {_comparison(data, rounds)}"
+        cutoffs = _cutoffs(rounds)
+        text = f"{cutoffs[0].upper()}{cutoffs[1:]}. {_comparison(data, rounds)}"
         out.append(Answer(family, label, text, result))
     return out

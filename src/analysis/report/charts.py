@@ -421,3 +421,84 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
     _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt
+
+
+def family_history(
+    draws: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    family: str,
+    label: str,
+    since: pd.Timestamp,
+    layout: Layout = WIDE,
+):
+    """Every round of one family since ``since``: its cutoffs, the all-program cutoffs and the
+    pool estimate for each of its rounds (with its range)."""
+    end = draws["date"].max()
+    mine = draws.loc[(draws["family"] == family) & (draws["date"] >= since)].dropna(
+        subset=["cutoff"]
+    )
+    reference = draws.loc[draws["is_all_program"] & (draws["date"] >= since)].dropna(
+        subset=["cutoff"]
+    )
+    fig, ax = _figure(layout)
+    style, ref_style = family_style(family), family_style(REFERENCE)
+    if len(reference):
+        ax.plot(
+            reference["date"],
+            reference["cutoff"].astype(float),
+            color=ref_style.colour,
+            marker=ref_style.marker,
+            markersize=4,
+            linewidth=1.2,
+            label="All-program rounds",
+        )
+    pool = comparisons.loc[
+        (comparisons["family"] == family)
+        & (comparisons["baseline"] == "pool")
+        & comparisons["baseline_cutoff"].notna()
+    ]
+    if len(pool):
+        ax.scatter(
+            pool["date"],
+            pool["baseline_cutoff"].astype(float),
+            marker="o",
+            facecolors="white",
+            edgecolors=ref_style.colour,
+            s=30,
+            label="All-program estimate for the same size (pool)",
+            zorder=2,
+        )
+    ax.plot(
+        mine["date"],
+        mine["cutoff"].astype(float),
+        color=style.colour,
+        marker=style.marker,
+        linestyle="none",
+        markersize=7 if layout is WIDE else 6,
+        label=label,
+        zorder=3,
+    )
+    ax.set(
+        title=f"{label} cutoffs,{' ' if layout is WIDE else chr(10)}{since:%b %Y} to {end:%b %Y}",
+        xlabel="Round date",
+        ylabel="Cutoff (CRS points)",
+    )
+    _month_axis(ax, since, end, layout)
+    ax.margins(y=0.08)
+    _legend_below(ax, layout)
+    alt = (
+        f"{label} cutoffs by round date from {since:%B %Y} to {end:%B %Y}: {len(mine)} rounds, "
+        + (
+            f"cutoffs {int(mine['cutoff'].min())} to {int(mine['cutoff'].max())}"
+            if len(mine)
+            else "none with a cutoff"
+        )
+        + f"; all-program rounds: {len(reference)}"
+        + (
+            f"; pool estimates for the same sizes {pool['baseline_cutoff'].min():.0f} to "
+            f"{pool['baseline_cutoff'].max():.0f}."
+            if len(pool)
+            else "."
+        )
+    )
+    return fig, alt
