@@ -99,12 +99,31 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
 
 
 def _subtitle(summary: dict) -> str:
-    """The line under a month's title: what the page answers, and as of when."""
-    as_of = summary.get("as_of", "")
-    state = "so far" if summary.get("to_date") else "the whole month"
+    """The standfirst under a month's title: the month in one sentence, then what the page
+    answers and as of when.
+
+    >>> _subtitle({"title": "July 2023", "rounds": 5, "invitations": 7300, "as_of": "2023-07-31",
+    ...            "to_date": False})  # doctest: +NORMALIZE_WHITESPACE
+    'In July 2023 IRCC held five rounds and issued 7,300 invitations. Below, how the cutoffs of
+    its category rounds compared with rounds open to every program (in CRS points), using
+    rounds up to July 31, 2023.'
+    """
+    import pandas as pd
+
+    from analysis.report.narrative import _count
+
+    rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
+    month = str(summary.get("title", "")).replace(" (to date)", "")
+    when = f"{month} so far" if summary.get("to_date") else month
+    as_of = pd.Timestamp(summary.get("as_of"))
+    opening = (
+        f"In {when} IRCC held {_count(rounds, 'round')} and issued {invitations:,} invitations."
+        if rounds
+        else f"IRCC held no Express Entry round in {when}."
+    )
     return (
-        "How the cutoffs of category-based Express Entry rounds compared with rounds open to "
-        f"every program, in CRS points; {state}, rounds up to {as_of}."
+        f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
+        f"every program (in CRS points), using rounds up to {as_of:%B} {as_of.day}, {as_of:%Y}."
     )
 
 
