@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import struct
 from collections.abc import Iterable
 from typing import Any
@@ -272,6 +273,23 @@ def _is_number_column(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
+#: A word this long (a hash, a file name) may break anywhere rather than widen its table.
+_LONG_WORD = re.compile(r"\S{28,}")
+
+_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?$"
+
+
+def _is_date_column(column: pd.Series) -> bool:
+    """Dates (or ``YYYY-MM-DD[ HH:MM]`` text): kept on one line."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return False
+    values = column.dropna().astype(str)
+    values = values[values != ""]
+    return bool(len(values)) and bool(values.str.match(_DATE_TEXT).all())
+
+
 def _cell_text(value: Any, number: bool, float_format: str | None, na_rep: str) -> str:
     """One cell as text: integers with thousands separators, floats by ``float_format`` (or
     with separators and no trailing noise), missing values as ``na_rep``."""
@@ -428,7 +446,12 @@ def table_html(
         for position, number in enumerate(numbers, start=1)
         if number and position <= MAX_ALIGNED_COLUMNS
     ]
-    classes = " ".join(["dataframe", "ee-table", *aligned])
+    dated = [
+        f"ee-date-{position}"
+        for position, column in enumerate(frame.columns, start=1)
+        if position <= MAX_ALIGNED_COLUMNS and _is_date_column(frame[column])
+    ]
+    classes = " ".join(["dataframe", "ee-table", *aligned, *dated])
     links = {
         column: pd.Series(hrefs).reset_index(drop=True) for column, hrefs in (links or {}).items()
     }
@@ -442,6 +465,8 @@ def table_html(
             href = links[column].iloc[position] if column in links else None
             if isinstance(href, str) and href:
                 cells.append(Markup('<td><a href="{}">{}</a></td>').format(href, text))
+            elif not number and _LONG_WORD.search(text):
+                cells.append(Markup('<td class="ee-break">{}</td>').format(text))
             else:
                 cells.append(Markup("<td>{}</td>").format(text))
         row_id = None if ids is None else ids.iloc[position]

@@ -37,7 +37,7 @@ class Layout:
     legend_columns: int
 
 
-WIDE = Layout("wide", (8.0, 4.5), 10.0, 3)
+WIDE = Layout("wide", (8.0, 4.5), 10.0, 2)
 NARROW = Layout("narrow", (4.3, 4.6), 9.0, 1)
 LAYOUTS = (WIDE, NARROW)
 
@@ -178,7 +178,7 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
             elinewidth=1,
             capsize=2,
             markersize=6,
-            label="All-program estimate for the same size (pool; range)",
+            label="All-program estimate for the same size (pool, with range)",
             zorder=2,
         )
     reference = data.draws.loc[data.draws["is_all_program"] & data.draws["cutoff"].notna()]
