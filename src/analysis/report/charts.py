@@ -13,6 +13,7 @@ Show them with :func:`analysis.publish.display.show_figure`, which draws both la
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib.dates as mdates
@@ -38,7 +39,7 @@ class Layout:
 
 
 WIDE = Layout("wide", (8.0, 4.5), 10.0, 2)
-NARROW = Layout("narrow", (4.3, 4.6), 9.0, 1)
+NARROW = Layout("narrow", (3.8, 4.4), 9.5, 1)
 LAYOUTS = (WIDE, NARROW)
 
 
@@ -73,6 +74,8 @@ def _legend_below(ax, layout: Layout, handles=None, labels=None) -> None:
     handles, labels = (handles, labels) if handles else ax.get_legend_handles_labels()
     if not handles:
         return
+    if layout is NARROW:  # long labels wrap rather than widen a phone's figure
+        labels = [textwrap.fill(label, 30) for label in labels]
     ax.legend(
         handles,
         labels,
@@ -125,7 +128,7 @@ def _shade_month(ax, data: MonthData) -> None:
 
 def _title(data: MonthData, what: str, layout: Layout) -> str:
     span = f"{data.window_start:%b %Y} to {data.end:%b %Y}"
-    return f"{what},\n{span}" if layout is NARROW else f"{what}, {span}"
+    return f"{textwrap.fill(what, 28)},\n{span}" if layout is NARROW else f"{what}, {span}"
 
 
 def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
