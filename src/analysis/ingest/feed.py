@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from analysis.ingest.quality import FeedError
+from analysis.errors import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
 REQUIRED_FIELDS = (
@@ -20,16 +20,9 @@ REQUIRED_FIELDS = (
     "drawSize",
     "drawCRS",
 )
-#: Fields read when present (older or newer feeds may lack some; a missing one is a warning).
-OPTIONAL_FIELDS = (
-    "drawText2",
-    "drawDateTime",
-    "drawCutOff",
-    "drawDistributionAsOn",
-    *(f"dd{i}" for i in range(1, 19)),
-)
-#: Fields holding HTML anchors: kept in raw, never rendered.
-HTML_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
+
+#: The range of CRS scores (points): a cutoff or a pool bin outside it is not a score.
+MIN_SCORE, MAX_SCORE = 0, 1200
 
 #: Largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
 MAX_FEED_BYTES = 20 * 1024 * 1024

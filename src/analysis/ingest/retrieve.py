@@ -31,9 +31,8 @@ from tenacity import (
 )
 
 from analysis import config
-from analysis.errors import RetrievalError
+from analysis.errors import FeedError, RetrievalError
 from analysis.ingest.feed import MAX_FEED_BYTES, load_rounds, newest_round
-from analysis.ingest.quality import FeedError
 from analysis.storage import write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -72,10 +71,12 @@ class Snapshot:
     new_content: bool
 
     def path(self, raw: Path | None = None) -> Path:
+        """Where the snapshot's bytes are stored (in ``raw``, default ``config.raw_dir()``)."""
         return (raw or config.raw_dir()) / self.file
 
 
 def snapshot_name(retrieved_at: datetime, sha256: str) -> str:
+    """The file name of a snapshot: retrieval time (UTC) and the first 12 hex digits of its hash."""
     return f"ee_rounds_{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}.json"
 
 
@@ -130,7 +131,7 @@ def _http_get(url: str, timeout: float, max_bytes: int) -> bytes:
         raise _Retryable(f"{url}: body cut short ({exc})") from exc
 
 
-def retrieve(
+def retrieve_bytes(
     source: str | None = None,
     *,
     timeout: float = 30.0,
@@ -146,7 +147,7 @@ def retrieve(
     """
     source = source or config.feed_source()
     if _is_url(source):
-        fetch = retry(
+        get_with_retries = retry(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=backoff, max=30),
@@ -156,7 +157,7 @@ def retrieve(
             reraise=True,
         )(_http_get)
         try:
-            data = fetch(source, timeout, max_bytes)
+            data = get_with_retries(source, timeout, max_bytes)
         except _Retryable as exc:
             raise RetrievalError(
                 f"could not retrieve the feed after {attempts} attempts: {exc}"
@@ -188,7 +189,7 @@ def _record(row: pd.Series) -> Snapshot:
     return Snapshot(**values)
 
 
-def snapshots(raw: Path | None = None) -> list[Snapshot]:
+def distinct_snapshots(raw: Path | None = None) -> list[Snapshot]:
     """Distinct stored snapshots (first retrieval of each content), oldest first."""
     manifest = read_manifest(raw)
     distinct = manifest.drop_duplicates("sha256", keep="first")
@@ -203,7 +204,7 @@ def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
     return _record(manifest.iloc[-1])
 
 
-def store(
+def store_snapshot(
     data: bytes, source: str, raw: Path | None = None, retrieved_at: datetime | None = None
 ) -> Snapshot:
     """Store checked feed bytes in ``raw/`` (unless identical content is there) and record them."""
@@ -238,13 +239,13 @@ def store(
     return record
 
 
-def fetch_or_latest(source: str | None = None, fetch_now: bool = True) -> Snapshot:
-    """:func:`fetch` the feed, or (``fetch_now=False``) the latest stored retrieval, as the
-    ingestion notebook shows it after ``ee fetch`` has retrieved it."""
-    return fetch(source) if fetch_now else latest_snapshot()
+def retrieve_or_latest(source: str | None = None, retrieve_now: bool = True) -> Snapshot:
+    """:func:`retrieve_feed` now, or (``retrieve_now=False``) the latest stored retrieval: what
+    the ingestion notebook shows (``ee fetch`` runs it after retrieving)."""
+    return retrieve_feed(source) if retrieve_now else latest_snapshot()
 
 
-def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
+def retrieve_feed(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
     """Retrieve the feed and store it. The one call behind ``ee fetch``.
 
     When the source cannot be reached: with a stored snapshot, log a warning and return the
@@ -253,7 +254,7 @@ def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snap
     """
     source = source or config.feed_source()
     try:
-        data = retrieve(source, **options)
+        data = retrieve_bytes(source, **options)
     except RetrievalError as exc:
         cached = latest_snapshot(raw)
         if cached is None:
@@ -269,4 +270,4 @@ def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snap
             cached.retrieved_at,
         )
         return Snapshot(**{**asdict(cached), "new_content": False})
-    return store(data, source, raw)
+    return store_snapshot(data, source, raw)

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 
 import pandas as pd
 
 from analysis import config
 from analysis.pipeline.build import build_reports
-from analysis.storage import (
-    stamp_matches,
-    write_stamp,
-)
+from analysis.storage import stamp_matches, write_stamp
+from analysis.wording import plural
 
 
 def _say(message: str) -> None:
@@ -48,17 +45,17 @@ def _mark_record(name: str, state: str) -> None:
 
 def fetch_step(source: str | None = None, notebook: bool = True) -> None:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
-    from analysis.ingest import retrieve as fetch
+    from analysis.ingest.retrieve import retrieve_feed
     from analysis.pipeline.notebooks import run_notebook
 
     if source:
         os.environ["EE_FEED"] = source
     source = config.feed_source()
     _say(f"ee fetch: retrieving {source}")
-    snapshot = fetch.fetch(source)
+    snapshot = retrieve_feed(source)
     record = _record_path("1.0-ingest")
     if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
-        run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
+        run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
     state = (
         "new content stored"
@@ -73,21 +70,21 @@ def fetch_step(source: str | None = None, notebook: bool = True) -> None:
 
 def clean_step(force: bool = False, notebook: bool = True) -> None:
     """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
-    from analysis.data import load_quality
-    from analysis.ingest import process as ingest
+    from analysis.data import load_quality, read_meta
+    from analysis.ingest.process import clean_latest_snapshot, processed_is_current
     from analysis.ingest.quality import Finding
     from analysis.pipeline.notebooks import run_notebook
 
     def state() -> str:
-        meta = ingest.read_meta() or {}
+        meta = read_meta() or {}
         return f"{meta.get('sha256')}:{meta.get('code')}"
 
     if (
         not force
-        and ingest.is_up_to_date()
+        and processed_is_current()
         and (not notebook or _record_is_current("1.1-clean", state()))
     ):
-        meta = ingest.read_meta()
+        meta = read_meta()
         _say(
             f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
             f"{meta['file']})"
@@ -97,17 +94,17 @@ def clean_step(force: bool = False, notebook: bool = True) -> None:
         run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
         _mark_record("1.1-clean", state())
     else:
-        ingest.clean(force=force)
-    meta = ingest.read_meta()
+        clean_latest_snapshot(force=force)
+    meta = read_meta()
     quality = load_quality()
     _say(
         f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
         f"(newest {meta['newest_date']})"
         f" -> {config.processed_dir()}"
     )
-    for severity in ("warning", "repaired"):
+    for severity, word in (("warning", "warning"), ("repaired", "repair")):
         found = quality[quality["severity"] == severity]
-        _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
+        _say(f"  {plural(len(found), word)}:")
         for row in found.itertuples(index=False):
             _say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
 
@@ -117,7 +114,7 @@ def _refresh_data() -> None:
     clean_step()
 
 
-def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
+def report_step(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
     from analysis.data import load_inputs
     from analysis.report.month import check_parameters
@@ -132,7 +129,7 @@ def main_report(month: str | None = None, force: bool = False, fetch: bool = Tru
     return 0
 
 
-def main_reports(
+def reports_step(
     since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
 ) -> int:
     """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
@@ -152,11 +149,7 @@ def main_reports(
     started = time.perf_counter()
     result = build_reports(months, jobs=max(1, jobs), force=force, say=_say, inputs=inputs)
     _say(
-        f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
+        f"ee reports: {plural(len(months), 'month')} in {time.perf_counter() - started:.1f} s -> "
         f"{result['site'] / 'index.html'}"
     )
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main_report())

@@ -17,17 +17,16 @@ import matplotlib
 import pandas as pd
 from markupsafe import Markup
 
+from analysis.months import is_month
 from analysis.publish import display
 from analysis.publish.render import (
     IRCC_ROUNDS_PAGE,
-    MONTH_PATTERN,
     STYLESHEET,
     TEMPLATES_DIR,
     check_page,
 )
-from analysis.report.month import CATEGORY_ERA_START
 from analysis.storage import write_text_atomic
-from analysis.taxonomy import UNCLASSIFIED, family_labels
+from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
@@ -44,13 +43,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_ERA_START) -> list[str]:
+def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]:
     """Every category family (occupation or attribute, not a program) with a round since
     ``since``, in taxonomy order."""
     present = set(
         draws.loc[(draws["date"] >= since) & (draws["selection"] == "category"), "family"]
     )
-    return [f for f in family_labels() if f in present and f not in ("all_program", UNCLASSIFIED)]
+    return [f for f in family_labels() if f in present and f != UNCLASSIFIED]
 
 
 def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]) -> pd.DataFrame:
@@ -58,7 +57,7 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
     from analysis import baselines
 
     return baselines.compare_with_baselines(
-        draws, pool, families=families, since=CATEGORY_ERA_START
+        draws, pool, families=families, since=CATEGORY_START
     )
 
 
@@ -128,10 +127,10 @@ def render_family(
     matplotlib.use("Agg")
     display.set_theme()
     shown, full, hrefs = family_table(draws, comparisons, family, months)
-    rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_ERA_START)]
-    wide, alt = charts.family_history(draws, comparisons, family, label, CATEGORY_ERA_START)
+    rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_START)]
+    wide, alt = charts.family_history(draws, comparisons, family, label, CATEGORY_START)
     narrow, _ = charts.family_history(
-        draws, comparisons, family, label, CATEGORY_ERA_START, layout=charts.NARROW
+        draws, comparisons, family, label, CATEGORY_START, layout=charts.NARROW
     )
     try:
         figure = display.figure_pair_html(wide, narrow, alt)
@@ -206,7 +205,7 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
     site_dir = Path(site_dir)
     folder = site_dir / FOLDER
     months = (
-        {p.name for p in site_dir.iterdir() if p.is_dir() and MONTH_PATTERN.match(p.name)}
+        {p.name for p in site_dir.iterdir() if p.is_dir() and is_month(p.name)}
         if site_dir.is_dir()
         else set()
     )
@@ -225,7 +224,7 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
         verdict = verdict_line(judge(draws, comparisons, family, as_of))
         html, csv = render_family(draws, comparisons, family, label, months, verdict)
         pages[family] = (html, csv)
-        rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_ERA_START)]
+        rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_START)]
         last = rows.iloc[-1]
         entries.append(
             {

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from analysis.publish.render import MONTH_PATTERN, month_label
+from analysis.months import is_month, month_label
 from analysis.storage import write_text_atomic
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -74,7 +74,7 @@ def render_feed(entries: list[dict], title: str, site_url: str | None = None) ->
     sub(feed, "rights", "Data: IRCC, Open Government Licence - Canada")
     for entry in ordered:
         month, summary = entry["month"], entry["summary"]
-        if not MONTH_PATTERN.match(month):
+        if not is_month(month):
             raise ValueError(f"feed entry month {month!r} is not YYYY-MM")
         href = f"{month}/index.html"
         item = sub(feed, "entry")
@@ -96,7 +96,7 @@ def write_feed(site_dir: Path, title: str, site_url: str | None = None) -> Path:
     for folder in sorted(site_dir.iterdir()) if site_dir.is_dir() else []:
         if (
             folder.is_dir()
-            and MONTH_PATTERN.match(folder.name)
+            and is_month(folder.name)
             and (folder / "index.html").is_file()
         ):
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

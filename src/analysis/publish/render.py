@@ -35,6 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from analysis.errors import ReportError
+from analysis.months import is_month, month_label
 from analysis.storage import write_text_atomic
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
@@ -50,13 +51,6 @@ REPORT_TEMPLATE = TEMPLATES_DIR / "report.html.j2"
 INDEX_TEMPLATE = "site_index.html.j2"
 
 STYLESHEET = TEMPLATES_DIR / "site.css"
-
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 def _prepared(nb: NotebookNode, include_stderr: bool) -> NotebookNode:
@@ -282,7 +276,7 @@ def _month_folders(site_dir: Path) -> list[dict[str, str]]:
         {"month": folder.name}
         for folder in sorted(site_dir.iterdir())
         if folder.is_dir()
-        and MONTH_PATTERN.match(folder.name)
+        and is_month(folder.name)
         and (folder / "index.html").is_file()
     ]
 
@@ -349,18 +343,6 @@ def _require_relative(href: str, what: str) -> None:
         )
 
 
-def month_label(month: str) -> str:
-    """``'2026-03'`` -> ``'March 2026'`` (English, whatever the locale).
-
-    >>> month_label("2026-03")
-    'March 2026'
-    """
-    match = MONTH_PATTERN.match(month)
-    if match is None:
-        raise ValueError(f"month {month!r} is not YYYY-MM")
-    return f"{MONTH_NAMES[int(match[2]) - 1]} {match[1]}"
-
-
 @functools.cache
 def _index_environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -399,7 +381,7 @@ def render_index(
     entries = []
     for position, entry in enumerate(months, start=1):
         month, headline = entry.get("month"), entry.get("headline")
-        if not isinstance(month, str) or MONTH_PATTERN.match(month) is None:
+        if not is_month(month):
             raise ValueError(f"months[{position}]: month {month!r} is not 'YYYY-MM'")
         if not isinstance(headline, str) or not headline.strip():
             raise ValueError(f"months[{position}] ({month}): headline is missing or empty")
@@ -450,7 +432,7 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
     site_dir = Path(site_dir)
     months = []
     for folder in sorted(site_dir.iterdir(), reverse=True) if site_dir.is_dir() else []:
-        if not (folder.is_dir() and MONTH_PATTERN.match(folder.name)):
+        if not (folder.is_dir() and is_month(folder.name)):
             continue
         if not (folder / "index.html").is_file():
             continue

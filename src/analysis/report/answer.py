@@ -24,7 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.report.month import CATEGORY_ERA_START, MonthData
+from analysis.months import day_label, month_label
+from analysis.report.month import MonthData
+from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 
 #: The last month with all-program rounds; after it only the pool estimate is left to compare.
 LAST_ALL_PROGRAM_MONTH = pd.Timestamp("2024-04-30")
@@ -121,7 +123,7 @@ def fallback_verdict(
 
     as_of = pd.Timestamp(as_of)
     if as_of <= LAST_ALL_PROGRAM_MONTH:
-        result = stats.compare_cutoffs(draws, family, since=CATEGORY_ERA_START, until=as_of)
+        result = stats.compare_cutoffs(draws, family, since=CATEGORY_START, until=as_of)
         n = result.n_family
         low, high = result.ci_low, result.ci_high
         label = _label_for(min(n, result.n_reference), low, high)
@@ -139,7 +141,7 @@ def fallback_verdict(
                 f"{n} {label_name} and {result.n_reference} all-program rounds)."
             )
         return Verdict(
-            family, "all_program", n, None, result.difference, low, high, level, label,
+            family, ALL_PROGRAM, n, None, result.difference, low, high, level, label,
             _WORDS[label], sentence,
         )  # fmt: skip
     mine = comparisons.loc[
@@ -185,7 +187,7 @@ def verdict_function() -> Callable[..., Verdict]:
 def verdict_line(verdict: Verdict) -> str:
     """The verdict in a few words with its numbers: what the answer block shows.
 
-    >>> v = Verdict("stem", "all_program", 5, None, -15.2, -25.1, -5.3, 0.95, "below", "", "")
+    >>> v = Verdict("stem", ALL_PROGRAM, 5, None, -15.2, -25.1, -5.3, 0.95, "below", "", "")
     >>> verdict_line(v)
     'Yes: lower (on average −15 points since June 2023, 95% interval −25 to −5; 5 rounds).'
     """
@@ -193,7 +195,7 @@ def verdict_line(verdict: Verdict) -> str:
         return f"Too few rounds to tell ({verdict.n} so far)."
     since = (
         "since June 2023"
-        if verdict.kind == "all_program"
+        if verdict.kind == ALL_PROGRAM
         else "against the pool estimate since May 2024"
     )
     numbers = (
@@ -230,8 +232,7 @@ class Answer:
 
 
 def _day(stamp) -> str:
-    stamp = pd.Timestamp(stamp)
-    return f"{stamp:%B} {stamp.day}, {stamp:%Y}"
+    return day_label(pd.Timestamp(stamp))
 
 
 def _cutoffs(rounds: pd.DataFrame) -> str:
@@ -304,7 +305,7 @@ def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> l
             else:
                 last = earlier.iloc[-1]
                 text = (
-                    f"No {label} round in {data.start:%B %Y}. The latest was round "
+                    f"No {label} round in {month_label(data.start)}. The latest was round "
                     f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
                 )
             out.append(Answer(family, label, text, None))

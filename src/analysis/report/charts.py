@@ -21,10 +21,12 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
+from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-from analysis.taxonomy import family_labels, family_style
+from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
+from analysis.wording import plural
 
-REFERENCE = "all_program"
+REFERENCE = ALL_PROGRAM
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
         rows = shown.loc[shown["family"] == family]
         if len(rows):
             parts.append(
-                f"{data.label(family)}: {len(rows)} rounds, cutoffs "
+                f"{data.label(family)}: {plural(len(rows), 'round')}, cutoffs "
                 f"{int(rows['cutoff'].min())} to {int(rows['cutoff'].max())}"
             )
         else:
@@ -215,9 +217,8 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
             f"{pool['baseline_cutoff'].min():.0f} to {pool['baseline_cutoff'].max():.0f}"
         )
     alt = (
-        f"Cutoffs by round date from {data.window_start:%B %Y} to {data.end:%B %Y}. "
-        + "; ".join(parts)
-        + "."
+        f"Cutoffs by round date from {month_label(data.window_start)} to "
+        f"{month_label(data.end)}. " + "; ".join(parts) + "."
     )
     return fig, alt
 
@@ -265,7 +266,7 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
         f"Stacked bars of invitations per month by family. {data.title}: "
         f"{int(totals.iloc[-1]):,} invitations. "
         + (
-            f"Busiest month in the window: {pd.Period(busiest):%B %Y} with {int(totals.max()):,}. "
+            f"Busiest month in the window: {month_label(busiest)} with {int(totals.max()):,}. "
             if busiest
             else ""
         )
@@ -379,7 +380,7 @@ def pool_distribution(data: MonthData, layout: Layout = WIDE):
     above = int(bins.loc[bins["score_low"] >= 451, "candidates"].sum())
     marks = ", ".join(f"{data.label(r.family)} {r.cutoff}" for r in cut.itertuples())
     alt = (
-        f"Bars of candidates per CRS point in the pool on {day:%B %d, %Y} "
+        f"Bars of candidates per CRS point in the pool on {day_label(day)} "
         f"({total:,} candidates; {above:,} scored 451 or more). "
         + (
             f"This month's cutoffs marked: {marks}."
@@ -393,7 +394,7 @@ def pool_distribution(data: MonthData, layout: Layout = WIDE):
 def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "90D"):
     """The rolling mean cutoff (from :func:`analysis.trends.rolling_cutoff`) of ``families`` and
     all-program rounds since ``since``, one line per family."""
-    shown_families = [REFERENCE, *[f for f in families if f != REFERENCE]]
+    shown_families = [ALL_PROGRAM, *[f for f in families if f != ALL_PROGRAM]]
     shown = rolling.loc[rolling["family"].isin(shown_families) & rolling["cutoff_mean"].notna()]
     if since is not None:
         shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
@@ -418,9 +419,10 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
         first, last = rows.iloc[0], rows.iloc[-1]
         parts.append(
             f"{labels.get(family, family)} from {first['cutoff_mean']:.0f} "
-            f"({first['date']:%b %Y}) to {last['cutoff_mean']:.0f} ({last['date']:%b %Y})"
+            f"({month_label(first['date'], short=True)}) to {last['cutoff_mean']:.0f} "
+            f"({month_label(last['date'], short=True)})"
         )
-    start = f" since {pd.Timestamp(since):%B %Y}" if since is not None else ""
+    start = f" since {month_label(pd.Timestamp(since))}" if since is not None else ""
     _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt
