@@ -106,7 +106,7 @@ def _subtitle(summary: dict) -> str:
     """
     import pandas as pd
 
-    from analysis.report.narrative import _count
+    from analysis.wording import count_in_words as _count
 
     rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
     month = str(summary.get("title", "")).replace(" (to date)", "")
