@@ -56,9 +56,7 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
     """Every round of ``families`` since June 2023 against the three baselines (long form)."""
     from analysis import baselines
 
-    return baselines.compare_with_baselines(
-        draws, pool, families=families, since=CATEGORY_START
-    )
+    return baselines.compare_with_baselines(draws, pool, families=families, since=CATEGORY_START)
 
 
 def family_table(

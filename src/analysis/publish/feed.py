@@ -94,11 +94,7 @@ def write_feed(site_dir: Path, title: str, site_url: str | None = None) -> Path:
     site_dir = Path(site_dir)
     entries = []
     for folder in sorted(site_dir.iterdir()) if site_dir.is_dir() else []:
-        if (
-            folder.is_dir()
-            and is_month(folder.name)
-            and (folder / "index.html").is_file()
-        ):
+        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file():
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
             entries.append({"month": folder.name, "summary": summary})
     xml = render_feed(entries, title, site_url)

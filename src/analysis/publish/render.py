@@ -275,9 +275,7 @@ def _month_folders(site_dir: Path) -> list[dict[str, str]]:
     return [
         {"month": folder.name}
         for folder in sorted(site_dir.iterdir())
-        if folder.is_dir()
-        and is_month(folder.name)
-        and (folder / "index.html").is_file()
+        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file()
     ]
 
 
