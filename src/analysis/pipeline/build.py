@@ -206,13 +206,13 @@ def _publish_site(site: Path, inputs) -> None:
     """What links the months into a site: previous/next links, the category family pages,
     the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
     pages, their inputs) change."""
-    from analysis.pipeline.plan import code_fingerprint, input_hashes
+    from analysis.pipeline.plan import input_hashes, report_code_fingerprint
     from analysis.publish import families, feed, render
 
     render.link_months(site)
     hashes = input_hashes(inputs)
     fingerprint = "|".join(
-        [code_fingerprint(), *(table.digest(inputs.data_end) for table in hashes[:2])]
+        [report_code_fingerprint(), *(table.digest(inputs.data_end) for table in hashes[:2])]
     )
     families.write_families(site, inputs, fingerprint)
     feed.write_feed(site, SITE_TITLE, config.site_url())
