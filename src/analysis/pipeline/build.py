@@ -107,20 +107,22 @@ def _subtitle(summary: dict) -> str:
     """
     import pandas as pd
 
-    from analysis.wording import count_in_words as _count
+    from analysis.months import day_label
+    from analysis.wording import count_in_words
 
     rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
     month = str(summary.get("title", "")).replace(" (to date)", "")
     when = f"{month} so far" if summary.get("to_date") else month
     as_of = pd.Timestamp(summary.get("as_of"))
     opening = (
-        f"In {when} IRCC held {_count(rounds, 'round')} and issued {invitations:,} invitations."
+        f"In {when} IRCC held {count_in_words(rounds, 'round')} and issued {invitations:,} "
+        "invitations."
         if rounds
         else f"IRCC held no Express Entry round in {when}."
     )
     return (
         f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
-        f"every program (in CRS points), using rounds up to {as_of:%B} {as_of.day}, {as_of:%Y}."
+        f"every program (in CRS points), using rounds up to {day_label(as_of)}."
     )
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
+from analysis.wording import plural, signed_points, whole_points
 
 #: The last month with all-program rounds; after it only the pool estimate is left to compare.
 LAST_ALL_PROGRAM_MONTH = pd.Timestamp("2024-04-30")
@@ -63,13 +64,8 @@ class Verdict:
 
 
 def _points(value: float) -> str:
-    value = round(float(value))
-    return f"{abs(value):,} point{'s' if abs(value) != 1 else ''}"
-
-
-def _signed(value: float) -> str:
-    value = round(float(value))
-    return f"{'−' if value < 0 else '+' if value > 0 else ''}{abs(value):,}"
+    """The size of a difference in words: ``12 points``."""
+    return plural(abs(whole_points(value)), "point")
 
 
 def _label_for(n: int, low: float | None, high: float | None) -> str:
@@ -137,7 +133,8 @@ def fallback_verdict(
             sentence = (
                 f"Since June 2023, {label_name} cutoffs averaged "
                 f"{_points(result.difference)} {'below' if result.difference < 0 else 'above'} "
-                f"all-program cutoffs (95% interval {_signed(low)} to {_signed(high)} points; "
+                f"all-program cutoffs (95% interval {signed_points(low)} to "
+                f"{signed_points(high)} points; "
                 f"{n} {label_name} and {result.n_reference} all-program rounds)."
             )
         return Verdict(
@@ -170,7 +167,7 @@ def fallback_verdict(
         sentence = (
             f"Over {n} rounds since May 2024, {name} cutoffs were on average "
             f"{_points(estimate)} {'below' if estimate < 0 else 'above'} the pool estimate "
-            f"(95% interval {_signed(low)} to {_signed(high)} points)."
+            f"(95% interval {signed_points(low)} to {signed_points(high)} points)."
         )
     return Verdict(
         family, "pool", n, n_eff, estimate, low, high, level, label, _WORDS[label], sentence
@@ -199,8 +196,9 @@ def verdict_line(verdict: Verdict) -> str:
         else "against the pool estimate since May 2024"
     )
     numbers = (
-        f"on average {_signed(verdict.estimate)} points {since}, {verdict.level:.0%} interval "
-        f"{_signed(verdict.low)} to {_signed(verdict.high)}; {verdict.n} rounds"
+        f"on average {signed_points(verdict.estimate)} points {since}, "
+        f"{verdict.level:.0%} interval "
+        f"{signed_points(verdict.low)} to {signed_points(verdict.high)}; {verdict.n} rounds"
     )
     if verdict.label == "below":
         return f"Yes: lower ({numbers})."
