@@ -100,10 +100,13 @@ class Runner:
             f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}\n"
         )
         if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-30:])
+            try:  # an `ee --json` command says why in its summary
+                why = json.loads(proc.stdout)["error"]
+            except (ValueError, KeyError, TypeError):
+                why = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-30:])
             raise BenchError(
-                f"{label}: `{shlex.join(argv)}` exited with status {proc.returncode} "
-                f"after {run.seconds:.1f} s (log: {log})\n{tail}"
+                f"{label}: exit status {proc.returncode} after {run.seconds:.1f} s: {why}\n"
+                f"(`{shlex.join(argv)}`; log: {log})"
             )
         return run
 
@@ -757,6 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ee-bench-"))
     ok = False
     try:
+        machine = machine_info()  # before anything runs: the code measured is this HEAD's
         setup = prepare(args, work)
         say(f"benchmark: work folder {work}; feed {args.feed}; code "
             f"{'in place' if args.in_place else 'frozen copy'}; jobs {args.jobs}")  # fmt: skip
@@ -781,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
             "frozen": not args.in_place,
             "since": args.since,
             "all_months": setup.all_months,
-            "machine": machine_info(),
+            "machine": machine,
             "code_fingerprint": fingerprint,
             "code_changed_during_run": code_fingerprint(setup) != fingerprint,
             "setup_s": setup_run.seconds,
