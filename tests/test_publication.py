@@ -21,7 +21,7 @@ from analysis.ingest.feed import load_rounds
 from analysis.publish import display, feed, render
 from analysis.publish.trust import TRUSTED_OUTPUT
 from analysis.report import answer, charts, month, tables
-from conftest import FEEDS, snapshot_tables
+from helpers import FEEDS
 
 # ------------------------------------------------------------------ one colour per family
 
@@ -340,11 +340,11 @@ def test_site_url_must_be_http(monkeypatch):
 # ------------------------------------------------------------------ family pages (real data)
 
 
-def test_family_page_lists_every_round_against_each_baseline():
+def test_family_page_lists_every_round_against_each_baseline(cleaned_snapshot):
     from analysis.publish import families
 
-    draws = snapshot_tables("ee_rounds_2026-03-05.json").draws
-    pool = snapshot_tables("ee_rounds_2026-03-05.json").pool
+    draws = cleaned_snapshot("ee_rounds_2026-03-05.json").draws
+    pool = cleaned_snapshot("ee_rounds_2026-03-05.json").pool
     names = families.families_with_rounds(draws)
     assert names[:2] == ["stem", "healthcare"] and "pnp" not in names
     comparisons = families.comparisons_for(draws, pool, ["healthcare"])

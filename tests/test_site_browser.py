@@ -22,7 +22,7 @@ import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, open_offline, serious_violations
 
 from analysis import config
-from conftest import run_ee
+from helpers import run_ee
 
 pytestmark = [
     pytest.mark.browser,
