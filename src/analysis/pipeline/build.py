@@ -267,7 +267,9 @@ def build_reports(
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
     Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used) and ``site``.
+    why it was built), ``jobs`` (processes used), ``months_seconds`` (building and swapping in
+    the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
+    ``site``.
     """
     from analysis.data import load_inputs
 
@@ -280,6 +282,7 @@ def build_reports(
         skipped = [p.month for p in plans if not p.needed]
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
+        started = time.perf_counter()
         if not todo:
             progress.say(
                 f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}"
@@ -297,6 +300,7 @@ def build_reports(
                 _publish_months(sorted(timings), staging, site)
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
+        months_done = time.perf_counter()
         _publish_data_quality(site)
         _publish_site(site, inputs)
     return {
@@ -304,5 +308,7 @@ def build_reports(
         "skipped": skipped,
         "reasons": {p.month: p.reason for p in todo},
         "jobs": jobs if todo else 0,
+        "months_seconds": months_done - started,
+        "site_seconds": time.perf_counter() - months_done,
         "site": site,
     }
