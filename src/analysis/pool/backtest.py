@@ -132,13 +132,17 @@ def backtest(
     adjust: bool = True,
     newcomers: bool = True,
     take_others: bool = True,
+    bounds: bool = True,
+    settings: pool_model.Settings | None = None,
 ) -> pd.DataFrame:
     """One row per all-program round with a published distribution: estimate and error.
 
     ``lag`` picks the snapshot that many before the round's own; ``adjust`` takes out the rounds
     in between; ``newcomers`` adds them (``replay`` only); ``take_others=False`` leaves
-    non-all-program rounds out of both the replay and the adjustment. Rounds without a snapshot
-    ``lag`` back are skipped. Columns: :data:`BACKTEST_COLUMNS`.
+    non-all-program rounds out of both the replay and the adjustment; ``bounds=False`` does not
+    honour the restricted rounds' bounds (``replay`` only); ``settings`` (default: the module's,
+    with ``tail_rate``) chooses the tail. Rounds without a snapshot ``lag`` back are skipped.
+    Columns: :data:`BACKTEST_COLUMNS`.
 
     >>> table = backtest(pool_model._example_draws(), pool_model._example_pool())
     >>> table[["round", "actual_cutoff", "estimated_cutoff", "error"]]
@@ -146,14 +150,16 @@ def backtest(
     0   253            511               515      4
     """
     pool_model._check_method(method)
+    settings = settings or pool_model.Settings(tail_rate=tail_rate)
+    bounds = bounds and method == "replay" and take_others
     snapshots = pool_model.snapshot_dates(pool)
     order = sorted(snapshots.unique())
     state = None
     if method == "replay":
         state = (
-            pool_model._cached_replay(draws, pool, tail_rate)
+            pool_model._cached_replay(draws, pool, settings, bounds)
             if take_others
-            else pool_model.replay(draws, pool, tail_rate=tail_rate, take_others=False)
+            else pool_model.replay(draws, pool, take_others=False, settings=settings)
         )
     rows = pool_model._pool_rows(pool[pool["distribution_date"].isin(order)])
     records = []
@@ -166,15 +172,16 @@ def backtest(
         prior = state.densities[snapshot] if state else None
         estimate = pool_model._estimate(
             bins,
-            pool_model._spread_rows(rows[snapshot], method, tail_rate, prior),
+            pool_model._spread_rows(rows[snapshot], method, settings, prior),
             int(row.invitations),
             method,
             distribution_date=snapshot,
             between=pool_model.rounds_between(draws, snapshot, row.round) if adjust else None,
             inflow=state.inflow(snapshot) if state and newcomers else None,
             on=pd.Timestamp(row.date),
-            tail_rate=tail_rate,
+            settings=settings,
             take_others=take_others,
+            bounds=bounds,
         )
         low_bin, high_bin = pool_model._bin_of(bins, estimate.cutoff)
         records.append(
@@ -188,7 +195,7 @@ def backtest(
                 "low": estimate.low,
                 "high": estimate.high,
                 "method": method,
-                "tail_rate": np.nan if method == "flat" else tail_rate,
+                "tail_rate": np.nan if method == "flat" else settings.tail_rate,
                 "distribution_date": snapshot,
                 "lag": lag,
                 "adjusted": adjust,
@@ -373,7 +380,7 @@ def next_snapshot_check(
             previous,
             date,
             state.inflow(previous),
-            pool_model.TAIL_RATE,
+            pool_model.DEFAULT_SETTINGS,
             take_others,
         )
         records += [

@@ -93,6 +93,9 @@ NARROW_BIN = 10
 INFLOW_WINDOW_DAYS = 56
 #: Days after the distribution date that add no newcomers (see the module notes).
 SAME_POOL_DAYS = 1
+#: A bound is honoured with this much to spare (relative), so that float sums cannot put the
+#: estimate one point below the cutoff.
+BOUND_MARGIN = 1e-9
 #: 5th and 95th percentile of backtest errors (estimated - actual) per method, situation and
 #: width of the bin the estimate falls in. "direct": the round's own distribution, nothing in
 #: between; "adjusted": from the previous distribution, about two weeks earlier, rounds taken
@@ -114,6 +117,20 @@ ERROR_BANDS = {
         "adjusted": {"narrow": (-19, 0), "wide": (-36, -2)},
     },
 }
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of the model that were chosen by looking at data: the tail's fall per point
+    and where it starts, and the days after a distribution that add no newcomers. The forward-
+    chained backtest (:func:`analysis.pool_backtest.forward_backtest`) chooses them again for
+    every round from earlier rounds only."""
+
+    tail_rate: float = TAIL_RATE
+    tail_start: int = TAIL_START
+    same_pool_days: int = SAME_POOL_DAYS
+
+
+DEFAULT_SETTINGS = Settings()
 
 DISTRIBUTION_COLUMNS = ("score_low", "score_high", "candidates")
 DRAW_COLUMNS = ("round", "date", "invitations", "cutoff", "is_all_program", "distribution_date")
@@ -235,24 +252,28 @@ def _pool_rows(pool: pd.DataFrame) -> dict[pd.Timestamp, Rows]:
 
 
 @lru_cache(maxsize=4096)
-def _shape(low: int, high: int, method: str, tail_rate: float) -> np.ndarray:
+def _shape(
+    low: int, high: int, method: str, tail_rate: float, tail_start: int = TAIL_START
+) -> np.ndarray:
     """Relative density over the scores low..high of one bin (sums to 1): flat, or falling by
-    ``tail_rate`` per point between TAIL_START and NOMINEE_FLOOR - 1 and flat elsewhere."""
+    ``tail_rate`` per point between ``tail_start`` and NOMINEE_FLOOR - 1 and flat elsewhere."""
     scores = np.arange(low, high + 1)
     if method == "flat":
         return np.full(len(scores), 1.0 / len(scores))
-    in_tail = np.clip(scores, TAIL_START, NOMINEE_FLOOR - 1)
+    in_tail = np.clip(scores, tail_start, NOMINEE_FLOOR - 1)
     weights = np.exp(-tail_rate * (in_tail - in_tail[0]))
     return weights / weights.sum()
 
 
-def _spread_rows(rows: Rows, method: str, tail_rate: float, prior: np.ndarray | None):
+def _spread_rows(rows: Rows, method: str, settings: Settings, prior: np.ndarray | None):
     """Fine density (candidates at each score 0..MAX_SCORE) matching the bin counts: spread
     with the method's shape, or in proportion to ``prior`` (growth spread with the tail)."""
     density = np.zeros(MAX_SCORE + 1)
     shape_of = "flat" if method == "flat" else "tail"
     for low, high, count in rows:
-        shape = _shape(low, high, shape_of, float(tail_rate))
+        shape = _shape(
+            low, high, shape_of, float(settings.tail_rate), int(settings.tail_start)
+        )
         if prior is None:
             density[low : high + 1] = count * shape
             continue
@@ -303,7 +324,9 @@ def score_density(
             "or call estimate_for_round"
         )
     fine = None if prior is None else _as_array(prior)
-    return _as_series(_spread_rows(_rows(_bins(distribution)), method, tail_rate, fine))
+    return _as_series(
+        _spread_rows(_rows(_bins(distribution)), method, Settings(tail_rate=tail_rate), fine)
+    )
 
 
 def candidates_at_or_above(
@@ -433,8 +456,109 @@ def _round_tuples(rounds: pd.DataFrame) -> list[tuple[float, float, bool]]:
     )
 
 
-def _take_all(density: np.ndarray, rounds: list[tuple], others: bool = True) -> np.ndarray:
+def is_bound(invitations, cutoff, all_program: bool) -> bool:
+    """Whether a round is a lower bound on the all-program cutoff of its size (see
+    :func:`honour_bound`): a restricted round (not all-program) with invitations and a cutoff
+    below :data:`NOMINEE_FLOOR`. PNP rounds (cutoffs of 601 and more: the nomination's 600 points
+    included) are not: they invite the nominees, often more than the published 601-1200 count
+    (nominations arrive between the distribution and the round), and say nothing about the
+    scores below 601 that every other estimate depends on.
+
+    >>> is_bound(3000, 516, False), is_bound(3000, 516, True), is_bound(800, 745, False)
+    (True, False, False)
+    """
+    return bool(
+        not all_program
+        and invitations is not None
+        and not pd.isna(invitations)
+        and invitations > 0
+        and cutoff is not None
+        and not pd.isna(cutoff)
+        and cutoff < NOMINEE_FLOOR
+    )
+
+
+def _edges_of(rows: Rows) -> list[tuple[int, int]]:
+    return [(low, high) for low, high, _ in rows]
+
+
+def _bin_around(edges: list[tuple[int, int]], score: int) -> tuple[int, int]:
+    for low, high in edges:
+        if low <= score <= high:
+            return low, high
+    return score, score
+
+
+def _honour(
+    values: np.ndarray,
+    invitations,
+    cutoff,
+    edges: list[tuple[int, int]],
+    settings: Settings = DEFAULT_SETTINGS,
+) -> np.ndarray:
+    """:func:`honour_bound` on arrays."""
+    if not is_bound(invitations, cutoff, False):
+        return values
+    cutoff = int(cutoff)
+    need = float(invitations) * (1 + BOUND_MARGIN) - values[cutoff:].sum()
+    if need <= 0:
+        return values
+    low, high = _bin_around(edges, cutoff)
+    below = values[low:cutoff].sum()
+    if below <= 0:
+        return values
+    moved = min(need, below)
+    values = values.copy()
+    values[low:cutoff] *= (below - moved) / below
+    values[cutoff : high + 1] += moved * _shape(
+        cutoff, high, "tail", float(settings.tail_rate), int(settings.tail_start)
+    )
+    return values
+
+
+def honour_bound(
+    density: pd.Series | np.ndarray,
+    invitations: int,
+    cutoff: int,
+    bins: pd.DataFrame,
+    *,
+    tail_rate: float = TAIL_RATE,
+) -> pd.Series:
+    """The fine density, reshaped so that a restricted round's bound holds: at least
+    ``invitations`` candidates at or above ``cutoff``.
+
+    A restricted round (CEC, FSW, any category) of N invitations with cutoff c drew from a
+    subset of the pool, so the pool held at least N candidates at or above c, and an
+    all-program round of N on it needs at least c. When the modelled density has fewer, the
+    smallest change that fits the published counts is made: inside the bin of ``bins`` that
+    holds ``cutoff``, candidates are moved from below the cutoff (proportionally) to the
+    cutoff and up (spread with the tail's fall, so as low as possible). Bin totals do not
+    change, so a bound that the published counts themselves cannot meet (a cutoff at a bin's
+    lowest score, or a bin too small) is met as far as possible only.
+
+    >>> d = np.zeros(1201); d[501:601] = 10.0                      # 1,000 in 501-600
+    >>> bins = pd.DataFrame({"score_low": [501], "score_high": [600], "candidates": [1000]})
+    >>> after = honour_bound(d, 600, 551, bins)                    # 500 above 551 before
+    >>> round(float(after[551:].sum())), round(float(after.sum()))
+    (600, 1000)
+    """
+    values = _as_array(density)
+    edges = _edges_of(_rows(_checked(bins)))
+    return _as_series(_honour(values, invitations, cutoff, edges, Settings(tail_rate=tail_rate)))
+
+
+def _take_all(
+    density: np.ndarray,
+    rounds: list[tuple],
+    others: bool = True,
+    edges: list[tuple[int, int]] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> np.ndarray:
+    """Take each round out in turn; with ``edges`` (the bins), a restricted round's bound is
+    honoured first (:func:`honour_bound`)."""
     for invitations, cutoff, all_program in rounds:
+        if edges is not None and not all_program:
+            density = _honour(density, invitations, cutoff, edges, settings)
         density = _take(density, invitations, cutoff, all_program, others)
     return density
 
@@ -543,11 +667,16 @@ def replay(
     *,
     tail_rate: float = TAIL_RATE,
     take_others: bool = True,
+    bounds: bool = True,
+    settings: Settings | None = None,
 ) -> Replay:
     """Replay the pool from the first published distribution to the last (see the module
     notes): the fine density at every snapshot date (:func:`snapshot_dates`) and the net change
     per bin between snapshots that the rounds do not explain. ``take_others=False`` leaves
-    non-all-program rounds out (to test that rule).
+    non-all-program rounds out (to test that rule). Every restricted round's bound is honoured
+    before it is taken out (:func:`honour_bound`; ``bounds=False`` does not), so the shape the
+    bounds call for is carried forward to later distributions. ``settings`` (default: the
+    module's, with ``tail_rate``) chooses the tail.
 
     The density at a snapshot only uses that distribution, earlier ones and rounds before its
     date, so replaying a longer history gives the same density for an earlier date.
@@ -557,6 +686,7 @@ def replay(
     (datetime.date(2023, 6, 27), 7)
     """
     _require_draws(draws, "replay")
+    settings = settings or Settings(tail_rate=tail_rate)
     ordered = _chronological(draws)
     dates = ordered["date"].to_numpy()
     taken = _round_tuples(ordered)
@@ -568,12 +698,18 @@ def replay(
     for date in snapshots:
         if density is not None:
             held = (dates >= previous.to_datetime64()) & (dates < date.to_datetime64())
-            density = _take_all(density, [taken[i] for i in np.flatnonzero(held)], take_others)
+            density = _take_all(
+                density,
+                [taken[i] for i in np.flatnonzero(held)],
+                take_others,
+                _edges_of(rows[previous]) if bounds and take_others else None,
+                settings,
+            )
             changes += [
                 (date, low, high, count - density[low : high + 1].sum(), (date - previous).days)
                 for low, high, count in rows[date]
             ]
-        density = _spread_rows(rows[date], "tail", tail_rate, density)
+        density = _spread_rows(rows[date], "tail", settings, density)
         densities[date] = density
         previous = date
     frame = pd.DataFrame(changes, columns=["date", "score_low", "score_high", "change", "days"])
@@ -598,18 +734,21 @@ def _fingerprint(frame: pd.DataFrame) -> tuple:
 _REPLAYS: dict[tuple, Replay] = {}
 
 
-def _cached_replay(draws: pd.DataFrame, pool: pd.DataFrame, tail_rate: float) -> Replay:
+def _cached_replay(
+    draws: pd.DataFrame, pool: pd.DataFrame, settings: Settings, bounds: bool = True
+) -> Replay:
     """:func:`replay`, remembered for the last few inputs (estimate_for_round is called once
     per round by the baselines; the replay is the same for all of them)."""
     key = (
         _fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
         _fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
-        float(tail_rate),
+        settings,
+        bool(bounds),
     )
     if key not in _REPLAYS:
-        if len(_REPLAYS) >= 4:
+        if len(_REPLAYS) >= 8:
             _REPLAYS.pop(next(iter(_REPLAYS)))
-        _REPLAYS[key] = replay(draws, pool, tail_rate=tail_rate)
+        _REPLAYS[key] = replay(draws, pool, bounds=bounds, settings=settings)
     return _REPLAYS[key]
 
 
@@ -631,10 +770,18 @@ def replay_density(
     snapshot = snapshot_dates(pool).get(when)
     if snapshot is None:
         raise ValueError(f"no pool distribution dated {when:%Y-%m-%d}")
-    return _as_series(_cached_replay(draws, pool, tail_rate).densities[snapshot].copy())
+    state = _cached_replay(draws, pool, Settings(tail_rate=tail_rate))
+    return _as_series(state.densities[snapshot].copy())
 
 
-def age(density: np.ndarray, inflow: Rows, days: float, tail_rate: float = TAIL_RATE):
+def age(
+    density: np.ndarray,
+    inflow: Rows,
+    days: float,
+    tail_rate: float = TAIL_RATE,
+    *,
+    settings: Settings | None = None,
+):
     """The fine density ``days`` later: each bin in ``inflow`` grows by its newcomers per day
     (spread with the tail shape), or shrinks proportionally when the net change is a loss.
 
@@ -652,7 +799,8 @@ def age(density: np.ndarray, inflow: Rows, days: float, tail_rate: float = TAIL_
     covered = np.zeros(MAX_SCORE + 1, dtype=bool)
     for low, high, _ in rows:
         covered[low : high + 1] = True
-    return np.where(covered, _spread_rows(rows, "tail", tail_rate, values), values)
+    settings = settings or Settings(tail_rate=tail_rate)
+    return np.where(covered, _spread_rows(rows, "tail", settings, values), values)
 
 
 # --------------------------------------------------------------------------- estimates
@@ -676,19 +824,24 @@ def _forward(
     start: pd.Timestamp | None,
     on: pd.Timestamp | None,
     inflow: Rows | None,
-    tail_rate: float,
+    settings: Settings,
     others: bool = True,
+    edges: list[tuple[int, int]] | None = None,
+    own: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, float, float]:
     """From the distribution to the round: newcomers until each round in between, that round
-    taken out, newcomers until ``on``. Returns the density, candidates taken out and added."""
+    taken out, newcomers until ``on``. With ``edges`` (the bins) every restricted round's bound
+    is honoured before it is taken out, and ``own`` (invitations, cutoff: the estimated round's
+    own bound, when it is a restricted round) at the end. Returns the density, candidates taken
+    out and added."""
     taken_out = added = 0.0
-    clock = None if start is None else start + pd.Timedelta(days=SAME_POOL_DAYS)
+    clock = None if start is None else start + pd.Timedelta(days=settings.same_pool_days)
 
     def grow(until) -> None:
         nonlocal density, added, clock
         if inflow and clock is not None and until is not None and until > clock:
             before = density.sum()
-            density = age(density, inflow, (until - clock).days, tail_rate)
+            density = age(density, inflow, (until - clock).days, settings=settings)
             added += float(density.sum() - before)
             clock = until
 
@@ -696,9 +849,11 @@ def _forward(
         for when, item in zip(between["date"].tolist(), _round_tuples(between), strict=True):
             grow(pd.Timestamp(when))
             before = density.sum()
-            density = _take_all(density, [item], others)
+            density = _take_all(density, [item], others, edges, settings)
             taken_out += float(before - density.sum())
     grow(on)
+    if edges is not None and own is not None:
+        density = _honour(density, *own, edges, settings)
     return density, taken_out, added
 
 
@@ -725,14 +880,17 @@ def _estimate(
     between: pd.DataFrame | None = None,
     inflow: Rows | None = None,
     on: pd.Timestamp | None = None,
-    tail_rate: float = TAIL_RATE,
+    settings: Settings = DEFAULT_SETTINGS,
     take_others: bool = True,
+    bounds: bool = False,
+    own: tuple[float, float] | None = None,
 ) -> CutoffEstimate:
     if invitations is None or pd.isna(invitations) or int(invitations) <= 0:
         raise ValueError(f"invitations must be a positive number, not {invitations!r}")
     invitations = int(invitations)
+    edges = _edges_of(_rows(bins)) if bounds else None
     density, taken_out, added = _forward(
-        density, between, distribution_date, on, inflow, tail_rate, take_others
+        density, between, distribution_date, on, inflow, settings, take_others, edges, own
     )
     ids = () if between is None else tuple(between["round"].astype(str))
     cutoff = cutoff_from_density(density, invitations)
@@ -753,6 +911,11 @@ def _estimate(
         low, high = bin_range
     else:
         low, high = _interval(method, cutoff, bin_range, adjusted=bool(ids) or added != 0)
+    if edges is not None and own is not None and is_bound(*own, False):
+        floor = int(own[1])
+        if invitations <= own[0] and cutoff >= floor:  # the round's own bound: at least its cutoff
+            low, high = max(low, floor), max(high, floor)
+            notes.append(f"at least {floor}: a restricted round of this size reached it")
     if ids:
         notes.append(f"{taken_out:,.0f} candidates taken out first by round(s) {', '.join(ids)}")
     if added:
@@ -806,12 +969,12 @@ def estimate_cutoff(
         when = pd.Timestamp(distribution["distribution_date"].iloc[0])
     return _estimate(
         bins,
-        _spread_rows(_rows(bins), method, tail_rate, fine),
+        _spread_rows(_rows(bins), method, Settings(tail_rate=tail_rate), fine),
         invitations,
         method,
         distribution_date=when,
         between=between,
-        tail_rate=tail_rate,
+        settings=Settings(tail_rate=tail_rate),
     )
 
 
@@ -858,6 +1021,9 @@ def estimate_for_round(
     newcomers: bool = True,
     distribution_date: pd.Timestamp | str | None = None,
     invitations: int | None = None,
+    bounds: bool = True,
+    own_bound: bool = True,
+    settings: Settings | None = None,
 ) -> CutoffEstimate:
     """The cutoff an all-program round of the same size as ``round_id`` would have needed.
 
@@ -865,7 +1031,11 @@ def estimate_for_round(
     takes out the rounds held between it and the round (``adjust=False`` skips that), adds
     newcomers (``replay`` only; ``newcomers=False`` skips that) and estimates with ``method``.
     ``invitations`` overrides the round's own size. Only distributions up to the chosen one
-    and rounds before ``round_id`` are used. Raises ``ValueError`` when the round has no
+    and rounds before ``round_id`` are used, and the round's own cutoff when it is a restricted
+    round: with ``replay``, every restricted round's bound is honoured (:func:`honour_bound`;
+    ``bounds=False`` leaves them out, ``own_bound=False`` leaves out only the round's own, to
+    check the bound out of sample). ``settings`` (default: the module's, with ``tail_rate``)
+    chooses the tail and the newcomers' start. Raises ``ValueError`` when the round has no
     invitations or no distribution on or before its date.
 
     >>> e = estimate_for_round(_example_draws(), _example_pool(), "254")
@@ -874,6 +1044,7 @@ def estimate_for_round(
     """
     _check_method(method)
     _require_draws(draws, "estimate_for_round")
+    settings = settings or Settings(tail_rate=tail_rate)
     row = _round_row(draws, round_id)
     size = row["invitations"] if invitations is None else invitations
     if size is None or pd.isna(size):
@@ -886,20 +1057,26 @@ def estimate_for_round(
     bins = _bins(_distribution(pool, when))
     snapshot = snapshot_dates(pool).get(when, when)
     prior, inflow = None, None
+    bounds = bounds and method == "replay"
     if method == "replay":
-        state = _cached_replay(draws, pool, tail_rate)
+        state = _cached_replay(draws, pool, settings, bounds)
         prior = state.densities[snapshot]
         inflow = state.inflow(snapshot) if newcomers else None
+    own = None
+    if own_bound and not bool(row["is_all_program"]) and row[["invitations", "cutoff"]].notna().all():
+        own = (float(row["invitations"]), float(row["cutoff"]))
     return _estimate(
         bins,
-        _spread_rows(_rows(bins), method, tail_rate, prior),
+        _spread_rows(_rows(bins), method, settings, prior),
         int(size),
         method,
         distribution_date=snapshot,
         between=rounds_between(draws, snapshot, str(round_id)) if adjust else None,
         inflow=inflow,
         on=pd.Timestamp(row["date"]),
-        tail_rate=tail_rate,
+        settings=settings,
+        bounds=bounds,
+        own=own if bounds and own is not None and is_bound(*own, False) else None,
     )
 
 
