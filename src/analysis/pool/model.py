@@ -118,6 +118,7 @@ ERROR_BANDS = {
     },
 }
 
+
 @dataclass(frozen=True)
 class Settings:
     """The settings of the model that were chosen by looking at data: the tail's fall per point
@@ -271,9 +272,7 @@ def _spread_rows(rows: Rows, method: str, settings: Settings, prior: np.ndarray 
     density = np.zeros(MAX_SCORE + 1)
     shape_of = "flat" if method == "flat" else "tail"
     for low, high, count in rows:
-        shape = _shape(
-            low, high, shape_of, float(settings.tail_rate), int(settings.tail_start)
-        )
+        shape = _shape(low, high, shape_of, float(settings.tail_rate), int(settings.tail_start))
         if prior is None:
             density[low : high + 1] = count * shape
             continue
@@ -583,7 +582,11 @@ def rounds_between(
     ['253', '254', '255']
     """
     _require_draws(draws, "rounds_between")
-    ordered = _chronological(draws)
+    return _between(_chronological(draws), distribution_date, round_id, until)
+
+
+def _between(ordered: pd.DataFrame, distribution_date, round_id=None, until=None) -> pd.DataFrame:
+    """:func:`rounds_between` on draws already in :func:`_chronological` order."""
     after = ordered["date"] >= pd.Timestamp(distribution_date)
     if round_id is not None:
         position = ordered.index[ordered["round"].astype(str) == str(round_id)]
@@ -641,11 +644,18 @@ class Replay:
 
     densities: dict[pd.Timestamp, np.ndarray] = field(repr=False)
     changes: pd.DataFrame = field(repr=False)
+    _inflows: dict = field(default_factory=dict, repr=False, compare=False)
 
     def inflow(self, as_of: pd.Timestamp, window_days: int | None = None) -> Rows:
         """Net newcomers per day per bin below 601 over the ``window_days`` (default
         :data:`INFLOW_WINDOW_DAYS`) up to ``as_of``, as (low, high, per_day) rows; empty
         before the second snapshot. Nominees (601+) are left out: they come in bursts."""
+        key = (pd.Timestamp(as_of), window_days)
+        if key not in self._inflows:
+            self._inflows[key] = self._inflow(*key)
+        return list(self._inflows[key])
+
+    def _inflow(self, as_of: pd.Timestamp, window_days: int | None) -> Rows:
         window = pd.Timedelta(days=INFLOW_WINDOW_DAYS if window_days is None else window_days)
         recent = self.changes[
             (self.changes["date"] <= as_of) & (self.changes["date"] > as_of - window)
@@ -1063,7 +1073,8 @@ def estimate_for_round(
         prior = state.densities[snapshot]
         inflow = state.inflow(snapshot) if newcomers else None
     own = None
-    if own_bound and not bool(row["is_all_program"]) and row[["invitations", "cutoff"]].notna().all():
+    restricted = not bool(row["is_all_program"])
+    if own_bound and restricted and row[["invitations", "cutoff"]].notna().all():
         own = (float(row["invitations"]), float(row["cutoff"]))
     return _estimate(
         bins,
