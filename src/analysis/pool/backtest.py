@@ -630,14 +630,14 @@ def forward_backtest(
     """Forward-chained backtest of the pool model on every all-program round with a published
     distribution: for each round, every setting (tail rate, tail start, days without newcomers)
     is chosen only on the rounds and bounds dated before it, then the round is estimated with
-    it. Rounds with fewer than ``min_history`` earlier all-program rounds are left out (said in
-    ``skipped``). This is the honest accuracy figure; :func:`backtest` with the module's
-    settings is the in-sample one.
+    it. Rounds with fewer than ``min_history`` (and at least one) earlier all-program rounds
+    are left out (said in ``skipped``). This is the honest accuracy figure; :func:`backtest`
+    with the module's settings is the in-sample one.
 
     >>> result = forward_backtest(pool_model._example_draws(), pool_model._example_pool(),
     ...                           settings_grid([0.05], [451], [1]), min_history=0)
-    >>> result.summary.n, result.table["error"].tolist()
-    (1, [4])
+    >>> result.summary.n, result.skipped      # one all-program round: nothing before it
+    (0, 1)
     """
     scores = scores or score_settings(draws, pool, grid)
     dates = scores.rounds["date"].to_numpy()
@@ -967,9 +967,9 @@ def write_bounds(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, 
 
 def main_backtest() -> int:
     """``ee backtest``: backtest the pool model on the processed tables (in-sample and
-    forward-chained), check every bound, write ``pool_backtest`` and ``pool_bounds``
-    (``.parquet``/``.csv``) next to them and print the summary. Returns 0, or 1 when the
-    processed tables are missing."""
+    forward-chained), check every bound, write ``pool_backtest``, ``pool_forward`` and
+    ``pool_bounds`` (``.parquet``/``.csv``) next to them and print the summary. Returns 0, or 1
+    when the processed tables are missing."""
     folder = config.processed_dir()
     try:
         draws, pool = load_draws(folder), load_pool(folder)
@@ -977,16 +977,16 @@ def main_backtest() -> int:
         print(f"ee backtest: {missing}", file=sys.stderr)
         return 1
     run = run_all(draws, pool)
-    forward = run.forward.table.assign(
-        variant=pd.array(["replay, forward-chained"] * len(run.forward.table), dtype="string")
-    )
-    table = pd.concat([run.table, forward.loc[:, [c for c in forward if c in run.table]]])
-    written = write_backtest(table.reset_index(drop=True), folder)
+    written = write_backtest(run.table, folder)
+    write_tables_atomic({"pool_forward": run.forward.table}, folder)
     bounds = write_bounds(run.bounds, folder)
     print(format_summary({**run.summaries, "forward": run.forward.summary}, run.choice))
     for line in accuracy_lines(run):
         print(textwrap.fill(line, width=100))
-    print(f"Wrote {written[0]} and {written[1].name}; {bounds[0].name} and {bounds[1].name}.")
+    print(
+        f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
+        "(.parquet, .csv)."
+    )
     return 0
 
 
