@@ -385,9 +385,10 @@ def test_window_looking_before_only_takes_rounds_up_to_the_day(draws):
     # exactly what an "as of" view on the round's own day sees: later rounds change nothing
     as_of = draws[draws["date"] <= "2023-01-26"]
     same = baselines.window_baseline(as_of, days=30, look="before").set_index("round").loc["3"]
-    assert same[["n_reference", "baseline_cutoff", "gap"]].tolist() == stem[
-        ["n_reference", "baseline_cutoff", "gap"]
-    ].tolist()
+    assert (
+        same[["n_reference", "baseline_cutoff", "gap"]].tolist()
+        == stem[["n_reference", "baseline_cutoff", "gap"]].tolist()
+    )
     with pytest.raises(ValueError, match="look="):
         baselines.window_baseline(draws, look="after")
 
