@@ -49,6 +49,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from analysis import taxonomy
 from analysis.data import require_columns
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES, UNCLASSIFIED
+from analysis.months import month_label
 from analysis.wording import plural
 
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
@@ -813,7 +814,7 @@ OVERLAP_GAP_DAYS = 60
 LABELS = ("below", "above", "no clear difference", "too few rounds")
 #: The largest lag-1 autocorrelation an AR(1) standard error is computed with.
 AR1_CAP = 0.95
-KINDS = ("all_program", "pool")
+KINDS = (ALL_PROGRAM, "pool")
 
 
 @dataclass(frozen=True)
@@ -953,11 +954,11 @@ def comparison_kind(draws: pd.DataFrame, as_of: Any) -> tuple[str, pd.Timestamp 
     ('all_program', 'pool')
     """
     end = _timestamp(as_of, "as_of")
-    rounds = family_rounds(draws, "all_program", until=end)
+    rounds = family_rounds(draws, ALL_PROGRAM, until=end)
     if rounds.empty:
-        return "all_program", None
+        return ALL_PROGRAM, None
     last = pd.Timestamp(rounds["date"].max())
-    kind = "all_program" if (end - last).days <= OVERLAP_GAP_DAYS else "pool"
+    kind = ALL_PROGRAM if (end - last).days <= OVERLAP_GAP_DAYS else "pool"
     return kind, last
 
 
@@ -974,17 +975,16 @@ def _interval_words(low: float, high: float, level: float) -> str:
 
 
 def _independent(n_effective: float) -> str:
-    about = max(1, round(n_effective))
-    return f"about {about} independent round{'s' if about != 1 else ''}"
+    return f"about {plural(max(1, round(n_effective)), 'independent round')}"
 
 
 def _month(stamp: pd.Timestamp) -> str:
-    return f"{stamp:%B %Y}"
+    return month_label(stamp)
 
 
 def _few(family: str, kind: str, label: str, n: int, level: float, **extra) -> Verdict:
     words = f"too few rounds to compare (n = {n})"
-    against = "all-program rounds" if kind == "all_program" else "the pool estimate"
+    against = "all-program rounds" if kind == ALL_PROGRAM else "the pool estimate"
     since = extra.get("since")
     if kind == "pool" and since is not None:
         against += f" (rounds since {_month(since)}, when all-program rounds stopped)"
@@ -1077,7 +1077,7 @@ def _all_program_verdict(
     min_rounds: int,
 ) -> Verdict:
     fam = family_rounds(draws, family, CATEGORY_START, end)
-    ref = family_rounds(draws, "all_program", CATEGORY_START, end)
+    ref = family_rounds(draws, ALL_PROGRAM, CATEGORY_START, end)
     if len(ref) and (end - ref["date"].max()).days > OVERLAP_GAP_DAYS:
         # all-program rounds stopped: only up to the month of the last one (both kinds exist)
         fam = fam.loc[fam["date"] <= ref["date"].max() + pd.offsets.MonthEnd(0)]
@@ -1091,7 +1091,7 @@ def _all_program_verdict(
     }
     n, m = len(fam), len(ref)
     if n < min_rounds or m < min_rounds:
-        few = _few(family, "all_program", label, min(n, m) if m < min_rounds else n, level, **extra)
+        few = _few(family, ALL_PROGRAM, label, min(n, m) if m < min_rounds else n, level, **extra)
         if m < min_rounds <= n:
             return Verdict(
                 **{
@@ -1125,7 +1125,7 @@ def _all_program_verdict(
     )
     return Verdict(
         family=family,
-        kind="all_program",
+        kind=ALL_PROGRAM,
         n=n,
         n_effective=round(fa.n_effective, 1),
         estimate=float(difference),
@@ -1175,8 +1175,8 @@ def category_verdict(
     'stem against all-program rounds: too few rounds to compare (n = 1).'
     """
     check_draws(draws, family)
-    if family == "all_program":
-        raise ValueError("all_program is the baseline; pass a category family")
+    if family == ALL_PROGRAM:
+        raise ValueError(f"{ALL_PROGRAM} is the baseline; pass a category family")
     if not 0 < level < 1:
         raise ValueError(f"level={level!r} must be between 0 and 1, e.g. 0.95")
     if min_rounds < 2:
@@ -1187,7 +1187,7 @@ def category_verdict(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
     label = _label(draws, family)
-    if kind == "all_program":
+    if kind == ALL_PROGRAM:
         return _all_program_verdict(draws, family, label, end, level, min_rounds)
     if comparisons is None:
         raise ValueError(
