@@ -48,8 +48,8 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis import taxonomy
 from analysis.data import require_columns
-from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES, UNCLASSIFIED
 from analysis.months import month_label
+from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES, UNCLASSIFIED
 from analysis.wording import plural
 
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
