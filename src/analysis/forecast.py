@@ -69,6 +69,11 @@ from analysis.taxonomy import UNCLASSIFIED
 from analysis.wording import plural
 
 MODEL_NAME = "ETS(A,N,N) simple exponential smoothing, in round order"
+#: A report's forecast table replays at most this many latest forecasts per family ...
+REPORT_FORECASTS = 60
+#: ... each fitted on at most this many latest rounds, so a month costs the same whatever the
+#: length of the history (no family has had more rounds than this so far).
+REPORT_WINDOW = 240
 #: The interval is calibrated on the errors of at most this many latest past forecasts ...
 CALIBRATION_FORECASTS = 30
 #: ... and only when there are at least this many (otherwise the model's own interval).

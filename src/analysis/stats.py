@@ -621,6 +621,7 @@ def cutoff_regression(
     until: Any = None,
     maxlags: int | None = None,
     reference: str = ALL_PROGRAM,
+    min_rounds: int = 2,
 ) -> RegressionResult:
     """Fit ``cutoff ~ C(family, Treatment(reference)) + years`` by OLS on the reference's and
     ``families``' rounds in ``[since, until]``, with HAC (Newey-West) standard errors.
@@ -631,8 +632,10 @@ def cutoff_regression(
     uses for its lags; ``maxlags`` defaults to :func:`newey_west_lags`. The t distribution and
     the small-sample correction are used because the samples are small.
 
-    A family with fewer than 2 rounds is left out (and a caveat says so); if the reference
-    has fewer than 2 rounds or no family is left, the result is ``"not enough data"``.
+    A family with fewer than ``min_rounds`` rounds (default 2) is left out (and a caveat says
+    so); if the reference has fewer or no family is left, the result is ``"not enough data"``.
+    The fit never reaches past ``until``: pass :func:`overlap_end` to keep it to the period in
+    which both kinds of round were held.
 
     >>> draws = pd.DataFrame({
     ...     "date": pd.to_datetime(["2023-07-01", "2023-09-01", "2023-11-01", "2024-01-01",
@@ -653,8 +656,10 @@ def cutoff_regression(
     labels = {f: _label(draws, f) for f in groups}
     formula = f"cutoff ~ C(family, Treatment('{reference}')) + years"
 
-    dropped = [f for f in families if n[f] < 2]
-    kept = [f for f in families if n[f] >= 2]
+    if min_rounds < 2:
+        raise ValueError(f"min_rounds={min_rounds!r} must be at least 2")
+    dropped = [f for f in families if n[f] < min_rounds]
+    kept = [f for f in families if n[f] >= min_rounds]
     caveats = [
         "Rounds available: "
         + ", ".join(f"{labels[f]} {plural(n[f], 'round')}" for f in groups)
@@ -666,11 +671,11 @@ def cutoff_regression(
         "difference."
         for f in dropped
     ]
-    if n[reference] < 2 or not kept:
+    if n[reference] < min_rounds or not kept:
         reason = (
             f"only {plural(n[reference], 'round')} of {labels[reference]} in the window"
-            if n[reference] < 2
-            else "no family has 2 or more rounds in the window"
+            if n[reference] < min_rounds
+            else f"no family has {min_rounds} or more rounds in the window"
         )
         return RegressionResult(
             status=NOT_ENOUGH,
@@ -1221,3 +1226,47 @@ def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
             ),
         }
     )
+
+
+def overlap_end(draws: pd.DataFrame, as_of: Any = None) -> pd.Timestamp | None:
+    """The date of the last all-program round (up to ``as_of``): where comparisons with
+    all-program rounds, and any trend fitted on them, must stop.
+
+    >>> draws = pd.DataFrame({"date": pd.to_datetime(["2023-07-04", "2024-04-23"]),
+    ...                       "family": [ALL_PROGRAM] * 2, "cutoff": [511, 529]})
+    >>> overlap_end(draws).date()
+    datetime.date(2024, 4, 23)
+    """
+    rounds = family_rounds(draws, ALL_PROGRAM, until=as_of)
+    return None if rounds.empty else pd.Timestamp(rounds["date"].max())
+
+
+def verdicts(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame | None,
+    families: Any,
+    as_of: Any,
+    estimator: Any = None,
+) -> dict[str, Verdict]:
+    """Each family's :func:`category_verdict` as of ``as_of``. For the pool comparison the pool
+    estimates of every round since the last all-program round are made here
+    (:func:`analysis.baselines.compare_with_baselines`; ``estimator`` as there). ``draws`` and
+    ``pool`` should already be cut at ``as_of``.
+    """
+    from analysis import baselines  # noqa: PLC0415 (baselines is optional for the rest)
+
+    families = [families] if isinstance(families, str) else list(families)
+    kind, last = comparison_kind(draws, as_of)
+    comparisons = None
+    if kind != ALL_PROGRAM:
+        if pool is None:
+            raise ValueError("verdicts after all-program rounds stopped need the pool table")
+        comparisons = baselines.compare_with_baselines(
+            draws,
+            pool,
+            families=families,
+            estimator=estimator,
+            since=None if last is None else last + pd.Timedelta(days=1),
+            baselines=("pool",),
+        )
+    return {f: category_verdict(draws, comparisons, f, as_of) for f in families}

@@ -98,6 +98,43 @@ _DTYPES = {
 TAIL_RATES = tuple(float(r) for r in np.round(np.arange(0.02, 0.1001, 0.005), 3))
 
 
+#: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
+#: re-measures it): the figures the reports' data notes and the README quote.
+DOCUMENTED_ACCURACY = {
+    "snapshot": "ee_rounds_2026-03-05.json",
+    "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
+    "forward": {"mae": 2.09, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "bounds": {
+        "rows": 90,
+        "broken": 0,
+        "held_out_broken": 23,
+        "first": "2023-02",
+        "last": "2026-03",
+    },
+}
+
+
+def accuracy_sentence(accuracy: dict | None = None) -> str:
+    """The pool model's accuracy in one plain sentence, with n and the years it covers.
+
+    >>> accuracy_sentence().startswith("Estimated all-program cutoffs missed actual ones by")
+    True
+    """
+    a = accuracy or DOCUMENTED_ACCURACY
+    ins, fwd, b = a["in_sample"], a["forward"], a["bounds"]
+    return (
+        f"Estimated all-program cutoffs missed actual ones by {fwd['mae']:.1f} points on average "
+        f"over {fwd['n']} all-program rounds ({fwd['first']} to {fwd['last']}) when every "
+        f"setting was chosen on earlier rounds only ({ins['mae']:.1f} over {ins['n']} rounds "
+        f"with settings chosen on those same rounds). No all-program round has been held since "
+        f"April 2024, so no accuracy figure covers later months; there, each of the "
+        f"{b['rows']} restricted rounds with a published distribution ({b['first']} to "
+        f"{b['last']}) shows the least an all-program round of its size would have needed, and "
+        f"the estimates honour all of them ({b['broken']} broken). Measured by ee backtest on "
+        f"{a['snapshot']}."
+    )
+
+
 @dataclass(frozen=True)
 class BacktestSummary:
     """Errors of one variant over the backtested rounds (error = estimated - actual)."""
