@@ -220,7 +220,7 @@ def test_pool_baseline_passes_the_method_on(draws):
 
 
 def test_pool_baseline_without_the_pool_module(draws, monkeypatch):
-    monkeypatch.setitem(sys.modules, "analysis.pool.model", None)  # as if it did not exist
+    monkeypatch.setitem(sys.modules, "analysis.pool.estimate", None)  # as if it did not exist
     with pytest.raises(ImportError, match="pass estimator="):
         baselines.pool_baseline(draws, make_pool(["2023-01-20"]))
     # rounds that need no estimate do not need the module either

@@ -58,7 +58,7 @@ BASELINES = ("window", "latest", "pool")
 WINDOW_LOOKS = ("both", "before")
 
 #: ``estimator(draws, pool, round_id, **options)`` -> object with ``cutoff``, ``low``,
-#: ``high`` and ``method`` (e.g. :class:`analysis.pool.model.CutoffEstimate`). It raises
+#: ``high`` and ``method`` (e.g. :class:`analysis.pool.estimate.CutoffEstimate`). It raises
 #: ``ValueError`` when it cannot estimate a round; that round then gets a reason, not a number.
 Estimator = Callable[..., Any]
 
@@ -255,10 +255,10 @@ def latest_baseline(
 
 def _default_estimator() -> Estimator:
     try:
-        from analysis.pool.model import estimate_for_round
+        from analysis.pool.estimate import estimate_for_round
     except ImportError as error:
         raise ImportError(
-            "pool_baseline needs analysis.pool.model.estimate_for_round; pass estimator=... "
+            "pool_baseline needs analysis.pool.estimate.estimate_for_round; pass estimator=... "
             "(or pool=None to compare_with_baselines) until that module exists"
         ) from error
     return estimate_for_round
@@ -274,7 +274,7 @@ def pool_baseline(
 ) -> pd.DataFrame:
     """Per category round: the cutoff an all-program round of the same size would have needed
     that day, estimated from the pool distribution by ``estimator`` (default
-    :func:`analysis.pool.model.estimate_for_round`, imported when needed; ``method`` is passed on
+    :func:`analysis.pool.estimate.estimate_for_round`, imported when needed; ``method`` is passed on
     to it when given).
 
     Columns: the round's own, ``distribution_date``, ``baseline_cutoff``, ``low``, ``high``,

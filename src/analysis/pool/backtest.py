@@ -1,5 +1,5 @@
-"""Backtest of the pool model (:mod:`analysis.pool.model`) on every actual all-program round with a
-published pool distribution, and the ``ee backtest`` command.
+"""Backtest of the pool model (:mod:`analysis.pool.estimate`) on every actual all-program
+round with a published pool distribution, the check of every bound, and ``ee backtest``.
 
 For each such round the model gets a distribution and the round's number of invitations and
 estimates the cutoff; error = ``estimated - actual``. With ``lag=0`` it is the round's own
@@ -8,29 +8,14 @@ between must be taken out and two weeks of newcomers added: the test of that adj
 no all-program round had a round between it and its own distribution. A round's own cutoff
 never enters its estimate (``replay`` uses only rounds before the distribution date).
 
-Figures on the 2026-03-05 snapshot (37 rounds, August 2022 - April 2024):
-
-====================================  =====  ======  ===  ==========================
-variant                               MAE    bias    max  worst 3
-====================================  =====  ======  ===  ==========================
-replay (own distribution)             1.68   -0.54   6    294 -6, 280 -5, 228 -4
-tail                                  6.35   +6.19   29   281 +29, 292 +28, 286 +23
-flat                                  28.08  +28.03  67   290 +67, 294 +62, 286 +61
-replay, previous distr., all          9.46   -9.46   58   272 -58, 263 -34, 292 -28
-replay, previous distr., rounds only  13.13  -13.13  69   272 -69, 263 -46, 259 -33
-replay, previous distr., nothing      35.57  +24.97  483  275 +483, 253 +355, 280 +177
-====================================  =====  ======  ===  ==========================
-
-("previous distr.": the one before the round's own; "all": rounds taken out and newcomers
-added; "rounds only": rounds taken out; "nothing": neither.)
-
-Tail rate: 0.05 is best on the grid, leave-one-out MAE 1.68; chosen on the rounds of 2022-2023
-it would be 0.055, scoring MAE 3.22 on the 9 rounds of 2024. On the 2024-04-06 snapshot, which
-still carries distributions for rounds 226-227 (July 2022, the first all-program rounds after
-18 months), replay scores MAE 2.16 with one large miss (226: -19): an uncarved pool is flatter
-at the top than the tail the replay starts from.
-
-Print them with ``ee backtest`` (or ``python -m analysis.pool.backtest``) after ``ee clean``.
+- :func:`backtest` and :func:`run_backtest`: the in-sample figures (settings chosen on the
+  same rounds); :func:`forward_backtest`: every setting chosen for each round on earlier
+  rounds and bounds only (the honest figure);
+- :func:`bounds_table`: every restricted round with a published distribution, the all-program
+  cutoff estimated for its size and the slack (``pool_bounds``);
+- :func:`main_backtest` (``ee backtest``) prints all of it, writes ``pool_backtest``,
+  ``pool_forward`` and ``pool_bounds`` next to the processed tables and refreshes the figures
+  in ``docs/pool-model.md`` (the model's research log).
 
 >>> summary = summarize_backtest(pd.DataFrame({"round": ["1", "2"], "error": [2, -4],
 ...                                            "method": ["replay"] * 2}))
@@ -50,8 +35,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.data import load_draws, load_pool
-from analysis.pool import model as pool_model
+from analysis.data import load_draws, load_pool, read_meta
+from analysis.pool import density as pool_density
+from analysis.pool import estimate as pool_estimate
+from analysis.pool import replay as pool_replay
 from analysis.storage import write_tables_atomic
 
 BACKTEST_COLUMNS = [
@@ -169,15 +156,16 @@ def bound_rounds(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
     all-program, not PNP) with a cutoff, invitations and their own distribution in ``pool``,
     oldest first.
 
-    >>> bound_rounds(pool_model._example_draws(), pool_model._example_pool())["round"].tolist()
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> bound_rounds(example_draws(), example_pool())["round"].tolist()
     ['252', '254', '255', '256']
     """
     restricted = draws.loc[~draws["is_all_program"].astype(bool) & _published(draws, pool)]
     keep = [
-        pool_model.is_bound(n, c, False)
+        pool_replay.is_bound(n, c, False)
         for n, c in zip(restricted["invitations"], restricted["cutoff"], strict=True)
     ]
-    return pool_model._chronological(restricted.loc[keep])
+    return pool_replay.chronological(restricted.loc[keep])
 
 
 def _estimates(
@@ -185,7 +173,7 @@ def _estimates(
     pool: pd.DataFrame,
     targets: pd.DataFrame,
     method: str,
-    settings: pool_model.Settings,
+    settings: pool_density.Settings,
     *,
     lag: int = 0,
     adjust: bool = True,
@@ -196,38 +184,38 @@ def _estimates(
 ):
     """(round row, estimate, snapshot, bins) for each of ``targets`` (rows of ``draws``), the
     replay made once. Rounds without a snapshot ``lag`` back are skipped."""
-    pool_model._check_method(method)
+    pool_density.check_method(method)
     bounds = bounds and method == "replay" and take_others
-    snapshots = pool_model.snapshot_dates(pool)
+    snapshots = pool_replay.snapshot_dates(pool)
     order = sorted(snapshots.unique())
     state = None
     if method == "replay":
         state = (
-            pool_model._cached_replay(draws, pool, settings, bounds)
+            pool_replay.cached_replay(draws, pool, settings, bounds)
             if take_others
-            else pool_model.replay(draws, pool, take_others=False, settings=settings)
+            else pool_replay.replay(draws, pool, take_others=False, settings=settings)
         )
-    rows = pool_model._pool_rows(pool[pool["distribution_date"].isin(order)])
+    rows = pool_density.pool_rows(pool[pool["distribution_date"].isin(order)])
     ordered = (
-        pool_model._chronological(draws.loc[:, list(pool_model.DRAW_COLUMNS)]) if adjust else None
+        pool_replay.chronological(draws.loc[:, list(pool_replay.DRAW_COLUMNS)]) if adjust else None
     )
     for row in targets.itertuples(index=False):
         position = order.index(snapshots[row.distribution_date]) - lag
         if position < 0:
             continue
         snapshot = pd.Timestamp(order[position])
-        bins = pd.DataFrame(rows[snapshot], columns=list(pool_model.DISTRIBUTION_COLUMNS))
+        bins = pd.DataFrame(rows[snapshot], columns=list(pool_density.DISTRIBUTION_COLUMNS))
         prior = state.densities[snapshot] if state else None
         own = None
-        if bounds and own_bound and pool_model.is_bound(row.invitations, row.cutoff, False):
+        if bounds and own_bound and pool_replay.is_bound(row.invitations, row.cutoff, False):
             own = (float(row.invitations), float(row.cutoff))
-        estimate = pool_model._estimate(
+        estimate = pool_estimate.estimate_from_density(
             bins,
-            pool_model._spread_rows(rows[snapshot], method, settings, prior),
+            pool_density.spread_bins(rows[snapshot], method, settings, prior),
             int(row.invitations),
             method,
             distribution_date=snapshot,
-            between=pool_model._between(ordered, snapshot, row.round) if adjust else None,
+            between=pool_replay.between_ordered(ordered, snapshot, row.round) if adjust else None,
             inflow=state.inflow(snapshot) if state and newcomers else None,
             on=pd.Timestamp(row.date),
             settings=settings,
@@ -243,13 +231,13 @@ def backtest(
     pool: pd.DataFrame,
     method: str = "replay",
     *,
-    tail_rate: float = pool_model.TAIL_RATE,
+    tail_rate: float = pool_density.TAIL_RATE,
     lag: int = 0,
     adjust: bool = True,
     newcomers: bool = True,
     take_others: bool = True,
     bounds: bool = True,
-    settings: pool_model.Settings | None = None,
+    settings: pool_density.Settings | None = None,
 ) -> pd.DataFrame:
     """One row per all-program round with a published distribution: estimate and error.
 
@@ -260,12 +248,13 @@ def backtest(
     with ``tail_rate``) chooses the tail. Rounds without a snapshot ``lag`` back are skipped.
     Columns: :data:`BACKTEST_COLUMNS`.
 
-    >>> table = backtest(pool_model._example_draws(), pool_model._example_pool())
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table = backtest(example_draws(), example_pool())
     >>> table[["round", "actual_cutoff", "estimated_cutoff", "error"]]
       round  actual_cutoff  estimated_cutoff  error
     0   253            511               515      4
     """
-    settings = settings or pool_model.Settings(tail_rate=tail_rate)
+    settings = settings or pool_density.Settings(tail_rate=tail_rate)
     records = []
     found = _estimates(
         draws,
@@ -280,7 +269,7 @@ def backtest(
         bounds=bounds,
     )
     for row, estimate, snapshot, bins in found:
-        low_bin, high_bin = pool_model._bin_of(bins, estimate.cutoff)
+        low_bin, high_bin = pool_density.bin_of(bins, estimate.cutoff)
         records.append(
             {
                 "round": row.round,
@@ -337,7 +326,7 @@ def bounds_table(
     *,
     own_bound: bool = True,
     bounds: bool = True,
-    settings: pool_model.Settings | None = None,
+    settings: pool_density.Settings | None = None,
 ) -> pd.DataFrame:
     """One row per restricted round with a published distribution (:func:`bound_rounds`): the
     all-program cutoff the model estimates for its size, as the reports use it (``replay``,
@@ -347,11 +336,12 @@ def bounds_table(
     already honour this one?); ``bounds=False`` honours none (the model before bounds).
     Columns: :data:`BOUNDS_COLUMNS`.
 
-    >>> table = bounds_table(pool_model._example_draws(), pool_model._example_pool())
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table = bounds_table(example_draws(), example_pool())
     >>> table.set_index("round").loc[["254", "255", "256"], "slack"].tolist()
     [12, 26, 47]
     """
-    settings = settings or pool_model.DEFAULT_SETTINGS
+    settings = settings or pool_density.DEFAULT_SETTINGS
     found = _estimates(
         draws,
         pool,
@@ -507,7 +497,8 @@ def choose_tail_rate(
     Leave-one-out: each round is scored at the rate best on the *other* rounds. Time split:
     the rate best on rounds before ``split_date``, scored on the rounds from then on.
 
-    >>> choice = choose_tail_rate(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> choice = choose_tail_rate(example_draws(), example_pool(),
     ...                           rates=[0.03, 0.05])
     >>> choice.rate, len(choice.leave_one_out)
     (0.05, 1)
@@ -566,7 +557,7 @@ def settings_grid(
     rates: Sequence[float] | None = None,
     starts: Sequence[int] | None = None,
     same_pool_days: Sequence[int] | None = None,
-) -> list[pool_model.Settings]:
+) -> list[pool_density.Settings]:
     """Every combination of the settings to choose from (defaults: :data:`GRID_TAIL_RATES`,
     :data:`GRID_TAIL_STARTS`, :data:`GRID_SAME_POOL_DAYS`).
 
@@ -577,7 +568,7 @@ def settings_grid(
     starts = GRID_TAIL_STARTS if starts is None else starts
     same_pool_days = GRID_SAME_POOL_DAYS if same_pool_days is None else same_pool_days
     return [
-        pool_model.Settings(float(r), int(t), int(d))
+        pool_density.Settings(float(r), int(t), int(d))
         for r in rates
         for t in starts
         for d in same_pool_days
@@ -591,7 +582,7 @@ class SettingScores:
     bound estimated without its own cutoff), with the rounds' and bounds' dates. A round's
     figure uses only rounds before it, so any subset of earlier rounds can choose a setting."""
 
-    grid: tuple[pool_model.Settings, ...]
+    grid: tuple[pool_density.Settings, ...]
     rounds: pd.DataFrame
     errors: pd.DataFrame
     bounds: pd.DataFrame
@@ -605,7 +596,7 @@ class SettingScores:
         short = (-self.held_out.loc[bounds_mask]).clip(lower=0).mean()
         return mae.add(short.fillna(0.0), fill_value=0.0)
 
-    def best(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pool_model.Settings:
+    def best(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pool_density.Settings:
         """The setting with the lowest :meth:`loss`; ties go to the first in the grid."""
         loss = self.loss(rounds_mask, bounds_mask).to_numpy()
         return self.grid[int(np.flatnonzero(loss == loss.min())[0])]
@@ -614,12 +605,13 @@ class SettingScores:
 def score_settings(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
-    grid: Sequence[pool_model.Settings] | None = None,
+    grid: Sequence[pool_density.Settings] | None = None,
 ) -> SettingScores:
     """Backtest every setting of ``grid`` (default :func:`settings_grid`) on the all-program
     rounds, and check each against the held-out bounds.
 
-    >>> scores = score_settings(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> scores = score_settings(example_draws(), example_pool(),
     ...                         settings_grid([0.05], [451], [1]))
     >>> scores.errors.shape, scores.held_out.shape
     ((1, 1), (4, 1))
@@ -651,7 +643,7 @@ class ForwardBacktest:
 
     table: pd.DataFrame
     summary: BacktestSummary
-    chosen: pool_model.Settings
+    chosen: pool_density.Settings
     min_history: int
     skipped: int
 
@@ -659,7 +651,7 @@ class ForwardBacktest:
 def forward_backtest(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
-    grid: Sequence[pool_model.Settings] | None = None,
+    grid: Sequence[pool_density.Settings] | None = None,
     *,
     min_history: int = FORWARD_MIN_ROUNDS,
     scores: SettingScores | None = None,
@@ -671,7 +663,8 @@ def forward_backtest(
     are left out (said in ``skipped``). This is the honest accuracy figure; :func:`backtest`
     with the module's settings is the in-sample one.
 
-    >>> result = forward_backtest(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> result = forward_backtest(example_draws(), example_pool(),
     ...                           settings_grid([0.05], [451], [1]), min_history=0)
     >>> result.summary.n, result.skipped      # one all-program round: nothing before it
     (0, 1)
@@ -731,14 +724,15 @@ def forward_backtest(
 
 
 def error_bands(
-    draws: pd.DataFrame, pool: pd.DataFrame, methods: Iterable[str] = pool_model.METHODS
+    draws: pd.DataFrame, pool: pd.DataFrame, methods: Iterable[str] = pool_density.METHODS
 ) -> dict:
     """The 5th and 95th percentile of backtest errors, rounded outwards, per method, situation
-    and bin width: what :data:`analysis.pool.model.ERROR_BANDS` holds. "direct" is the backtest on
-    each round's own distribution, "adjusted" on the previous one (rounds taken out, newcomers
-    added). A class without rounds gets the method's band over all widths.
+    and bin width: what :data:`analysis.pool.estimate.ERROR_BANDS` holds. "direct" is the
+    backtest on each round's own distribution, "adjusted" on the previous one (rounds taken out,
+    newcomers added). A class without rounds gets the method's band over all widths.
 
-    >>> bands = error_bands(pool_model._example_draws(), pool_model._example_pool(), ["flat"])
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> bands = error_bands(example_draws(), example_pool(), ["flat"])
     >>> bands["flat"]["direct"]["wide"]         # one round only: 5th = 95th percentile
     (42, 42)
     """
@@ -747,7 +741,7 @@ def error_bands(
         bands[method] = {}
         for situation, lag in (("direct", 0), ("adjusted", 1)):
             table = backtest(draws, pool, method, lag=lag)
-            narrow = table["bin_width"] <= pool_model.NARROW_BIN
+            narrow = table["bin_width"] <= pool_estimate.NARROW_BIN
             bands[method][situation] = {
                 width: _percentiles(table.loc[mask, "error"] if mask.any() else table["error"])
                 for width, mask in (("narrow", narrow), ("wide", ~narrow))
@@ -775,25 +769,26 @@ def next_snapshot_check(
     Only pairs with at least one round in between are kept. Columns: date, rounds, bin,
     predicted, published, miss (predicted - published).
 
-    >>> check = next_snapshot_check(pool_model._example_draws(), pool_model._example_pool())
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> check = next_snapshot_check(example_draws(), example_pool())
     >>> check[["bin", "published"]].head(2).to_dict("list")
     {'bin': ['481-490', '491-500'], 'published': [4719.0, 831.0]}
     """
-    state = pool_model.replay(draws, pool, take_others=take_others)
+    state = pool_replay.replay(draws, pool, take_others=take_others)
     snapshots = sorted(state.densities)
-    rows = pool_model._pool_rows(pool[pool["distribution_date"].isin(snapshots)])
+    rows = pool_density.pool_rows(pool[pool["distribution_date"].isin(snapshots)])
     records = []
     for previous, date in zip(snapshots, snapshots[1:], strict=False):
-        between = pool_model.rounds_between(draws, previous, until=date)
+        between = pool_replay.rounds_between(draws, previous, until=date)
         if between.empty:
             continue
-        density, _, _ = pool_model._forward(
+        density, _, _ = pool_estimate.carry_forward(
             state.densities[previous],
             between,
             previous,
             date,
             state.inflow(previous),
-            pool_model.DEFAULT_SETTINGS,
+            pool_density.DEFAULT_SETTINGS,
             take_others,
         )
         records += [
@@ -839,7 +834,8 @@ def run_backtest(
     """Backtest every variant (default :data:`VARIANTS`); return the long table, with a
     ``variant`` column, and one summary per variant keyed by its label.
 
-    >>> table, summaries = run_backtest(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table, summaries = run_backtest(example_draws(), example_pool(),
     ...                                 variants={"flat": {"method": "flat"}})
     >>> summaries["flat"].n, table["variant"].unique().tolist()
     (1, ['flat'])
@@ -926,7 +922,7 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
     pnp = draws.loc[
         ~draws["is_all_program"].astype(bool)
         & _published(draws, pool)
-        & draws["cutoff"].ge(pool_model.NOMINEE_FLOOR).fillna(False)
+        & draws["cutoff"].ge(pool_density.NOMINEE_FLOOR).fillna(False)
     ]
     return BacktestRun(
         table=table,
@@ -944,7 +940,7 @@ def _span(first, last) -> str:
     return f"{pd.Timestamp(first):%Y-%m} to {pd.Timestamp(last):%Y-%m}"
 
 
-def _settings_words(settings: pool_model.Settings) -> str:
+def _settings_words(settings: pool_density.Settings) -> str:
     return (
         f"tail rate {settings.tail_rate:g}/point from {settings.tail_start}, "
         f"{settings.same_pool_days} day(s) without newcomers"
@@ -957,7 +953,7 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     own = run.table[run.table["variant"] == "replay"]
     fwd = run.forward
     b, u = run.bounds_summary, run.unbounded
-    defaults = pool_model.DEFAULT_SETTINGS
+    defaults = pool_density.DEFAULT_SETTINGS
     same = "the model's own" if fwd.chosen == defaults else f"not the model's ({defaults})"
     families = ", ".join(
         f"{r.family} {int(r.held_out_broken)}"
@@ -1002,11 +998,82 @@ def write_bounds(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, 
     return parquet, csv
 
 
+#: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
+NOTES_BEGIN = "<!-- ee backtest: begin -->"
+NOTES_END = "<!-- ee backtest: end -->"
+
+
+def model_notes(run: BacktestRun, source: str = "") -> str:
+    """The current figures of the pool model as markdown (the generated part of
+    ``docs/pool-model.md``): every variant of the backtest, the forward-chained backtest, the
+    tail-rate check, the accuracy in words and the bounds per family. ``source`` names the
+    snapshot they were measured on."""
+    rows = [
+        "| variant | n | MAE | bias | RMSE | max | worst |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in [*run.summaries.values(), run.forward.summary]:
+        worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
+        rows.append(
+            f"| {s.label} | {s.n} | {s.mae:.2f} | {s.bias:+.2f} | {s.rmse:.2f} | {s.max_abs} "
+            f"| {worst or '-'} |"
+        )
+    bounds = [
+        "| family | bounds | broken | smallest slack | median slack | held out: broken "
+        "| held out: smallest slack |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in run.bounds_summary.by_family.itertuples():
+        bounds.append(
+            f"| {r.family} | {r.rows} | {r.broken} | {r.smallest} | {r.median:.0f} "
+            f"| {r.held_out_broken} | {r.held_out_smallest} |"
+        )
+    choice = run.choice
+    parts = [
+        f"Measured by `ee backtest`{f' on {source}' if source else ''}. Error = estimated - "
+        "actual cutoff, CRS points; all-program rounds with a published distribution.",
+        "",
+        *rows,
+        "",
+        *accuracy_lines(run),
+        "",
+        f"Tail rate {choice.rate:g}/point has the lowest in-sample MAE on the grid; leave-one-out "
+        f"MAE {choice.loo_mae:.2f}; chosen on rounds before {choice.split_date:%Y-%m-%d} it would "
+        f"be {choice.split_rate:g}, scoring MAE {choice.split_mae:.2f} on the later rounds.",
+        "",
+        "Bounds per family (slack = estimated cutoff - the round's cutoff; held out: each "
+        "round's own cutoff not used):",
+        "",
+        *bounds,
+    ]
+    return "\n".join(parts)
+
+
+def write_model_notes(run: BacktestRun, path: Path, source: str = "") -> bool:
+    """Rewrite the figures between :data:`NOTES_BEGIN` and :data:`NOTES_END` in ``path``
+    (``docs/pool-model.md``); the research log around them is left as it is. Returns False (and
+    writes nothing) when the file or its markers are missing."""
+    from analysis.storage import write_text_atomic  # noqa: PLC0415
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    if NOTES_BEGIN not in text or NOTES_END not in text:
+        return False
+    head, rest = text.split(NOTES_BEGIN, 1)
+    _, tail = rest.split(NOTES_END, 1)
+    body = f"{NOTES_BEGIN}\n{model_notes(run, source)}\n{NOTES_END}"
+    write_text_atomic(path, head + body + tail)
+    return True
+
+
 def main_backtest() -> int:
     """``ee backtest``: backtest the pool model on the processed tables (in-sample and
     forward-chained), check every bound, write ``pool_backtest``, ``pool_forward`` and
-    ``pool_bounds`` (``.parquet``/``.csv``) next to them and print the summary. Returns 0, or 1
-    when the processed tables are missing."""
+    ``pool_bounds`` (``.parquet``/``.csv``) next to them, print the summary and, when the tables
+    are the project's own (not a scratch ``EE_DATA_DIR``), refresh the figures in
+    ``docs/pool-model.md``. Returns 0, or 1 when the processed tables are missing."""
     folder = config.processed_dir()
     try:
         draws, pool = load_draws(folder), load_pool(folder)
@@ -1024,6 +1091,15 @@ def main_backtest() -> int:
         f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
         "(.parquet, .csv)."
     )
+    meta = read_meta(folder) or {}
+    source = Path(str(meta.get("source") or meta.get("file") or "")).name
+    if meta.get("sha256"):
+        source += f" (sha256 {meta['sha256'][:12]}, newest round {meta.get('newest_date', '?')})"
+    notes = config.PROJECT_ROOT / "docs" / "pool-model.md"
+    # the research log quotes the project's own data only (not a scratch EE_DATA_DIR)
+    own_data = folder.resolve().is_relative_to(config.PROJECT_ROOT.resolve())
+    if own_data and write_model_notes(run, notes, source):
+        print(f"Refreshed the figures in {notes}.")
     return 0
 
 
