@@ -4,7 +4,6 @@ matters on a date, the interface other modules build on, then the newest real sn
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
@@ -21,11 +20,6 @@ from analysis.stats import (
     smallest_rank_p,
     verdict_table,
 )
-
-
-def test_doctests_pass():
-    result = doctest.testmod(stats)
-    assert result.failed == 0 and result.attempted > 20
 
 
 def make_draws(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
