@@ -283,6 +283,7 @@ def forecasts(data: MonthData) -> pd.DataFrame:
     category's latest rounds (at most :data:`analysis.forecast.REPORT_FORECASTS` of them),
     beside the naive "same as last round" forecast, each with its number of forecasts."""
     from analysis import forecast as forecasting
+    from analysis.stats import family_rounds
 
     rows = []
     for family in data.params.categories:
@@ -303,7 +304,7 @@ def forecasts(data: MonthData) -> pd.DataFrame:
         rows.append(
             {
                 "Category": data.label(family),
-                "Rounds so far": forecast.n_rounds,
+                "Rounds so far": len(family_rounds(data.draws, family)),
                 "Last cutoff": forecast.last_cutoff,
                 "Next cutoff (forecast)": f"{forecast.point:.0f}" if ok else forecast.status,
                 "80% interval": f"{forecast.low:.0f}-{forecast.high:.0f}" if ok else "–",
