@@ -752,7 +752,9 @@ def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):
         "# Log\n\nprose stays\n\n"
         f"{pool_backtest.NOTES_BEGIN}\nold figures\n{pool_backtest.NOTES_END}\n\nafter\n"
     )
-    table, summaries = pool_backtest.run_backtest(*real, variants={"flat": {"method": "flat"}})
+    table, summaries = pool_backtest.run_backtest(
+        *real, variants={"replay": {"method": "replay"}, "flat": {"method": "flat"}}
+    )
     forward = pool_backtest.forward_backtest(*real, pool_backtest.settings_grid([0.05], [451], [1]))
     bounds = pool_backtest.bounds_table(*real)
     run = pool_backtest.BacktestRun(
