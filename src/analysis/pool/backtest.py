@@ -117,8 +117,8 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         f"April 2024, so no accuracy figure covers later months; there, each of the "
         f"{b['rows']} restricted rounds with a published distribution ({b['first']} to "
         f"{b['last']}) shows the least an all-program round of its size would have needed, and "
-        f"the estimates honour all of them ({b['broken']} broken). Measured by ee backtest on "
-        f"{a['snapshot']}."
+        f"the estimates honour all of them ({b['broken']} broken). Measured on the feed "
+        f"snapshot {a['snapshot']}."
     )
 
 
