@@ -14,7 +14,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.report import month, narrative, tables
 from analysis.report import summary as summary_json
-from conftest import FEEDS, with_round
+from helpers import FEEDS, with_round
 
 RETRIEVED = "2026-03-05T12:00:00Z"
 
