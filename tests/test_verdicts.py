@@ -260,3 +260,13 @@ def test_the_rank_check_says_its_smallest_possible_p_with_tiny_samples():
     caveats = stats.compare_cutoffs(draws, "healthcare").caveats
     rank = next(c for c in caveats if "order of the cutoffs" in c)
     assert "With 2 and 4 rounds this check cannot give a p below 0.13" in rank
+
+
+def test_a_pool_verdict_pairs_the_latest_rounds_only():
+    gaps = [-10.0] * 5 + [-40.0, -42, -38, -41, -39, -40]
+    v = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=6)
+    assert v.n == 6 and v.estimate == pytest.approx(-40.0)
+    assert v.sentence.startswith("Over the latest 6 rounds since April 2024")
+    every = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=None)
+    assert every.n == 11
+    assert stats.VERDICT_ROUNDS == 60

@@ -819,6 +819,9 @@ OVERLAP_GAP_DAYS = 60
 LABELS = ("below", "above", "no clear difference", "too few rounds")
 #: The largest lag-1 autocorrelation an AR(1) standard error is computed with.
 AR1_CAP = 0.95
+#: A pool verdict pairs at most this many of the family's latest rounds with the pool estimate,
+#: so a month's report costs the same whatever the length of the history.
+VERDICT_ROUNDS = 60
 KINDS = (ALL_PROGRAM, "pool")
 
 
@@ -1018,6 +1021,7 @@ def _pool_verdict(
     last_all_program: pd.Timestamp | None,
     level: float,
     min_rounds: int,
+    max_rounds: int | None = VERDICT_ROUNDS,
 ) -> Verdict:
     needed = {"round", "date", "family", "baseline", "gap"}
     missing = needed - set(comparisons.columns)
@@ -1035,6 +1039,9 @@ def _pool_verdict(
     if last_all_program is not None:
         rows = rows.loc[rows["date"] > last_all_program]
     rows = rows.drop_duplicates("round").sort_values("date", kind="stable")
+    latest_only = max_rounds is not None and len(rows) > max_rounds
+    if latest_only:
+        rows = rows.tail(max_rounds)
     since = last_all_program
     extra = {
         "since": since,
@@ -1050,7 +1057,9 @@ def _pool_verdict(
     low, high = mean.mean - t * mean.se, mean.mean + t * mean.se
     code, words = _label_of(low, high)
     where = "below" if mean.mean < 0 else "above"
-    opening = f"Over {n} rounds" + (f" since {_month(since)}" if since is not None else "")
+    opening = f"Over {'the latest ' if latest_only else ''}{n} rounds" + (
+        f" since {_month(since)}" if since is not None else ""
+    )
     sentence = (
         f"{opening}, {label} cutoffs were {abs(mean.mean):.0f} points {where} the pool "
         f"estimate on average ({_interval_words(low, high, level)}, allowing for "
@@ -1157,6 +1166,7 @@ def category_verdict(
     level: float = 0.95,
     min_rounds: int = MIN_ROUNDS,
     kind: str | None = None,
+    max_rounds: int | None = VERDICT_ROUNDS,
 ) -> Verdict:
     """How ``family``'s cutoffs compare as of ``as_of``, the comparison chosen by the date
     (:func:`comparison_kind`, or ``kind``):
@@ -1169,7 +1179,8 @@ def category_verdict(
     - ``"pool"``: after they stopped, the family's rounds since the last all-program round,
       paired round by round with the pool estimate of an all-program round of the same size
       (``comparisons``: the long table of :func:`analysis.baselines.compare_with_baselines`,
-      covering those rounds): the mean gap with an autocorrelation-aware interval.
+      covering those rounds): the mean gap with an autocorrelation-aware interval, over the
+      latest ``max_rounds`` of them at most (:data:`VERDICT_ROUNDS`; ``None``: all).
 
     Fewer than ``min_rounds`` rounds (in either group): no number at all, the verdict is "too
     few rounds to compare (n = ...)". Rounds after ``as_of`` are never used.
@@ -1199,7 +1210,7 @@ def category_verdict(
             "a pool verdict needs comparisons (baselines.compare_with_baselines(...)) covering "
             f"the {family} rounds since the last all-program round"
         )
-    return _pool_verdict(comparisons, family, label, end, last, level, min_rounds)
+    return _pool_verdict(comparisons, family, label, end, last, level, min_rounds, max_rounds)
 
 
 def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
@@ -1257,16 +1268,25 @@ def verdicts(
 
     families = [families] if isinstance(families, str) else list(families)
     kind, last = comparison_kind(draws, as_of)
-    comparisons = None
-    if kind != ALL_PROGRAM:
-        if pool is None:
-            raise ValueError("verdicts after all-program rounds stopped need the pool table")
+    if kind == ALL_PROGRAM:
+        return {f: category_verdict(draws, None, f, as_of) for f in families}
+    if pool is None:
+        raise ValueError("verdicts after all-program rounds stopped need the pool table")
+    out = {}
+    for family in families:
+        # only the rounds the verdict pairs: since the last all-program round, the latest
+        # VERDICT_ROUNDS of them (a report's cost does not grow with the history)
+        rounds = family_rounds(draws, family, until=as_of)
+        if last is not None:
+            rounds = rounds.loc[rounds["date"] > last]
+        since = rounds["date"].tail(VERDICT_ROUNDS).min() if len(rounds) else None
         comparisons = baselines.compare_with_baselines(
             draws,
             pool,
-            families=families,
+            families=[family],
             estimator=estimator,
-            since=None if last is None else last + pd.Timedelta(days=1),
+            since=since if since is not None and pd.notna(since) else as_of,
             baselines=("pool",),
         )
-    return {f: category_verdict(draws, comparisons, f, as_of) for f in families}
+        out[family] = category_verdict(draws, comparisons, family, as_of)
+    return out
