@@ -66,8 +66,15 @@ def test_summary_json_carries_the_verdicts_and_what_totals_are():
     assert verdict["words"] == "too few rounds to compare (n = 1)"
 
 
-def test_the_report_no_longer_fits_a_trend():
-    assert not hasattr(tables, "regression")
+def test_the_report_fits_no_trend_and_the_analysts_regression_stops_at_the_overlap():
+    notebook = (FEEDS.parents[2] / "notebooks" / "4.0-monthly-report.ipynb").read_text()
+    assert "regression" not in notebook
+    result = fixture_tables()
+    data = build(result.draws, result.pool, "2023-07")
+    table, caveats = tables.regression(data)  # STEM 1 round, healthcare 2: under the minimum
+    assert table.columns.tolist() == ["Result"]
+    assert "not enough data" in table.loc[0, "Result"]
+    assert any("left out" in c for c in caveats)
 
 
 # ------------------------------------------------------------------ the newest real snapshot

@@ -266,7 +266,17 @@ def test_a_pool_verdict_pairs_the_latest_rounds_only():
     gaps = [-10.0] * 5 + [-40.0, -42, -38, -41, -39, -40]
     v = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=6)
     assert v.n == 6 and v.estimate == pytest.approx(-40.0)
-    assert v.sentence.startswith("Over the latest 6 rounds since April 2024")
+    # STOPPED holds no healthcare round after April 2024, so the table is all there is
+    assert v.sentence.startswith("Over 6 rounds since April 2024")
     every = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=None)
     assert every.n == 11
     assert stats.VERDICT_ROUNDS == 60
+
+
+def test_a_pool_verdict_on_part_of_the_rounds_says_which_months():
+    later = [(f"2025-{m:02d}-10", "healthcare", 470) for m in range(1, 9)]  # 8 rounds
+    draws = pd.concat([STOPPED, make_draws(later)], ignore_index=True)
+    window = pool_gaps([-40.0, -42, -38, -41, -39], start="2025-04-01")  # the last 5 only
+    v = category_verdict(draws, window, "healthcare", "2025-12-31")
+    assert v.n == 5
+    assert v.sentence.startswith("Over 5 of the 8 rounds since April 2024 (April 2025 to August")

@@ -1022,6 +1022,7 @@ def _pool_verdict(
     level: float,
     min_rounds: int,
     max_rounds: int | None = VERDICT_ROUNDS,
+    available: int | None = None,
 ) -> Verdict:
     needed = {"round", "date", "family", "baseline", "gap"}
     missing = needed - set(comparisons.columns)
@@ -1039,9 +1040,10 @@ def _pool_verdict(
     if last_all_program is not None:
         rows = rows.loc[rows["date"] > last_all_program]
     rows = rows.drop_duplicates("round").sort_values("date", kind="stable")
-    latest_only = max_rounds is not None and len(rows) > max_rounds
-    if latest_only:
+    if max_rounds is not None and len(rows) > max_rounds:
         rows = rows.tail(max_rounds)
+    # every round since all-program rounds stopped, or only some (the table or the limit)?
+    every_round = available is None or len(rows) >= available
     since = last_all_program
     extra = {
         "since": since,
@@ -1057,9 +1059,16 @@ def _pool_verdict(
     low, high = mean.mean - t * mean.se, mean.mean + t * mean.se
     code, words = _label_of(low, high)
     where = "below" if mean.mean < 0 else "above"
-    opening = f"Over {'the latest ' if latest_only else ''}{n} rounds" + (
-        f" since {_month(since)}" if since is not None else ""
-    )
+    if every_round:
+        opening = f"Over {n} rounds" + (f" since {_month(since)}" if since is not None else "")
+    else:
+        first, final = rows["date"].min(), rows["date"].max()
+        opening = (
+            f"Over {n} of the {available} rounds since {_month(since)} "
+            f"({_month(first)} to {_month(final)})"
+            if since is not None
+            else f"Over {n} rounds ({_month(first)} to {_month(final)})"
+        )
     sentence = (
         f"{opening}, {label} cutoffs were {abs(mean.mean):.0f} points {where} the pool "
         f"estimate on average ({_interval_words(low, high, level)}, allowing for "
@@ -1210,7 +1219,12 @@ def category_verdict(
             "a pool verdict needs comparisons (baselines.compare_with_baselines(...)) covering "
             f"the {family} rounds since the last all-program round"
         )
-    return _pool_verdict(comparisons, family, label, end, last, level, min_rounds, max_rounds)
+    since_last = family_rounds(draws, family, until=end)
+    if last is not None:
+        since_last = since_last.loc[since_last["date"] > last]
+    return _pool_verdict(
+        comparisons, family, label, end, last, level, min_rounds, max_rounds, len(since_last)
+    )
 
 
 def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:

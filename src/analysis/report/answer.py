@@ -259,11 +259,11 @@ def _comparison(data: MonthData, rounds: pd.DataFrame) -> str:
         gap = float(window["gap"].mean())
         reference = float(window["baseline_cutoff"].mean())
         return (
-            f"All-program rounds in the {data.params.window_days} days before had a mean cutoff of "
+            f"All-program rounds within {data.params.window_days} days had a mean cutoff of "
             f"{reference:.0f}: {_points(gap)} {'lower' if gap < 0 else 'higher'}"
             + (" on average." if len(window) > 1 else ".")
             if round(gap) != 0
-            else f"All-program rounds in the {data.params.window_days} days before: level "
+            else f"All-program rounds within {data.params.window_days} days: level "
             f"({reference:.0f})."
         )
     pool = compared.loc[(compared["baseline"] == "pool") & compared["gap"].notna()]
