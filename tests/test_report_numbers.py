@@ -134,8 +134,10 @@ def test_statistics_section_speaks_in_verdicts(reports):
 def test_forecast_table_puts_the_naive_error_beside_the_models(reports):
     table = tables.forecasts(reports["2026-03"]).set_index("Category")
     health = table.loc["Healthcare"]
-    assert health["Past forecasts (n)"] == 8
-    assert health["Same as last round: mean abs. error"] == "15.2"  # 15.25 shown to one decimal
-    assert float(health["Model: mean abs. error"]) > 0
-    assert health["Inside the 80% interval"].endswith("of 3")
-    assert table.loc["STEM", "Past forecasts (n)"] == 0
+    errors = "Past forecasts' mean error: model / same as last round (n)"
+    # 8 past forecasts: the model missed by 12.9 on average, "same as last round" by 15.25
+    assert health[errors] == "12.9 / 15.2 (8)"
+    assert health["Next cutoff (80% interval)"].startswith("467 (")
+    assert health["Inside the 80% interval"] == "67% of 3"
+    assert table.loc["STEM", errors] == "–"
+    assert table.loc["STEM", "Next cutoff (80% interval)"] == "not enough data"

@@ -301,18 +301,20 @@ def forecasts(data: MonthData) -> pd.DataFrame:
         inside = "–"
         if checked and accuracy.n_calibrated:
             inside = f"{accuracy.calibrated_coverage:.0%} of {accuracy.n_calibrated}"
+        errors = "–"
+        if checked:
+            errors = f"{accuracy.mae:.1f} / {accuracy.naive_mae:.1f} ({accuracy.n})"
         rows.append(
             {
                 "Category": data.label(family),
                 "Rounds so far": len(family_rounds(data.draws, family)),
                 "Last cutoff": forecast.last_cutoff,
-                "Next cutoff (forecast)": f"{forecast.point:.0f}" if ok else forecast.status,
-                "80% interval": f"{forecast.low:.0f}-{forecast.high:.0f}" if ok else "–",
-                "Past forecasts (n)": accuracy.n if checked else 0,
-                "Model: mean abs. error": f"{accuracy.mae:.1f}" if checked else "–",
-                "Same as last round: mean abs. error": (
-                    f"{accuracy.naive_mae:.1f}" if checked else "–"
+                "Next cutoff (80% interval)": (
+                    f"{forecast.point:.0f} ({forecast.low:.0f}-{forecast.high:.0f})"
+                    if ok
+                    else forecast.status
                 ),
+                "Past forecasts' mean error: model / same as last round (n)": errors,
                 "Inside the 80% interval": inside,
                 "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
             }
