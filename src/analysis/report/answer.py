@@ -6,11 +6,12 @@ gap is real.
   round is compared with the all-program rounds held within the window of days around it; when
   there were none near it (after April 2024) with the cutoff an all-program round of the same size
   would have needed that day, estimated from the pool (an estimate, shown with its interval).
-- **The verdict** comes from the statistics: :func:`analysis.stats.category_verdict` (all-program
+- **The verdict** comes from the statistics: the month's ``data.verdicts`` (made by
+  :func:`analysis.stats.verdicts` with :func:`analysis.stats.category_verdict`: all-program
   rounds against category rounds while both were held; paired gaps against the pool estimate
-  after that). Until that function is available, :func:`fallback_verdict` gives the same
-  :class:`Verdict` shape from the statistics the package already has (see its docstring for what
-  it does and does not allow for).
+  of every round since then, not only the window's). :func:`fallback_verdict` gives the same
+  :class:`Verdict` shape from the plain statistics (see its docstring for what it does and does
+  not allow for).
 
 Every block is plain text; :mod:`analysis.publish.display` escapes it onto the page.
 """
@@ -312,7 +313,10 @@ def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> l
                 )
             out.append(Answer(family, label, text, None))
             continue
-        result = judge(data.draws, data.comparisons, family, data.end)
+        # the month's verdict (stats.verdicts: every round since the overlap) unless judged here
+        result = data.verdicts.get(family) if verdict is None else None
+        if result is None:
+            result = judge(data.draws, data.comparisons, family, data.end)
         cutoffs = _cutoffs(rounds)
         text = f"{cutoffs[0].upper()}{cutoffs[1:]}. {_comparison(data, rounds)}"
         out.append(Answer(family, label, text, result))

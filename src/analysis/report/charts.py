@@ -253,7 +253,7 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
     ax.set(
         title=_title(data, "Invitations per month", layout),
         xlabel="Month",
-        ylabel="Invitations issued",
+        ylabel="Invitations (sum of round sizes)",
     )
     _month_axis(ax, data.window_start, data.end, layout, centre=True)
     ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.08)  # the tallest bar is never clipped
@@ -263,7 +263,8 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
     totals = table.sum(axis=1)
     busiest = totals.idxmax() if totals.any() else None
     alt = (
-        f"Stacked bars of invitations per month by family. {data.title}: "
+        f"Stacked bars of invitations per month by family (sums of the rounds' sizes). "
+        f"{data.title}: "
         f"{int(totals.iloc[-1]):,} invitations. "
         + (
             f"Busiest month in the window: {month_label(busiest)} with {int(totals.max()):,}. "
@@ -284,7 +285,7 @@ def gaps(data: MonthData, layout: Layout = WIDE):
     fig, ax = _figure(layout)
     _shade_month(ax, data)
     names = {
-        "window": f"all-program within ±{data.params.window_days} days",
+        "window": f"all-program, {data.params.window_days} days before",
         "latest": "latest all-program before",
         "pool": "pool estimate",
     }
