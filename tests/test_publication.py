@@ -260,6 +260,18 @@ def test_the_date_axis_names_every_month_of_the_window(july):
         plt.close(fig)
 
 
+def test_a_long_date_axis_names_every_year(july):
+    fig, ax = plt.subplots()
+    try:
+        charts.month_axis(ax, pd.Timestamp("2023-06-01"), pd.Timestamp("2026-03-31"), charts.WIDE)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(labels) < 34  # a tick every third month
+        years = [label.split("\n")[1] for label in labels if "\n" in label]
+        assert years == ["2023", "2024", "2025", "2026"], labels
+    finally:
+        plt.close(fig)
+
+
 def test_tallest_bar_is_never_clipped(july):
     fig, _ = charts.invitations_by_month(july)
     try:

@@ -90,7 +90,7 @@ def _legend_below(ax, layout: Layout, handles=None, labels=None) -> None:
     )
 
 
-def _month_axis(
+def month_axis(
     ax, start: pd.Timestamp, end: pd.Timestamp, layout: Layout, centre: bool = False
 ) -> None:
     """A date axis naming every month from ``start`` to ``end`` (every third past two years),
@@ -100,8 +100,11 @@ def _month_axis(
     step = 1 if len(months) <= 24 else 3
     shift = pd.Timedelta(days=14 if centre else 0)
     ticks = [m.start_time + shift for i, m in enumerate(months) if i % step == 0]
+    # the year under the first tick and under the first tick of every new year (with a tick every
+    # third month, January may have no tick of its own)
     labels = [
-        f"{t:%b}\n{t:%Y}" if (i == 0 or t.month == 1) else f"{t:%b}" for i, t in enumerate(ticks)
+        f"{t:%b}\n{t:%Y}" if i == 0 or t.year != ticks[i - 1].year else f"{t:%b}"
+        for i, t in enumerate(ticks)
     ]
     ax.set_xticks(ticks, labels)
     ax.tick_params(axis="x", labelsize=layout.font)
@@ -198,7 +201,7 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
         )
     ax.set(title=_title(data, "CRS cutoffs", layout), xlabel="Round date")
     ax.set_ylabel("Cutoff (CRS points)")
-    _month_axis(ax, data.window_start, data.end, layout)
+    month_axis(ax, data.window_start, data.end, layout)
     ax.margins(y=0.08)
     _legend_below(ax, layout)
     parts = []
@@ -255,7 +258,7 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
         xlabel="Month",
         ylabel="Invitations (sum of round sizes)",
     )
-    _month_axis(ax, data.window_start, data.end, layout, centre=True)
+    month_axis(ax, data.window_start, data.end, layout, centre=True)
     ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.08)  # the tallest bar is never clipped
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     handles, labels = ax.get_legend_handles_labels()
@@ -330,7 +333,7 @@ def gaps(data: MonthData, layout: Layout = WIDE):
         xlabel="Round date",
         ylabel="Gap (CRS points)\nbelow 0: category lower",
     )
-    _month_axis(ax, data.window_start, data.end, layout)
+    month_axis(ax, data.window_start, data.end, layout)
     _legend_below(ax, layout)
     return fig, alt
 
@@ -489,7 +492,7 @@ def family_history(
         xlabel="Round date",
         ylabel="Cutoff (CRS points)",
     )
-    _month_axis(ax, since, end, layout)
+    month_axis(ax, since, end, layout)
     ax.margins(y=0.08)
     _legend_below(ax, layout)
     alt = (
