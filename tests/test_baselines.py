@@ -220,7 +220,7 @@ def test_pool_baseline_passes_the_method_on(draws):
 
 
 def test_pool_baseline_without_the_pool_module(draws, monkeypatch):
-    monkeypatch.setitem(sys.modules, "analysis.pool.model", None)  # as if it did not exist
+    monkeypatch.setitem(sys.modules, "analysis.pool.estimate", None)  # as if it did not exist
     with pytest.raises(ImportError, match="pass estimator="):
         baselines.pool_baseline(draws, make_pool(["2023-01-20"]))
     # rounds that need no estimate do not need the module either
@@ -370,3 +370,40 @@ def test_pool_detail_names_the_distribution_the_estimate_used(draws):
     table = baselines.pool_baseline(draws, make_pool(["2023-01-20"]), estimator, families="stem")
     assert table["detail"].tolist() == ["estimated from the pool of 2023-01-19"]
     assert table["note"].tolist() == ["copy of 01-19"]
+
+
+# --- a window that never changes after publication -------------------------------------------
+
+
+def test_window_looking_before_only_takes_rounds_up_to_the_day(draws):
+    before = baselines.window_baseline(draws, days=30, look="before").set_index("round")
+    stem = before.loc["3"]
+    # rounds 1 (25 days before) and 2 (5 days before); round 4 (25 days after) is not taken
+    assert (stem["n_reference"], stem["reference_rounds"]) == (2, "1, 2")
+    assert stem["baseline_cutoff"] == pytest.approx(495.0)
+    assert stem["detail"] == "2 all-program rounds in the 30 days before"
+    # exactly what an "as of" view on the round's own day sees: later rounds change nothing
+    as_of = draws[draws["date"] <= "2023-01-26"]
+    same = baselines.window_baseline(as_of, days=30, look="before").set_index("round").loc["3"]
+    assert (
+        same[["n_reference", "baseline_cutoff", "gap"]].tolist()
+        == stem[["n_reference", "baseline_cutoff", "gap"]].tolist()
+    )
+    with pytest.raises(ValueError, match="look="):
+        baselines.window_baseline(draws, look="after")
+
+
+def test_real_round_254_window_is_the_same_in_july_2023_and_every_later_month(real):
+    def window_254(until: str, look: str) -> float:
+        as_of = real.draws[real.draws["date"] <= until]
+        long = baselines.compare_with_baselines(
+            as_of, None, families="stem", baselines=("window",), window_look=look
+        )
+        return float(long.set_index("round").loc["254", "gap"])
+
+    months = ["2023-07-31", "2023-08-31", "2024-04-30", "2026-03-31"]
+    # looking both ways: -11 in the July 2023 report, -15 once August's rounds are in
+    assert [round(window_254(m, "both")) for m in months] == [-11, -15, -15, -15]
+    # looking back only: 250, 251 and 253 (486, 486, 511), the same whenever it is built
+    stable = [window_254(m, "before") for m in months]
+    assert stable == [pytest.approx(486 - (486 + 486 + 511) / 3)] * 4

@@ -216,3 +216,61 @@ def test_over_the_size_cap():
 def test_fixture_next_refresh_is_valid():
     rounds = load_rounds((FEEDS / "small_feed_next.json").read_bytes())
     assert len(clean_rounds(rounds, today=TODAY).draws) == 13
+
+
+# ------------------------------------------------------------------ dates in the other orders
+
+
+@pytest.mark.parametrize("order", ["day_month", "month_day"])
+def test_numeric_dates_are_read_in_the_order_the_full_date_and_time_agree_on(small_feed, order):
+    other = json.loads((FEEDS / f"small_feed_{order}.json").read_text())
+    expected = clean(small_feed).draws.set_index("round")["date"]
+    result = clean(other)
+    assert result.draws.set_index("round")["date"].to_dict() == expected.to_dict()
+    warned = findings(result).set_index("round")
+    written = order.replace("_", "-")
+    # the two rounds whose drawDate could be read either way are named, with the field
+    for round_id in ("258", "251"):
+        row = warned.loc[round_id]
+        assert row["field"] == "drawDate"
+        assert f"is written {written}-year" in row["message"]
+        assert "drawDateFull and drawDateTime agree" in row["message"]
+    # a date only one order can read (24-05-2023, 06/28/2023) needs no warning
+    assert not findings(result)["round"].isin(["91a"]).any()
+    assert not findings(result)["message"].str.contains("disagrees with drawDateFull").any()
+
+
+def test_an_order_nothing_settles_is_month_day_with_a_warning(small_feed):
+    feed = with_round(small_feed, "258", drawDate="12-07-2023", drawDateFull="", drawDateTime="")
+    result = clean(feed, today=pd.Timestamp("2024-01-01").date())
+    assert result.draws.set_index("round").loc["258", "date"] == pd.Timestamp("2023-12-07")
+    message = findings(result).set_index("round").loc[["258"]]
+    assert (message["field"] == "drawDate").any()
+    assert message["message"].str.contains("2023-12-07 or 2023-07-12").any()
+    # read before December 2023, only day-month can be right (round 237's case in the issue)
+    early = clean(feed)
+    assert early.draws.set_index("round").loc["258", "date"] == pd.Timestamp("2023-07-12")
+    assert findings(early)["message"].str.contains("only day-month is not after").any()
+
+
+def test_a_lone_witness_settles_the_order(small_feed):
+    feed = with_round(small_feed, "258", drawDate="12-07-2023", drawDateFull="soon")
+    result = clean(feed)
+    assert result.draws.set_index("round").loc["258", "date"] == pd.Timestamp("2023-07-12")
+    assert findings(result)["message"].str.contains("on which drawDateTime agrees").any()
+
+
+def test_a_date_written_another_way_is_not_a_revision(small_feed):
+    from analysis.ingest.revisions import diff_rounds
+
+    for order in ("day_month", "month_day"):
+        other = json.loads((FEEDS / f"small_feed_{order}.json").read_text())["rounds"]
+        assert diff_rounds(other, small_feed["rounds"]).empty
+        assert diff_rounds(small_feed["rounds"], other).empty
+    # a real change of date still is one
+    moved = with_round(small_feed, "258", drawDate="2023-07-13", drawDateFull="July 13, 2023")
+    changes = diff_rounds(small_feed["rounds"], moved["rounds"])
+    assert set(changes["field"]) == {"drawDate", "drawDateFull"}
+    # and so is a drawDateTime that moved, not one written another way
+    rewritten = with_round(small_feed, "258", drawDateTime="2023-07-12T13:43:09Z")
+    assert diff_rounds(small_feed["rounds"], rewritten["rounds"]).empty

@@ -215,3 +215,99 @@ def test_real_backtest_french(real_draws):
     assert summary.n == 22
     assert 0 <= summary.coverage <= 1
     assert summary.mae > 0 and summary.naive_mae > 0
+
+
+# ------------------------------------------------------------------ calibration
+
+
+def _noisy(n: int, seed: int = 3, scale: float = 8.0) -> list[int]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return [int(v) for v in 480 + np.cumsum(rng.normal(0, scale, n)).round()]
+
+
+def test_calibration_uses_the_errors_of_earlier_forecasts_only():
+    from analysis import forecast
+
+    cutoffs = _noisy(30)
+    table, summary = forecast_backtest(series("cec", cutoffs), "cec")
+    scores = forecast._scores(
+        table["actual"].to_numpy(),
+        table["point"].to_numpy(),
+        table["model_low"].to_numpy(),
+        table["model_high"].to_numpy(),
+    )
+    for i in range(len(table)):
+        expected = forecast.calibration_scale(scores[max(0, i - 30) : i])
+        if expected is None:
+            assert not table["calibrated"].iloc[i]
+            assert table["low"].iloc[i] == table["model_low"].iloc[i]
+        else:
+            assert table["scale"].iloc[i] == pytest.approx(expected)
+            half = (table["model_high"].iloc[i] - table["model_low"].iloc[i]) / 2
+            assert table["high"].iloc[i] - table["point"].iloc[i] == pytest.approx(expected * half)
+    assert table["calibrated"].tolist() == [False] * 5 + [True] * (len(table) - 5)
+    # a wild future changes nothing before it
+    wild = cutoffs[:20] + [c + 200 * (i % 2) for i, c in enumerate(cutoffs[20:])]
+    changed, _ = forecast_backtest(series("cec", wild), "cec")
+    before = table["origin"] < 20
+    pd.testing.assert_frame_equal(changed.loc[before], table.loc[before])
+    assert summary.n_calibrated == len(table) - 5
+    assert summary.model_coverage == pytest.approx(table["model_inside"].mean())
+
+
+def test_the_forecast_is_calibrated_like_the_backtest():
+    from analysis import forecast
+
+    draws = series("cec", _noisy(25))
+    table, _ = forecast_backtest(draws, "cec")
+    f = forecast_next_cutoff(draws, "cec")
+    scores = forecast._scores(
+        table["actual"].to_numpy(),
+        table["point"].to_numpy(),
+        table["model_low"].to_numpy(),
+        table["model_high"].to_numpy(),
+    )
+    assert f.scale == pytest.approx(forecast.calibration_scale(scores))
+    assert f.calibrated_on == len(table)
+    own = forecast_next_cutoff(draws, "cec", calibrate=False)
+    assert f.point == own.point and own.scale is None
+    assert f.high - f.point == pytest.approx(f.scale * (own.high - own.point))
+    few = forecast_next_cutoff(series("cec", _noisy(9)), "cec")
+    assert few.scale is None and any("model's own" in n for n in few.notes)
+
+
+def test_a_reports_limit_keeps_the_latest_forecasts_exactly(monkeypatch):
+    from analysis import forecast
+
+    draws = series("pnp", _noisy(60, seed=5))
+    full, _ = forecast_backtest(draws, "pnp")
+    calls = []
+    real_predict = forecast._predict
+    monkeypatch.setattr(
+        forecast, "_predict", lambda y, level: calls.append(1) or real_predict(y, level)
+    )
+    limited, summary = forecast_backtest(draws, "pnp", last=10, window=30)
+    assert len(calls) == 10 + forecast.CALIBRATION_FORECASTS  # bounded, whatever the history
+    assert summary.n == 10 and limited["origin"].tolist() == full["origin"].tail(10).tolist()
+    calls.clear()
+    same, _ = forecast_backtest(draws, "pnp", last=10)
+    pd.testing.assert_frame_equal(same, full.tail(10).reset_index(drop=True))
+    with pytest.raises(ValueError, match="last"):
+        forecast_backtest(draws, "pnp", last=0)
+
+
+def test_real_calibrated_coverage_is_near_80_percent(real_draws):
+    table = backtest_all(real_draws).set_index("family")
+    checked = table.loc[table["calibration_checked"]]
+    assert set(checked.index) == {"all_program", "cec", "pnp"}
+    for family, row in checked.iterrows():
+        assert 0.75 <= row["calibrated_coverage"] <= 0.85, family
+        assert row["n_calibrated"] >= 30
+    # the model's own intervals were too wide (the issue: 98% for all-program and CEC)
+    assert table.loc["all_program", "model_coverage"] > 0.95
+    assert table.loc["cec", "model_coverage"] > 0.95
+    # families with too few calibrated forecasts are not judged
+    assert not table.loc["french", "calibration_checked"]
+    assert table.loc["healthcare", "n_calibrated"] == 3

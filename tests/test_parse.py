@@ -126,3 +126,65 @@ def test_timestamps_refuse(text):
 def test_missing_year_without_reference_is_refused():
     with pytest.raises(ValueError, match="no year"):
         parse_timestamp("October 7 at 16:38:21 UTC")
+
+
+# ------------------------------------------------------------------ a round's date, either order
+
+
+def test_date_readings_lists_the_valid_orders():
+    from datetime import date
+
+    from analysis.ingest.parse import date_readings
+
+    assert date_readings("12-04-2023") == {
+        "month-day": date(2023, 12, 4),
+        "day-month": date(2023, 4, 12),
+    }
+    assert date_readings("13.04.2023") == {"day-month": date(2023, 4, 13)}
+    assert date_readings("04/13/2023") == {"month-day": date(2023, 4, 13)}
+    assert date_readings("05-05-2023") == {"month-day": date(2023, 5, 5)}  # one date either way
+    assert date_readings("2023-04-12") == {} and date_readings("April 12, 2023") == {}
+    assert date_readings("13-13-2023") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "full", "moment", "expected", "order"),
+    [
+        (
+            "11-01-2023",
+            "January 11, 2023",
+            "January 11, 2023 at 14:46:07 UTC",
+            "2023-01-11",
+            "day-month",
+        ),
+        (
+            "01-11-2023",
+            "January 11, 2023",
+            "January 11, 2023 at 14:46:07 UTC",
+            "2023-01-11",
+            "month-day",
+        ),
+        ("12-04-2023", "April 12, 2023", "", "2023-04-12", "day-month"),  # the full date alone
+        ("12-04-2023", "", "April 12, 2023 at 15:05 UTC", "2023-04-12", "day-month"),
+        ("2023-04-12", "", "", "2023-04-12", "iso"),
+        ("April 12, 2023", "", "", "2023-04-12", "words"),
+    ],
+)
+def test_read_round_date_follows_its_witnesses(text, full, moment, expected, order):
+    from analysis.ingest.parse import read_round_date
+
+    reading = read_round_date(text, full, moment)
+    assert (reading.value.isoformat(), reading.order) == (expected, order)
+
+
+def test_read_round_date_when_witnesses_disagree_or_fail():
+    from datetime import date
+
+    from analysis.ingest.parse import read_round_date
+
+    split = read_round_date("12-04-2023", "April 12, 2023", "December 4, 2023 at 15:05 UTC")
+    assert split.value == date(2023, 12, 4) and "do not settle it" in split.note
+    late = read_round_date("12-04-2023", "", "", latest=date(2023, 6, 1))
+    assert late.value == date(2023, 4, 12) and "only day-month" in late.note
+    bad = read_round_date("soon")
+    assert bad.value is None and "not a date" in bad.problem

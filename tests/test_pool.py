@@ -1,6 +1,7 @@
-"""Tests of analysis.pool.model and analysis.pool.backtest: small distributions whose answers can be
-worked out by hand, properties (more invitations never raise the cutoff), edge cases, then the
-backtest on the newest real snapshot with the figures the module documents."""
+"""Tests of the pool model (analysis.pool.density, .replay, .estimate) and its backtest: small
+distributions whose answers can be worked out by hand, properties (more invitations never raise
+the cutoff), edge cases, bounds, forward chaining, then the backtest on the newest real snapshot
+with the figures the module documents."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ import pandas as pd
 import pytest
 
 from analysis.pool import backtest as pool_backtest
-from analysis.pool import model as pool
-from analysis.pool.model import (
+from analysis.pool import density as pool_density
+from analysis.pool import estimate
+from analysis.pool import replay as replaying
+from analysis.pool.density import candidates_at_or_above, cutoff_from_density, score_density
+from analysis.pool.estimate import (
     CutoffEstimate,
-    candidates_at_or_above,
-    cutoff_from_density,
     distribution_for_round,
     estimate_cutoff,
     estimate_for_round,
+)
+from analysis.pool.examples import example_draws, example_pool
+from analysis.pool.replay import (
     replay,
     replay_density,
     rounds_between,
-    score_density,
     snapshot_dates,
     take_round,
 )
@@ -98,7 +102,7 @@ def test_tail_cutoff_matches_the_geometric_sum():
     # r**k (k = score - 501, r = exp(-rate)) the candidates at or above 501 + k are
     # 1000 (r**k - r**100) / (1 - r**100); the cutoff is the largest k where that is >= 500.
     distribution = dist((0, 500, 10_000), (501, 600, 1000), (601, 1200, 100))
-    r = math.exp(-pool.TAIL_RATE)
+    r = math.exp(-pool_density.TAIL_RATE)
     k = math.floor(math.log((1 + r**100) / 2) / math.log(r))
     assert estimate_cutoff(distribution, 600, method="tail").cutoff == 501 + k == 514
     assert estimate_cutoff(distribution, 600, method="flat").cutoff == 551
@@ -195,7 +199,7 @@ def test_interval_contains_the_estimate_and_stays_in_its_bin():
     for n in (150, 800, 1300):
         estimate = estimate_cutoff(SMALL, n, method="flat")
         assert estimate.low <= estimate.cutoff <= estimate.high
-        low, high = pool._bin_of(pool._bins(SMALL), estimate.cutoff)
+        low, high = pool_density.bin_of(pool_density.distribution_bins(SMALL), estimate.cutoff)
         assert low <= estimate.low and estimate.high <= high
     assert isinstance(estimate, CutoffEstimate)
 
@@ -313,7 +317,7 @@ def test_distribution_for_round_prefers_the_attached_one():
 
 
 def test_estimate_for_round_takes_out_the_rounds_in_between():
-    draws, pool_table = pool._example_draws(), pool._example_pool()
+    draws, pool_table = example_draws(), example_pool()
     for method in ("flat", "tail", "replay"):
         adjusted = estimate_for_round(draws, pool_table, "254", method)
         plain = estimate_for_round(draws, pool_table, "254", method, adjust=False)
@@ -328,20 +332,22 @@ def test_estimate_for_round_takes_out_the_rounds_in_between():
 
 
 def test_estimate_for_round_names_what_is_missing():
-    draws = pool._example_draws()
+    draws = example_draws()
     with pytest.raises(ValueError, match="not in draws"):
-        estimate_for_round(draws, pool._example_pool(), "999")
+        estimate_for_round(draws, example_pool(), "999")
     no_size = draws.assign(invitations=pd.array([None] * len(draws), dtype="Int64"))
     with pytest.raises(ValueError, match="no number of invitations"):
-        estimate_for_round(no_size, pool._example_pool(), "254")
+        estimate_for_round(no_size, example_pool(), "254")
     with pytest.raises(ValueError, match="no column"):
-        estimate_for_round(draws.drop(columns="cutoff"), pool._example_pool(), "254")
+        estimate_for_round(draws.drop(columns="cutoff"), example_pool(), "254")
 
 
 def test_replay_matches_each_published_count_and_carves_above_the_last_cutoff():
-    draws, pool_table = pool._example_draws(), pool._example_pool()
+    draws, pool_table = example_draws(), example_pool()
     density = replay_density(draws, pool_table, "2023-07-04")
-    published = pool._bins(pool_table[pool_table["distribution_date"] == "2023-07-04"])
+    published = pool_density.distribution_bins(
+        pool_table[pool_table["distribution_date"] == "2023-07-04"]
+    )
     for low, high, count in published.itertuples(index=False):
         assert density.loc[low:high].sum() == pytest.approx(count)
     # all-program round 253 is after this distribution; nothing carved it yet: still a tail
@@ -351,12 +357,12 @@ def test_replay_matches_each_published_count_and_carves_above_the_last_cutoff():
 def test_age_adds_newcomers_below_the_nominees_only():
     density = np.zeros(1201)
     density[501:601] = 1.0
-    aged = pool.age(density, [(501, 600, 10.0)], 3)
+    aged = replaying.age(density, [(501, 600, 10.0)], 3)
     assert aged[501:601].sum() == pytest.approx(130)
     assert aged[501] > aged[600]
-    shrunk = pool.age(density, [(501, 600, -10.0)], 5)
+    shrunk = replaying.age(density, [(501, 600, -10.0)], 5)
     assert shrunk[501:601].sum() == pytest.approx(50)
-    assert pool.age(density, [(501, 600, 10.0)], 0).sum() == pytest.approx(100)
+    assert replaying.age(density, [(501, 600, 10.0)], 0).sum() == pytest.approx(100)
 
 
 def test_backtest_summary_by_hand():
@@ -379,7 +385,7 @@ def test_backtest_summary_by_hand():
 
 
 def test_write_backtest_is_atomic_and_leaves_no_temporary_files(tmp_path):
-    table = pool_backtest.backtest(pool._example_draws(), pool._example_pool(), "flat")
+    table = pool_backtest.backtest(example_draws(), example_pool(), "flat")
     parquet, csv = pool_backtest.write_backtest(table, tmp_path / "processed")
     assert pd.read_parquet(parquet)["round"].tolist() == ["253"]
     assert pd.read_csv(csv, dtype={"round": str})["estimated_cutoff"].tolist() == [
@@ -444,7 +450,7 @@ def test_taking_out_the_rounds_in_between_is_what_makes_an_older_distribution_us
 
 def test_tail_rate_choice_holds_out_of_sample(real):
     choice = pool_backtest.choose_tail_rate(*real, rates=[0.04, 0.05, 0.06])
-    assert choice.rate == pool.TAIL_RATE == 0.05
+    assert choice.rate == pool_density.TAIL_RATE == 0.05
     assert set(choice.leave_one_out["tail_rate"]) == {0.05}
     assert choice.loo_mae == pytest.approx(1.68, abs=0.1)
     assert choice.split_rate == 0.05 or choice.split_mae <= 3.5
@@ -452,7 +458,7 @@ def test_tail_rate_choice_holds_out_of_sample(real):
 
 def test_error_bands_are_what_the_backtest_measures(real):
     measured = pool_backtest.error_bands(*real)
-    for method, situations in pool.ERROR_BANDS.items():
+    for method, situations in estimate.ERROR_BANDS.items():
         for situation, widths in situations.items():
             for width, (p5, p95) in widths.items():
                 got = measured[method][situation][width]
@@ -480,7 +486,7 @@ def test_replay_is_causal_and_exact_at_every_published_bin(real):
     cut = pd.Timestamp("2023-12-05")
     early = replay(draws[draws["date"] < cut], pool_table[pool_table["distribution_date"] <= cut])
     np.testing.assert_allclose(full.densities[cut], early.densities[cut])
-    rows = pool._pool_rows(pool_table)
+    rows = pool_density.pool_rows(pool_table)
     for date, density in full.densities.items():
         for low, high, count in rows[date]:
             assert density[low : high + 1].sum() == pytest.approx(count, abs=1e-6)
@@ -508,9 +514,263 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     draws.to_parquet(processed / "draws.parquet")
     pool_table.to_parquet(processed / "pool.parquet")
     monkeypatch.setattr(pool_backtest, "TAIL_RATES", (0.045, 0.05, 0.055))
+    monkeypatch.setattr(pool_backtest, "GRID_TAIL_RATES", (0.045, 0.05))
     assert pool_backtest.main_backtest() == 0
     out = capsys.readouterr().out
     assert "replay" in out and "flat" in out and "Tail rate 0.05/point" in out
     written = pd.read_parquet(processed / "pool_backtest.parquet")
     assert set(written["variant"]) == set(pool_backtest.VARIANTS)
     assert (processed / "pool_backtest.csv").is_file()
+    # the bounds, one row per restricted round with a distribution, and the forward chaining
+    bounds = pd.read_parquet(processed / "pool_bounds.parquet")
+    assert bounds.columns.tolist() == [
+        "round",
+        "date",
+        "family",
+        "invitations",
+        "cutoff",
+        "estimated_cutoff",
+        "low",
+        "high",
+        "slack",
+    ]
+    assert len(bounds) == 90 and (bounds["slack"] >= 0).all()
+    assert (processed / "pool_bounds.csv").is_file()
+    assert (processed / "pool_forward.parquet").is_file()
+    words = " ".join(out.split())  # the summary is wrapped for the terminal
+    assert "Forward-chained: MAE" in words and "Bounds: 90 restricted rounds" in words
+    assert "0 broken, smallest slack 0" in words
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def test_honour_bound_moves_candidates_up_inside_the_cutoffs_bin_only():
+    bins = dist((491, 500, 100), (501, 600, 1000))
+    density = np.zeros(1201)
+    density[491:501] = 10.0
+    density[501:601] = 10.0  # flat: 500 at 551 and up
+    after = replaying.honour_bound(density, 600, 551, bins)
+    assert after.loc[551:].sum() == pytest.approx(600)
+    assert after.loc[501:600].sum() == pytest.approx(1000)  # the published count is kept
+    assert after.loc[491:500].tolist() == [10.0] * 10  # other bins untouched
+    assert after.loc[501:550].tolist() == pytest.approx([8.0] * 50)  # 100 taken proportionally
+    assert after.loc[551] > after.loc[600]  # added as low as possible: the tail's fall
+    # a bound that already holds changes nothing
+    np.testing.assert_array_equal(replaying.honour_bound(density, 400, 551, bins), density)
+    # a cutoff at a bin's lowest score: the published counts decide, nothing can be moved
+    np.testing.assert_array_equal(replaying.honour_bound(density, 1500, 501, bins), density)
+
+
+def test_only_restricted_rounds_below_the_nominee_floor_are_bounds():
+    assert replaying.is_bound(3000, 516, all_program=False)
+    assert not replaying.is_bound(3000, 516, all_program=True)  # the target, not a bound
+    assert not replaying.is_bound(800, 745, all_program=False)  # PNP: nomination points included
+    assert not replaying.is_bound(None, 516, all_program=False)
+    assert not replaying.is_bound(3000, pd.NA, all_program=False)
+
+
+#: A pool whose tail puts few candidates high in 501-600, and a CEC round that shows more.
+BOUND_POOL = pd.concat(
+    [
+        dist((0, 490, 50_000), (491, 500, 2000), (501, 600, 3000), (601, 1200, 100), date=day)
+        for day in ("2025-01-06",)
+    ]
+    + [
+        dist(
+            (0, 490, 50_400), (491, 500, 2100), (501, 600, 1800), (601, 1200, 90), date="2025-01-20"
+        )
+    ]
+)
+BOUND_DRAWS = draws_table(
+    [
+        ("10", "2025-01-07", 1500, None, True, "2025-01-06"),  # all-program, no cutoff known
+        ("11", "2025-01-08", 1500, 540, False, "2025-01-06"),  # CEC: 1,500 at 540 or more
+        ("12", "2025-01-21", 1500, 470, False, "2025-01-20"),  # a category round
+    ]
+)
+
+
+def test_a_restricted_rounds_bound_holds_for_its_own_estimate():
+    free = estimate_for_round(BOUND_DRAWS, BOUND_POOL, "11", bounds=False)
+    held_out = estimate_for_round(BOUND_DRAWS, BOUND_POOL, "11", own_bound=False)
+    honoured = estimate_for_round(BOUND_DRAWS, BOUND_POOL, "11")
+    assert free.cutoff < 540 and held_out.cutoff < 540  # the tail alone breaks it
+    assert honoured.cutoff >= 540
+    assert honoured.low >= 540 and honoured.low <= honoured.cutoff <= honoured.high
+    assert "at least 540" in honoured.note
+    # a smaller all-program round on the same pool needs at least as much
+    assert estimate_for_round(BOUND_DRAWS, BOUND_POOL, "11", invitations=1000).cutoff >= 540
+
+
+def test_bounds_never_look_ahead():
+    # round 10 comes before the CEC round: its estimate cannot know that round's cutoff
+    with_bounds = estimate_for_round(BOUND_DRAWS, BOUND_POOL, "10")
+    without = estimate_for_round(BOUND_DRAWS, BOUND_POOL, "10", bounds=False)
+    assert with_bounds == without
+    # the replay carries the bound forward: the next distribution's shape keeps more up high
+    carried = replay_density(BOUND_DRAWS, BOUND_POOL, "2025-01-20")
+    plain = replaying.replay(BOUND_DRAWS, BOUND_POOL, bounds=False).densities[
+        pd.Timestamp("2025-01-20")
+    ]
+    assert carried.loc[540:600].sum() > plain[540:601].sum()
+    assert carried.loc[501:600].sum() == pytest.approx(1800)  # published count kept
+
+
+def test_bounds_table_has_the_documented_columns_and_slack():
+    table = pool_backtest.bounds_table(BOUND_DRAWS, BOUND_POOL)
+    assert table.columns.tolist() == [
+        "round",
+        "date",
+        "family",
+        "invitations",
+        "cutoff",
+        "estimated_cutoff",
+        "low",
+        "high",
+        "slack",
+    ]
+    assert table["round"].tolist() == ["11", "12"]  # restricted rounds with a cutoff
+    assert (table["slack"] == table["estimated_cutoff"] - table["cutoff"]).all()
+    assert (table["slack"] >= 0).all()
+    held_out = pool_backtest.bounds_table(BOUND_DRAWS, BOUND_POOL, own_bound=False)
+    summary = pool_backtest.summarize_bounds(table, held_out)
+    assert (summary.rows, summary.broken, summary.held_out_broken) == (2, 0, 1)
+    assert summary.held_out_shortfall > 0
+
+
+def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | None = None):
+    grid = tuple(pool_density.Settings(tail_rate=r) for r in (0.04, 0.05))
+    n = len(errors[0])
+    dates = pd.date_range("2023-01-01", periods=n, freq="7D")
+    slack = bound_slack or {0: [], 1: []}
+    bound_dates = pd.date_range("2023-01-02", periods=len(slack[0]), freq="7D")
+    return pool_backtest.SettingScores(
+        grid=grid,
+        rounds=pd.DataFrame(
+            {
+                "round": [str(i) for i in range(n)],
+                "date": dates,
+                "invitations": 3000,
+                "actual_cutoff": 500,
+            }
+        ),
+        errors=pd.DataFrame(errors),
+        bounds=pd.DataFrame({"round": "b", "date": bound_dates, "family": "cec", "cutoff": 520}),
+        held_out=pd.DataFrame(slack),
+    )
+
+
+def test_forward_chaining_chooses_each_setting_on_earlier_rounds_only():
+    # setting 0 is best early, setting 1 later: each round gets what its past preferred
+    scores = _scores({0: [0, 0, 0, 5, 5, 5], 1: [1, 1, 1, 0, 0, 0]})
+    result = pool_backtest.forward_backtest(None, None, scores=scores, min_history=2)
+    assert result.table["round"].tolist() == ["2", "3", "4", "5"]
+    assert result.table["tail_rate"].tolist() == [0.04, 0.04, 0.05, 0.05]
+    assert result.table["error"].tolist() == [0, 5, 0, 0]
+    assert result.table["rounds_before"].tolist() == [2, 3, 4, 5]
+    assert result.skipped == 2 and result.summary.n == 4
+    assert result.chosen == pool_density.Settings(tail_rate=0.05)  # all the data's choice
+
+
+def test_forward_chaining_counts_shortfalls_below_earlier_bounds():
+    # equal errors; setting 0 broke a bound dated after round 0: from round 1 on it loses
+    scores = _scores({0: [1, 1, 1], 1: [1, 1, 1]}, {0: [-3], 1: [0]})
+    result = pool_backtest.forward_backtest(None, None, scores=scores, min_history=1)
+    assert result.table["tail_rate"].tolist() == [0.05, 0.05]
+    assert result.table["bounds_before"].tolist() == [1, 1]
+    early = pool_backtest.forward_backtest(None, None, scores=_scores({0: [1, 1], 1: [1, 1]}))
+    assert early.summary.n == 0  # fewer than FORWARD_MIN_ROUNDS before any round
+
+
+@pytest.fixture(scope="module")
+def real_forward(real):
+    return pool_backtest.forward_backtest(*real)
+
+
+@pytest.fixture(scope="module")
+def real_bounds(real):
+    table = pool_backtest.bounds_table(*real)
+    held_out = pool_backtest.bounds_table(*real, own_bound=False)
+    return table, pool_backtest.summarize_bounds(table, held_out)
+
+
+def test_every_bound_holds_on_the_newest_snapshot(real, real_bounds):
+    draws, _ = real
+    table, summary = real_bounds
+    assert summary.rows == len(table) == 90
+    assert summary.broken == 0 and summary.smallest >= 0
+    assert (table["slack"] >= 0).all()
+    assert set(table["family"]) >= {"cec", "stem", "healthcare", "french", "fsw"}
+    assert "pnp" not in set(table["family"]) and "all_program" not in set(table["family"])
+    assert table["date"].max() == pd.Timestamp("2026-03-05")
+    # the honest check: before each round's own cutoff is used, the CEC bounds are where the
+    # model falls short (by a few points); the category rounds' bounds all hold
+    assert summary.held_out_smallest >= -5
+    by_family = summary.by_family.set_index("family")
+    assert by_family.loc[["stem", "healthcare", "french"], "held_out_broken"].sum() == 0
+    # without bounds the model broke most CEC bounds (the issue: 25 of 29 here)
+    unbounded = pool_backtest.bounds_table(*real, bounds=False)
+    assert (unbounded["slack"] < 0).sum() >= 20
+
+
+def test_forward_chained_accuracy_meets_its_target(real_forward, real_run):
+    _, summaries = real_run
+    assert summaries["replay"].mae <= 3  # in-sample: settings chosen on these rounds
+    assert real_forward.summary.mae <= 3.5  # every setting chosen on earlier rounds only
+    assert real_forward.summary.n == 37 - real_forward.skipped
+    assert real_forward.skipped == pool_backtest.FORWARD_MIN_ROUNDS
+    assert real_forward.table["date"].max() == pd.Timestamp("2024-04-23")
+    assert real_forward.summary.mae >= summaries["replay"].mae  # honest: not better in-sample
+    assert real_forward.chosen == pool_density.DEFAULT_SETTINGS  # all the data choose the model's
+
+
+def test_documented_accuracy_is_what_the_backtests_measure(real_run, real_forward, real_bounds):
+    documented = pool_backtest.DOCUMENTED_ACCURACY
+    _, summaries = real_run
+    _, bounds = real_bounds
+    measured = {
+        "in_sample": (summaries["replay"], summaries["replay"].worst),
+        "forward": (real_forward.summary, None),
+    }
+    for key, (summary, _) in measured.items():
+        assert summary.n == documented[key]["n"], key
+        assert summary.mae == pytest.approx(documented[key]["mae"], abs=0.01), key
+    assert real_forward.table["date"].min().strftime("%Y-%m") == documented["forward"]["first"]
+    assert (bounds.rows, bounds.broken) == (
+        documented["bounds"]["rows"],
+        documented["bounds"]["broken"],
+    )
+    assert bounds.held_out_broken == documented["bounds"]["held_out_broken"]
+    sentence = pool_backtest.accuracy_sentence()
+    assert "32 all-program rounds (2022-10 to 2024-04)" in sentence and "37 rounds" in sentence
+
+
+def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):
+    notes = tmp_path / "pool-model.md"
+    notes.write_text(
+        "# Log\n\nprose stays\n\n"
+        f"{pool_backtest.NOTES_BEGIN}\nold figures\n{pool_backtest.NOTES_END}\n\nafter\n"
+    )
+    table, summaries = pool_backtest.run_backtest(
+        *real, variants={"replay": {"method": "replay"}, "flat": {"method": "flat"}}
+    )
+    forward = pool_backtest.forward_backtest(*real, pool_backtest.settings_grid([0.05], [451], [1]))
+    bounds = pool_backtest.bounds_table(*real)
+    run = pool_backtest.BacktestRun(
+        table=table,
+        summaries=summaries,
+        choice=pool_backtest.choose_tail_rate(*real, rates=[0.05]),
+        forward=forward,
+        bounds=bounds,
+        bounds_summary=pool_backtest.summarize_bounds(bounds),
+        unbounded=pool_backtest.summarize_bounds(bounds),
+        pnp_rounds=58,
+    )
+    assert pool_backtest.write_model_notes(run, notes, "a snapshot")
+    text = notes.read_text()
+    assert text.startswith("# Log\n\nprose stays\n") and text.endswith("after\n")
+    assert "old figures" not in text
+    assert "| flat | 37 | 28.08 |" in text and "| replay, forward-chained | 32 |" in text
+    assert "Not bounds: 58 PNP rounds" in text and "on a snapshot" in text
+    assert not pool_backtest.write_model_notes(run, tmp_path / "missing.md")

@@ -50,11 +50,12 @@ _EXPORTS = {
         ],
         "analysis.baselines",
     ),
-    **dict.fromkeys(
-        ["estimate_cutoff", "candidates_at_or_above", "estimate_for_round"], "analysis.pool.model"
-    ),
+    **dict.fromkeys(["estimate_cutoff", "estimate_for_round"], "analysis.pool.estimate"),
+    "candidates_at_or_above": "analysis.pool.density",
     **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"], "analysis.pool.backtest"),
-    **dict.fromkeys(["compare_cutoffs", "cutoff_regression"], "analysis.stats"),
+    **dict.fromkeys(
+        ["compare_cutoffs", "cutoff_regression", "category_verdict", "verdicts"], "analysis.stats"
+    ),
     **dict.fromkeys(
         ["forecast_next_cutoff", "forecast_all", "forecast_backtest", "backtest_all"],
         "analysis.forecast",

@@ -1,8 +1,12 @@
 """What a category-based round's cutoff is compared against: three baselines made of
 all-program rounds (see the README, "The monthly report").
 
-- **window**: the all-program rounds within +/- ``days`` of the category round (before *and*
-  after it, among the rounds the caller passed in): how many, their mean, min and max cutoff.
+- **window**: the all-program rounds within ``days`` of the category round: how many, their
+  mean, min and max cutoff. ``look="both"`` (the default of the functions) takes rounds before
+  *and* after it, among the rounds the caller passed in, so a round's window baseline changes
+  when later rounds arrive (round 254, STEM, 2023-07-05: -11 as of July 2023, -15 once the
+  August rounds are in). ``look="before"`` takes only the rounds up to the category round's day,
+  so the value never changes after it is published: what the monthly reports use.
 - **latest**: the latest all-program round dated strictly before the category round, with its
   age in days. Strictly before by default because a same-day all-program round is not "what
   came before" and is already covered by the window baseline; ``include_same_day=True``
@@ -49,9 +53,12 @@ LONG_COLUMNS = [
     "n_reference",
 ]
 BASELINES = ("window", "latest", "pool")
+#: Which all-program rounds the window baseline takes: before and after the round, or only up
+#: to its day (stable once published).
+WINDOW_LOOKS = ("both", "before")
 
 #: ``estimator(draws, pool, round_id, **options)`` -> object with ``cutoff``, ``low``,
-#: ``high`` and ``method`` (e.g. :class:`analysis.pool.model.CutoffEstimate`). It raises
+#: ``high`` and ``method`` (e.g. :class:`analysis.pool.estimate.CutoffEstimate`). It raises
 #: ``ValueError`` when it cannot estimate a round; that round then gets a reason, not a number.
 Estimator = Callable[..., Any]
 
@@ -107,9 +114,15 @@ def reference_rounds(draws: pd.DataFrame) -> pd.DataFrame:
 
 
 def window_baseline(
-    draws: pd.DataFrame, days: int = 30, families: str | Iterable[str] | None = None, since=None
+    draws: pd.DataFrame,
+    days: int = 30,
+    families: str | Iterable[str] | None = None,
+    since=None,
+    look: str = "both",
 ) -> pd.DataFrame:
-    """Per category round: the all-program rounds within +/- ``days`` (inclusive) of its date.
+    """Per category round: the all-program rounds within +/- ``days`` (inclusive) of its date,
+    or with ``look="before"`` only those from ``days`` before it up to its own day (a value
+    that later rounds cannot change).
 
     Columns: the round's own (``ROUND_COLUMNS``), ``n_reference``, ``reference_rounds``
     (``'250, 253'``), ``baseline_cutoff`` (their mean), ``baseline_min``, ``baseline_max``,
@@ -121,16 +134,27 @@ def window_baseline(
     0   254            2            498.5 -12.5
     >>> window.loc[0, "detail"]
     '2 all-program rounds within 30 days'
+    >>> window_baseline(_example_draws(), look="before").loc[0, "detail"]
+    '2 all-program rounds in the 30 days before'
     """
     if days < 0:
         raise ValueError(f"window_baseline: days must be 0 or more, not {days}")
+    if look not in WINDOW_LOOKS:
+        raise ValueError(f"window_baseline: look={look!r}; choose one of {WINDOW_LOOKS}")
     targets = category_rounds(draws, families, since).loc[:, ROUND_COLUMNS]
+    after = pd.Timedelta(days=days if look == "both" else 0)
     matches = (
         targets.loc[:, ["date"]]
         .reset_index(names="_target")
         .merge(reference_rounds(draws), how="cross")
-        .loc[lambda t: (t["reference_date"] - t["date"]).abs() <= pd.Timedelta(days=days)]
+        .loc[
+            lambda t: (
+                (t["reference_date"] >= t["date"] - pd.Timedelta(days=days))
+                & (t["reference_date"] <= t["date"] + after)
+            )
+        ]
     )
+    span = f"within {days} days" if look == "both" else f"in the {days} days before"
     stats = matches.groupby("_target").agg(
         n_reference=("reference_cutoff", "size"),
         reference_rounds=("reference_round", lambda rounds: ", ".join(rounds)),
@@ -151,9 +175,9 @@ def window_baseline(
             gap=lambda t: t["cutoff"].astype("Float64") - t["baseline_cutoff"],
             detail=lambda t: pd.array(
                 [
-                    f"{plural(int(n), 'all-program round')} within {days} days"
+                    f"{plural(int(n), 'all-program round')} {span}"
                     if n
-                    else f"no all-program round within {days} days"
+                    else f"no all-program round {span}"
                     for n in t["n_reference"]
                 ],
                 dtype="string",
@@ -231,10 +255,10 @@ def latest_baseline(
 
 def _default_estimator() -> Estimator:
     try:
-        from analysis.pool.model import estimate_for_round
+        from analysis.pool.estimate import estimate_for_round
     except ImportError as error:
         raise ImportError(
-            "pool_baseline needs analysis.pool.model.estimate_for_round; pass estimator=... "
+            "pool_baseline needs analysis.pool.estimate.estimate_for_round; pass estimator=... "
             "(or pool=None to compare_with_baselines) until that module exists"
         ) from error
     return estimate_for_round
@@ -250,7 +274,7 @@ def pool_baseline(
 ) -> pd.DataFrame:
     """Per category round: the cutoff an all-program round of the same size would have needed
     that day, estimated from the pool distribution by ``estimator`` (default
-    :func:`analysis.pool.model.estimate_for_round`, imported when needed; ``method`` is passed on
+    :func:`analysis.pool.estimate.estimate_for_round`, imported when needed; ``method`` is passed on
     to it when given).
 
     Columns: the round's own, ``distribution_date``, ``baseline_cutoff``, ``low``, ``high``,
@@ -349,13 +373,15 @@ def compare_with_baselines(
     include_same_day: bool = False,
     since=None,
     baselines: Iterable[str] = BASELINES,
+    window_look: str = "both",
 ) -> pd.DataFrame:
     """All three baselines for each category round, in long form: one row per (round, baseline).
 
     ``families=None`` takes every category family; ``since`` compares only the category rounds
     dated on or after it (earlier rounds still serve as references and pool history).
     ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
-    ``pool=None`` leaves out the pool baseline.
+    ``pool=None`` leaves out the pool baseline. ``window_look`` is the window's ``look``
+    (:func:`window_baseline`; the reports pass ``"before"``).
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
     - window: the mean cutoff of the all-program rounds within ``window_days``; their min and
@@ -376,7 +402,9 @@ def compare_with_baselines(
     parts = []
     if "window" in wanted:
         parts.append(
-            window_baseline(draws, days=window_days, families=families, since=since).assign(
+            window_baseline(
+                draws, days=window_days, families=families, since=since, look=window_look
+            ).assign(
                 baseline="window", low=lambda t: t["baseline_min"], high=lambda t: t["baseline_max"]
             )
         )

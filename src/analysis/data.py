@@ -19,7 +19,7 @@ from analysis import config
 #: Tables ``ee clean`` makes.
 TABLES = ("draws", "pool", "revisions", "quality")
 #: Tables made from them by later steps (``ee backtest``).
-DERIVED_TABLES = ("pool_backtest",)
+DERIVED_TABLES = ("pool_backtest", "pool_forward", "pool_bounds")
 #: Which snapshot the processed tables were made from, and with which code.
 META_FILE = "snapshot.json"
 

@@ -101,10 +101,28 @@ def taxonomy_table() -> pd.DataFrame:
     )
 
 
-def family_labels() -> dict[str, str]:
-    """``{family: label}`` for every known family, plus ``unclassified``."""
+#: What ``unclassified`` reads as when no round's own name is at hand: readers see IRCC's name
+#: of an unknown round type (its ``label``), never a word of ours that hides it.
+UNKNOWN_TYPE_LABEL = "Round type not yet in our list"
+
+
+def family_labels(draws: pd.DataFrame | None = None) -> dict[str, str]:
+    """``{family: label}`` for every known family, plus ``unclassified``: with ``draws``, the
+    names IRCC gave the unclassified rounds in it (their ``label``), joined with " / ".
+
+    >>> family_labels()["stem"]
+    'STEM'
+    >>> draws = pd.DataFrame({"family": [UNCLASSIFIED], "label": ["Researchers in AI"]})
+    >>> family_labels(draws)[UNCLASSIFIED]
+    'Researchers in AI'
+    """
     labels = {r.family: r.label for r in rules()}
-    labels[UNCLASSIFIED] = "Unclassified"
+    labels[UNCLASSIFIED] = UNKNOWN_TYPE_LABEL
+    if draws is not None and {"family", "label"} <= set(draws.columns):
+        names = draws.loc[draws["family"].eq(UNCLASSIFIED).fillna(False), "label"].dropna()
+        names = [str(n) for n in dict.fromkeys(names) if str(n).strip()]
+        if names:
+            labels[UNCLASSIFIED] = " / ".join(names)
     return labels
 
 
@@ -214,10 +232,15 @@ def normalize_name(base: str) -> str:
 
 
 def classify(name: str) -> Category:
-    """Family, label, selection and version of a ``drawName`` (unknown: ``unclassified``)."""
+    """Family, label, selection and version of a ``drawName``. A name no pattern knows gets
+    family ``unclassified`` and, as its label, IRCC's own name without the version suffix.
+
+    >>> classify("Researchers in artificial intelligence, 2027-Version 1").label
+    'Researchers in artificial intelligence'
+    """
     base, version, year = split_version(name)
     key = normalize_name(base)
     for rule in rules():
         if rule.pattern.search(key):
             return Category(rule.family, rule.label, rule.selection, version, year)
-    return Category(UNCLASSIFIED, "Unclassified", "unknown", version, year)
+    return Category(UNCLASSIFIED, base or UNKNOWN_TYPE_LABEL, "unknown", version, year)

@@ -292,7 +292,9 @@ def summarize_tie_break_lag(
 
 
 def invitations_per_year(draws: pd.DataFrame) -> pd.Series:
-    """Invitations issued per calendar year (of the round's date), every round counted.
+    """Invitations issued per calendar year (of the round's date), every round counted: the sum
+    of the rounds' sizes as IRCC announced them, not a count of people (a candidate invited twice
+    counts twice; invitations declined or never used still count).
 
     For a breakdown by family use ``summarize_by_period(draws, freq="year")``.
 

@@ -24,7 +24,13 @@ import pandas as pd
 from analysis.data import require_columns
 from analysis.ingest import feed as feed_format
 from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
-from analysis.ingest.parse import parse_count, parse_date, parse_score, parse_timestamp
+from analysis.ingest.parse import (
+    parse_count,
+    parse_date,
+    parse_score,
+    parse_timestamp,
+    read_round_date,
+)
 from analysis.ingest.quality import QualityLog
 from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, classify
 
@@ -152,11 +158,12 @@ class _RoundCleaner:
     def when(self) -> date | None:
         """The round's date from drawDate, cross-checked with drawDateFull (None: error logged)."""
         text, full = self._field("drawDate"), self._field("drawDateFull")
-        try:
-            day = parse_date(text)
-        except ValueError as exc:
-            day = None
-            problem = str(exc)
+        reading = read_round_date(
+            text, full, _text(self.raw.get("drawDateTime")), self.today + timedelta(days=1)
+        )
+        day, problem = reading.value, reading.problem
+        if reading.note:
+            self.log.warn(self.number, "drawDate", text, reading.note)
         try:
             day_full = parse_date(full)
         except ValueError:

@@ -214,3 +214,118 @@ def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
     return Parsed(pd.Timestamp(moment, tz="UTC"), tuple(notes))
+
+
+# ---------------------------------------------------------------- a round's date
+
+_NUMERIC_DATE = re.compile(r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})$")
+ORDERS = ("month-day", "day-month")
+
+
+def date_readings(text: str) -> dict[str, date]:
+    """The dates a numeric date without the year first can mean, by order of day and month
+    (``month-day`` and/or ``day-month``, the valid ones); empty for any other text.
+
+    >>> date_readings("11-01-2023")
+    {'month-day': datetime.date(2023, 11, 1), 'day-month': datetime.date(2023, 1, 11)}
+    >>> date_readings("25/01/2023"), date_readings("2023-01-25")
+    ({'day-month': datetime.date(2023, 1, 25)}, {})
+    """
+    match = _NUMERIC_DATE.match(_squash(str(text)))
+    if not match:
+        return {}
+    a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+    readings = {}
+    for order, (month, day) in zip(ORDERS, ((a, b), (b, a)), strict=True):
+        try:
+            readings[order] = date(year, month, day)
+        except ValueError:
+            continue
+    if len(readings) == 2 and len(set(readings.values())) == 1:  # '05-05-2023': one date
+        readings = {"month-day": readings["month-day"]}
+    return readings
+
+
+@dataclass(frozen=True)
+class RoundDate:
+    """A round's ``drawDate`` read with the help of ``drawDateFull`` and ``drawDateTime``.
+
+    ``value``: the date (``None`` when ``drawDate`` cannot be read); ``order``: how it was
+    written (``iso``, ``words``, ``month-day``, ``day-month``, or ``other``); ``note``: why a
+    numeric date was read in its order, or that the order could not be told (``None`` when
+    nothing needs saying); ``problem``: why it could not be read.
+    """
+
+    value: date | None
+    order: str | None = None
+    note: str | None = None
+    problem: str | None = None
+
+
+def _witness_dates(full: str, date_time: str) -> tuple[date | None, date | None]:
+    try:
+        day_full = parse_date(full)
+    except ValueError:
+        day_full = None
+    try:
+        day_time = parse_timestamp(date_time).value.date() if str(date_time).strip() else None
+    except ValueError:
+        day_time = None
+    return day_full, day_time
+
+
+def read_round_date(
+    draw_date: str, full: str = "", date_time: str = "", latest: date | None = None
+) -> RoundDate:
+    """``drawDate`` as a date. A numeric date without the year first (``'11-01-2023'``) can be
+    month-day or day-month: it is read in the order on which ``drawDateFull`` and
+    ``drawDateTime`` agree (either alone when the other says nothing); when they do not settle
+    it, the only order that is not after ``latest`` (the day the feed was read), else
+    month-day, with a note. Every other style is :func:`parse_date`'s.
+
+    >>> r = read_round_date("11-01-2023", "January 11, 2023", "January 11, 2023 at 14:46 UTC")
+    >>> r.value, r.order
+    (datetime.date(2023, 1, 11), 'day-month')
+    >>> read_round_date("2023-01-11").order
+    'iso'
+    """
+    text = _squash(str(draw_date))
+    readings = date_readings(text)
+    if not readings:
+        try:
+            value = parse_date(text)
+        except ValueError as exc:
+            return RoundDate(None, problem=str(exc))
+        found = _find_date(text)
+        return RoundDate(value, found[3] if found else "other")
+    if len(readings) == 1:
+        order, value = next(iter(readings.items()))
+        return RoundDate(value, order)
+    day_full, day_time = _witness_dates(full, date_time)
+    witnesses = {d for d in (day_full, day_time) if d is not None}
+    if len(witnesses) == 1:
+        (target,) = witnesses
+        for order, value in readings.items():
+            if value == target:
+                said = " and ".join(
+                    name
+                    for name, day in (("drawDateFull", day_full), ("drawDateTime", day_time))
+                    if day is not None
+                )
+                return RoundDate(
+                    value,
+                    order,
+                    note=f"is written {order}-year; read as {value.isoformat()}, the order on "
+                    f"which {said} agree" + ("" if " and " in said else "s"),
+                )
+    either = (
+        f"could be {readings['month-day'].isoformat()} or {readings['day-month'].isoformat()}; "
+        "drawDateFull and drawDateTime do not settle it"
+    )
+    possible = {o: v for o, v in readings.items() if latest is None or v <= latest}
+    if len(possible) == 1:
+        order, value = next(iter(possible.items()))
+        return RoundDate(
+            value, order, note=f"{either}, and only {order} is not after the day the feed was read"
+        )
+    return RoundDate(readings["month-day"], "month-day", note=f"{either}: read month-day")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.clean import round_sort_key
+from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 
@@ -24,13 +25,57 @@ def _by_number(rounds: list[dict]) -> dict[str, dict]:
     return keyed
 
 
+#: Fields holding a date or a moment: compared by what they mean, not how they are written.
+DATE_FIELDS = ("drawDate", "drawDateFull", "drawDateTime", "drawDistributionAsOn", "drawCutOff")
+
+
+def _meaning(field: str, item: dict):
+    """What a date field of one round says (a date or a UTC moment), or ``None`` when it cannot
+    be read (then the text is compared)."""
+    text = str(item.get(field) or "")
+    if not text.strip():
+        return None
+    try:
+        if field == "drawDate":
+            return read_round_date(
+                text, str(item.get("drawDateFull") or ""), str(item.get("drawDateTime") or "")
+            ).value
+        if field in ("drawDateFull", "drawDistributionAsOn"):
+            return parse_date(text)
+        day = read_round_date(
+            str(item.get("drawDate") or ""),
+            str(item.get("drawDateFull") or ""),
+            str(item.get("drawDateTime") or ""),
+        ).value
+        return parse_timestamp(text, reference=day).value
+    except ValueError:
+        return None
+
+
+def same_meaning(field: str, old: dict, new: dict) -> bool:
+    """Whether a date field changed only in how it is written (``'11-01-2023'`` read day-month
+    with its round's ``drawDateFull``, then ``'2023-01-11'``): not a revision.
+
+    >>> old = {"drawDate": "11-01-2023", "drawDateFull": "January 11, 2023"}
+    >>> same_meaning("drawDate", old, {**old, "drawDate": "2023-01-11"})
+    True
+    >>> same_meaning("drawDate", old, {**old, "drawDate": "2023-01-12"})
+    False
+    """
+    if field not in DATE_FIELDS:
+        return False
+    before, after = _meaning(field, old), _meaning(field, new)
+    return before is not None and before == after
+
+
 def diff_rounds(
     old: list[dict], new: list[dict], snapshot: str = "new", previous: str = "old"
 ) -> pd.DataFrame:
     """Every difference between two lists of rounds, one row per round and field.
 
     ``change`` is ``added`` / ``removed`` (whole rounds), ``renamed`` (``drawName`` changed) or
-    ``changed`` (any other field, with old and new value).
+    ``changed`` (any other field, with old and new value). A date written another way but
+    meaning the same (:func:`same_meaning`) is not a change.
     """
     before, after = _by_number(old), _by_number(new)
     rows = []
@@ -42,7 +87,7 @@ def diff_rounds(
         else:
             a, b = before[number], after[number]
             for field in sorted(set(a) | set(b), key=lambda f: (f != "drawName", f)):
-                if a.get(field) != b.get(field):
+                if a.get(field) != b.get(field) and not same_meaning(field, a, b):
                     change = "renamed" if field == "drawName" else "changed"
                     rows.append((number, change, field, a.get(field), b.get(field)))
     frame = pd.DataFrame(rows, columns=REVISION_COLUMNS[2:])

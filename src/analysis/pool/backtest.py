@@ -1,5 +1,5 @@
-"""Backtest of the pool model (:mod:`analysis.pool.model`) on every actual all-program round with a
-published pool distribution, and the ``ee backtest`` command.
+"""Backtest of the pool model (:mod:`analysis.pool.estimate`) on every actual all-program
+round with a published pool distribution, the check of every bound, and ``ee backtest``.
 
 For each such round the model gets a distribution and the round's number of invitations and
 estimates the cutoff; error = ``estimated - actual``. With ``lag=0`` it is the round's own
@@ -8,29 +8,14 @@ between must be taken out and two weeks of newcomers added: the test of that adj
 no all-program round had a round between it and its own distribution. A round's own cutoff
 never enters its estimate (``replay`` uses only rounds before the distribution date).
 
-Figures on the 2026-03-05 snapshot (37 rounds, August 2022 - April 2024):
-
-====================================  =====  ======  ===  ==========================
-variant                               MAE    bias    max  worst 3
-====================================  =====  ======  ===  ==========================
-replay (own distribution)             1.68   -0.54   6    294 -6, 280 -5, 228 -4
-tail                                  6.35   +6.19   29   281 +29, 292 +28, 286 +23
-flat                                  28.08  +28.03  67   290 +67, 294 +62, 286 +61
-replay, previous distr., all          9.46   -9.46   58   272 -58, 263 -34, 292 -28
-replay, previous distr., rounds only  13.13  -13.13  69   272 -69, 263 -46, 259 -33
-replay, previous distr., nothing      35.57  +24.97  483  275 +483, 253 +355, 280 +177
-====================================  =====  ======  ===  ==========================
-
-("previous distr.": the one before the round's own; "all": rounds taken out and newcomers
-added; "rounds only": rounds taken out; "nothing": neither.)
-
-Tail rate: 0.05 is best on the grid, leave-one-out MAE 1.68; chosen on the rounds of 2022-2023
-it would be 0.055, scoring MAE 3.22 on the 9 rounds of 2024. On the 2024-04-06 snapshot, which
-still carries distributions for rounds 226-227 (July 2022, the first all-program rounds after
-18 months), replay scores MAE 2.16 with one large miss (226: -19): an uncarved pool is flatter
-at the top than the tail the replay starts from.
-
-Print them with ``ee backtest`` (or ``python -m analysis.pool.backtest``) after ``ee clean``.
+- :func:`backtest` and :func:`run_backtest`: the in-sample figures (settings chosen on the
+  same rounds); :func:`forward_backtest`: every setting chosen for each round on earlier
+  rounds and bounds only (the honest figure);
+- :func:`bounds_table`: every restricted round with a published distribution, the all-program
+  cutoff estimated for its size and the slack (``pool_bounds``);
+- :func:`main_backtest` (``ee backtest``) prints all of it, writes ``pool_backtest``,
+  ``pool_forward`` and ``pool_bounds`` next to the processed tables and refreshes the figures
+  in ``docs/pool-model.md`` (the model's research log).
 
 >>> summary = summarize_backtest(pd.DataFrame({"round": ["1", "2"], "error": [2, -4],
 ...                                            "method": ["replay"] * 2}))
@@ -41,6 +26,7 @@ Print them with ``ee backtest`` (or ``python -m analysis.pool.backtest``) after 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +35,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.data import load_draws, load_pool
-from analysis.pool import model as pool_model
+from analysis.data import load_draws, load_pool, read_meta
+from analysis.pool import density as pool_density
+from analysis.pool import estimate as pool_estimate
+from analysis.pool import replay as pool_replay
 from analysis.storage import write_tables_atomic
 
 BACKTEST_COLUMNS = [
@@ -97,6 +85,43 @@ _DTYPES = {
 TAIL_RATES = tuple(float(r) for r in np.round(np.arange(0.02, 0.1001, 0.005), 3))
 
 
+#: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
+#: re-measures it): the figures the reports' data notes and the README quote.
+DOCUMENTED_ACCURACY = {
+    "snapshot": "ee_rounds_2026-03-05.json",
+    "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
+    "forward": {"mae": 2.09, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "bounds": {
+        "rows": 90,
+        "broken": 0,
+        "held_out_broken": 23,
+        "first": "2023-02",
+        "last": "2026-03",
+    },
+}
+
+
+def accuracy_sentence(accuracy: dict | None = None) -> str:
+    """The pool model's accuracy in one plain sentence, with n and the years it covers.
+
+    >>> accuracy_sentence().startswith("Estimated all-program cutoffs missed actual ones by")
+    True
+    """
+    a = accuracy or DOCUMENTED_ACCURACY
+    ins, fwd, b = a["in_sample"], a["forward"], a["bounds"]
+    return (
+        f"Estimated all-program cutoffs missed actual ones by {fwd['mae']:.1f} points on average "
+        f"over {fwd['n']} all-program rounds ({fwd['first']} to {fwd['last']}) when every "
+        f"setting was chosen on earlier rounds only ({ins['mae']:.1f} over {ins['n']} rounds "
+        f"with settings chosen on those same rounds). No all-program round has been held since "
+        f"April 2024, so no accuracy figure covers later months; there, each of the "
+        f"{b['rows']} restricted rounds with a published distribution ({b['first']} to "
+        f"{b['last']}) shows the least an all-program round of its size would have needed, and "
+        f"the estimates honour all of them ({b['broken']} broken). Measured on the feed "
+        f"snapshot {a['snapshot']}."
+    )
+
+
 @dataclass(frozen=True)
 class BacktestSummary:
     """Errors of one variant over the backtested rounds (error = estimated - actual)."""
@@ -111,15 +136,94 @@ class BacktestSummary:
     worst: pd.DataFrame = field(compare=False, repr=False)
 
 
-def _targets(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
-    """All-program rounds with a cutoff, invitations and their distribution in ``pool``."""
+def _published(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
+    """Rounds with a cutoff, invitations and their own distribution in ``pool``."""
     published = set(pd.to_datetime(pool["distribution_date"]).unique())
-    return draws.loc[
-        draws["is_all_program"]
-        & draws["cutoff"].notna()
+    return (
+        draws["cutoff"].notna()
         & draws["invitations"].notna()
         & draws["distribution_date"].isin(published)
+    )
+
+
+def _targets(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """All-program rounds with a cutoff, invitations and their distribution in ``pool``."""
+    return draws.loc[draws["is_all_program"] & _published(draws, pool)]
+
+
+def bound_rounds(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """The restricted rounds that bound the model (:func:`analysis.pool.is_bound`: not
+    all-program, not PNP) with a cutoff, invitations and their own distribution in ``pool``,
+    oldest first.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> bound_rounds(example_draws(), example_pool())["round"].tolist()
+    ['252', '254', '255', '256']
+    """
+    restricted = draws.loc[~draws["is_all_program"].astype(bool) & _published(draws, pool)]
+    keep = [
+        pool_replay.is_bound(n, c, False)
+        for n, c in zip(restricted["invitations"], restricted["cutoff"], strict=True)
     ]
+    return pool_replay.chronological(restricted.loc[keep])
+
+
+def _estimates(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    targets: pd.DataFrame,
+    method: str,
+    settings: pool_density.Settings,
+    *,
+    lag: int = 0,
+    adjust: bool = True,
+    newcomers: bool = True,
+    take_others: bool = True,
+    bounds: bool = True,
+    own_bound: bool = False,
+):
+    """(round row, estimate, snapshot, bins) for each of ``targets`` (rows of ``draws``), the
+    replay made once. Rounds without a snapshot ``lag`` back are skipped."""
+    pool_density.check_method(method)
+    bounds = bounds and method == "replay" and take_others
+    snapshots = pool_replay.snapshot_dates(pool)
+    order = sorted(snapshots.unique())
+    state = None
+    if method == "replay":
+        state = (
+            pool_replay.cached_replay(draws, pool, settings, bounds)
+            if take_others
+            else pool_replay.replay(draws, pool, take_others=False, settings=settings)
+        )
+    rows = pool_density.pool_rows(pool[pool["distribution_date"].isin(order)])
+    ordered = (
+        pool_replay.chronological(draws.loc[:, list(pool_replay.DRAW_COLUMNS)]) if adjust else None
+    )
+    for row in targets.itertuples(index=False):
+        position = order.index(snapshots[row.distribution_date]) - lag
+        if position < 0:
+            continue
+        snapshot = pd.Timestamp(order[position])
+        bins = pd.DataFrame(rows[snapshot], columns=list(pool_density.DISTRIBUTION_COLUMNS))
+        prior = state.densities[snapshot] if state else None
+        own = None
+        if bounds and own_bound and pool_replay.is_bound(row.invitations, row.cutoff, False):
+            own = (float(row.invitations), float(row.cutoff))
+        estimate = pool_estimate.estimate_from_density(
+            bins,
+            pool_density.spread_bins(rows[snapshot], method, settings, prior),
+            int(row.invitations),
+            method,
+            distribution_date=snapshot,
+            between=pool_replay.between_ordered(ordered, snapshot, row.round) if adjust else None,
+            inflow=state.inflow(snapshot) if state and newcomers else None,
+            on=pd.Timestamp(row.date),
+            settings=settings,
+            take_others=take_others,
+            bounds=bounds,
+            own=own,
+        )
+        yield row, estimate, snapshot, bins
 
 
 def backtest(
@@ -127,56 +231,45 @@ def backtest(
     pool: pd.DataFrame,
     method: str = "replay",
     *,
-    tail_rate: float = pool_model.TAIL_RATE,
+    tail_rate: float = pool_density.TAIL_RATE,
     lag: int = 0,
     adjust: bool = True,
     newcomers: bool = True,
     take_others: bool = True,
+    bounds: bool = True,
+    settings: pool_density.Settings | None = None,
 ) -> pd.DataFrame:
     """One row per all-program round with a published distribution: estimate and error.
 
     ``lag`` picks the snapshot that many before the round's own; ``adjust`` takes out the rounds
     in between; ``newcomers`` adds them (``replay`` only); ``take_others=False`` leaves
-    non-all-program rounds out of both the replay and the adjustment. Rounds without a snapshot
-    ``lag`` back are skipped. Columns: :data:`BACKTEST_COLUMNS`.
+    non-all-program rounds out of both the replay and the adjustment; ``bounds=False`` does not
+    honour the restricted rounds' bounds (``replay`` only); ``settings`` (default: the module's,
+    with ``tail_rate``) chooses the tail. Rounds without a snapshot ``lag`` back are skipped.
+    Columns: :data:`BACKTEST_COLUMNS`.
 
-    >>> table = backtest(pool_model._example_draws(), pool_model._example_pool())
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table = backtest(example_draws(), example_pool())
     >>> table[["round", "actual_cutoff", "estimated_cutoff", "error"]]
       round  actual_cutoff  estimated_cutoff  error
     0   253            511               515      4
     """
-    pool_model._check_method(method)
-    snapshots = pool_model.snapshot_dates(pool)
-    order = sorted(snapshots.unique())
-    state = None
-    if method == "replay":
-        state = (
-            pool_model._cached_replay(draws, pool, tail_rate)
-            if take_others
-            else pool_model.replay(draws, pool, tail_rate=tail_rate, take_others=False)
-        )
-    rows = pool_model._pool_rows(pool[pool["distribution_date"].isin(order)])
+    settings = settings or pool_density.Settings(tail_rate=tail_rate)
     records = []
-    for row in _targets(draws, pool).itertuples(index=False):
-        position = order.index(snapshots[row.distribution_date]) - lag
-        if position < 0:
-            continue
-        snapshot = pd.Timestamp(order[position])
-        bins = pd.DataFrame(rows[snapshot], columns=list(pool_model.DISTRIBUTION_COLUMNS))
-        prior = state.densities[snapshot] if state else None
-        estimate = pool_model._estimate(
-            bins,
-            pool_model._spread_rows(rows[snapshot], method, tail_rate, prior),
-            int(row.invitations),
-            method,
-            distribution_date=snapshot,
-            between=pool_model.rounds_between(draws, snapshot, row.round) if adjust else None,
-            inflow=state.inflow(snapshot) if state and newcomers else None,
-            on=pd.Timestamp(row.date),
-            tail_rate=tail_rate,
-            take_others=take_others,
-        )
-        low_bin, high_bin = pool_model._bin_of(bins, estimate.cutoff)
+    found = _estimates(
+        draws,
+        pool,
+        _targets(draws, pool),
+        method,
+        settings,
+        lag=lag,
+        adjust=adjust,
+        newcomers=newcomers,
+        take_others=take_others,
+        bounds=bounds,
+    )
+    for row, estimate, snapshot, bins in found:
+        low_bin, high_bin = pool_density.bin_of(bins, estimate.cutoff)
         records.append(
             {
                 "round": row.round,
@@ -188,11 +281,11 @@ def backtest(
                 "low": estimate.low,
                 "high": estimate.high,
                 "method": method,
-                "tail_rate": np.nan if method == "flat" else tail_rate,
+                "tail_rate": np.nan if method == "flat" else settings.tail_rate,
                 "distribution_date": snapshot,
                 "lag": lag,
                 "adjusted": adjust,
-                "newcomers": bool(state) and newcomers,
+                "newcomers": method == "replay" and newcomers,
                 "rounds_between": len(estimate.rounds_between),
                 "taken_out": estimate.taken_out,
                 "added": estimate.added,
@@ -200,6 +293,145 @@ def backtest(
             }
         )
     return pd.DataFrame(records, columns=BACKTEST_COLUMNS).astype(_DTYPES)
+
+
+#: Columns of ``pool_bounds``: one row per restricted round with a published distribution.
+BOUNDS_COLUMNS = [
+    "round",
+    "date",
+    "family",
+    "invitations",
+    "cutoff",
+    "estimated_cutoff",
+    "low",
+    "high",
+    "slack",
+]
+_BOUNDS_DTYPES = {
+    "round": "string",
+    "date": "datetime64[ns]",
+    "family": "string",
+    "invitations": "int64",
+    "cutoff": "int64",
+    "estimated_cutoff": "int64",
+    "low": "int64",
+    "high": "int64",
+    "slack": "int64",
+}
+
+
+def bounds_table(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    *,
+    own_bound: bool = True,
+    bounds: bool = True,
+    settings: pool_density.Settings | None = None,
+) -> pd.DataFrame:
+    """One row per restricted round with a published distribution (:func:`bound_rounds`): the
+    all-program cutoff the model estimates for its size, as the reports use it (``replay``,
+    rounds in between taken out, newcomers added), and ``slack`` = estimated_cutoff - cutoff,
+    which is never negative when the bound holds. ``own_bound=False`` leaves each round's own
+    cutoff out of its estimate (the held-out check: did the shape fitted to the earlier bounds
+    already honour this one?); ``bounds=False`` honours none (the model before bounds).
+    Columns: :data:`BOUNDS_COLUMNS`.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table = bounds_table(example_draws(), example_pool())
+    >>> table.set_index("round").loc[["254", "255", "256"], "slack"].tolist()
+    [12, 26, 47]
+    """
+    settings = settings or pool_density.DEFAULT_SETTINGS
+    found = _estimates(
+        draws,
+        pool,
+        bound_rounds(draws, pool),
+        "replay",
+        settings,
+        bounds=bounds,
+        own_bound=own_bound,
+    )
+    records = [
+        {
+            "round": row.round,
+            "date": row.date,
+            "family": row.family if hasattr(row, "family") else pd.NA,
+            "invitations": int(row.invitations),
+            "cutoff": int(row.cutoff),
+            "estimated_cutoff": estimate.cutoff,
+            "low": estimate.low,
+            "high": estimate.high,
+            "slack": estimate.cutoff - int(row.cutoff),
+        }
+        for row, estimate, _, _ in found
+    ]
+    return pd.DataFrame(records, columns=BOUNDS_COLUMNS).astype(_BOUNDS_DTYPES)
+
+
+@dataclass(frozen=True)
+class BoundsSummary:
+    """How the model meets the restricted rounds' bounds: ``rows`` bounds, ``broken`` of them
+    with a negative slack, the ``smallest`` slack; the same before each round's own cutoff is
+    used (``held_out_broken``, ``held_out_smallest``, and the mean shortfall below the bound,
+    ``held_out_shortfall``), per family in ``by_family``."""
+
+    rows: int
+    broken: int
+    smallest: int | None
+    held_out_broken: int
+    held_out_smallest: int | None
+    held_out_shortfall: float
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    by_family: pd.DataFrame = field(compare=False, repr=False)
+
+
+def shortfall(slack: pd.Series) -> float:
+    """Mean shortfall below the bounds: how far, on average, estimates fall below the cutoffs
+    they must reach (0 for a bound that holds).
+
+    >>> shortfall(pd.Series([3, 0, -2, -4]))
+    1.5
+    """
+    return float((-slack.astype("float64")).clip(lower=0).mean()) if len(slack) else 0.0
+
+
+def summarize_bounds(table: pd.DataFrame, held_out: pd.DataFrame | None = None) -> BoundsSummary:
+    """Rows, broken bounds and the smallest slack of :func:`bounds_table`'s table, and of its
+    held-out version (``own_bound=False``) when given.
+
+    >>> t = pd.DataFrame({"round": ["1", "2"], "family": ["cec", "stem"], "slack": [0, 12],
+    ...                   "date": pd.to_datetime(["2024-06-01", "2025-01-01"])})
+    >>> s = summarize_bounds(t, t.assign(slack=[-2, 12]))
+    >>> (s.rows, s.broken, s.smallest, s.held_out_broken, s.held_out_smallest)
+    (2, 0, 0, 1, -2)
+    """
+    held = table if held_out is None else held_out
+    by_family = (
+        table.assign(held_out=held["slack"].to_numpy())
+        .groupby("family", observed=True)
+        .agg(
+            rows=("slack", "size"),
+            broken=("slack", lambda s: int((s < 0).sum())),
+            smallest=("slack", "min"),
+            median=("slack", "median"),
+            held_out_broken=("held_out", lambda s: int((s < 0).sum())),
+            held_out_smallest=("held_out", "min"),
+        )
+        .reset_index()
+    )
+    empty = table.empty
+    return BoundsSummary(
+        rows=len(table),
+        broken=int((table["slack"] < 0).sum()),
+        smallest=None if empty else int(table["slack"].min()),
+        held_out_broken=int((held["slack"] < 0).sum()),
+        held_out_smallest=None if empty else int(held["slack"].min()),
+        held_out_shortfall=round(shortfall(held["slack"]), 3),
+        first=None if empty else pd.Timestamp(table["date"].min()),
+        last=None if empty else pd.Timestamp(table["date"].max()),
+        by_family=by_family,
+    )
 
 
 def summarize_backtest(table: pd.DataFrame, worst: int = 3, label: str = "") -> BacktestSummary:
@@ -265,7 +497,8 @@ def choose_tail_rate(
     Leave-one-out: each round is scored at the rate best on the *other* rounds. Time split:
     the rate best on rounds before ``split_date``, scored on the rounds from then on.
 
-    >>> choice = choose_tail_rate(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> choice = choose_tail_rate(example_draws(), example_pool(),
     ...                           rates=[0.03, 0.05])
     >>> choice.rate, len(choice.leave_one_out)
     (0.05, 1)
@@ -310,15 +543,196 @@ def choose_tail_rate(
     )
 
 
+#: What the forward-chained backtest chooses from: every combination of these tail rates, tail
+#: starts and days without newcomers (:class:`analysis.pool.Settings`).
+GRID_TAIL_RATES = tuple(float(r) for r in np.round(np.arange(0.035, 0.0651, 0.005), 3))
+GRID_TAIL_STARTS = (451, 501)
+GRID_SAME_POOL_DAYS = (0, 1)
+#: A round is estimated forward-chained only when this many all-program rounds came before it
+#: (earlier ones have nothing to choose settings on and are left out, not given a default).
+FORWARD_MIN_ROUNDS = 5
+
+
+def settings_grid(
+    rates: Sequence[float] | None = None,
+    starts: Sequence[int] | None = None,
+    same_pool_days: Sequence[int] | None = None,
+) -> list[pool_density.Settings]:
+    """Every combination of the settings to choose from (defaults: :data:`GRID_TAIL_RATES`,
+    :data:`GRID_TAIL_STARTS`, :data:`GRID_SAME_POOL_DAYS`).
+
+    >>> len(settings_grid()), settings_grid([0.05], [451], [1])
+    (28, [Settings(tail_rate=0.05, tail_start=451, same_pool_days=1)])
+    """
+    rates = GRID_TAIL_RATES if rates is None else rates
+    starts = GRID_TAIL_STARTS if starts is None else starts
+    same_pool_days = GRID_SAME_POOL_DAYS if same_pool_days is None else same_pool_days
+    return [
+        pool_density.Settings(float(r), int(t), int(d))
+        for r in rates
+        for t in starts
+        for d in same_pool_days
+    ]
+
+
+@dataclass(frozen=True)
+class SettingScores:
+    """Per setting of a grid: the error on every all-program round (``errors``: rounds x
+    settings) and the held-out slack of every bound (``held_out``: bounds x settings, each
+    bound estimated without its own cutoff), with the rounds' and bounds' dates. A round's
+    figure uses only rounds before it, so any subset of earlier rounds can choose a setting."""
+
+    grid: tuple[pool_density.Settings, ...]
+    rounds: pd.DataFrame
+    errors: pd.DataFrame
+    bounds: pd.DataFrame
+    held_out: pd.DataFrame
+
+    def loss(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pd.Series:
+        """Per setting: mean absolute error on the chosen all-program rounds plus the mean
+        shortfall of the chosen bounds (each CRS point below a cutoff that the estimate must
+        reach counts like a point of error)."""
+        mae = self.errors.loc[rounds_mask].abs().mean()
+        short = (-self.held_out.loc[bounds_mask]).clip(lower=0).mean()
+        return mae.add(short.fillna(0.0), fill_value=0.0)
+
+    def best(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pool_density.Settings:
+        """The setting with the lowest :meth:`loss`; ties go to the first in the grid."""
+        loss = self.loss(rounds_mask, bounds_mask).to_numpy()
+        return self.grid[int(np.flatnonzero(loss == loss.min())[0])]
+
+
+def score_settings(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    grid: Sequence[pool_density.Settings] | None = None,
+) -> SettingScores:
+    """Backtest every setting of ``grid`` (default :func:`settings_grid`) on the all-program
+    rounds, and check each against the held-out bounds.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> scores = score_settings(example_draws(), example_pool(),
+    ...                         settings_grid([0.05], [451], [1]))
+    >>> scores.errors.shape, scores.held_out.shape
+    ((1, 1), (4, 1))
+    """
+    grid = tuple(settings_grid() if grid is None else grid)
+    tables = [backtest(draws, pool, settings=g) for g in grid]
+    held = [bounds_table(draws, pool, own_bound=False, settings=g) for g in grid]
+    names = list(range(len(grid)))
+    first, first_held = tables[0], held[0]
+    return SettingScores(
+        grid=grid,
+        rounds=first[["round", "date", "invitations", "actual_cutoff"]].reset_index(drop=True),
+        errors=pd.DataFrame({i: t["error"].to_numpy() for i, t in zip(names, tables, strict=True)}),
+        bounds=first_held[["round", "date", "family", "cutoff"]].reset_index(drop=True),
+        held_out=pd.DataFrame(
+            {i: t["slack"].to_numpy() for i, t in zip(names, held, strict=True)},
+            index=first_held.index,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ForwardBacktest:
+    """The forward-chained backtest: each all-program round estimated with the setting that
+    did best (:meth:`SettingScores.loss`) on the all-program rounds and bounds dated before it.
+    ``table``: one row per round (its chosen setting, the number of earlier rounds and bounds
+    it was chosen on, the error); ``summary``; ``chosen``: the setting all the data choose (the
+    in-sample choice, for comparison with the module's)."""
+
+    table: pd.DataFrame
+    summary: BacktestSummary
+    chosen: pool_density.Settings
+    min_history: int
+    skipped: int
+
+
+def forward_backtest(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    grid: Sequence[pool_density.Settings] | None = None,
+    *,
+    min_history: int = FORWARD_MIN_ROUNDS,
+    scores: SettingScores | None = None,
+) -> ForwardBacktest:
+    """Forward-chained backtest of the pool model on every all-program round with a published
+    distribution: for each round, every setting (tail rate, tail start, days without newcomers)
+    is chosen only on the rounds and bounds dated before it, then the round is estimated with
+    it. Rounds with fewer than ``min_history`` (and at least one) earlier all-program rounds
+    are left out (said in ``skipped``). This is the honest accuracy figure; :func:`backtest`
+    with the module's settings is the in-sample one.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> result = forward_backtest(example_draws(), example_pool(),
+    ...                           settings_grid([0.05], [451], [1]), min_history=0)
+    >>> result.summary.n, result.skipped      # one all-program round: nothing before it
+    (0, 1)
+    """
+    scores = scores or score_settings(draws, pool, grid)
+    dates = scores.rounds["date"].to_numpy()
+    bound_dates = scores.bounds["date"].to_numpy()
+    records = []
+    for i, row in scores.rounds.iterrows():
+        earlier = dates < dates[i]
+        if earlier.sum() < min_history or not earlier.any():
+            continue
+        before = bound_dates < dates[i]
+        chosen = scores.best(earlier, before)
+        error = int(scores.errors.loc[i, scores.grid.index(chosen)])
+        records.append(
+            {
+                "round": row["round"],
+                "date": row["date"],
+                "invitations": int(row["invitations"]),
+                "actual_cutoff": int(row["actual_cutoff"]),
+                "estimated_cutoff": int(row["actual_cutoff"]) + error,
+                "error": error,
+                "tail_rate": chosen.tail_rate,
+                "tail_start": chosen.tail_start,
+                "same_pool_days": chosen.same_pool_days,
+                "rounds_before": int(earlier.sum()),
+                "bounds_before": int(before.sum()),
+                "method": "replay, forward-chained",
+            }
+        )
+    table = pd.DataFrame(
+        records,
+        columns=[
+            "round",
+            "date",
+            "invitations",
+            "actual_cutoff",
+            "estimated_cutoff",
+            "error",
+            "tail_rate",
+            "tail_start",
+            "same_pool_days",
+            "rounds_before",
+            "bounds_before",
+            "method",
+        ],
+    ).astype({"round": "string", "date": "datetime64[ns]", "method": "string"})
+    everything = np.ones(len(scores.rounds), dtype=bool)
+    return ForwardBacktest(
+        table=table,
+        summary=summarize_backtest(table, label="replay, forward-chained"),
+        chosen=scores.best(everything, np.ones(len(scores.bounds), dtype=bool)),
+        min_history=min_history,
+        skipped=len(scores.rounds) - len(table),
+    )
+
+
 def error_bands(
-    draws: pd.DataFrame, pool: pd.DataFrame, methods: Iterable[str] = pool_model.METHODS
+    draws: pd.DataFrame, pool: pd.DataFrame, methods: Iterable[str] = pool_density.METHODS
 ) -> dict:
     """The 5th and 95th percentile of backtest errors, rounded outwards, per method, situation
-    and bin width: what :data:`analysis.pool.model.ERROR_BANDS` holds. "direct" is the backtest on
-    each round's own distribution, "adjusted" on the previous one (rounds taken out, newcomers
-    added). A class without rounds gets the method's band over all widths.
+    and bin width: what :data:`analysis.pool.estimate.ERROR_BANDS` holds. "direct" is the
+    backtest on each round's own distribution, "adjusted" on the previous one (rounds taken out,
+    newcomers added). A class without rounds gets the method's band over all widths.
 
-    >>> bands = error_bands(pool_model._example_draws(), pool_model._example_pool(), ["flat"])
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> bands = error_bands(example_draws(), example_pool(), ["flat"])
     >>> bands["flat"]["direct"]["wide"]         # one round only: 5th = 95th percentile
     (42, 42)
     """
@@ -327,7 +741,7 @@ def error_bands(
         bands[method] = {}
         for situation, lag in (("direct", 0), ("adjusted", 1)):
             table = backtest(draws, pool, method, lag=lag)
-            narrow = table["bin_width"] <= pool_model.NARROW_BIN
+            narrow = table["bin_width"] <= pool_estimate.NARROW_BIN
             bands[method][situation] = {
                 width: _percentiles(table.loc[mask, "error"] if mask.any() else table["error"])
                 for width, mask in (("narrow", narrow), ("wide", ~narrow))
@@ -355,25 +769,26 @@ def next_snapshot_check(
     Only pairs with at least one round in between are kept. Columns: date, rounds, bin,
     predicted, published, miss (predicted - published).
 
-    >>> check = next_snapshot_check(pool_model._example_draws(), pool_model._example_pool())
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> check = next_snapshot_check(example_draws(), example_pool())
     >>> check[["bin", "published"]].head(2).to_dict("list")
     {'bin': ['481-490', '491-500'], 'published': [4719.0, 831.0]}
     """
-    state = pool_model.replay(draws, pool, take_others=take_others)
+    state = pool_replay.replay(draws, pool, take_others=take_others)
     snapshots = sorted(state.densities)
-    rows = pool_model._pool_rows(pool[pool["distribution_date"].isin(snapshots)])
+    rows = pool_density.pool_rows(pool[pool["distribution_date"].isin(snapshots)])
     records = []
     for previous, date in zip(snapshots, snapshots[1:], strict=False):
-        between = pool_model.rounds_between(draws, previous, until=date)
+        between = pool_replay.rounds_between(draws, previous, until=date)
         if between.empty:
             continue
-        density, _, _ = pool_model._forward(
+        density, _, _ = pool_estimate.carry_forward(
             state.densities[previous],
             between,
             previous,
             date,
             state.inflow(previous),
-            pool_model.TAIL_RATE,
+            pool_density.DEFAULT_SETTINGS,
             take_others,
         )
         records += [
@@ -419,7 +834,8 @@ def run_backtest(
     """Backtest every variant (default :data:`VARIANTS`); return the long table, with a
     ``variant`` column, and one summary per variant keyed by its label.
 
-    >>> table, summaries = run_backtest(pool_model._example_draws(), pool_model._example_pool(),
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> table, summaries = run_backtest(example_draws(), example_pool(),
     ...                                 variants={"flat": {"method": "flat"}})
     >>> summaries["flat"].n, table["variant"].unique().tolist()
     (1, ['flat'])
@@ -477,21 +893,213 @@ def format_summary(
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class BacktestRun:
+    """Everything ``ee backtest`` measures: the variants, the tail-rate check, the forward-chained
+    backtest, and the bounds (with each round's own cutoff, held out, and not honoured at all)."""
+
+    table: pd.DataFrame
+    summaries: dict[str, BacktestSummary]
+    choice: TailRateChoice
+    forward: ForwardBacktest
+    bounds: pd.DataFrame
+    bounds_summary: BoundsSummary
+    unbounded: BoundsSummary
+    pnp_rounds: int
+
+    @property
+    def in_sample(self) -> BacktestSummary:
+        return self.summaries["replay"]
+
+
+def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
+    """:func:`run_backtest`, :func:`choose_tail_rate`, :func:`forward_backtest` and the bounds
+    (:func:`bounds_table`) on one snapshot's tables."""
+    table, summaries = run_backtest(draws, pool)
+    bounds = bounds_table(draws, pool)
+    held_out = bounds_table(draws, pool, own_bound=False)
+    unbounded = bounds_table(draws, pool, bounds=False)
+    pnp = draws.loc[
+        ~draws["is_all_program"].astype(bool)
+        & _published(draws, pool)
+        & draws["cutoff"].ge(pool_density.NOMINEE_FLOOR).fillna(False)
+    ]
+    return BacktestRun(
+        table=table,
+        summaries=summaries,
+        choice=choose_tail_rate(draws, pool),
+        forward=forward_backtest(draws, pool),
+        bounds=bounds,
+        bounds_summary=summarize_bounds(bounds, held_out),
+        unbounded=summarize_bounds(unbounded),
+        pnp_rounds=len(pnp),
+    )
+
+
+def _span(first, last) -> str:
+    return f"{pd.Timestamp(first):%Y-%m} to {pd.Timestamp(last):%Y-%m}"
+
+
+def _settings_words(settings: pool_density.Settings) -> str:
+    return (
+        f"tail rate {settings.tail_rate:g}/point from {settings.tail_start}, "
+        f"{settings.same_pool_days} day(s) without newcomers"
+    )
+
+
+def accuracy_lines(run: BacktestRun) -> list[str]:
+    """The accuracy figures in words: in-sample and forward-chained, with n and years, then the
+    bounds. What ``ee backtest`` prints below its table (and ``docs/pool-model.md`` holds)."""
+    own = run.table[run.table["variant"] == "replay"]
+    fwd = run.forward
+    b, u = run.bounds_summary, run.unbounded
+    defaults = pool_density.DEFAULT_SETTINGS
+    same = "the model's own" if fwd.chosen == defaults else f"not the model's ({defaults})"
+    families = ", ".join(
+        f"{r.family} {int(r.held_out_broken)}"
+        for r in b.by_family.itertuples()
+        if r.held_out_broken
+    )
+    lines = [
+        f"In-sample: MAE {run.in_sample.mae:.2f} over n = {run.in_sample.n} all-program rounds "
+        f"({_span(own['date'].min(), own['date'].max())}), with settings chosen on those same "
+        f"rounds ({_settings_words(defaults)}). IRCC held no all-program round after April "
+        "2024, so no accuracy figure covers 2024-05 onwards: the bounds below are the check "
+        "there.",
+        f"Forward-chained: MAE {fwd.summary.mae:.2f} over n = {fwd.summary.n} rounds "
+        f"({_span(fwd.table['date'].min(), fwd.table['date'].max())}), every setting chosen only "
+        "on the all-program rounds and bounds dated before the round estimated; the first "
+        f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
+        f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
+        f"Bounds: {b.rows} restricted rounds with a published distribution "
+        f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
+        f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
+        + (f" ({families})" if families else "")
+        + f", smallest slack {b.held_out_smallest}, mean shortfall {b.held_out_shortfall:.2f}. "
+        f"Not honouring them: {u.broken} broken, smallest slack {u.smallest}.",
+        f"Not bounds: {run.pnp_rounds} PNP rounds with a distribution. Their cutoffs include the "
+        "nomination's 600 points: they invite the nominees, often more than the distribution's "
+        "601-1200 count (nominations arrive before the round), and constrain neither the "
+        "scores below 601 nor any estimate a report shows.",
+    ]
+    return lines
+
+
+def write_bounds(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, Path]:
+    """Write ``pool_bounds.parquet`` and ``pool_bounds.csv`` (:data:`BOUNDS_COLUMNS`) into
+    ``processed_dir``, staged then renamed into place.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_bounds(pd.DataFrame({"slack": [0]}), folder)]
+    ['pool_bounds.parquet', 'pool_bounds.csv']
+    """
+    parquet, csv = write_tables_atomic({"pool_bounds": table}, Path(processed_dir))
+    return parquet, csv
+
+
+#: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
+NOTES_BEGIN = "<!-- ee backtest: begin -->"
+NOTES_END = "<!-- ee backtest: end -->"
+
+
+def model_notes(run: BacktestRun, source: str = "") -> str:
+    """The current figures of the pool model as markdown (the generated part of
+    ``docs/pool-model.md``): every variant of the backtest, the forward-chained backtest, the
+    tail-rate check, the accuracy in words and the bounds per family. ``source`` names the
+    snapshot they were measured on."""
+    rows = [
+        "| variant | n | MAE | bias | RMSE | max | worst |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in [*run.summaries.values(), run.forward.summary]:
+        worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
+        rows.append(
+            f"| {s.label} | {s.n} | {s.mae:.2f} | {s.bias:+.2f} | {s.rmse:.2f} | {s.max_abs} "
+            f"| {worst or '-'} |"
+        )
+    bounds = [
+        "| family | bounds | broken | smallest slack | median slack | held out: broken "
+        "| held out: smallest slack |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in run.bounds_summary.by_family.itertuples():
+        bounds.append(
+            f"| {r.family} | {r.rows} | {r.broken} | {r.smallest} | {r.median:.0f} "
+            f"| {r.held_out_broken} | {r.held_out_smallest} |"
+        )
+    choice = run.choice
+    parts = [
+        f"Measured by `ee backtest`{f' on {source}' if source else ''}. Error = estimated - "
+        "actual cutoff, CRS points; all-program rounds with a published distribution.",
+        "",
+        *rows,
+        "",
+        *accuracy_lines(run),
+        "",
+        f"Tail rate {choice.rate:g}/point has the lowest in-sample MAE on the grid; leave-one-out "
+        f"MAE {choice.loo_mae:.2f}; chosen on rounds before {choice.split_date:%Y-%m-%d} it would "
+        f"be {choice.split_rate:g}, scoring MAE {choice.split_mae:.2f} on the later rounds.",
+        "",
+        "Bounds per family (slack = estimated cutoff - the round's cutoff; held out: each "
+        "round's own cutoff not used):",
+        "",
+        *bounds,
+    ]
+    return "\n".join(parts)
+
+
+def write_model_notes(run: BacktestRun, path: Path, source: str = "") -> bool:
+    """Rewrite the figures between :data:`NOTES_BEGIN` and :data:`NOTES_END` in ``path``
+    (``docs/pool-model.md``); the research log around them is left as it is. Returns False (and
+    writes nothing) when the file or its markers are missing."""
+    from analysis.storage import write_text_atomic  # noqa: PLC0415
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    if NOTES_BEGIN not in text or NOTES_END not in text:
+        return False
+    head, rest = text.split(NOTES_BEGIN, 1)
+    _, tail = rest.split(NOTES_END, 1)
+    body = f"{NOTES_BEGIN}\n{model_notes(run, source)}\n{NOTES_END}"
+    write_text_atomic(path, head + body + tail)
+    return True
+
+
 def main_backtest() -> int:
-    """``ee backtest``: backtest the pool model on the processed tables, write
-    ``pool_backtest.parquet``/``.csv`` next to them and print the summary. Returns 0, or 1 when
-    the processed tables are missing."""
+    """``ee backtest``: backtest the pool model on the processed tables (in-sample and
+    forward-chained), check every bound, write ``pool_backtest``, ``pool_forward`` and
+    ``pool_bounds`` (``.parquet``/``.csv``) next to them, print the summary and, when the tables
+    are the project's own (not a scratch ``EE_DATA_DIR``), refresh the figures in
+    ``docs/pool-model.md``. Returns 0, or 1 when the processed tables are missing."""
     folder = config.processed_dir()
     try:
         draws, pool = load_draws(folder), load_pool(folder)
     except FileNotFoundError as missing:
         print(f"ee backtest: {missing}", file=sys.stderr)
         return 1
-    table, summaries = run_backtest(draws, pool)
-    choice = choose_tail_rate(draws, pool)
-    written = write_backtest(table, folder)
-    print(format_summary(summaries, choice))
-    print(f"Wrote {written[0]} and {written[1].name}.")
+    run = run_all(draws, pool)
+    written = write_backtest(run.table, folder)
+    write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    bounds = write_bounds(run.bounds, folder)
+    print(format_summary({**run.summaries, "forward": run.forward.summary}, run.choice))
+    for line in accuracy_lines(run):
+        print(textwrap.fill(line, width=100))
+    print(
+        f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
+        "(.parquet, .csv)."
+    )
+    meta = read_meta(folder) or {}
+    source = Path(str(meta.get("source") or meta.get("file") or "")).name
+    if meta.get("sha256"):
+        source += f" (sha256 {meta['sha256'][:12]}, newest round {meta.get('newest_date', '?')})"
+    notes = config.PROJECT_ROOT / "docs" / "pool-model.md"
+    # the research log quotes the project's own data only (not a scratch EE_DATA_DIR)
+    own_data = folder.resolve().is_relative_to(config.PROJECT_ROOT.resolve())
+    if own_data and write_model_notes(run, notes, source):
+        print(f"Refreshed the figures in {notes}.")
     return 0
 
 

@@ -52,10 +52,15 @@ def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]
 
 
 def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]) -> pd.DataFrame:
-    """Every round of ``families`` since June 2023 against the three baselines (long form)."""
+    """Every round of ``families`` since June 2023 against the three baselines (long form), as
+    the monthly reports show them: the window looks only backwards, so a round's baselines here
+    are the ones its month published."""
     from analysis import baselines
+    from analysis.report.month import WINDOW_LOOK
 
-    return baselines.compare_with_baselines(draws, pool, families=families, since=CATEGORY_START)
+    return baselines.compare_with_baselines(
+        draws, pool, families=families, since=CATEGORY_START, window_look=WINDOW_LOOK
+    )
 
 
 def family_table(
@@ -77,7 +82,7 @@ def family_table(
         }
     )
     for kind, name in (
-        ("window", "All-program within 30 days"),
+        ("window", "All-program in the 30 days before"),
         ("latest", "Latest all-program"),
         ("pool", "Pool estimate"),
     ):
@@ -89,7 +94,7 @@ def family_table(
         "Date": "Date",
         "Invitations": "Invitations",
         "Cutoff": "Cutoff",
-        "Gap vs all-program within 30 days": "Gap: all-program within 30 days",
+        "Gap vs all-program in the 30 days before": "Gap: all-program, 30 days before",
         "Gap vs latest all-program": "Gap: latest all-program",
         "Pool estimate": "Pool estimate",
         "Gap vs pool estimate": "Gap: pool estimate",
@@ -147,7 +152,7 @@ def render_family(
         row_ids=shown["Round"].map(lambda r: f"round-{str(r).lower()}"),
         links={"Round": hrefs},
         note="A negative gap means the round reached lower scores than the baseline; a dash "
-        "means that baseline did not exist (no all-program round within 30 days, or no "
+        "means that baseline did not exist (no all-program round in the 30 days before, or no "
         "published pool distribution). The download holds every baseline's value too.",
         empty=f"No {label} round since June 2023.",
     )

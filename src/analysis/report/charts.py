@@ -90,7 +90,7 @@ def _legend_below(ax, layout: Layout, handles=None, labels=None) -> None:
     )
 
 
-def _month_axis(
+def month_axis(
     ax, start: pd.Timestamp, end: pd.Timestamp, layout: Layout, centre: bool = False
 ) -> None:
     """A date axis naming every month from ``start`` to ``end`` (every third past two years),
@@ -100,9 +100,11 @@ def _month_axis(
     step = 1 if len(months) <= 24 else 3
     shift = pd.Timedelta(days=14 if centre else 0)
     ticks = [m.start_time + shift for i, m in enumerate(months) if i % step == 0]
+    # the year under the first tick and under the first tick of every new year (with a tick every
+    # third month, January may have no tick of its own)
     labels = [
         month_label(t, short=True).replace(" ", "\n")
-        if (i == 0 or t.month == 1)
+        if i == 0 or t.year != ticks[i - 1].year
         else month_name(t, short=True)
         for i, t in enumerate(ticks)
     ]
@@ -202,7 +204,7 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
         )
     ax.set(title=_title(data, "CRS cutoffs", layout), xlabel="Round date")
     ax.set_ylabel("Cutoff (CRS points)")
-    _month_axis(ax, data.window_start, data.end, layout)
+    month_axis(ax, data.window_start, data.end, layout)
     ax.margins(y=0.08)
     _legend_below(ax, layout)
     parts = []
@@ -257,9 +259,9 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
     ax.set(
         title=_title(data, "Invitations per month", layout),
         xlabel="Month",
-        ylabel="Invitations issued",
+        ylabel="Invitations (sum of round sizes)",
     )
-    _month_axis(ax, data.window_start, data.end, layout, centre=True)
+    month_axis(ax, data.window_start, data.end, layout, centre=True)
     ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.08)  # the tallest bar is never clipped
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     handles, labels = ax.get_legend_handles_labels()
@@ -267,7 +269,8 @@ def invitations_by_month(data: MonthData, layout: Layout = WIDE):
     totals = table.sum(axis=1)
     busiest = totals.idxmax() if totals.any() else None
     alt = (
-        f"Stacked bars of invitations per month by family. {data.title}: "
+        f"Stacked bars of invitations per month by family (sums of the rounds' sizes). "
+        f"{data.title}: "
         f"{int(totals.iloc[-1]):,} invitations. "
         + (
             f"Busiest month in the window: {month_label(busiest)} with {int(totals.max()):,}. "
@@ -288,7 +291,7 @@ def gaps(data: MonthData, layout: Layout = WIDE):
     fig, ax = _figure(layout)
     _shade_month(ax, data)
     names = {
-        "window": f"all-program within ±{data.params.window_days} days",
+        "window": f"all-program, {data.params.window_days} days before",
         "latest": "latest all-program before",
         "pool": "pool estimate",
     }
@@ -333,7 +336,7 @@ def gaps(data: MonthData, layout: Layout = WIDE):
         xlabel="Round date",
         ylabel="Gap (CRS points)\nbelow 0: category lower",
     )
-    _month_axis(ax, data.window_start, data.end, layout)
+    month_axis(ax, data.window_start, data.end, layout)
     _legend_below(ax, layout)
     return fig, alt
 
@@ -493,7 +496,7 @@ def family_history(
         xlabel="Round date",
         ylabel="Cutoff (CRS points)",
     )
-    _month_axis(ax, since, end, layout)
+    month_axis(ax, since, end, layout)
     ax.margins(y=0.08)
     _legend_below(ax, layout)
     alt = (

@@ -23,6 +23,7 @@ from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
 from analysis.months import FIRST_MONTH, month_label, parse_month
+from analysis.stats import Verdict, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -32,9 +33,12 @@ from analysis.taxonomy import (
 )
 from analysis.wording import plural
 
-#: How each baseline is named in the report's notes (``{days}``: the window's half-width).
+#: The window baseline of a report looks only backwards, so a baseline once published never
+#: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
+WINDOW_LOOK = "before"
+#: How each baseline is named in the report's notes (``{days}``: the window's length).
 BASELINE_NAMES = {
-    "window": "all-program rounds within {days} days",
+    "window": "all-program rounds in the {days} days before it",
     "latest": "the latest all-program round before it",
     "pool": "an all-program round of the same size, estimated from the pool",
 }
@@ -148,6 +152,7 @@ class MonthData:
     window_start: pd.Timestamp
     comparisons: pd.DataFrame
     labels: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -199,7 +204,8 @@ def prepare_month(
     retrieved_at: pd.Timestamp | None = None,
     estimator=None,
 ) -> MonthData:
-    """Cut the data at the end of the month and compute the baselines of the window's rounds.
+    """Cut the data at the end of the month, compute the baselines of the window's rounds (the
+    window baseline looking only backwards: :data:`WINDOW_LOOK`) and each category's verdict.
 
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
     ("to date"); default: now.
@@ -216,6 +222,7 @@ def prepare_month(
         estimator=estimator,
         since=window_start,
         baselines=params.baselines,
+        window_look=WINDOW_LOOK,
     )
     return MonthData(
         params=params,
@@ -227,5 +234,6 @@ def prepare_month(
         month_rounds=as_of.loc[as_of["date"] >= start].reset_index(drop=True),
         window_start=window_start,
         comparisons=comparisons.reset_index(drop=True),
-        labels=family_labels(),
+        labels=family_labels(as_of),
+        verdicts=verdicts(as_of, as_of_pool, params.categories, end, estimator),
     )

@@ -30,8 +30,8 @@ def _baseline_phrase(row: pd.Series) -> str:
     if kind == "window":
         n = int(row["n_reference"])
         return (
-            f"{gap} the {count_in_words(n, 'all-program round')} within "
-            f"{{days}} days (mean cutoff {value})"
+            f"{gap} the {count_in_words(n, 'all-program round')} in the "
+            f"{{days}} days before it (mean cutoff {value})"
         )
     return (
         f"{gap} the {value} an all-program round of the same size would have needed that day "
@@ -143,7 +143,7 @@ def headline(data: MonthData) -> str:
 
 
 _SHORT_BASELINE = {
-    "window": "nearby all-program",
+    "window": "recent all-program",
     "latest": "last all-program",
     "pool": "pool estimate",
 }
@@ -153,7 +153,7 @@ def teaser(data: MonthData) -> str:
     """One line for the site index: the month's rounds and each category's lowest cutoff with
     its gaps to the baselines.
 
-    e.g. ``Six rounds, 9,600 invitations. STEM 486 (-11 vs nearby all-program, -25 vs last
+    e.g. ``Six rounds, 9,600 invitations. STEM 486 (-8 vs recent all-program, -25 vs last
     all-program, -12 vs pool estimate); Healthcare 463 (...). Cutoffs and gaps in CRS points.``
     """
     rounds = data.month_rounds

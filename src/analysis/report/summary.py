@@ -2,7 +2,10 @@
 anyone who wants the numbers without the page; the site index reads its teaser.
 
 Each gap is written as the pages write it (:func:`analysis.wording.shown_gap`: the cutoff minus
-the baseline rounded to whole points); the baseline itself keeps two decimals.
+the baseline rounded to whole points); the baseline itself keeps two decimals. The window
+baseline looks only backwards (``window_look``), so a round's gaps are the same in every later
+month's summary. ``invitations`` are sums of the rounds' sizes (``invitations_are``).
+Each category's ``verdict`` is :meth:`analysis.stats.Verdict.to_dict`.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from analysis.report.month import MonthData
+from analysis.report.month import WINDOW_LOOK, MonthData
 from analysis.report.narrative import teaser
 from analysis.wording import shown_gap
+
+#: What the invitation totals are: added up from the rounds, not a count of people.
+INVITATIONS_ARE = "the sum of the rounds' sizes (invitations issued per round, added up)"
 
 
 def _number(value):
@@ -64,6 +70,7 @@ def month_summary(
             "rounds": items,
             "invitations": int(rounds["invitations"].sum()),
             "lowest_cutoff": _number(rounds["cutoff"].min()) if len(rounds) else None,
+            "verdict": data.verdicts[family].to_dict() if family in data.verdicts else None,
         }
     forecasts_out = []
     if forecast_table is not None:
@@ -79,6 +86,8 @@ def month_summary(
         "teaser": teaser(data),
         "rounds": len(data.month_rounds),
         "invitations": int(data.month_rounds["invitations"].sum()),
+        "invitations_are": INVITATIONS_ARE,
+        "window_look": WINDOW_LOOK,
         "categories": categories,
         "forecasts": forecasts_out,
         "parameters": asdict(data.params),

@@ -1,6 +1,7 @@
 """The report's tables, each a DataFrame with reader-facing column names: the month's rounds,
-the category rounds against each baseline, statistics, forecasts, cadence, tie-break lag,
-revisions, data-quality findings and data notes.
+the category rounds against each baseline, statistics (each category's verdict), forecasts
+(with the naive forecast's error beside the model's), cadence, tie-break lag, revisions,
+data-quality findings and data notes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pandas as pd
 
 from analysis import baselines as baseline_helpers
 from analysis import trends
+from analysis.months import month_label
+from analysis.pool.backtest import accuracy_sentence
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
-from analysis.wording import shown_gap, whole_points
+from analysis.wording import shown_gap, signed_points, whole_points
 
 #: Feed fields as a reader would name them (revisions and data-quality tables).
 FIELD_WORDS = {
@@ -91,7 +94,7 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
         }
     )
     names = {
-        "window": f"±{data.params.window_days} days",
+        "window": f"{data.params.window_days} days before",
         "latest": "latest before",
         "pool": "pool estimate",
     }
@@ -114,13 +117,13 @@ def comparison_summary(data: MonthData) -> pd.DataFrame:
     full = comparison_table(data)
     if "Round" not in full or full.empty:
         return full
-    window = f"±{data.params.window_days} days"
+    window = f"{data.params.window_days} days before"
     shown = {
         "Round": "Round",
         "Date": "Date",
         "Category": "Category",
         "Cutoff": "Cutoff",
-        f"Gap vs {window}": f"Gap: all-program within {window}",
+        f"Gap vs {window}": f"Gap: all-program, {window}",
         "Gap vs latest before": "Gap: latest all-program",
         "All-program: pool estimate": "Pool estimate",
         "Gap vs pool estimate": "Gap: pool estimate",
@@ -144,31 +147,69 @@ def baseline_notes(data: MonthData) -> pd.DataFrame:
 
 
 def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
-    """Category versus all-program cutoffs since June 2023 (as of the month's end): the table and
-    the caveats in words."""
-    from analysis import stats
+    """Is each category's difference real? One row per category from its verdict
+    (:func:`analysis.stats.category_verdict`, in ``data.verdicts``): what it is compared with,
+    over how many rounds and what they are worth once autocorrelation is allowed for, the mean
+    gap with its 95% interval, and the verdict in words; then the sentences to read with it."""
+    from analysis.stats import MIN_ROUNDS
 
-    rows, caveats = [], []
+    rows, notes = [], []
     for family in data.params.categories:
-        result = stats.compare_cutoffs(data.draws, family, since=CATEGORY_START)
+        v = data.verdicts.get(family)
+        if v is None:
+            continue
+        few = v.estimate is None
+        against = (
+            f"all-program rounds, {month_label(v.since)} to {month_label(v.until)}"
+            if v.kind == ALL_PROGRAM and v.until is not None
+            else "all-program rounds"
+            if v.kind == ALL_PROGRAM
+            else "the pool estimate, round by round"
+        )
+        rounds = str(v.n) + (f" and {v.n_reference}" if v.kind == ALL_PROGRAM else "")
+        worth = "–"
+        if not few:
+            worth = f"{v.n_effective:.0f}" + (
+                f" and {v.n_reference_effective:.0f}" if v.kind == ALL_PROGRAM else ""
+            )
         rows.append(
             {
                 "Category": data.label(family),
-                "Rounds (category / all-program)": f"{result.n_family} / {result.n_reference}",
-                "Mean cutoff (category)": result.mean_family,
-                "Mean cutoff (all-program)": result.mean_reference,
-                "Difference": result.difference,
-                "95% interval": (
-                    f"{result.ci_low:.1f} to {result.ci_high:.1f}"
-                    if result.ci_low is not None
-                    else "not enough data"
-                ),
-                "Chance of a gap this big if there were none (Welch)": _p_words(result.welch_p),
-                "Same, using only the order of cutoffs": _p_words(result.rank_p),
+                "Compared with": against,
+                "Rounds": rounds,
+                "Worth about (independent rounds)": worth,
+                "Mean gap (points)": "–" if few else signed_points(round(v.estimate)),
+                "95% interval": "–"
+                if few
+                else f"{signed_points(round(v.low))} to {signed_points(round(v.high))}",
+                "Verdict": v.words,
             }
         )
-        caveats.extend(f"{data.label(family)}: {c}" for c in result.caveats)
-    return pd.DataFrame(rows), caveats
+        notes.append(v.sentence)
+        if v.rank_p is not None and v.rank_smallest_p is not None:
+            notes.append(
+                f"{data.label(family)}: a check that uses only the order of the cutoffs "
+                "(Mann-Whitney) puts the chance of an ordering this lopsided, if there were no "
+                f"difference, at {_p_words(v.rank_p)}; with {v.n} and {v.n_reference} rounds it "
+                f"cannot go below {_p_words(v.rank_smallest_p)}, however different the groups."
+            )
+    notes += [
+        "A gap is the category's cutoff minus the baseline's: negative means category rounds "
+        "reached lower scores.",
+        "While all-program rounds were held (until April 2024) a category is compared with them "
+        "over the months both kinds of round happened; after that, each category round is "
+        "paired with the pool estimate for an all-program round of the same size, and the "
+        "mean of those gaps is the figure. No trend is drawn beyond the rounds observed.",
+        "Consecutive rounds are related (a low cutoff tends to follow a low one), so the "
+        "interval allows for that: it uses the widest of the plain, the Newey-West and the "
+        "first-order autocorrelation standard errors, and 'worth about' says how many "
+        "independent rounds the series is worth. In simulations of series like these, such 95% "
+        "intervals held the true mean about 9 times in 10.",
+        f"With fewer than {MIN_ROUNDS} rounds no interval is given: too few rounds to compare.",
+        "'Clearly below' means the whole interval is below zero; 'consistent with no "
+        "difference' means it includes zero.",
+    ]
+    return pd.DataFrame(rows), notes
 
 
 def _p_words(p) -> str:
@@ -202,11 +243,18 @@ def _term_words(term: str, labels) -> str:
 
 
 def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
-    """Cutoff on family with a time trend and HAC errors, since June 2023, as of the month."""
+    """Cutoff on family with a time trend and HAC errors, fitted only while both kinds of round
+    were held (June 2023 to the last all-program round, as of the month) and only on families
+    with at least :data:`analysis.stats.MIN_ROUNDS` rounds there: never extended past the data.
+    The report itself shows the verdicts (:func:`statistics`); this is for analysts."""
     from analysis import stats
 
     result = stats.cutoff_regression(
-        data.draws, families=data.params.categories, since=CATEGORY_START
+        data.draws,
+        families=data.params.categories,
+        since=CATEGORY_START,
+        until=stats.overlap_end(data.draws, data.end),
+        min_rounds=stats.MIN_ROUNDS,
     )
     if result.status != "ok":
         return pd.DataFrame({"Result": [f"{result.status}: {result.reason}"]}), list(result.caveats)
@@ -231,27 +279,43 @@ def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
 
 
 def forecasts(data: MonthData) -> pd.DataFrame:
-    """Next cutoff per target category (80% interval) and how such forecasts did before."""
+    """Next cutoff per target category (80% interval) and how such forecasts did on the
+    category's latest rounds (at most :data:`analysis.forecast.REPORT_FORECASTS` of them),
+    beside the naive "same as last round" forecast, each with its number of forecasts."""
     from analysis import forecast as forecasting
+    from analysis.stats import family_rounds
 
     rows = []
     for family in data.params.categories:
-        forecast = forecasting.forecast_next_cutoff(data.draws, family)
-        _, accuracy = forecasting.forecast_backtest(data.draws, family)
+        forecast = forecasting.forecast_next_cutoff(
+            data.draws, family, window=forecasting.REPORT_WINDOW
+        )
+        _, accuracy = forecasting.forecast_backtest(
+            data.draws,
+            family,
+            window=forecasting.REPORT_WINDOW,
+            last=forecasting.REPORT_FORECASTS,
+        )
         ok = forecast.status == "ok"
+        checked = accuracy.status == "ok"
+        inside = "–"
+        if checked and accuracy.n_calibrated:
+            inside = f"{accuracy.calibrated_coverage:.0%} of {accuracy.n_calibrated}"
+        errors = "–"
+        if checked:
+            errors = f"{accuracy.mae:.1f} / {accuracy.naive_mae:.1f} ({accuracy.n})"
         rows.append(
             {
                 "Category": data.label(family),
-                "Rounds so far": forecast.n_rounds,
+                "Rounds so far": len(family_rounds(data.draws, family)),
                 "Last cutoff": forecast.last_cutoff,
-                "Next cutoff (forecast)": f"{forecast.point:.0f}" if ok else forecast.status,
-                "80% interval": f"{forecast.low:.0f}-{forecast.high:.0f}" if ok else "–",
-                "Past forecasts: mean abs. error": (
-                    f"{accuracy.mae:.1f} (n={accuracy.n})" if accuracy.status == "ok" else "–"
+                "Next cutoff (80% interval)": (
+                    f"{forecast.point:.0f} ({forecast.low:.0f}-{forecast.high:.0f})"
+                    if ok
+                    else forecast.status
                 ),
-                "Past forecasts: share inside interval": (
-                    f"{accuracy.coverage:.0%}" if accuracy.status == "ok" else "–"
-                ),
+                "Past forecasts' mean error: model / same as last round (n)": errors,
+                "Inside the 80% interval": inside,
                 "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
             }
         )
@@ -397,9 +461,15 @@ def data_notes(
         "Packages": ", ".join(f"{p} {version(p)}" for p in packages),
         "Settings": (
             f"categories: {', '.join(labels.get(c, c) for c in params.categories)}; "
-            f"window: {params.window_months} months; nearby all-program rounds: within "
-            f"{params.window_days} days; baselines: "
+            f"window: {params.window_months} months; recent all-program rounds: the "
+            f"{params.window_days} days before a round; baselines: "
             + ", ".join(BASELINE_NAMES[b].format(days=params.window_days) for b in params.baselines)
         ),
+        "Pool estimate: accuracy": accuracy_sentence(),
+        "Baselines": "The window baseline takes the all-program rounds in the "
+        f"{params.window_days} days before a category round, never after it, so a baseline "
+        "once published is the same in every later report, summary.json and the index.",
+        "Invitations": "Totals of invitations are sums of the rounds' sizes (the invitations "
+        "IRCC announced for each round, added up), not counts of people.",
     }
     return pd.DataFrame({"Item": list(facts), "Value": list(facts.values())})

@@ -1,0 +1,143 @@
+"""The numbers the reports use (issue 7): a baseline that never changes after publication, the
+statistics section's verdicts, forecasts beside the naive forecast, the pool model's accuracy in
+the data notes, unknown round types under IRCC's own name. On the fixture feed, then on the
+newest real snapshot (skipped when absent)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.report import month, narrative, tables
+from analysis.report import summary as summary_json
+from helpers import FEEDS, with_round
+
+RETRIEVED = "2026-03-05T12:00:00Z"
+
+
+def fixture_tables(feed: dict | None = None):
+    raw = json.dumps(feed).encode() if feed else (FEEDS / "small_feed.json").read_bytes()
+    return clean_rounds(load_rounds(raw), today=pd.Timestamp("2023-09-01").date())
+
+
+def build(draws, pool, month_text: str, **options) -> month.MonthData:
+    params = month.check_parameters(month_text, data_end=draws["date"].max(), **options)
+    return month.prepare_month(draws, pool, params, retrieved_at=RETRIEVED)
+
+
+# ------------------------------------------------------------------ the fixture feed
+
+
+def test_an_unknown_round_type_is_shown_under_irccs_own_name(small_feed):
+    feed = with_round(small_feed, "257", drawName="Researchers in quantum computing (Version 1)")
+    result = fixture_tables(feed)
+    data = build(result.draws, result.pool, "2023-07")
+    rounds = tables.month_rounds_table(data).set_index("Round")
+    assert rounds.loc["257", "Family"] == "Researchers in quantum computing"
+    assert data.label("unclassified") == "Researchers in quantum computing"
+    headline = narrative.headline(data)
+    assert "Researchers in quantum computing" in headline
+    assert "Unclassified" not in headline
+    assert "Unclassified" not in " ".join(rounds["Family"])
+
+
+def test_data_notes_say_what_the_accuracy_covers_and_how_baselines_stay(small_feed):
+    data = build(*(lambda t: (t.draws, t.pool))(fixture_tables()), "2023-07")
+    notes = tables.data_notes({}, data.params).set_index("Item")["Value"]
+    accuracy = notes["Pool estimate: accuracy"]
+    for words in ("over 32 all-program rounds (2022-10 to 2024-04)", "over 37 rounds", "90"):
+        assert words in accuracy
+    assert "never after it" in notes["Baselines"]
+    assert "sums of the rounds' sizes" in notes["Invitations"]
+
+
+def test_summary_json_carries_the_verdicts_and_what_totals_are():
+    result = fixture_tables()
+    data = build(result.draws, result.pool, "2023-07")
+    payload = json.loads(json.dumps(summary_json.month_summary(data, narrative.headline(data))))
+    assert payload["window_look"] == "before"
+    assert "sum of the rounds' sizes" in payload["invitations_are"]
+    verdict = payload["categories"]["stem"]["verdict"]
+    assert verdict["kind"] == "all_program" and verdict["label"] == "too few rounds"
+    assert verdict["words"] == "too few rounds to compare (n = 1)"
+
+
+def test_the_report_fits_no_trend_and_the_analysts_regression_stops_at_the_overlap():
+    notebook = (FEEDS.parents[2] / "notebooks" / "4.0-monthly-report.ipynb").read_text()
+    assert "regression" not in notebook
+    result = fixture_tables()
+    data = build(result.draws, result.pool, "2023-07")
+    table, caveats = tables.regression(data)  # STEM 1 round, healthcare 2: under the minimum
+    assert table.columns.tolist() == ["Result"]
+    assert "not enough data" in table.loc[0, "Result"]
+    assert any("left out" in c for c in caveats)
+
+
+# ------------------------------------------------------------------ the newest real snapshot
+
+
+@pytest.fixture(scope="module")
+def real(newest_tables):
+    return newest_tables.draws, newest_tables.pool
+
+
+@pytest.fixture(scope="module")
+def reports(real):
+    draws, pool = real
+    return {
+        "2023-07": build(draws, pool, "2023-07"),
+        "2023-08": build(draws, pool, "2023-08"),
+        "2026-03": build(draws, pool, "2026-03", window_months=36),
+    }
+
+
+def _round_254(data: month.MonthData) -> pd.Series:
+    row = tables.comparison_table(data).set_index("Round").loc["254"]
+    return row.filter(like="Gap vs")
+
+
+def test_round_254_has_the_same_baselines_in_july_2023_and_every_later_report(reports):
+    july = _round_254(reports["2023-07"])
+    # STEM, 2023-07-05, 500 at 486: the 30 days before hold rounds 250, 251, 253 (mean 494)
+    assert july["Gap vs 30 days before"] == -8
+    assert july["Gap vs latest before"] == -25
+    for later in ("2023-08", "2026-03"):
+        assert _round_254(reports[later]).to_dict() == july.to_dict(), later
+    # summary.json and the index's teaser of July 2023 say the same
+    payload = summary_json.month_summary(reports["2023-07"], "")
+    (stem,) = payload["categories"]["stem"]["rounds"]
+    assert stem["baselines"]["window"]["gap"] == -8
+    assert "486 (-8 vs recent all-program, -25 vs last all-program" in payload["teaser"]
+
+
+def test_statistics_section_speaks_in_verdicts(reports):
+    july, notes = tables.statistics(reports["2023-07"])
+    assert july["Verdict"].tolist() == [
+        "too few rounds to compare (n = 1)",
+        "too few rounds to compare (n = 2)",
+    ]
+    assert (july["95% interval"] == "–").all()
+    march, notes = tables.statistics(reports["2026-03"])
+    march = march.set_index("Category")
+    assert march.loc["Healthcare", "Verdict"] == "clearly below"
+    assert march.loc["Healthcare", "Compared with"] == "the pool estimate, round by round"
+    assert march.loc["Healthcare", "Rounds"] == "10"
+    assert march.loc["STEM", "Verdict"] == "too few rounds to compare (n = 0)"
+    assert any(n.startswith("Over 10 rounds since April 2024, Healthcare") for n in notes)
+    assert not any("p <" in n or "p-value" in n for n in notes)
+
+
+def test_forecast_table_puts_the_naive_error_beside_the_models(reports):
+    table = tables.forecasts(reports["2026-03"]).set_index("Category")
+    health = table.loc["Healthcare"]
+    errors = "Past forecasts' mean error: model / same as last round (n)"
+    # 8 past forecasts: the model missed by 12.9 on average, "same as last round" by 15.25
+    assert health[errors] == "12.9 / 15.2 (8)"
+    assert health["Next cutoff (80% interval)"].startswith("467 (")
+    assert health["Inside the 80% interval"] == "67% of 3"
+    assert table.loc["STEM", errors] == "–"
+    assert table.loc["STEM", "Next cutoff (80% interval)"] == "not enough data"

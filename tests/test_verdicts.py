@@ -1,0 +1,282 @@
+"""Tests for the verdicts of analysis.stats (what the reports say): autocorrelation-aware means
+checked against simulated series whose truth is known, the minimum sample size, which comparison
+matters on a date, the interface other modules build on, then the newest real snapshot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import baselines, stats
+from analysis.stats import (
+    MIN_ROUNDS,
+    Verdict,
+    category_verdict,
+    comparison_kind,
+    mean_with_autocorrelation,
+    smallest_rank_p,
+    verdict_table,
+)
+
+
+def make_draws(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["date", "family", "cutoff"])
+    return frame.assign(
+        date=pd.to_datetime(frame["date"]),
+        family=frame["family"].astype("string"),
+        cutoff=frame["cutoff"].astype("Int64"),
+        round=[str(i) for i in range(len(frame))],
+    )
+
+
+def pool_gaps(gaps: list[float], start: str = "2024-06-01", family: str = "healthcare"):
+    """A long comparisons table with only the pool baseline: one round a month."""
+    dates = pd.date_range(start, periods=len(gaps), freq="MS")
+    return pd.DataFrame(
+        {
+            "round": [str(300 + i) for i in range(len(gaps))],
+            "date": dates,
+            "family": family,
+            "cutoff": 470,
+            "baseline": "pool",
+            "baseline_cutoff": [470 - g for g in gaps],
+            "gap": pd.array(gaps, dtype="Float64"),
+        }
+    )
+
+
+#: All-program rounds that stopped in April 2024, and one healthcare round inside the overlap.
+STOPPED = make_draws(
+    [
+        ("2024-01-10", "all_program", 546),
+        ("2024-04-23", "all_program", 529),
+        ("2024-02-14", "healthcare", 422),
+    ]
+)
+
+
+# ------------------------------------------------------------------ autocorrelation
+
+
+def _ar1(rng: np.random.Generator, n: int, rho: float) -> np.ndarray:
+    e = rng.normal(size=n)
+    y = np.empty(n)
+    y[0] = e[0] / math.sqrt(1 - rho**2)
+    for i in range(1, n):
+        y[i] = rho * y[i - 1] + e[i]
+    return y
+
+
+def test_independent_rounds_keep_most_of_their_sample():
+    rng = np.random.default_rng(7)
+    worth = [mean_with_autocorrelation(rng.normal(size=40)).n_effective for _ in range(50)]
+    assert np.median(worth) > 25  # close to 40 (the estimators are noisy, never above n)
+    assert max(worth) <= 40
+
+
+def test_autocorrelated_rounds_are_worth_fewer_and_get_wider_intervals():
+    rng = np.random.default_rng(11)
+    y = _ar1(rng, 30, 0.7)
+    m = mean_with_autocorrelation(y)
+    plain = y.std(ddof=1) / math.sqrt(len(y))
+    assert m.se > plain
+    assert m.n_effective < 15
+    assert m.n_effective == pytest.approx(30 * (plain / m.se) ** 2)
+
+
+def test_the_interval_covers_about_what_it_says_on_autocorrelated_series():
+    # what the interval is for: series like the cutoffs (lag-1 autocorrelation 0.6, 15 rounds)
+    # whose true mean (0) is known. Plain intervals cover far less than 95%.
+    rng = np.random.default_rng(2024)
+    covered = plain_covered = 0
+    runs = 400
+    for _ in range(runs):
+        y = _ar1(rng, 15, 0.6)
+        m = mean_with_autocorrelation(y)
+        t = stats.scipy_stats.t.ppf(0.975, df=max(m.n_effective - 1, 1))
+        covered += abs(m.mean) <= t * m.se
+        plain = y.std(ddof=1) / math.sqrt(15)
+        plain_covered += abs(y.mean()) <= stats.scipy_stats.t.ppf(0.975, 14) * plain
+    assert plain_covered / runs < 0.85
+    assert covered / runs >= 0.86
+    assert covered / runs > plain_covered / runs + 0.05
+
+
+def test_constant_series_and_too_short_series():
+    m = mean_with_autocorrelation([5.0, 5.0, 5.0])
+    assert (m.mean, m.se, m.n_effective) == (5.0, 0.0, 3.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_with_autocorrelation([1.0])
+
+
+def test_smallest_rank_p_by_hand():
+    # 2 against 4 rounds: 15 ways to split; the most extreme two (one each side) give 2/15
+    assert smallest_rank_p(2, 4) == pytest.approx(2 / 15)
+    assert smallest_rank_p(3, 20) == pytest.approx(2 / 1771)
+    assert smallest_rank_p(1, 1) == 1.0
+    assert smallest_rank_p(0, 5) == 1.0
+
+
+# ------------------------------------------------------------------ which comparison
+
+
+def test_the_comparison_that_matters_follows_the_as_of_date():
+    assert comparison_kind(STOPPED, "2024-04-30") == ("all_program", pd.Timestamp("2024-04-23"))
+    assert comparison_kind(STOPPED, "2024-06-22")[0] == "all_program"  # 60 days
+    assert comparison_kind(STOPPED, "2024-06-23")[0] == "pool"
+    assert comparison_kind(STOPPED, "2026-03-31")[0] == "pool"
+    # as of a date before the last all-program round, that round does not count
+    assert comparison_kind(STOPPED, "2024-03-05") == ("all_program", pd.Timestamp("2024-01-10"))
+
+
+# ------------------------------------------------------------------ the verdict
+
+
+def test_fewer_than_the_minimum_gives_words_and_no_numbers():
+    v = category_verdict(STOPPED, pool_gaps([-40.0] * 4), "healthcare", "2026-03-31")
+    assert (v.kind, v.n, v.label) == ("pool", 4, "too few rounds")
+    assert v.estimate is None and v.low is None and v.high is None and v.n_effective is None
+    assert v.words == "too few rounds to compare (n = 4)"
+    assert "(n = 4)" in v.sentence and "since April 2024" in v.sentence
+    assert MIN_ROUNDS == 5
+
+
+def test_pool_verdict_is_the_mean_paired_gap_with_its_interval():
+    gaps = [-38.0, -41.0, -56.0, -49.0, -46.0, -37.0, -44.0, -39.0, -53.0, -72.0]
+    v = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-03-31")
+    assert isinstance(v, Verdict)
+    assert (v.family, v.kind, v.n, v.level) == ("healthcare", "pool", 10, 0.95)
+    assert v.estimate == pytest.approx(np.mean(gaps))
+    assert v.low < v.estimate < v.high < 0
+    assert 1 <= v.n_effective <= 10
+    assert (v.label, v.words) == ("below", "clearly below")
+    assert v.sentence.startswith("Over 10 rounds since April 2024, healthcare cutoffs were 48")
+    assert "allowing for autocorrelation: about" in v.sentence
+    assert v.sentence.endswith(": clearly below.")
+    assert v.since == pd.Timestamp("2024-04-23")
+
+
+def test_pool_verdict_words_for_above_and_for_no_clear_difference():
+    above = category_verdict(STOPPED, pool_gaps([10.0, 12, 9, 11, 13, 10]), "healthcare", "2026")
+    assert (above.label, above.words) == ("above", "clearly above")
+    mixed = category_verdict(STOPPED, pool_gaps([10.0, -12, 9, -11, 3, -2]), "healthcare", "2026")
+    assert (mixed.label, mixed.words) == ("no clear difference", "consistent with no difference")
+    assert mixed.low < 0 < mixed.high
+
+
+def test_pool_verdict_uses_only_rounds_after_the_overlap_and_up_to_as_of():
+    gaps = pool_gaps([-20.0] * 3, start="2024-01-01")  # before the last all-program round
+    later = pool_gaps([-40.0, -42, -38, -41, -39, -40, -99], start="2024-06-01")
+    both = pd.concat([gaps, later.assign(round=lambda t: "L" + t["round"])], ignore_index=True)
+    v = category_verdict(STOPPED, both, "healthcare", "2024-11-30")
+    assert v.n == 6  # June to November 2024; the December round is after as_of
+    assert v.estimate == pytest.approx(-40.0)
+    other = category_verdict(STOPPED, both, "stem", "2024-11-30")  # not in the table: none
+    assert other.n == 0 and other.label == "too few rounds"
+
+
+def test_all_program_verdict_over_the_overlap():
+    rows = []
+    for i in range(8):
+        day = pd.Timestamp("2023-07-01") + pd.Timedelta(days=30 * i)
+        rows.append((f"{day:%Y-%m-%d}", "all_program", 500 + (i % 3)))
+        rows.append((f"{day + pd.Timedelta(days=2):%Y-%m-%d}", "healthcare", 460 + (i % 2)))
+    draws = make_draws(rows)
+    v = category_verdict(draws, None, "healthcare", "2024-02-29")
+    assert (v.kind, v.n, v.n_reference) == ("all_program", 8, 8)
+    assert v.estimate == pytest.approx(460.5 - np.mean([500 + (i % 3) for i in range(8)]))
+    assert v.low < v.estimate < v.high < 0 and v.label == "below"
+    assert v.rank_smallest_p == pytest.approx(2 / math.comb(16, 8))
+    assert v.rank_p is not None and v.rank_p >= v.rank_smallest_p
+    assert "From June 2023 to" in v.sentence and "8 healthcare rounds" in v.sentence
+    # the same data as of a later date, all-program rounds stopped: the pool comparison
+    assert category_verdict(draws, pool_gaps([]), "healthcare", "2026-01-31").kind == "pool"
+    # but forced, the overlap comparison ignores category rounds after the overlap
+    more = pd.concat([draws, make_draws([("2025-06-01", "healthcare", 300)])], ignore_index=True)
+    forced = category_verdict(more, None, "healthcare", "2026-01-31", kind="all_program")
+    assert forced.n == 8 and forced.estimate == pytest.approx(v.estimate)
+
+
+def test_verdict_arguments_are_checked():
+    with pytest.raises(ValueError, match="baseline"):
+        category_verdict(STOPPED, None, "all_program", "2026-03-31")
+    with pytest.raises(ValueError, match="needs comparisons"):
+        category_verdict(STOPPED, None, "healthcare", "2026-03-31")
+    with pytest.raises(ValueError, match="unknown kind"):
+        category_verdict(STOPPED, None, "healthcare", "2026-03-31", kind="window")
+    with pytest.raises(ValueError, match="compare_with_baselines"):
+        category_verdict(STOPPED, pd.DataFrame({"x": [1]}), "healthcare", "2026-03-31")
+    with pytest.raises(ValueError, match="unknown family"):
+        category_verdict(STOPPED, None, "STEM", "2026-03-31")
+
+
+def test_verdict_table_and_plain_values():
+    v = category_verdict(STOPPED, pool_gaps([-40.0, -42, -38, -41, -39]), "healthcare", "2026")
+    table = verdict_table([v, category_verdict(STOPPED, pool_gaps([]), "stem", "2026")])
+    assert table["label"].tolist() == ["below", "too few rounds"]
+    assert table["estimate"].dtype == "Float64" and pd.isna(table.loc[1, "estimate"])
+    plain = v.to_dict()
+    assert plain["since"] == "2024-04-23" and isinstance(plain["estimate"], float)
+
+
+# ------------------------------------------------------------------ the newest real snapshot
+
+
+@pytest.fixture(scope="module")
+def real(newest_tables):
+    draws, pool = newest_tables.draws, newest_tables.pool
+    comparisons = baselines.compare_with_baselines(
+        draws, pool, families=["stem", "healthcare"], baselines=["pool"], since="2024-04-01"
+    )
+    return draws, comparisons
+
+
+def test_real_verdicts_for_march_2026(real):
+    draws, comparisons = real
+    health = category_verdict(draws, comparisons, "healthcare", "2026-03-31")
+    assert (health.kind, health.n, health.label) == ("pool", 10, "below")
+    assert health.high < -25 and health.n_effective < 10
+    stem = category_verdict(draws, comparisons, "stem", "2026-03-31")
+    assert (stem.kind, stem.n, stem.label) == ("pool", 0, "too few rounds")
+
+
+def test_real_verdicts_for_july_2023_say_too_few(real):
+    draws, _ = real
+    as_of = draws.loc[draws["date"] <= "2023-07-31"]
+    for family, n in (("stem", 1), ("healthcare", 2)):
+        v = category_verdict(as_of, None, family, "2023-07-31")
+        assert (v.kind, v.n, v.label) == ("all_program", n, "too few rounds")
+        assert v.words == f"too few rounds to compare (n = {n})"
+
+
+def test_the_rank_check_says_its_smallest_possible_p_with_tiny_samples():
+    draws = make_draws(
+        [("2023-07-01", "all_program", 500 + i) for i in range(4)]
+        + [("2023-07-02", "healthcare", 460), ("2023-07-03", "healthcare", 463)]
+    )
+    caveats = stats.compare_cutoffs(draws, "healthcare").caveats
+    rank = next(c for c in caveats if "order of the cutoffs" in c)
+    assert "With 2 and 4 rounds this check cannot give a p below 0.13" in rank
+
+
+def test_a_pool_verdict_pairs_the_latest_rounds_only():
+    gaps = [-10.0] * 5 + [-40.0, -42, -38, -41, -39, -40]
+    v = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=6)
+    assert v.n == 6 and v.estimate == pytest.approx(-40.0)
+    # STOPPED holds no healthcare round after April 2024, so the table is all there is
+    assert v.sentence.startswith("Over 6 rounds since April 2024")
+    every = category_verdict(STOPPED, pool_gaps(gaps), "healthcare", "2026-12-31", max_rounds=None)
+    assert every.n == 11
+    assert stats.VERDICT_ROUNDS == 60
+
+
+def test_a_pool_verdict_on_part_of_the_rounds_says_which_months():
+    later = [(f"2025-{m:02d}-10", "healthcare", 470) for m in range(1, 9)]  # 8 rounds
+    draws = pd.concat([STOPPED, make_draws(later)], ignore_index=True)
+    window = pool_gaps([-40.0, -42, -38, -41, -39], start="2025-04-01")  # the last 5 only
+    v = category_verdict(draws, window, "healthcare", "2025-12-31")
+    assert v.n == 5
+    assert v.sentence.startswith("Over 5 of the 8 rounds since April 2024 (April 2025 to August")
