@@ -58,6 +58,12 @@ def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
         raise FeedError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
         ) from None
+    except RecursionError:
+        raise FeedError(
+            f"{source}: JSON nested too deeply to read (IRCC's feed is three levels deep)"
+        ) from None
+    except ValueError as exc:  # a number of 4,300+ digits: Python's integer-string limit
+        raise FeedError(f"{source}: JSON holds a number too long to read ({exc})") from None
     if not isinstance(document, dict) or "rounds" not in document:
         raise FeedError(f"{source}: JSON has no 'rounds' list: not IRCC's rounds feed")
     rounds = document["rounds"]
