@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.clean import clean_rounds
-from analysis.feed import load_rounds
-from analysis.schemas import validate_tables
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.ingest.schemas import validate_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from synthetic import LAST_DAY, synthetic_feed, synthetic_feed_bytes  # noqa: E402
