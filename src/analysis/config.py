@@ -6,6 +6,8 @@ Defaults are the project's own folders; environment variables move them:
 - ``EE_REPORTS_DIR``: published reports (default ``<project>/reports``)
 - ``EE_FEED``: where ``ee fetch`` retrieves the feed (a URL or a local file; default IRCC's URL)
 - ``EE_NOTEBOOKS_DIR``: the notebooks the pipeline runs (default ``<project>/notebooks``)
+- ``EE_FETCH_DEADLINE``: seconds a retrieval may take in all, retries included, before the
+  stored snapshot is used instead (default 60)
 - ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
   (default ``<project>/../shared/data/ircc/snapshots``)
 
@@ -83,6 +85,34 @@ def feed_source() -> str:
     if "://" in value:
         return value
     return str(Path(value).expanduser().resolve())
+
+
+#: Seconds a retrieval may take in all (``EE_FETCH_DEADLINE`` overrides).
+DEFAULT_FETCH_DEADLINE = 60.0
+
+
+def fetch_deadline() -> float:
+    """Seconds a retrieval of the feed may take in all, retries included: ``EE_FETCH_DEADLINE``
+    or :data:`DEFAULT_FETCH_DEADLINE`.
+
+    >>> import os; os.environ["EE_FETCH_DEADLINE"] = "soon"
+    >>> fetch_deadline()
+    Traceback (most recent call last):
+    ...
+    ValueError: EE_FETCH_DEADLINE='soon' is not a number of seconds above 0
+    >>> del os.environ["EE_FETCH_DEADLINE"]; fetch_deadline()
+    60.0
+    """
+    value = os.environ.get("EE_FETCH_DEADLINE", "").strip()
+    if not value:
+        return DEFAULT_FETCH_DEADLINE
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0")
+    return seconds
 
 
 def shared_snapshots_dir() -> Path:
