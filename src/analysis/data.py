@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config
+from analysis.errors import FeedError
+
+log = logging.getLogger(__name__)
 
 #: Tables ``ee clean`` makes.
 TABLES = ("draws", "pool", "revisions", "quality")
@@ -22,19 +26,46 @@ META_FILE = "snapshot.json"
 
 
 def read_meta(processed: Path | None = None) -> dict | None:
-    """The processed tables' ``snapshot.json`` (None before the first ``ee clean``)."""
+    """The processed tables' ``snapshot.json`` (None before the first ``ee clean``, or when it
+    is damaged: the tables are then cleaned again)."""
     path = (processed or config.processed_dir()) / META_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("%s is damaged (%s); the processed tables will be rebuilt", path, exc)
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _damaged(path: Path, name: str, problem: str) -> FeedError:
+    return FeedError(
+        f"{path} is damaged: {problem}. Run `ee clean --force` (or `make data`) to rebuild "
+        f"the {name} table from raw/"
+    )
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
-    """A processed table by name; a clear error when ``ee clean`` has not made it yet."""
+    """A processed table by name, checked against its schema
+    (:mod:`analysis.ingest.schemas`); a clear error naming the file and the command that makes
+    it when it is missing, unreadable or not what its schema says."""
     if name not in (*TABLES, *DERIVED_TABLES):
         raise ValueError(f"unknown table {name!r}; known: {', '.join((*TABLES, *DERIVED_TABLES))}")
     path = (processed or config.processed_dir()) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
-    return pd.read_parquet(path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _damaged(path, name, f"not a readable Parquet file ({exc})") from None
+    from analysis.ingest.schemas import SCHEMAS, schema_problems  # noqa: PLC0415 (pandera: slow)
+
+    if name in SCHEMAS:
+        problems = schema_problems(name, frame)
+        if problems:
+            raise _damaged(path, name, f"it fails the {name} schema ({'; '.join(problems[:3])})")
+    return frame
 
 
 def load_draws(processed: Path | None = None) -> pd.DataFrame:

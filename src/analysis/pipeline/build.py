@@ -17,15 +17,19 @@ It knows each step's inputs and outputs:
 - **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
   of them have succeeded are they swapped in (one rename each), then the index is rewritten.
   A failing notebook, Ctrl-C or a kill leaves the published site as it was, and the message
-  says which month failed and where its run record is.
+  says which month failed and where its run record is (kept in ``data/runs/failed/``).
+- **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
+  publishing the site lock after it; workers die with the command, so a killed run never
+  leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
+  removed at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -39,9 +43,11 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import BuildFailed
+from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
 from analysis.storage import (
     hash_files,
     hash_tree,
+    remove_leftovers,
     stamp_matches,
     write_stamp,
     write_text_atomic,
@@ -53,6 +59,11 @@ DATA_QUALITY = "data-quality"
 INPUTS_FILE = "inputs.json"
 RECORD_FILE = "report.ipynb"
 BUILDS = ".builds"
+#: The data lock (in the data folder) and the site lock (in the site): taken in that order.
+DATA_LOCK = ".ee.lock"
+SITE_LOCK = ".lock"
+#: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short).
+STEP_LOCK_WAIT = 120.0
 #: The package whose code every report depends on (walked recursively by :func:`code_fingerprint`).
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -188,7 +199,22 @@ def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, fl
     try:
         return _build_month(plan_, staging, data_dir)
     except Exception as exc:  # noqa: BLE001 (sent back to the parent as text)
-        raise RuntimeError(str(exc)) from None
+        raise RuntimeError(_keep_failed_record(str(exc), plan_.month, staging, data_dir)) from None
+
+
+def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) -> str:
+    """Copy a failed month's run record out of the staging folder (deleted when the command
+    ends) to ``<data>/runs/failed/<month>.ipynb``; the message then points there."""
+    record = staging / month / RECORD_FILE
+    if not record.is_file():
+        return message
+    kept = Path(data_dir) / "runs" / "failed" / f"{month}.ipynb"
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(record, kept)
+    except OSError:
+        return message
+    return message.replace(str(record), str(kept)) if str(record) in message else message
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
@@ -233,7 +259,12 @@ def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[st
             timings[month] = seconds
             say(f"  [{len(timings)}/{total}] {month} built in {seconds:.1f} s")
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with (
+            ProcessPoolExecutor(
+                max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
+            ) as pool,
+            _workers_stopped_on_exit(pool),
+        ):
             futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
             pending = set(futures)
             while pending:
@@ -258,6 +289,19 @@ def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[st
             f"{len(failures)} month(s) failed; the published site is unchanged:\n{details}"
         )
     return timings
+
+
+@contextlib.contextmanager
+def _workers_stopped_on_exit(pool: ProcessPoolExecutor):
+    """On Ctrl-C, SIGTERM or any error, kill the pool's workers instead of waiting for them to
+    finish their months (their kernels notice and stop within a second)."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
@@ -295,19 +339,29 @@ def _publish_data_quality(site: Path) -> None:
 
 
 @contextlib.contextmanager
+def data_lock(wait: float = 0.0):
+    """Hold the data lock (``<data>/.ee.lock``) for a step; SIGTERM acts as Ctrl-C while it is
+    held. Staging folders that killed cleaning runs left in ``processed/`` are removed."""
+    data = config.data_dir()
+    with (
+        terminate_as_interrupt(),
+        exclusive(data / DATA_LOCK, f"the data in {data}", wait=wait),
+    ):
+        remove_leftovers(config.processed_dir(), ".staging-*")
+        for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
+            remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
+        yield
+
+
+@contextlib.contextmanager
 def _site_lock(site: Path):
-    """One build of a site at a time; stale staging folders of killed runs are removed."""
+    """One build of a site at a time (taken after the data lock); what killed builds left in
+    the site (staging folders, half-swapped and retired month folders) is removed."""
     site.mkdir(parents=True, exist_ok=True)
-    with open(site / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildFailed(
-                f"another `ee report` is building {site}; try again when it ends"
-            ) from None
+    with exclusive(site / SITE_LOCK, f"the site {site}"):
         shutil.rmtree(site / BUILDS, ignore_errors=True)
-        for stale in site.glob(".*.new-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        for pattern in (".*.new-*", ".*.old-*", ".*.tmp"):
+            remove_leftovers(site, pattern)
         yield
 
 
@@ -327,8 +381,8 @@ def build_reports(
     from analysis.report.month import load_inputs
 
     site = config.reports_dir()
-    inputs = inputs if inputs is not None else load_inputs()
-    with _site_lock(site):
+    with data_lock(), _site_lock(site):
+        inputs = inputs if inputs is not None else load_inputs()
         plans = plan(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
@@ -395,6 +449,11 @@ def _mark_record(name: str, state: str) -> None:
 
 def fetch_step(source: str | None = None, notebook: bool = True) -> None:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
+    with data_lock(wait=STEP_LOCK_WAIT):
+        _fetch_step(source, notebook)
+
+
+def _fetch_step(source: str | None, notebook: bool) -> None:
     from analysis.ingest import retrieve as fetch
     from analysis.pipeline.notebooks import run_notebook
 
@@ -419,7 +478,13 @@ def fetch_step(source: str | None = None, notebook: bool = True) -> None:
 
 
 def clean_step(force: bool = False, notebook: bool = True) -> None:
-    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
+    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date
+    (and its files are the ones cleaning wrote: damaged ones are rebuilt from raw/, said so)."""
+    with data_lock(wait=STEP_LOCK_WAIT):
+        _clean_step(force, notebook)
+
+
+def _clean_step(force: bool, notebook: bool) -> None:
     from analysis.data import load_quality
     from analysis.ingest import process as ingest
     from analysis.ingest.quality import Finding
@@ -428,6 +493,16 @@ def clean_step(force: bool = False, notebook: bool = True) -> None:
     def state() -> str:
         meta = ingest.read_meta() or {}
         return f"{meta.get('sha256')}:{meta.get('code')}"
+
+    damage = ingest.damaged_files()
+    if damage:
+        print(
+            "ee clean: warning: the processed tables are damaged ("
+            + "; ".join(damage)
+            + "); rebuilding them from raw/",
+            file=sys.stderr,
+            flush=True,
+        )
 
     if (
         not force
@@ -466,6 +541,11 @@ def _refresh_data() -> None:
 
 def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
+    with data_lock():
+        return _main_report(month, force, fetch)
+
+
+def _main_report(month: str | None, force: bool, fetch: bool) -> int:
     from analysis.report.month import check_parameters, load_inputs
 
     if fetch:
@@ -482,6 +562,11 @@ def main_reports(
     since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
 ) -> int:
     """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
+    with data_lock():
+        return _main_reports(since, until, jobs, force, fetch)
+
+
+def _main_reports(since: str, until: str | None, jobs: int, force: bool, fetch: bool) -> int:
     from analysis.report.month import check_parameters, load_inputs, report_months
 
     if fetch:
