@@ -15,6 +15,7 @@ from analysis import taxonomy
 from analysis.ingest.clean import canonical_round, clean_rounds, round_sort_key
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.quality import FeedError
+from analysis.ingest.revisions import diff_rounds
 from analysis.ingest.schemas import validate_tables
 from conftest import with_round
 
@@ -251,3 +252,12 @@ def test_values_nested_as_deep_as_json_allows_are_read_as_text(small_feed):
     )
     result = clean_rounds(load_rounds(deep.encode()), today=TODAY)
     assert ("260", "drawName") in found(result, "repaired")
+
+
+def test_revisions_match_rounds_however_their_number_is_written():
+    old = [{"drawNumber": "0434", "drawName": "General", "drawCRS": "500"}]
+    new = [{"drawNumber": "434", "drawName": "General", "drawCRS": "500"}]
+    changes = diff_rounds(old, new)
+    assert changes[["round", "change", "field"]].values.tolist() == [
+        ["434", "changed", "drawNumber"]
+    ]

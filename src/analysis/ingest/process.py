@@ -57,7 +57,10 @@ def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
     """The stored bytes of a snapshot, checked against the manifest's sha256."""
     path = snapshot.path(raw)
     if not path.exists():
-        raise FeedError(f"snapshot {path} is listed in the manifest but missing from raw/")
+        raise FeedError(
+            f"snapshot {path} is listed in the manifest but missing from raw/: retrieve the same "
+            "feed again (`ee fetch`) to restore it"
+        )
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != snapshot.sha256:
         raise FeedError(
