@@ -8,6 +8,8 @@ Defaults are the project's own folders; environment variables move them:
 - ``EE_NOTEBOOKS_DIR``: the notebooks the pipeline runs (default ``<project>/notebooks``)
 - ``EE_FETCH_DEADLINE``: seconds a retrieval may take in all, retries included, before the
   stored snapshot is used instead (default 60)
+- ``EE_MAX_FEED_BYTES``: the largest feed accepted (default 20 MB; the scaling benchmark's
+  100,000-round synthetic feeds need more)
 - ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
   (default ``<project>/../shared/data/ircc/snapshots``)
 
@@ -113,6 +115,24 @@ def fetch_deadline() -> float:
     if not 0 < seconds < float("inf"):
         raise ValueError(f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0")
     return seconds
+
+
+#: The largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
+DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
+
+
+def max_feed_bytes() -> int:
+    """The largest feed accepted, in bytes: ``EE_MAX_FEED_BYTES`` or 20 MB.
+
+    >>> max_feed_bytes()
+    20971520
+    """
+    value = os.environ.get("EE_MAX_FEED_BYTES", "").strip()
+    if not value:
+        return DEFAULT_MAX_FEED_BYTES
+    if not value.isascii() or not value.isdigit() or int(value) <= 0:
+        raise ValueError(f"EE_MAX_FEED_BYTES={value!r} is not a number of bytes above 0")
+    return int(value)
 
 
 def shared_snapshots_dir() -> Path:

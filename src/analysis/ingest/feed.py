@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from analysis import config
 from analysis.ingest.quality import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
@@ -31,19 +32,23 @@ OPTIONAL_FIELDS = (
 #: Fields holding HTML anchors: kept in raw, never rendered.
 HTML_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
 
-#: Largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
-MAX_FEED_BYTES = 20 * 1024 * 1024
+#: Largest feed accepted by default (``EE_MAX_FEED_BYTES`` overrides: see
+#: :func:`analysis.config.max_feed_bytes`).
+MAX_FEED_BYTES = config.DEFAULT_MAX_FEED_BYTES
 
 
-def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
+def load_rounds(data: bytes, source: str = "feed", max_bytes: int | None = None) -> list[dict]:
     """Decode, parse and shape-check the feed; return its list of rounds.
 
-    Raises :class:`FeedError` when the bytes are not UTF-8, not JSON, have no ``rounds`` list,
-    an empty one, or a round that is not an object.
+    Raises :class:`FeedError` when the bytes are over ``max_bytes`` (default
+    :func:`analysis.config.max_feed_bytes`), not UTF-8, not JSON, have no ``rounds`` list, an
+    empty one, or a round that is not an object.
     """
-    if len(data) > MAX_FEED_BYTES:
+    max_bytes = max_bytes or config.max_feed_bytes()
+    if len(data) > max_bytes:
         raise FeedError(
-            f"{source}: {len(data):,} bytes is over the {MAX_FEED_BYTES:,}-byte cap for the feed"
+            f"{source}: {len(data):,} bytes is over the {max_bytes:,}-byte cap for the feed "
+            "(EE_MAX_FEED_BYTES)"
         )
     try:
         text = data.decode("utf-8-sig")

@@ -71,11 +71,11 @@ _WHOLE_DECIMAL = re.compile(r"[0-9]+\.0+")
 MAX_COUNT_DIGITS = 15
 
 
-def shown(text: str, limit: int = 40) -> str:
-    """``text`` quoted for a message, shortened when it is long.
+def shown(text: str, limit: int = 120) -> str:
+    """``text`` quoted for a message, shortened when it is long (a 20 MB value stays a line).
 
-    >>> shown("1" * 5000)
-    "'1111111111111111111111111111111111111111'… (5,000 characters)"
+    >>> shown("1" * 5000, limit=20)
+    "'11111111111111111111'… (5,000 characters)"
     """
     text = str(text)
     if len(text) <= limit:

@@ -39,7 +39,7 @@ from urllib3.exceptions import ProtocolError
 
 from analysis import config
 from analysis.errors import RetrievalError
-from analysis.ingest.feed import MAX_FEED_BYTES, load_rounds, newest_round
+from analysis.ingest.feed import load_rounds, newest_round
 from analysis.ingest.quality import FeedError
 from analysis.storage import write_bytes_atomic
 
@@ -222,7 +222,7 @@ def retrieve(
     timeout: float = 30.0,
     attempts: int = 4,
     backoff: float = 1.0,
-    max_bytes: int = MAX_FEED_BYTES,
+    max_bytes: int | None = None,
     deadline: float | None = None,
 ) -> bytes:
     """The feed's bytes from ``source`` (default :func:`analysis.config.feed_source`), checked.
@@ -235,6 +235,7 @@ def retrieve(
     back is not a usable feed.
     """
     source = source or config.feed_source()
+    max_bytes = max_bytes or config.max_feed_bytes()
     if _is_url(source):
         limit = _Deadline(deadline if deadline is not None else config.fetch_deadline())
         data = _within(
@@ -244,7 +245,7 @@ def retrieve(
         )
     else:
         data = _read_local(source, max_bytes)
-    load_rounds(data, source)  # the content check: raises FeedError
+    load_rounds(data, source, max_bytes)  # the content check: raises FeedError
     return data
 
 
