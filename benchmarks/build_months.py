@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
 
-    from analysis.pipeline.build import BuildFailed, build_reports
+    from analysis.errors import BuildFailed
+    from analysis.pipeline.build import build_reports
 
     months = [m.strip() for m in args.months.split(",") if m.strip()]
     started = time.perf_counter()

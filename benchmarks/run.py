@@ -387,7 +387,7 @@ def _python(setup: Setup, code: str, label: str) -> str:
 def code_fingerprint(setup: Setup) -> str:
     return _python(
         setup,
-        "from analysis.pipeline.build import code_fingerprint; print(code_fingerprint())",
+        "from analysis.pipeline.plan import code_fingerprint; print(code_fingerprint())",
         "code fingerprint",
     )
 
@@ -842,7 +842,8 @@ def main(argv: list[str] | None = None) -> int:
         all_months = json.loads(
             _python(
                 setup,
-                "import json; from analysis.report.month import load_inputs, report_months; "
+                "import json; from analysis.data import load_inputs; "
+                "from analysis.report.month import report_months; "
                 f"print(json.dumps(report_months(load_inputs().draws, {args.since!r})))",
                 "months",
             )

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from analysis.publish import render as publish
+from analysis.publish import render, swap
 from conftest import SAMPLE_NOTEBOOK as SAMPLE
 from conftest import execute_notebook
 
@@ -44,7 +44,7 @@ axe_sync = pytest.importorskip(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """index + two months + a data-quality page, published with publish_site."""
+    """index + two months + a data-quality page, published with publish_dir."""
     executed = execute_notebook(SAMPLE, tmp_path_factory.mktemp("work"))
     quality = new_notebook(
         cells=[new_markdown_cell("## Checks\n\nEvery subtotal of the pool distribution adds up.")]
@@ -53,20 +53,20 @@ def site(tmp_path_factory) -> Path:
     def build(folder: Path) -> None:
         for month, headline in [("2026-02", "Two STEM draws"), ("2026-03", "No all-program draw")]:
             (folder / month).mkdir()
-            html = publish.notebook_to_html(executed, f"Express Entry draws: {month}")
+            html = render.notebook_to_html(executed, f"Express Entry draws: {month}")
             (folder / month / "index.html").write_text(html, encoding="utf-8")
             (folder / month / "summary.json").write_text(json.dumps({"headline": headline}))
             shutil.copy(executed, folder / month / "report.ipynb")
         (folder / "data-quality").mkdir()
         (folder / "data-quality" / "index.html").write_text(
-            publish.notebook_node_to_html(quality, "Data quality"), encoding="utf-8"
+            render.notebook_node_to_html(quality, "Data quality"), encoding="utf-8"
         )
-        index = publish.render_index(
-            publish.read_months(folder), "Express Entry draws", "data-quality/index.html"
+        index = render.render_index(
+            render.read_months(folder), "Express Entry draws", "data-quality/index.html"
         )
         (folder / "index.html").write_text(index, encoding="utf-8")
 
-    return publish.publish_site(build, tmp_path_factory.mktemp("published") / "site")
+    return swap.publish_dir(build, tmp_path_factory.mktemp("published") / "site")
 
 
 @pytest.fixture(scope="module")

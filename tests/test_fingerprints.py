@@ -10,7 +10,7 @@ import pytest
 
 import analysis
 from analysis.ingest import process as ingest
-from analysis.pipeline import build as pipeline
+from analysis.pipeline import plan as pipeline
 
 PACKAGE = Path(analysis.__file__).resolve().parent
 
@@ -75,7 +75,7 @@ def test_a_change_in_a_nested_module_rebuilds_published_months(
     env, site = published_site
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    from analysis.report.month import load_inputs
+    from analysis.data import load_inputs
 
     inputs = load_inputs()
     months = ["2023-07", "2023-08"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.publish import render as publish
+from analysis.publish import safety
 from conftest import run_ee
 
 pytestmark = pytest.mark.slow
@@ -86,9 +86,9 @@ def test_feed_markup_is_escaped_and_pages_are_self_contained(published_site):
         *site.glob("20*/index.html"),
     ]:
         html = page.read_text()
-        assert publish.unsafe_markup(html) == [], page
-        assert publish.external_references(html) == [], page
-        assert publish.images_without_alt(html) == [], page
+        assert safety.unsafe_markup(html) == [], page
+        assert safety.external_references(html) == [], page
+        assert safety.images_without_alt(html) == [], page
         assert "<script" not in html.lower(), page
     july = (site / "2023-07" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in july

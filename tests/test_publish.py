@@ -24,9 +24,10 @@ import seaborn as sns  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 
 from analysis import config
+from analysis.errors import ReportError  # noqa: E402
 from analysis.publish import display as figures
-from analysis.publish import render as publish  # noqa: E402
-from analysis.publish.render import ReportError  # noqa: E402
+from analysis.publish import render, safety, swap  # noqa: E402
+from analysis.storage import write_text_atomic  # noqa: E402
 from conftest import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
 from conftest import execute_notebook  # noqa: E402
 
@@ -205,7 +206,7 @@ def test_external_references_finds_every_kind_of_remote_load():
     <a href="https://www.canada.ca/">a link, not a load</a>
     <a href="../index.html">relative</a> <img src="figure.png" alt="relative">
     """
-    found = publish.external_references(html)
+    found = safety.external_references(html)
     assert found == [
         "link href: https://cdn.example/a.css",
         "script src: http://cdn.example/require.js",
@@ -215,8 +216,8 @@ def test_external_references_finds_every_kind_of_remote_load():
         "style @import/url(): //img.example/b.png",
         "style @import/url(): https://fonts.example/f.css",
     ]
-    assert publish.external_links(html) == ["https://www.canada.ca/"]
-    assert publish.external_references("<p>https://example.org is only text</p>") == []
+    assert safety.external_links(html) == ["https://www.canada.ca/"]
+    assert safety.external_references("<p>https://example.org is only text</p>") == []
 
 
 def test_unsafe_markup_finds_active_markup_but_not_escaped_text():
@@ -227,21 +228,21 @@ def test_unsafe_markup_finds_active_markup_but_not_escaped_text():
     <a href=" JaVa&#x0A;Script:alert(4)">click</a>
     <iframe srcdoc="<p>x</p>"></iframe>
     """
-    found = publish.unsafe_markup(html)
+    found = safety.unsafe_markup(html)
     assert found[0].startswith("<script> element")
     assert "img onerror= attribute" in found
     assert any(item.startswith("a href:") for item in found)
     assert any(item.startswith("<iframe> element") for item in found)
     assert "iframe srcdoc= attribute" in found
-    assert publish.unsafe_markup("<p>&lt;script&gt; onclick=1 javascript:x</p>") == []
+    assert safety.unsafe_markup("<p>&lt;script&gt; onclick=1 javascript:x</p>") == []
 
 
 def test_images_without_alt_counts_blank_and_nbconvert_placeholder_as_missing():
     html = (
         '<img src="data:," alt="Cutoffs by month"><img src="data:,"><img src="data:," alt=" ">'
-        f'<img src="data:," alt="{publish.NBCONVERT_PLACEHOLDER_ALT}">'
+        f'<img src="data:," alt="{safety.NBCONVERT_PLACEHOLDER_ALT}">'
     )
-    assert len(publish.images_without_alt(html)) == 3
+    assert len(safety.images_without_alt(html)) == 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,11 +260,11 @@ def assert_publishable(html: str) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # table cell from the data, escaped
     assert "<script" not in html.lower()
     assert not re.search(r"<[^>]*\sonerror\s*=", html, re.IGNORECASE)
-    assert publish.unsafe_markup(html) == []
-    assert publish.external_references(html) == []
+    assert safety.unsafe_markup(html) == []
+    assert safety.external_references(html) == []
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
     assert "@import" not in html
-    assert publish.images_without_alt(html) == []
+    assert safety.images_without_alt(html) == []
     assert html.count("<img ") >= 1
     assert "In&nbsp;[" not in html and "Out[" not in html  # no prompts
     assert visible_text_of_code(html) == []  # no code cell source
@@ -272,20 +273,20 @@ def assert_publishable(html: str) -> None:
 def test_notebook_to_html_has_no_code_escapes_data_and_is_self_contained(tmp_path):
     path = tmp_path / "report.ipynb"
     nbformat.write(sample_notebook(), path)
-    html = publish.notebook_to_html(path, "Sample report: March 2026", footer="Data: snapshot X")
+    html = render.notebook_to_html(path, "Sample report: March 2026", footer="Data: snapshot X")
     assert_publishable(html)
     assert "<title>Sample report: March 2026</title>" in html
     assert '<a href="../index.html">All monthly reports</a>' in html
     assert "UserWarning" not in html  # stderr hidden by default
     assert "<p>Data: snapshot X</p>" in html
-    with_warnings = publish.notebook_to_html(path, "Sample", include_stderr=True)
+    with_warnings = render.notebook_to_html(path, "Sample", include_stderr=True)
     assert "UserWarning: noise" in with_warnings
 
 
 def test_same_notebook_gives_byte_identical_html_whatever_its_ids_counts_and_metadata():
     nb = sample_notebook()
-    first = publish.notebook_node_to_html(nb, "Sample")
-    assert publish.notebook_node_to_html(copy.deepcopy(nb), "Sample") == first
+    first = render.notebook_node_to_html(nb, "Sample")
+    assert render.notebook_node_to_html(copy.deepcopy(nb), "Sample") == first
 
     rerun = copy.deepcopy(nb)  # what a second papermill run changes without changing content
     rerun.metadata["papermill"] = {"start_time": "2030-01-01T00:00:00", "duration": 9.9}
@@ -294,7 +295,7 @@ def test_same_notebook_gives_byte_identical_html_whatever_its_ids_counts_and_met
         cell.metadata["execution"] = {"iopub.execute_input": "2030-01-01T00:00:01Z"}
         if cell.cell_type == "code":
             cell.execution_count = number + 40
-    assert publish.notebook_node_to_html(rerun, "Sample") == first
+    assert render.notebook_node_to_html(rerun, "Sample") == first
     assert "other-id" not in first and "cell-id" not in first
 
 
@@ -304,7 +305,7 @@ def test_cell_tags_remove_cells_and_outputs():
     nb.cells[0].metadata["tags"] = ["remove-cell"]  # the markdown cell
     nb.cells[2].outputs.append(new_output("execute_result", data={"text/html": XSS_NAME}))
     nb.cells[2].metadata["tags"] = ["remove-output"]  # hidden, so its raw HTML is not refused
-    html = publish.notebook_node_to_html(nb, "Sample")
+    html = render.notebook_node_to_html(nb, "Sample")
     assert "alert(1)&lt;/script" not in html and "What happened" not in html
     assert "<table" not in html
 
@@ -334,14 +335,14 @@ def test_cell_tags_remove_cells_and_outputs():
 def test_untrusted_outputs_are_refused_naming_the_cell(output, message):
     nb = new_notebook(cells=[new_markdown_cell("## Hi"), new_code_cell("rounds", outputs=[output])])
     with pytest.raises(ReportError, match=rf"cell 2 \('rounds'\): {message}"):
-        publish.notebook_node_to_html(nb, "Sample")
+        render.notebook_node_to_html(nb, "Sample")
 
 
 def test_active_markup_is_refused_even_in_trusted_outputs_and_markdown():
     forged = trusted_html_output("<p>ok</p><script>alert(1)</script>")
     nb = new_notebook(cells=[new_code_cell("x", outputs=[forged])])
     with pytest.raises(ReportError, match="script or active markup"):
-        publish.notebook_node_to_html(nb, "Sample")
+        render.notebook_node_to_html(nb, "Sample")
     for markdown, message in [
         ("<img src=x onerror=alert(1)>", "onerror"),
         ('<img src="https://example.org/a.png" alt="a">', "loads from another host"),
@@ -350,16 +351,16 @@ def test_active_markup_is_refused_even_in_trusted_outputs_and_markdown():
     ]:
         nb = new_notebook(cells=[new_markdown_cell(markdown)])
         with pytest.raises(ReportError, match=message):
-            publish.notebook_node_to_html(nb, "Sample")
+            render.notebook_node_to_html(nb, "Sample")
 
 
 def test_index_href_and_title_are_checked():
     nb = new_notebook(cells=[new_markdown_cell("## Hi")])
     with pytest.raises(ValueError, match="relative link"):
-        publish.notebook_node_to_html(nb, "Sample", index_href="https://example.org/")
+        render.notebook_node_to_html(nb, "Sample", index_href="https://example.org/")
     with pytest.raises(ValueError, match="title is empty"):
-        publish.notebook_node_to_html(nb, " ")
-    html = publish.notebook_node_to_html(nb, "A <b>title</b>", index_href=None)
+        render.notebook_node_to_html(nb, " ")
+    html = render.notebook_node_to_html(nb, "A <b>title</b>", index_href=None)
     assert "<nav" not in html and "<title>A &lt;b&gt;title&lt;/b&gt;</title>" in html
 
 
@@ -374,11 +375,11 @@ def test_real_feed_html_fields_are_shown_escaped():
     assert shown["mitext"].str.contains("<a href=").all()  # the feed really carries markup
     table = figures.table_html(shown, caption="Latest rounds, as the feed gives them")
     nb = new_notebook(cells=[new_code_cell("t", outputs=[trusted_html_output(table)])])
-    html = publish.notebook_node_to_html(nb, "Feed fields")
+    html = render.notebook_node_to_html(nb, "Feed fields")
     assert "&lt;a href='/content/canadasite" in html
     assert "<a href='/content" not in html and 'href="/content' not in html
     assert html.count("<tr>") == 25
-    assert publish.external_references(html) == []
+    assert safety.external_references(html) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,7 +393,7 @@ def test_render_index_lists_months_newest_first_escaped_with_relative_links():
         {"month": "2026-03", "headline": f"Headline with {XSS_NAME}"},
         {"month": "2026-01", "headline": "January"},
     ]
-    html = publish.render_index(months, "Express Entry <draws>", "data-quality/index.html")
+    html = render.render_index(months, "Express Entry <draws>", "data-quality/index.html")
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert hrefs == [
         "#main",
@@ -409,9 +410,9 @@ def test_render_index_lists_months_newest_first_escaped_with_relative_links():
     assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
     for landmark in ("<main", "<nav", "<h1>", "<h2"):
         assert landmark in html
-    assert publish.external_references(html) == [] and "<script" not in html
+    assert safety.external_references(html) == [] and "<script" not in html
     assert (
-        publish.render_index(
+        render.render_index(
             list(reversed(months)), "Express Entry <draws>", "data-quality/index.html"
         )
         == html
@@ -419,17 +420,17 @@ def test_render_index_lists_months_newest_first_escaped_with_relative_links():
 
 
 def test_render_index_without_months_and_with_bad_input():
-    html = publish.render_index([], "Draws", "quality.html")
+    html = render.render_index([], "Draws", "quality.html")
     assert "No monthly report has been published yet." in html
     with pytest.raises(ValueError, match="not 'YYYY-MM'"):
-        publish.render_index([{"month": "2026-3", "headline": "x"}], "Draws", "q.html")
+        render.render_index([{"month": "2026-3", "headline": "x"}], "Draws", "q.html")
     with pytest.raises(ValueError, match="headline is missing"):
-        publish.render_index([{"month": "2026-03"}], "Draws", "q.html")
+        render.render_index([{"month": "2026-03"}], "Draws", "q.html")
     with pytest.raises(ValueError, match="more than once: 2026-03"):
-        publish.render_index([{"month": "2026-03", "headline": "a"}] * 2, "Draws", "q.html")
+        render.render_index([{"month": "2026-03", "headline": "a"}] * 2, "Draws", "q.html")
     for href in ("https://example.org/q.html", "//example.org/q", "/abs/q.html"):
         with pytest.raises(ValueError, match="must be a relative link"):
-            publish.render_index([], "Draws", href)
+            render.render_index([], "Draws", href)
 
 
 def test_read_months_and_write_index(tmp_path):
@@ -439,15 +440,15 @@ def test_read_months_and_write_index(tmp_path):
         (tmp_path / month / "summary.json").write_text(json.dumps({"headline": headline}))
     (tmp_path / "2026-04").mkdir()  # no index.html yet: not published
     (tmp_path / "data-quality").mkdir()
-    assert publish.read_months(tmp_path) == [
+    assert render.read_months(tmp_path) == [
         {"month": "2026-03", "headline": "Mar"},
         {"month": "2026-02", "headline": "Feb"},
     ]
-    index = publish.write_index(tmp_path, "Draws", "data-quality/index.html")
+    index = render.write_index(tmp_path, "Draws", "data-quality/index.html")
     assert index.read_text().index("2026-03/index.html") < index.read_text().index("2026-02/")
     (tmp_path / "2026-02" / "summary.json").write_text("{}")
     with pytest.raises(ReportError, match="2026-02/summary.json: no 'headline'"):
-        publish.read_months(tmp_path)
+        render.read_months(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,11 +467,11 @@ def write_site(version: str):
 
 def test_publish_site_creates_then_replaces_the_site(tmp_path):
     site = tmp_path / "reports"
-    publish.publish_site(write_site("v1"), site)
+    swap.publish_dir(write_site("v1"), site)
     assert tree(site) == {"index.html": b"index v1", "2026-03/index.html": b"march v1"}
     assert oct(site.stat().st_mode & 0o777) == "0o755"
     (site / "stale.html").write_text("from an older build")
-    publish.publish_site(write_site("v2"), site)
+    swap.publish_dir(write_site("v2"), site)
     assert tree(site) == {"index.html": b"index v2", "2026-03/index.html": b"march v2"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # nothing left beside
 
@@ -478,7 +479,7 @@ def test_publish_site_creates_then_replaces_the_site(tmp_path):
 @pytest.mark.parametrize("error", [RuntimeError("build failed"), KeyboardInterrupt()])
 def test_failed_build_leaves_the_published_site_exactly_as_it_was(tmp_path, error):
     site = tmp_path / "reports"
-    publish.publish_site(write_site("v1"), site)
+    swap.publish_dir(write_site("v1"), site)
     before = tree(site)
 
     def failing_build(folder: Path) -> None:
@@ -487,7 +488,7 @@ def test_failed_build_leaves_the_published_site_exactly_as_it_was(tmp_path, erro
         raise error
 
     with pytest.raises(type(error)):
-        publish.publish_site(failing_build, site)
+        swap.publish_dir(failing_build, site)
     assert tree(site) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
@@ -498,13 +499,13 @@ def test_failed_first_build_leaves_nothing(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        publish.publish_site(failing_build, tmp_path / "reports")
+        swap.publish_dir(failing_build, tmp_path / "reports")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_failed_swap_puts_the_old_site_back(tmp_path, monkeypatch):
     site = tmp_path / "reports"
-    publish.publish_site(write_site("v1"), site)
+    swap.publish_dir(write_site("v1"), site)
     before = tree(site)
     real_rename = os.rename
 
@@ -513,46 +514,46 @@ def test_failed_swap_puts_the_old_site_back(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_rename(source, destination)
 
-    monkeypatch.setattr(publish.os, "rename", rename)
+    monkeypatch.setattr(swap.os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
-        publish.publish_site(write_site("v2"), site)
+        swap.publish_dir(write_site("v2"), site)
     assert tree(site) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
 
 def test_publish_month_replaces_only_that_month(tmp_path):
     site = tmp_path / "reports"
-    publish.publish_site(write_site("v1"), site)
+    swap.publish_dir(write_site("v1"), site)
     (site / "2026-02").mkdir()
     (site / "2026-02" / "index.html").write_text("february")
 
     def build(folder: Path) -> None:
         (folder / "index.html").write_text("march v2")
 
-    publish.publish_month(build, site, "2026-03")
+    swap.publish_month(build, site, "2026-03")
     assert tree(site) == {
         "index.html": b"index v1",
         "2026-02/index.html": b"february",
         "2026-03/index.html": b"march v2",
     }
     with pytest.raises(RuntimeError):
-        publish.publish_month(lambda folder: (_ for _ in ()).throw(RuntimeError), site, "2026-03")
+        swap.publish_month(lambda folder: (_ for _ in ()).throw(RuntimeError), site, "2026-03")
     assert (site / "2026-03" / "index.html").read_text() == "march v2"
     assert sorted(p.name for p in site.iterdir()) == ["2026-02", "2026-03", "index.html"]
     with pytest.raises(ValueError, match="not 'YYYY-MM'"):
-        publish.publish_month(build, site, "../x")
+        swap.publish_month(build, site, "../x")
 
 
 def test_publish_refuses_to_replace_a_file(tmp_path):
     target = tmp_path / "reports"
     target.write_text("not a folder")
     with pytest.raises(NotADirectoryError):
-        publish.publish_site(write_site("v1"), target)
+        swap.publish_dir(write_site("v1"), target)
     assert target.read_text() == "not a folder"
 
 
 def test_write_atomic_replaces_whole_file(tmp_path):
-    path = publish.write_atomic(tmp_path / "a" / "index.html", "new")
+    path = write_text_atomic(tmp_path / "a" / "index.html", "new")
     assert path.read_text() == "new" and os.listdir(path.parent) == ["index.html"]
 
 
@@ -566,12 +567,12 @@ def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = execute_notebook(SAMPLE, tmp_path / "a")
-    html = publish.notebook_to_html(first, "Sample report: March 2026")
+    html = render.notebook_to_html(first, "Sample report: March 2026")
     assert_publishable(html)
     assert "<caption>Rounds in &lt;b&gt;2026-03&lt;/b&gt;</caption>" in html
     assert "(&lt;script&gt;alert(2)&lt;/script&gt;)" in html
     assert "hidden output" not in html and "a warning readers should not see" not in html
-    assert publish.notebook_to_html(first, "Sample report: March 2026") == html
+    assert render.notebook_to_html(first, "Sample report: March 2026") == html
     # A second, independent execution of the same notebook gives the same bytes.
     second = execute_notebook(SAMPLE, tmp_path / "b")
-    assert publish.notebook_to_html(second, "Sample report: March 2026") == html
+    assert render.notebook_to_html(second, "Sample report: March 2026") == html

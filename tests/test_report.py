@@ -14,7 +14,9 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import display as figures
 from analysis.report import charts as report_figures
-from analysis.report import month as report
+from analysis.report import month, narrative
+from analysis.report import summary as summary_json
+from analysis.report import tables as report_tables
 from conftest import FEEDS
 
 
@@ -28,20 +30,20 @@ def tables():
 
 @pytest.fixture(scope="module")
 def july(tables):
-    params = report.check_parameters("2023-07", data_end=tables.draws["date"].max())
-    return report.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
+    params = month.check_parameters("2023-07", data_end=tables.draws["date"].max())
+    return month.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
 
 
 def test_parameters_are_checked_before_any_analysis():
     with pytest.raises(ParameterError, match="is not a month"):
-        report.check_parameters("2023-7")
+        month.check_parameters("2023-7")
     with pytest.raises(ParameterError, match="after the data ends"):
-        report.check_parameters("2023-09", data_end=pd.Timestamp("2023-08-15"))
+        month.check_parameters("2023-09", data_end=pd.Timestamp("2023-08-15"))
     with pytest.raises(ParameterError, match="'astronauts'; allowed: stem"):
-        report.check_parameters("2023-07", categories="['stem', 'astronauts']")
+        month.check_parameters("2023-07", categories="['stem', 'astronauts']")
     with pytest.raises(ParameterError, match="must be text"):
-        report.check_parameters(202307)
-    assert report.check_parameters("2023-07", categories="stem,french").categories == (
+        month.check_parameters(202307)
+    assert month.check_parameters("2023-07", categories="stem,french").categories == (
         "stem",
         "french",
     )
@@ -51,11 +53,11 @@ def test_month_is_cut_at_its_end(july):
     assert july.draws["date"].max() == pd.Timestamp("2023-07-12")
     assert july.month_rounds["round"].tolist() == ["254", "255", "256", "257", "258"]
     assert not july.to_date
-    assert report.is_to_date("2023-08", "2023-08-20")
+    assert month.is_to_date("2023-08", "2023-08-20")
 
 
 def test_comparison_table_one_row_per_category_round(july):
-    table = report.comparison_table(july)
+    table = report_tables.comparison_table(july)
     assert table["Round"].tolist() == ["258", "256", "255", "253"]
     stem = table.set_index("Round").loc["255"]
     assert (stem["Cutoff"], stem["All-program: latest before"], stem["Gap vs latest before"]) == (
@@ -66,13 +68,13 @@ def test_comparison_table_one_row_per_category_round(july):
 
 
 def test_teaser_and_summary(july):
-    assert report.teaser(july).startswith("Five rounds, 7,300 invitations. STEM 486 (")
-    payload = report.summary(july, report.headline(july))
+    assert narrative.teaser(july).startswith("Five rounds, 7,300 invitations. STEM 486 (")
+    payload = summary_json.month_summary(july, narrative.headline(july))
     assert json.loads(json.dumps(payload))["categories"]["stem"]["lowest_cutoff"] == 486
 
 
 def test_tie_break_summary_has_readable_columns(july):
-    table = report.tie_break(july)
+    table = report_tables.tie_break(july)
     assert list(table.columns)[:3] == ["Round", "Date", "Family"]
     summary = trends.summarize_tie_break_lag(july.draws, since="2023-07-01")
     assert summary.set_index("family").loc["stem", "rounds"] == 1

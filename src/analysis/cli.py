@@ -28,21 +28,21 @@ def _say(message: str) -> None:
 
 
 def cmd_fetch(args) -> int:
-    from analysis.pipeline.build import fetch_step
+    from analysis.pipeline.steps import fetch_step
 
     fetch_step(args.source, notebook=not args.no_notebook)
     return 0
 
 
 def cmd_clean(args) -> int:
-    from analysis.pipeline.build import clean_step
+    from analysis.pipeline.steps import clean_step
 
     clean_step(args.force, notebook=not args.no_notebook)
     return 0
 
 
 def cmd_data(args) -> int:
-    from analysis.pipeline.build import clean_step, fetch_step
+    from analysis.pipeline.steps import clean_step, fetch_step
 
     fetch_step(args.source, notebook=not args.no_notebook)
     clean_step(args.force, notebook=not args.no_notebook)
@@ -56,13 +56,13 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from analysis.pipeline.build import main_report
+    from analysis.pipeline.steps import main_report
 
     return main_report(month=args.month, force=args.force, fetch=not args.no_fetch)
 
 
 def cmd_reports(args) -> int:
-    from analysis.pipeline.build import main_reports
+    from analysis.pipeline.steps import main_reports
 
     return main_reports(
         since=args.since,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -84,3 +85,30 @@ def load_revisions(processed: Path | None = None) -> pd.DataFrame:
 
 def load_quality(processed: Path | None = None) -> pd.DataFrame:
     return load_table("quality", processed)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The processed tables a report reads, and which snapshot they came from."""
+
+    draws: pd.DataFrame
+    pool: pd.DataFrame
+    revisions: pd.DataFrame
+    quality: pd.DataFrame
+    meta: dict
+
+    @property
+    def retrieved_at(self) -> pd.Timestamp | None:
+        stamp = self.meta.get("retrieved_at")
+        return pd.Timestamp(stamp) if stamp else None
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        return self.draws["date"].max()
+
+
+def load_inputs(data_dir=None) -> Inputs:
+    """Read the processed tables from ``data_dir`` (default: ``EE_DATA_DIR`` or ``data/``)."""
+    processed = Path(data_dir) / "processed" if data_dir else config.processed_dir()
+    tables = {n: load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")}
+    return Inputs(**tables, meta=read_meta(processed) or {})

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import io
 import struct
+from collections.abc import Iterable
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -353,3 +354,13 @@ def show_text(text: str, tag: str = "p") -> None:
 
 def _plain(html: Markup) -> str:
     return Markup(html).striptags()
+
+
+def show_list(items: Iterable[str], title: str | None = None) -> None:
+    """Display sentences (caveats, notes) as an escaped bulleted list."""
+    items = [i for i in items if i]
+    if not items:
+        return
+    body = Markup("").join(Markup("<li>{}</li>").format(item) for item in items)
+    heading = Markup("<p><strong>{}</strong></p>").format(title) if title else Markup("")
+    show_html("{heading}<ul>{body}</ul>", heading=heading, body=body)

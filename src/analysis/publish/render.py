@@ -1,4 +1,4 @@
-"""Publishing: executed notebooks to self-contained HTML pages, the site index, atomic swaps.
+"""Rendering: executed notebooks to self-contained HTML pages, and the site index.
 
 A published page loads nothing from any other host and runs no script: it opens the same from
 ``file://``, any static host, or an archive years later. The same executed notebook always gives
@@ -10,16 +10,14 @@ nbconvert; HTML outputs are accepted only when :mod:`analysis.publish.display` m
 carry its :data:`~analysis.publish.trust.TRUSTED_OUTPUT` marker and escape every value). Any page
 that still contains a ``<script>``, an ``on...=`` handler, a ``javascript:`` URL, a reference to
 another host or an image without alt text is refused with :class:`ReportError` (fail loudly, never
-publish): :mod:`analysis.publish.safety` reads the page as browsers do (HTML5 parsers) to decide.
+publish): see :mod:`analysis.publish.safety`. Pages are put in place by
+:mod:`analysis.publish.swap`.
 
 Site layout (all links relative)::
 
     site_dir/index.html             render_index(...)   months newest first
     site_dir/YYYY-MM/index.html     notebook_to_html(...)
     site_dir/YYYY-MM/summary.json   {"headline": "...", ...}   (read by read_months)
-
->>> external_references('<img src="https://example.org/x.png" alt="x">')
-['img src: https://example.org/x.png']
 """
 
 from __future__ import annotations
@@ -27,12 +25,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
-import secrets
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -41,101 +35,28 @@ import jinja2
 from markupsafe import Markup
 
 from analysis.errors import ReportError
-from analysis.publish.safety import (  # noqa: F401 (the page checks, also publish.<name>)
-    NBCONVERT_PLACEHOLDER_ALT,
-    _snippet,
-    check_page,
-    external_links,
-    external_references,
-    images_without_alt,
-    unsafe_markup,
-)
-from analysis.publish.trust import TRUSTED_OUTPUT
-from analysis.storage import write_text_atomic as write_atomic  # noqa: F401 (publish.write_atomic)
+from analysis.storage import write_text_atomic
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
     from nbconvert import HTMLExporter
     from nbformat import NotebookNode
+from analysis.publish.safety import REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG, check_outputs, check_page
 
 #: Templates shipped with the package: the nbconvert page template, the index page and the CSS.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
 REPORT_TEMPLATE = TEMPLATES_DIR / "report.html.j2"
+
 INDEX_TEMPLATE = "site_index.html.j2"
+
 STYLESHEET = TEMPLATES_DIR / "site.css"
 
-#: Cell tags honoured when exporting (as in Jupyter Book / nbconvert conventions).
-REMOVE_CELL_TAG = "remove-cell"
-REMOVE_OUTPUT_TAG = "remove-output"
-
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
 MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-
-# Output types that need scripts to show, or are not shown by our template at all.
-_SCRIPT_MIMETYPES = (
-    "application/javascript",
-    "application/vnd.jupyter.widget-view+json",
-    "text/vnd.mermaid",
-)
-_HTML_MIMETYPES = ("text/html", "text/markdown")
-_IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
-
-
-# --------------------------------------------------------------------------------------------
-# Notebook -> HTML
-# --------------------------------------------------------------------------------------------
-
-
-def _cell_name(number: int, cell: NotebookNode) -> str:
-    first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
-    return f"cell {number} ({_snippet(first_line, 60)!r})"
-
-
-def check_outputs(nb: NotebookNode) -> None:
-    """Raise :class:`ReportError` naming every cell whose outputs must not be published.
-
-    Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
-    HTML or Markdown outputs not made by :mod:`analysis.publish.display` (a bare DataFrame or
-    Styler, ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt
-    text (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
-    ``remove-cell`` or ``remove-output`` are not shown, so not checked.
-
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("df", outputs=[
-    ...     nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>"})])])
-    >>> check_outputs(nb)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    analysis.errors.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
-    """
-    problems = []
-    for number, cell in enumerate(nb.cells, start=1):
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type != "code" or {REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG} & set(tags):
-            continue  # not shown on the page
-        for output in cell.get("outputs", []):
-            where = _cell_name(number, cell)
-            if output.output_type == "error":
-                problems.append(f"{where}: raised {output.ename}: {_snippet(output.evalue)}")
-                continue
-            data = output.get("data", {})
-            trusted = TRUSTED_OUTPUT in output.get("metadata", {})
-            if any(mime in data for mime in _SCRIPT_MIMETYPES):
-                problems.append(f"{where}: output needs JavaScript ({', '.join(data)})")
-            elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
-                problems.append(
-                    f"{where}: HTML output not made by analysis.publish.display (show tables with "
-                    "figures.show_table, sentences with figures.show_html / show_text)"
-                )
-            elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:
-                problems.append(
-                    f"{where}: image without alt text (a figure left open?): "
-                    "use figures.show(fig, alt=...)"
-                )
-    if problems:
-        raise ReportError("notebook refused: " + "; ".join(problems))
 
 
 def _prepared(nb: NotebookNode, include_stderr: bool) -> NotebookNode:
@@ -264,11 +185,6 @@ def notebook_to_html(
         )
     except ReportError as error:
         raise ReportError(f"{executed_notebook.name}: {error}") from None
-
-
-# --------------------------------------------------------------------------------------------
-# Site index
-# --------------------------------------------------------------------------------------------
 
 
 def _require_relative(href: str, what: str) -> None:
@@ -402,90 +318,11 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
     return months
 
 
-# --------------------------------------------------------------------------------------------
-# Atomic publishing
-# --------------------------------------------------------------------------------------------
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Put the finished ``staging`` folder at ``target``, retiring the old one (two renames)."""
-    if not os.path.lexists(target):
-        os.rename(staging, target)
-        return
-    retired = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-    os.rename(target, retired)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(retired, target)  # put the old site back before reporting the failure
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def publish_dir(build: Callable[[Path], None], target: Path) -> Path:
-    """Build a folder with ``build(staging)`` and swap it in at ``target``, all or nothing.
-
-    ``staging`` is a fresh empty folder beside ``target`` (same file system, hidden name).
-    When ``build`` returns, the old ``target`` is renamed away, ``staging`` renamed in, and the
-    old one deleted; ``target`` need not exist yet. If ``build`` raises anything (including
-    ``KeyboardInterrupt``), ``target`` is left exactly as it was and ``staging`` is removed.
-    ``build`` may read the old ``target`` (e.g. to copy unchanged months): it is untouched
-    until the swap. Between the two renames (microseconds) ``target`` does not exist.
-
-    >>> from tempfile import TemporaryDirectory
-    >>> with TemporaryDirectory() as d:
-    ...     site = publish_dir(lambda tmp: (tmp / "index.html").write_text("v1"), Path(d) / "site")
-    ...     (site / "index.html").read_text()
-    'v1'
-    """
-    target = Path(target)
-    if os.path.lexists(target) and not target.is_dir():
-        raise NotADirectoryError(f"{target} exists and is not a folder: will not replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    try:
-        staging.chmod(0o755)  # mkdtemp makes 0700; a web server must be able to read the site
-        build(staging)
-        _swap_in(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def publish_site(build: Callable[[Path], None], site_dir: Path) -> Path:
-    """Rebuild the whole site atomically: ``build(staging)`` writes every page (see
-    :func:`publish_dir`); the published ``site_dir`` changes only if it succeeds.
-
-    >>> from tempfile import TemporaryDirectory
-    >>> def build(tmp):
-    ...     (tmp / "index.html").write_text(render_index([], "Draws", "data-quality/index.html"))
-    >>> with TemporaryDirectory() as d:
-    ...     sorted(p.name for p in publish_site(build, Path(d) / "site").iterdir())
-    ['index.html']
-    """
-    return publish_dir(build, site_dir)
-
-
-def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> Path:
-    """Replace one month's folder ``site_dir/YYYY-MM`` atomically (see :func:`publish_dir`).
-
-    Other months are not touched; refresh the index afterwards with :func:`write_index`.
-
-    >>> from tempfile import TemporaryDirectory
-    >>> with TemporaryDirectory() as d:
-    ...     publish_month(lambda tmp: (tmp / "index.html").write_text("m"), Path(d), "2026-03").name
-    '2026-03'
-    """
-    if MONTH_PATTERN.match(month) is None:
-        raise ValueError(f"month {month!r} is not 'YYYY-MM'")
-    return publish_dir(build, Path(site_dir) / month)
-
-
 def write_index(
     site_dir: Path, site_title: str, data_quality_href: str, *, footer: str | None = None
 ) -> Path:
-    """(Re)write ``site_dir/index.html`` atomically from the months published under it.
+    """(Re)write ``site_dir/index.html`` atomically from the months published under it; an index
+    whose bytes would not change is left alone (its time stamp too).
 
     >>> from tempfile import TemporaryDirectory
     >>> with TemporaryDirectory() as d:
@@ -493,4 +330,7 @@ def write_index(
     'index.html'
     """
     html = render_index(read_months(site_dir), site_title, data_quality_href, footer=footer)
-    return write_atomic(Path(site_dir) / "index.html", html)
+    path = Path(site_dir) / "index.html"
+    if not path.is_file() or path.read_text(encoding="utf-8") != html:
+        write_text_atomic(path, html)
+    return path

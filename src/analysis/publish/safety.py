@@ -1,5 +1,9 @@
-"""The publisher's safety check: a page is read as browsers read it, then refused if anything in
-it can run code or load from another host.
+"""The checks every page passes before it is published: no script or active markup, nothing
+loaded from another host, alt text on every image, and notebook outputs that only
+:mod:`analysis.publish.display` made (every value escaped).
+
+A page is read as browsers read it, then refused if anything in it can run code or load from
+another host.
 
 Patterns over the page's text, or a lenient parser, are not enough: browsers end a comment at
 ``<!-->``, read ``<![CDATA[`` as a comment in HTML, end ``<textarea>``, ``<title>``, ``<style>``,
@@ -29,6 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import html5lib
@@ -36,9 +41,29 @@ import tinycss2
 from selectolax.lexbor import LexborHTMLParser
 
 from analysis.errors import ReportError
+from analysis.publish.trust import TRUSTED_OUTPUT
+
+if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
+    from nbformat import NotebookNode
 
 #: The alt text nbconvert puts on images that have none: treated as missing.
 NBCONVERT_PLACEHOLDER_ALT = "No description has been provided for this image"
+
+#: Cell tags honoured when exporting (as in Jupyter Book / nbconvert conventions).
+REMOVE_CELL_TAG = "remove-cell"
+
+REMOVE_OUTPUT_TAG = "remove-output"
+
+# Output types that need scripts to show, or are not shown by our template at all.
+_SCRIPT_MIMETYPES = (
+    "application/javascript",
+    "application/vnd.jupyter.widget-view+json",
+    "text/vnd.mermaid",
+)
+
+_HTML_MIMETYPES = ("text/html", "text/markdown")
+
+_IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
 
 _FETCHING_SCHEMES = {"http", "https", "ftp", "ws", "wss", "file"}
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:", "mocha:")
@@ -404,3 +429,56 @@ def check_page(html: str) -> None:
         problems.append("no <title>")
     if problems:
         raise ReportError("page refused: " + "; ".join(problems))
+
+
+# ------------------------------------------------------------------ notebook outputs
+
+
+def _cell_name(number: int, cell: NotebookNode) -> str:
+    first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+    return f"cell {number} ({_snippet(first_line, 60)!r})"
+
+
+def check_outputs(nb: NotebookNode) -> None:
+    """Raise :class:`ReportError` naming every cell whose outputs must not be published.
+
+    Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
+    HTML or Markdown outputs not made by :mod:`analysis.publish.display` (a bare DataFrame or
+    Styler, ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt
+    text (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
+    ``remove-cell`` or ``remove-output`` are not shown, so not checked.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("df", outputs=[
+    ...     nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>"})])])
+    >>> check_outputs(nb)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
+    """
+    problems = []
+    for number, cell in enumerate(nb.cells, start=1):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type != "code" or {REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG} & set(tags):
+            continue  # not shown on the page
+        for output in cell.get("outputs", []):
+            where = _cell_name(number, cell)
+            if output.output_type == "error":
+                problems.append(f"{where}: raised {output.ename}: {_snippet(output.evalue)}")
+                continue
+            data = output.get("data", {})
+            trusted = TRUSTED_OUTPUT in output.get("metadata", {})
+            if any(mime in data for mime in _SCRIPT_MIMETYPES):
+                problems.append(f"{where}: output needs JavaScript ({', '.join(data)})")
+            elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
+                problems.append(
+                    f"{where}: HTML output not made by analysis.publish.display (show tables with "
+                    "figures.show_table, sentences with figures.show_html / show_text)"
+                )
+            elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:
+                problems.append(
+                    f"{where}: image without alt text (a figure left open?): "
+                    "use figures.show(fig, alt=...)"
+                )
+    if problems:
+        raise ReportError("notebook refused: " + "; ".join(problems))

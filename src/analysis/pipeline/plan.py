@@ -1,0 +1,145 @@
+"""Which months need building: the fingerprint of everything a month's report depends on (its
+slice of the data, IRCC's revisions of its rounds, their data-quality findings, the notebook, the
+parameters, the package's code and the locked package versions), compared with the one recorded
+in the published month's ``inputs.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.storage import (
+    hash_files,
+    hash_tree,
+    stamp_matches,
+)
+
+REPORT_NOTEBOOK = "4.0-monthly-report"
+
+INPUTS_FILE = "inputs.json"
+
+#: The package whose code every report depends on (walked recursively by :func:`code_fingerprint`).
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    month: str
+    fingerprint: str
+    parameters: dict
+    reason: str  # why it is (re)built, or "up to date"
+
+    @property
+    def needed(self) -> bool:
+        return self.reason != "up to date"
+
+
+def code_fingerprint(package: Path | None = None) -> str:
+    """The report's code: every module, table and template of the package (walked recursively,
+    so nested modules count), the report notebook, and the locked package versions."""
+    package = package or PACKAGE
+    extra = [config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"]
+    constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
+    if constraints.exists():
+        extra.append(constraints)
+    return hashlib.sha256(
+        (hash_tree(package, ["."]) + hash_files(f for f in extra if f.is_file())).encode()
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class _TableHashes:
+    """Row hashes of one table and, per row, the date up to which a month includes it."""
+
+    columns: bytes
+    rows: np.ndarray  # uint64 row hashes (pandas.util.hash_pandas_object)
+    until: np.ndarray  # datetime64: the row belongs to every month ending on or after it
+
+    def digest(self, end: pd.Timestamp) -> str:
+        mask = self.until <= np.datetime64(end)
+        return hashlib.sha256(self.rows[mask].tobytes() + self.columns).hexdigest()
+
+
+def _table_hashes(frame: pd.DataFrame, until: pd.Series) -> _TableHashes:
+    rows = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy()
+    return _TableHashes(
+        ",".join(frame.columns).encode(), rows, until.to_numpy(dtype="datetime64[ns]")
+    )
+
+
+def input_hashes(inputs) -> list[_TableHashes]:
+    """Hash every row of the processed tables once; each month then selects its rows by date.
+
+    A month depends on the rounds and distributions dated up to its end, IRCC's revisions of
+    those rounds, and the data-quality findings about them (plus findings about no round).
+    """
+    round_dates = inputs.draws.set_index("round")["date"]
+    never = pd.Timestamp.max.normalize()
+    revision_dates = inputs.revisions["round"].map(round_dates).fillna(never)
+    quality_dates = inputs.quality["round"].map(round_dates)
+    quality_dates = quality_dates.mask(inputs.quality["round"].isna(), pd.Timestamp.min).fillna(
+        never
+    )
+    return [
+        _table_hashes(inputs.draws, inputs.draws["date"]),
+        _table_hashes(inputs.pool, inputs.pool["distribution_date"]),
+        _table_hashes(inputs.revisions, revision_dates.astype("datetime64[ns]")),
+        _table_hashes(inputs.quality, quality_dates.astype("datetime64[ns]")),
+    ]
+
+
+def month_fingerprint(
+    inputs,
+    month: str,
+    parameters: dict,
+    code: str,
+    to_date: bool,
+    hashes: list[_TableHashes] | None = None,
+) -> str:
+    """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
+    to share the row hashing between months)."""
+    from analysis.report.month import month_bounds
+
+    _, end = month_bounds(month)
+    tables = hashes if hashes is not None else input_hashes(inputs)
+    parts = [
+        *(table.digest(end) for table in tables),
+        json.dumps(parameters, sort_keys=True),
+        code,
+        str(to_date),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def plan(
+    months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
+) -> list[MonthPlan]:
+    """For each month: its fingerprint and whether (and why) it must be rebuilt."""
+    from analysis.report.month import is_to_date
+
+    code = code_fingerprint()
+    hashes = input_hashes(inputs)
+    plans = []
+    for month in months:
+        params = {"month": month, **(parameters or {})}
+        fingerprint = month_fingerprint(
+            inputs, month, params, code, is_to_date(month, inputs.retrieved_at), hashes
+        )
+        published = site / month / INPUTS_FILE
+        if force:
+            reason = "forced"
+        elif not (site / month / "index.html").exists() or not published.exists():
+            reason = "not built yet"
+        elif not stamp_matches(published, fingerprint):
+            reason = "inputs changed"
+        else:
+            reason = "up to date"
+        plans.append(MonthPlan(month, fingerprint, params, reason))
+    return plans

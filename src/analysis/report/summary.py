@@ -1,0 +1,94 @@
+"""``summary.json``: a month's key figures (rounds, cutoffs, gaps per baseline, forecasts) for
+anyone who wants the numbers without the page; the site index reads its teaser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from analysis.report.month import MonthData
+from analysis.report.narrative import teaser
+
+
+def _number(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return round(float(value), 2)
+    return value
+
+
+def month_summary(
+    data: MonthData,
+    headline_text: str,
+    forecast_table: pd.DataFrame | None = None,
+    meta: dict | None = None,
+) -> dict:
+    """The month's key figures for anyone who wants the numbers without the page."""
+    categories = {}
+    for family in data.params.categories:
+        rounds = data.month_rounds.loc[data.month_rounds["family"] == family]
+        items = []
+        for row in rounds.itertuples():
+            gaps = data.comparisons.loc[data.comparisons["round"] == row.round]
+            items.append(
+                {
+                    "round": row.round,
+                    "date": f"{row.date:%Y-%m-%d}",
+                    "invitations": _number(row.invitations),
+                    "cutoff": _number(row.cutoff),
+                    "baselines": {
+                        g.baseline: {
+                            "cutoff": _number(g.baseline_cutoff),
+                            "gap": _number(g.gap),
+                            "low": _number(g.low),
+                            "high": _number(g.high),
+                            "detail": g.detail,
+                        }
+                        for g in gaps.itertuples()
+                    },
+                }
+            )
+        categories[family] = {
+            "label": data.label(family),
+            "rounds": items,
+            "invitations": int(rounds["invitations"].sum()),
+            "lowest_cutoff": _number(rounds["cutoff"].min()) if len(rounds) else None,
+        }
+    forecasts_out = []
+    if forecast_table is not None:
+        forecasts_out = [
+            {k: _number(v) for k, v in row.items()} for row in forecast_table.to_dict("records")
+        ]
+    return {
+        "month": data.params.month,
+        "to_date": data.to_date,
+        "as_of": f"{data.end:%Y-%m-%d}",
+        "title": data.title,
+        "headline": headline_text,
+        "teaser": teaser(data),
+        "rounds": len(data.month_rounds),
+        "invitations": int(data.month_rounds["invitations"].sum()),
+        "categories": categories,
+        "forecasts": forecasts_out,
+        "parameters": asdict(data.params),
+        "snapshot": {k: (meta or {}).get(k) for k in ("file", "sha256", "retrieved_at")},
+    }
+
+
+def write_summary(payload: dict, folder) -> None:
+    """Write ``summary.json`` (sorted keys, stable bytes) into ``folder``."""
+    from pathlib import Path
+
+    from analysis.storage import write_text_atomic
+
+    write_text_atomic(
+        Path(folder) / "summary.json",
+        json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+    )
