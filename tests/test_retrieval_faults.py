@@ -30,7 +30,8 @@ PROMPT = 15.0
 
 class FaultyServer:
     """A local HTTP server whose answer is chosen by the path: /trickle sends one byte every
-    0.2 s, /stall sends nothing, /loop redirects to itself, /good answers the fixture feed.
+    0.2 s, /stall sends nothing, /loop redirects to itself, /gzip answers the fixture feed
+    gzipped (Content-Length of the compressed bytes), /good answers it plainly.
     Every handler gives up after 60 s or when the test ends."""
 
     def __init__(self):
@@ -51,6 +52,13 @@ class FaultyServer:
                             self.wfile.flush()
                     elif self.path.startswith("/stall"):
                         stop.wait(60)
+                    elif self.path.startswith("/gzip"):
+                        body = gzip.compress(GOOD)
+                        self.send_response(200)
+                        self.send_header("Content-Encoding", "gzip")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
                     elif self.path.startswith("/loop"):
                         self.send_response(302)
                         self.send_header("Location", self.path)
@@ -148,6 +156,11 @@ def test_redirect_loop_names_the_url_and_falls_back(faulty, tmp_path, caplog):
         cached = retrieve.fetch(faulty.url("loop"), raw=tmp_path)
     assert cached.file == first.file
     assert "redirected in a loop" in caplog.text
+
+
+def test_a_compressed_answer_is_not_mistaken_for_a_body_cut_short(faulty):
+    """Content-Length counts the gzipped bytes; the feed is the bytes after gunzip."""
+    assert retrieve.retrieve(faulty.url("gzip"), attempts=1) == GOOD
 
 
 # ------------------------------------------------------------------ item 4: first run offline

@@ -154,10 +154,9 @@ def _http_get(url: str, timeout: float, max_bytes: int, deadline: _Deadline) -> 
                     )
                 deadline.check(url)
             data = body.getvalue()
-            if declared and declared.isdigit() and len(data) != int(declared):
-                raise _Retryable(
-                    f"{url}: body cut short ({len(data):,} of {int(declared):,} bytes)"
-                )
+            received = response.raw.tell()  # bytes as sent (before gzip is undone)
+            if declared and declared.isdigit() and received != int(declared):
+                raise _Retryable(f"{url}: body cut short ({received:,} of {int(declared):,} bytes)")
             return data
     except requests.TooManyRedirects as exc:
         last = exc.response.url if exc.response is not None else url
