@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
+from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.quality import FeedError
 from analysis.ingest.schemas import validate_tables
 from conftest import FEEDS, with_round
 

@@ -58,14 +58,14 @@ def _shown(book: dict, code: str) -> str:
 def executed(snapshots_dir, tmp_path_factory):
     import papermill
 
-    from analysis.ingest.process import clean
-    from analysis.ingest.retrieve import fetch
+    from analysis.ingest.process import clean_latest_snapshot
+    from analysis.ingest.retrieve import retrieve_feed
     from analysis.pipeline.notebooks import ensure_kernel
 
     root = tmp_path_factory.mktemp("explore")
     for name in REAL_SNAPSHOTS:  # oldest first: the newest is cleaned
-        fetch(str(snapshots_dir / name), raw=root / "raw")
-    clean(raw=root / "raw", processed=root / "processed")
+        retrieve_feed(str(snapshots_dir / name), raw=root / "raw")
+    clean_latest_snapshot(raw=root / "raw", processed=root / "processed")
     ensure_kernel()
     output = root / "explore.ipynb"
     papermill.execute_notebook(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.ingest import retrieve as fetch
-from analysis.ingest.quality import FeedError
+from analysis.errors import FeedError, RetrievalError
+from analysis.ingest import retrieve
 from conftest import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
@@ -67,7 +67,7 @@ def stored_snapshots(raw: Path) -> list[Path]:
 
 def test_500_then_success_is_retried_and_stored_once(server, tmp_path):
     server.answers = [(500, b"oops", {}), (200, GOOD, {})]
-    snapshot = fetch.fetch(server.url, raw=tmp_path, backoff=0.01)
+    snapshot = retrieve.retrieve_feed(server.url, raw=tmp_path, backoff=0.01)
     assert server.requests == 2
     assert snapshot.new_content and snapshot.rounds == 12 and snapshot.newest_round == "260"
     files = stored_snapshots(tmp_path)
@@ -77,26 +77,26 @@ def test_500_then_success_is_retried_and_stored_once(server, tmp_path):
 
 
 def test_identical_content_is_not_stored_twice(server, tmp_path):
-    first = fetch.fetch(server.url, raw=tmp_path)
-    second = fetch.fetch(server.url, raw=tmp_path)
+    first = retrieve.retrieve_feed(server.url, raw=tmp_path)
+    second = retrieve.retrieve_feed(server.url, raw=tmp_path)
     assert (first.new_content, second.new_content) == (True, False)
     assert second.file == first.file
     assert len(stored_snapshots(tmp_path)) == 1
-    assert len(fetch.read_manifest(tmp_path)) == 2  # every retrieval is recorded
+    assert len(retrieve.read_manifest(tmp_path)) == 2  # every retrieval is recorded
 
 
 def test_timeout_gives_up_without_storing(server, tmp_path):
     server.answers = [(200, GOOD, {"sleep": 1.5})] * 2
-    with pytest.raises(fetch.RetrievalError, match="after 2 attempts.*Timeout") as caught:
-        fetch.fetch(server.url, raw=tmp_path, timeout=0.3, attempts=2, backoff=0.01)
+    with pytest.raises(RetrievalError, match="after 2 attempts.*Timeout") as caught:
+        retrieve.retrieve_feed(server.url, raw=tmp_path, timeout=0.3, attempts=2, backoff=0.01)
     assert "EE_FEED" in str(caught.value)
     assert stored_snapshots(tmp_path) == []
 
 
 def test_body_cut_short_is_retried_and_never_stored(server, tmp_path):
     server.answers = [(200, GOOD[:5000], {"length": len(GOOD), "close": True})] * 3
-    with pytest.raises(fetch.RetrievalError, match="cut short"):
-        fetch.fetch(server.url, raw=tmp_path, timeout=2, attempts=3, backoff=0.01)
+    with pytest.raises(RetrievalError, match="cut short"):
+        retrieve.retrieve_feed(server.url, raw=tmp_path, timeout=2, attempts=3, backoff=0.01)
     assert server.requests == 3
     assert stored_snapshots(tmp_path) == []
 
@@ -104,39 +104,41 @@ def test_body_cut_short_is_retried_and_never_stored(server, tmp_path):
 def test_invalid_json_is_refused_and_not_stored(server, tmp_path):
     server.answers = [(200, b"<html>We are updating this page</html>", {})]
     with pytest.raises(FeedError, match="not valid JSON"):
-        fetch.fetch(server.url, raw=tmp_path)
+        retrieve.retrieve_feed(server.url, raw=tmp_path)
     assert server.requests == 1  # a complete answer that is wrong is not retried
     assert stored_snapshots(tmp_path) == []
 
 
 def test_404_fails_at_once(server, tmp_path):
     server.answers = [(404, b"not found", {})]
-    with pytest.raises(fetch.RetrievalError, match="404"):
-        fetch.fetch(server.url, raw=tmp_path)
+    with pytest.raises(RetrievalError, match="404"):
+        retrieve.retrieve_feed(server.url, raw=tmp_path)
     assert server.requests == 1
 
 
 def test_size_cap_from_content_length(server, tmp_path):
     with pytest.raises(FeedError, match="cap"):
-        fetch.fetch(server.url, raw=tmp_path, max_bytes=1000)
+        retrieve.retrieve_feed(server.url, raw=tmp_path, max_bytes=1000)
     assert stored_snapshots(tmp_path) == []
 
 
 def test_unreachable_with_a_cached_snapshot_uses_it(server, tmp_path):
-    first = fetch.fetch(server.url, raw=tmp_path)
-    cached = fetch.fetch("http://127.0.0.1:9/feed.json", raw=tmp_path, attempts=1, timeout=1)
+    first = retrieve.retrieve_feed(server.url, raw=tmp_path)
+    cached = retrieve.retrieve_feed(
+        "http://127.0.0.1:9/feed.json", raw=tmp_path, attempts=1, timeout=1
+    )
     assert cached.file == first.file and not cached.new_content
 
 
 def test_unreachable_without_cache_says_how_to_use_a_local_copy(tmp_path):
-    with pytest.raises(fetch.RetrievalError) as caught:
-        fetch.fetch("http://127.0.0.1:9/feed.json", raw=tmp_path, attempts=1, timeout=1)
+    with pytest.raises(RetrievalError) as caught:
+        retrieve.retrieve_feed("http://127.0.0.1:9/feed.json", raw=tmp_path, attempts=1, timeout=1)
     message = str(caught.value)
     assert "No snapshot is cached" in message and "EE_FEED=" in message
 
 
 def test_local_file_source(tmp_path):
-    snapshot = fetch.fetch(str(FEEDS / "small_feed.json"), raw=tmp_path / "raw")
+    snapshot = retrieve.retrieve_feed(str(FEEDS / "small_feed.json"), raw=tmp_path / "raw")
     assert snapshot.source.endswith("small_feed.json")
     stored = snapshot.path(tmp_path / "raw")
     assert stored.read_bytes() == GOOD
@@ -145,13 +147,15 @@ def test_local_file_source(tmp_path):
 
 def test_local_file_over_the_cap_and_not_utf8(feed_file, tmp_path):
     with pytest.raises(FeedError, match="cap"):
-        fetch.fetch(str(feed_file(GOOD)), raw=tmp_path / "raw", max_bytes=100)
+        retrieve.retrieve_feed(str(feed_file(GOOD)), raw=tmp_path / "raw", max_bytes=100)
     with pytest.raises(FeedError, match="not UTF-8"):
-        fetch.fetch(str(feed_file(b'{"rounds": [{"drawName": "caf\xe9"}]}')), raw=tmp_path / "raw")
+        retrieve.retrieve_feed(
+            str(feed_file(b'{"rounds": [{"drawName": "caf\xe9"}]}')), raw=tmp_path / "raw"
+        )
     assert stored_snapshots(tmp_path / "raw") == []
 
 
-def test_fetch_or_latest_shows_the_latest_retrieval_without_fetching(workspace):
-    first = fetch.fetch_or_latest(str(FEEDS / "small_feed.json"))
-    again = fetch.fetch_or_latest("http://127.0.0.1:9/never-asked.json", fetch_now=False)
-    assert again.file == first.file and len(fetch.read_manifest()) == 1
+def test_retrieve_or_latest_shows_the_latest_retrieval_without_retrieving(workspace):
+    first = retrieve.retrieve_or_latest(str(FEEDS / "small_feed.json"))
+    again = retrieve.retrieve_or_latest("http://127.0.0.1:9/never-asked.json", retrieve_now=False)
+    assert again.file == first.file and len(retrieve.read_manifest()) == 1

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import analysis
-from analysis.ingest import process as ingest
-from analysis.pipeline import plan as pipeline
+from analysis.ingest import process
+from analysis.pipeline import plan
 
 PACKAGE = Path(analysis.__file__).resolve().parent
 
@@ -28,36 +28,36 @@ def package_copy(tmp_path) -> Path:
 
 
 def test_report_code_fingerprint_sees_nested_modules(package_copy):
-    before = pipeline.code_fingerprint(package_copy)
-    assert pipeline.code_fingerprint(package_copy) == before  # stable
+    before = plan.report_code_fingerprint(package_copy)
+    assert plan.report_code_fingerprint(package_copy) == before  # stable
     (package_copy / "layer" / "deeper" / "module.py").write_text("ANSWER = 2\n")
-    assert pipeline.code_fingerprint(package_copy) != before
+    assert plan.report_code_fingerprint(package_copy) != before
 
 
 def test_report_code_fingerprint_sees_a_moved_module(package_copy):
-    before = pipeline.code_fingerprint(package_copy)
+    before = plan.report_code_fingerprint(package_copy)
     module = package_copy / "layer" / "deeper" / "module.py"
     module.rename(package_copy / "layer" / "module.py")  # same bytes, another place
-    assert pipeline.code_fingerprint(package_copy) != before
+    assert plan.report_code_fingerprint(package_copy) != before
 
 
 def test_report_code_fingerprint_ignores_caches(package_copy):
-    before = pipeline.code_fingerprint(package_copy)
+    before = plan.report_code_fingerprint(package_copy)
     cache = package_copy / "layer" / "__pycache__"
     cache.mkdir()
     (cache / "module.cpython-311.pyc").write_bytes(b"\0compiled")
-    assert pipeline.code_fingerprint(package_copy) == before
+    assert plan.report_code_fingerprint(package_copy) == before
 
 
 def test_cleaning_code_fingerprint_walks_folders(package_copy):
-    entries = (*ingest.CLEANING_CODE, "layer")
-    before = ingest.code_fingerprint(entries, package_copy)
+    entries = (*process.CLEANING_CODE, "layer")
+    before = process.cleaning_code_fingerprint(entries, package_copy)
     (package_copy / "layer" / "deeper" / "module.py").write_text("ANSWER = 3\n")
-    assert ingest.code_fingerprint(entries, package_copy) != before
+    assert process.cleaning_code_fingerprint(entries, package_copy) != before
 
 
 def test_cleaning_code_names_only_existing_modules():
-    for entry in ingest.CLEANING_CODE:
+    for entry in process.CLEANING_CODE:
         assert (PACKAGE / entry).exists(), f"CLEANING_CODE names {entry}, which does not exist"
 
 
@@ -81,10 +81,10 @@ def test_a_change_in_a_nested_module_rebuilds_published_months(
     months = ["2023-07", "2023-08"]
     copy = tmp_path / "analysis"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(pipeline, "PACKAGE", copy)
-    assert [p.reason for p in pipeline.plan(months, inputs, site)] == ["up to date"] * 2
+    monkeypatch.setattr(plan, "PACKAGE", copy)
+    assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["up to date"] * 2
 
     module = _deepest_module(copy)
     assert len(module.relative_to(copy).parts) >= 2, "the package has no nested module"
     module.write_text(module.read_text() + "\n# a change deep in the package\n")
-    assert [p.reason for p in pipeline.plan(months, inputs, site)] == ["inputs changed"] * 2
+    assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["inputs changed"] * 2

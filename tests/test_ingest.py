@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.ingest import process as ingest
-from analysis.ingest import retrieve as fetch
-from analysis.ingest.quality import FeedError
+from analysis.errors import FeedError
+from analysis.ingest import process, retrieve
 from analysis.ingest.revisions import category_renames
 from conftest import FEEDS, REAL_SNAPSHOTS, with_round
 
@@ -23,8 +22,8 @@ def refreshes(snapshots_dir, tmp_path_factory):
     raw, processed = data / "raw", data / "processed"
     runs = []
     for name in REAL_SNAPSHOTS:
-        fetch.fetch(str(snapshots_dir / name), raw=raw)
-        runs.append(ingest.clean(raw=raw, processed=processed))
+        retrieve.retrieve_feed(str(snapshots_dir / name), raw=raw)
+        runs.append(process.clean_latest_snapshot(raw=raw, processed=processed))
     return runs, raw, processed
 
 
@@ -38,7 +37,7 @@ def test_round_counts(refreshes):
 def test_renames_detected_between_refreshes(refreshes):
     runs, raw, _ = refreshes
     renames = category_renames(runs[-1].revisions)
-    first, second = (s.file for s in fetch.snapshots(raw)[1:])
+    first, second = (s.file for s in retrieve.distinct_snapshots(raw)[1:])
     to_2025 = renames[renames["snapshot"] == first].set_index("old_name")["new_name"].to_dict()
     assert to_2025["STEM occupations (2023-1)"] == "STEM occupations (Version 1)"
     assert to_2025["Healthcare occupations (2023-1)"] == "Healthcare occupations (Version 1)"
@@ -104,7 +103,7 @@ def test_processed_files_and_meta(refreshes):
 
 def test_clean_is_skipped_when_nothing_changed(refreshes):
     _, raw, processed = refreshes
-    again = ingest.clean(raw=raw, processed=processed)
+    again = process.clean_latest_snapshot(raw=raw, processed=processed)
     assert again.skipped and len(again.draws) == 403
 
 
@@ -126,26 +125,26 @@ def _fingerprint(folder):
 def test_bad_refresh_leaves_processed_data_untouched(
     workspace, feed_file, small_feed, defect, message
 ):
-    fetch.fetch(str(FEEDS / "small_feed.json"))
-    ingest.clean()
+    retrieve.retrieve_feed(str(FEEDS / "small_feed.json"))
+    process.clean_latest_snapshot()
     before = _fingerprint(config.processed_dir())
     bad = feed_file(with_round(small_feed, "260", **defect), "bad.json")
-    snapshot = fetch.fetch(str(bad))
+    snapshot = retrieve.retrieve_feed(str(bad))
     with pytest.raises(FeedError, match=message):
-        ingest.clean()
+        process.clean_latest_snapshot()
     assert _fingerprint(config.processed_dir()) == before
     assert snapshot.path().exists()  # the raw snapshot is kept, for the record
 
 
 def test_tampered_raw_snapshot_is_refused(workspace):
-    snapshot = fetch.fetch(str(FEEDS / "small_feed.json"))
+    snapshot = retrieve.retrieve_feed(str(FEEDS / "small_feed.json"))
     path = snapshot.path()
     path.chmod(0o644)
     path.write_bytes(path.read_bytes().replace(b'"486"', b'"487"'))
     with pytest.raises(FeedError, match="does not match its sha256"):
-        ingest.clean()
+        process.clean_latest_snapshot()
 
 
 def test_no_snapshot_yet(workspace):
     with pytest.raises(FeedError, match="run `ee fetch`"):
-        ingest.clean()
+        process.clean_latest_snapshot()

@@ -4,7 +4,6 @@ backtest on the newest real snapshot with the figures the module documents."""
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
@@ -58,13 +57,6 @@ SMALL = dist((481, 490, 1000), (491, 500, 500), (501, 600, 200))
 
 
 # --------------------------------------------------------------------------- hand examples
-
-
-def test_doctests_pass():
-    for module in (pool, pool_backtest):
-        result = doctest.testmod(module)
-        assert result.failed == 0, f"{module.__name__}: {result.failed} doctest(s) failed"
-        assert result.attempted > 10
 
 
 def test_counts_are_exact_at_bin_edges_whatever_the_method():

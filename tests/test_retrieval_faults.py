@@ -107,10 +107,10 @@ def timed(call):
 
 @pytest.mark.parametrize("path", ["trickle", "stall"])
 def test_deadline_uses_the_stored_snapshot_with_a_warning(faulty, tmp_path, caplog, path):
-    first = retrieve.fetch(faulty.url("good"), raw=tmp_path)
+    first = retrieve.retrieve_feed(faulty.url("good"), raw=tmp_path)
     with caplog.at_level(logging.WARNING):
         cached, seconds = timed(
-            lambda: retrieve.fetch(faulty.url(path), raw=tmp_path, deadline=1.0, timeout=30)
+            lambda: retrieve.retrieve_feed(faulty.url(path), raw=tmp_path, deadline=1.0, timeout=30)
         )
     assert cached.file == first.file and not cached.new_content
     assert seconds < PROMPT
@@ -121,7 +121,7 @@ def test_deadline_uses_the_stored_snapshot_with_a_warning(faulty, tmp_path, capl
 def test_deadline_comes_from_the_environment(faulty, tmp_path, monkeypatch):
     monkeypatch.setenv("EE_FETCH_DEADLINE", "1")
     with pytest.raises(RetrievalError, match="1-second deadline") as caught:
-        timed(lambda: retrieve.retrieve(faulty.url("trickle"), timeout=30))
+        timed(lambda: retrieve.retrieve_bytes(faulty.url("trickle"), timeout=30))
     assert faulty.url("trickle") in str(caught.value)
 
 
@@ -136,7 +136,7 @@ def test_deadline_covers_the_retries(faulty, tmp_path):
     _, seconds = timed(
         lambda: pytest.raises(
             RetrievalError,
-            retrieve.retrieve,
+            retrieve.retrieve_bytes,
             faulty.url("stall"),
             timeout=0.5,
             attempts=100,
@@ -148,19 +148,19 @@ def test_deadline_covers_the_retries(faulty, tmp_path):
 
 
 def test_redirect_loop_names_the_url_and_falls_back(faulty, tmp_path, caplog):
-    first = retrieve.fetch(faulty.url("good"), raw=tmp_path)
+    first = retrieve.retrieve_feed(faulty.url("good"), raw=tmp_path)
     with pytest.raises(RetrievalError) as caught:
-        retrieve.retrieve(faulty.url("loop"))
+        retrieve.retrieve_bytes(faulty.url("loop"))
     assert f"{faulty.url('loop')}: redirected in a loop" in str(caught.value)
     with caplog.at_level(logging.WARNING):
-        cached = retrieve.fetch(faulty.url("loop"), raw=tmp_path)
+        cached = retrieve.retrieve_feed(faulty.url("loop"), raw=tmp_path)
     assert cached.file == first.file
     assert "redirected in a loop" in caplog.text
 
 
 def test_a_compressed_answer_is_not_mistaken_for_a_body_cut_short(faulty):
     """Content-Length counts the gzipped bytes; the feed is the bytes after gunzip."""
-    assert retrieve.retrieve(faulty.url("gzip"), attempts=1) == GOOD
+    assert retrieve.retrieve_bytes(faulty.url("gzip"), attempts=1) == GOOD
 
 
 # ------------------------------------------------------------------ item 4: first run offline
@@ -178,7 +178,7 @@ def test_the_bundled_snapshot_is_the_newest_shared_one(snapshots_dir):
 def test_first_run_offline_stores_the_bundled_snapshot(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(config, "IRCC_FEED_URL", "http://127.0.0.1:9/ee_rounds_123_en.json")
     with caplog.at_level(logging.WARNING):
-        snapshot = retrieve.fetch(config.IRCC_FEED_URL, raw=tmp_path, attempts=1)
+        snapshot = retrieve.retrieve_feed(config.IRCC_FEED_URL, raw=tmp_path, attempts=1)
     assert snapshot.new_content and snapshot.retrieved_at == "2026-03-05T00:00:00Z"
     assert snapshot.source.endswith(
         "as retrieved on 2026-03-05 (copy bundled with the package: "
@@ -193,13 +193,13 @@ def test_first_run_offline_stores_the_bundled_snapshot(tmp_path, monkeypatch, ca
         caplog.text
     )
     # the next run offline uses what is stored now, without storing it again
-    again = retrieve.fetch(config.IRCC_FEED_URL, raw=tmp_path, attempts=1)
+    again = retrieve.retrieve_feed(config.IRCC_FEED_URL, raw=tmp_path, attempts=1)
     assert again.file == snapshot.file and len(list(tmp_path.glob("ee_rounds_*.json"))) == 1
 
 
 def test_another_unreachable_source_is_not_replaced_by_the_bundled_copy(tmp_path):
     with pytest.raises(RetrievalError, match="EE_FEED="):
-        retrieve.fetch("http://127.0.0.1:9/mirror.json", raw=tmp_path, attempts=1)
+        retrieve.retrieve_feed("http://127.0.0.1:9/mirror.json", raw=tmp_path, attempts=1)
     assert not list(tmp_path.glob("ee_rounds_*"))
 
 
@@ -232,7 +232,9 @@ def three_retrievals(tmp_path):
     """raw/ after three retrievals of two contents (GOOD, NEXT, GOOD again), a day apart."""
     raw = tmp_path / "raw"
     for day, content in enumerate((GOOD, NEXT, GOOD), start=1):
-        retrieve.store(content, "fixture", raw, retrieved_at=datetime(2023, 9, day, tzinfo=UTC))
+        retrieve.store_snapshot(
+            content, "fixture", raw, retrieved_at=datetime(2023, 9, day, tzinfo=UTC)
+        )
     return raw
 
 
@@ -246,7 +248,7 @@ def test_deleted_manifest_is_rebuilt_with_a_warning(three_retrievals, caplog):
     assert len(manifest) == 2 and set(manifest["source"]) == {retrieve.UNKNOWN_SOURCE}
     assert (raw / "manifest.csv").exists()  # written back
     assert len(revision_history(raw)) == len(history) > 0  # no silently shrunk history
-    again = retrieve.fetch(str(FEEDS / "small_feed_next.json"), raw=raw)
+    again = retrieve.retrieve_feed(str(FEEDS / "small_feed_next.json"), raw=raw)
     assert not again.new_content
     assert len(list(raw.glob("ee_rounds_*.json"))) == 2  # never a duplicate raw copy
 
@@ -282,7 +284,7 @@ def test_snapshot_deleted_by_hand_is_restored_by_fetching_the_same_bytes(three_r
     path = newest.path(raw)
     path.unlink()
     with caplog.at_level(logging.WARNING):
-        again = retrieve.fetch(str(FEEDS / "small_feed.json"), raw=raw)
+        again = retrieve.retrieve_feed(str(FEEDS / "small_feed.json"), raw=raw)
     assert again.file == newest.file and path.read_bytes() == GOOD
     assert "was missing; restored from this retrieval" in caplog.text
     assert not path.stat().st_mode & 0o222

@@ -196,7 +196,7 @@ def test_compare_all_one_row_per_family(two_groups):
 def test_errors_name_what_is_wrong(two_groups):
     with pytest.raises(ValueError, match="unknown family 'STEM'"):
         compare_cutoffs(two_groups, "STEM")
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match="has no column"):
         compare_cutoffs(two_groups.drop(columns="cutoff"), "stem")
     with pytest.raises(ValueError, match="before since"):
         compare_cutoffs(two_groups, "stem", since="2024-01-01", until="2023-01-01")

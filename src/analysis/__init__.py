@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 # name -> module: imported on first use so that `import analysis` stays fast.
 _EXPORTS = {
-    **dict.fromkeys(["load_draws", "load_pool", "load_revisions", "load_quality"], "analysis.data"),
+    **dict.fromkeys(["load_draws", "load_pool", "load_quality"], "analysis.data"),
     **dict.fromkeys(["classify", "taxonomy_table"], "analysis.taxonomy"),
     "clean_rounds": "analysis.ingest.clean",
     "load_rounds": "analysis.ingest.feed",

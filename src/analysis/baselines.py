@@ -1,5 +1,5 @@
 """What a category-based round's cutoff is compared against: three baselines made of
-all-program rounds (see DESIGN.md, "Words we use").
+all-program rounds (see the README, "The monthly report").
 
 - **window**: the all-program rounds within +/- ``days`` of the category round (before *and*
   after it, among the rounds the caller passed in): how many, their mean, min and max cutoff.
@@ -31,6 +31,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.data import require_columns
+from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES
+from analysis.wording import plural
+
 #: What every baseline table repeats about the category round.
 ROUND_COLUMNS = ["round", "date", "family", "label", "version", "invitations", "cutoff"]
 #: Columns of :func:`compare_with_baselines`, in order.
@@ -54,12 +58,6 @@ Estimator = Callable[..., Any]
 _NEEDED = [*ROUND_COLUMNS, "is_all_program", "is_category"]
 
 
-def _check(draws: pd.DataFrame, what: str, extra: Iterable[str] = ()) -> None:
-    missing = [c for c in [*_NEEDED, *extra] if c not in draws.columns]
-    if missing:
-        raise ValueError(f"{what}: draws has no column(s) {missing}")
-
-
 def _families(families: str | Iterable[str] | None) -> list[str] | None:
     if families is None:
         return None
@@ -75,7 +73,7 @@ def category_rounds(
     >>> category_rounds(_example_draws())["round"].tolist()
     ['254']
     """
-    _check(draws, "category_rounds")
+    require_columns(draws, _NEEDED, "category_rounds")
     wanted = _families(families)
     keep = draws["is_category"].astype(bool)
     if wanted is not None:
@@ -92,7 +90,7 @@ def reference_rounds(draws: pd.DataFrame) -> pd.DataFrame:
     >>> reference_rounds(_example_draws())["reference_round"].tolist()
     ['250', '253']
     """
-    _check(draws, "reference_rounds")
+    require_columns(draws, _NEEDED, "reference_rounds")
     return (
         draws[draws["is_all_program"].astype(bool) & draws["cutoff"].notna()]
         .sort_values("date", kind="stable")
@@ -106,10 +104,6 @@ def reference_rounds(draws: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index(drop=True)
     )
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def window_baseline(
@@ -157,7 +151,7 @@ def window_baseline(
             gap=lambda t: t["cutoff"].astype("Float64") - t["baseline_cutoff"],
             detail=lambda t: pd.array(
                 [
-                    f"{_plural(int(n), 'all-program round')} within {days} days"
+                    f"{plural(int(n), 'all-program round')} within {days} days"
                     if n
                     else f"no all-program round within {days} days"
                     for n in t["n_reference"]
@@ -212,7 +206,7 @@ def latest_baseline(
             when = "on or before" if include_same_day else "before"
             return f"no all-program round {when} this one"
         age = int(row.age_days)
-        ago = "the same day" if age == 0 else f"{_plural(age, 'day')} earlier"
+        ago = "the same day" if age == 0 else f"{plural(age, 'day')} earlier"
         return f"round {row.reference_round} on {row.reference_date:%Y-%m-%d}, {ago}"
 
     return (
@@ -277,9 +271,8 @@ def pool_baseline(
     >>> estimated.loc[0, "detail"]
     'estimated from the pool of 2023-07-04'
     """
-    _check(draws, "pool_baseline", extra=["distribution_date"])
-    if "distribution_date" not in pool.columns:
-        raise ValueError("pool_baseline: pool has no column 'distribution_date'")
+    require_columns(draws, [*_NEEDED, "distribution_date"], "pool_baseline")
+    require_columns(pool, ["distribution_date"], "pool_baseline", table="pool")
     targets = category_rounds(draws, families, since).loc[:, [*ROUND_COLUMNS, "distribution_date"]]
     published = set(pd.to_datetime(pool["distribution_date"]).dropna().unique())
     options = {} if method is None else {"method": method}
@@ -350,7 +343,7 @@ def pool_baseline(
 def compare_with_baselines(
     draws: pd.DataFrame,
     pool: pd.DataFrame | None,
-    families: str | Iterable[str] | None = ("stem", "healthcare"),
+    families: str | Iterable[str] | None = FOCUS_FAMILIES,
     window_days: int = 30,
     estimator: Estimator | None = None,
     include_same_day: bool = False,
@@ -466,7 +459,7 @@ def _example_draws() -> pd.DataFrame:
         {
             "round": pd.array(["250", "253", "254"], dtype="string"),
             "date": pd.to_datetime(["2023-06-08", "2023-07-04", "2023-07-05"]),
-            "family": pd.array(["all_program", "all_program", "stem"], dtype="string"),
+            "family": pd.array([ALL_PROGRAM, ALL_PROGRAM, "stem"], dtype="string"),
             "label": pd.array(["All-program", "All-program", "STEM"], dtype="string"),
             "version": pd.array([None, None, 1], dtype="Int64"),
             "invitations": pd.array([4800, 700, 500], dtype="Int64"),

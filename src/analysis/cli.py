@@ -56,15 +56,15 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from analysis.pipeline.steps import main_report
+    from analysis.pipeline.steps import report_step
 
-    return main_report(month=args.month, force=args.force, fetch=not args.no_fetch)
+    return report_step(month=args.month, force=args.force, fetch=not args.no_fetch)
 
 
 def cmd_reports(args) -> int:
-    from analysis.pipeline.steps import main_reports
+    from analysis.pipeline.steps import reports_step
 
-    return main_reports(
+    return reports_step(
         since=args.since,
         until=args.until,
         jobs=args.jobs,

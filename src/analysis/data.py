@@ -1,4 +1,5 @@
-"""Reading the processed tables (for notebooks and reports).
+"""Reading the processed tables (for notebooks and reports), and the one check of a table's
+columns every helper makes (:func:`require_columns`).
 
 >>> from analysis.data import load_draws   # doctest: +SKIP
 >>> draws = load_draws()                    # doctest: +SKIP
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,26 @@ def _damaged(path: Path, name: str, problem: str) -> FeedError:
     )
 
 
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], what: str, table: str = "draws"
+) -> None:
+    """Raise ``ValueError`` naming the caller (``what``), the table and the missing columns.
+
+    >>> require_columns(pd.DataFrame(columns=["round", "date"]), ["date", "cutoff"], "trend")
+    Traceback (most recent call last):
+    ...
+    ValueError: trend: draws has no column(s) cutoff; it has round, date
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what}: {table} must be a pandas DataFrame, not {type(frame).__name__}")
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what}: {table} has no column(s) {', '.join(map(str, missing))}; "
+            f"it has {', '.join(map(str, frame.columns)) or 'none'}"
+        )
+
+
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
     """A processed table by name, checked against its schema
     (:mod:`analysis.ingest.schemas`); a clear error naming the file and the command that makes
@@ -79,11 +101,8 @@ def load_pool(processed: Path | None = None) -> pd.DataFrame:
     return load_table("pool", processed)
 
 
-def load_revisions(processed: Path | None = None) -> pd.DataFrame:
-    return load_table("revisions", processed)
-
-
 def load_quality(processed: Path | None = None) -> pd.DataFrame:
+    """The data-quality findings of the latest cleaning: severity, round, field, value, message."""
     return load_table("quality", processed)
 
 
@@ -99,11 +118,13 @@ class Inputs:
 
     @property
     def retrieved_at(self) -> pd.Timestamp | None:
+        """When the cleaned snapshot was retrieved (None if the tables do not say)."""
         stamp = self.meta.get("retrieved_at")
         return pd.Timestamp(stamp) if stamp else None
 
     @property
     def data_end(self) -> pd.Timestamp:
+        """The date of the newest round."""
         return self.draws["date"].max()
 
 

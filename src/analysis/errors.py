@@ -2,7 +2,7 @@
 the month, the notebook and its run record); the CLI prints the message and exits 1.
 
 Kept in one light module so that the CLI can catch them without importing the heavy modules
-that raise them; each is also importable from the module that raises it.
+that raise them; import them from here.
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from analysis.stats import NOT_ENOUGH, check_draws, family_rounds, known_families
+from analysis.stats import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
+from analysis.wording import plural
 
 MODEL_NAME = "ETS(A,N,N) simple exponential smoothing, in round order"
 CONSTANT_MODEL = "no variation: every round had the same cutoff"
@@ -212,8 +213,7 @@ def forecast_next_cutoff(
             level=level,
             model=None,
             status=NOT_ENOUGH,
-            reason=f"only {n} round{'s' if n != 1 else ''} with a cutoff; "
-            f"at least {min_rounds} are needed",
+            reason=f"only {plural(n, 'round')} with a cutoff; at least {min_rounds} are needed",
             notes=tuple(_notes(rounds, draws, None)),
         )
     prediction = _predict(rounds["cutoff"].to_numpy(dtype="float64"), level)
@@ -237,7 +237,7 @@ def _default_families(draws: pd.DataFrame) -> list[str]:
     """Families present in ``draws``, in taxonomy order, without ``unclassified`` (a mix of
     unrelated round types, not a series)."""
     present = set(draws["family"].dropna().astype(str))
-    return [f for f in known_families(draws) if f in present and f != UNCLASSIFIED]
+    return [f for f in all_families(draws) if f in present and f != UNCLASSIFIED]
 
 
 FORECAST_DTYPES = {
@@ -367,7 +367,7 @@ def forecast_backtest(
             level=level,
             min_train=min_train,
             status=NOT_ENOUGH,
-            reason=f"{len(y)} round{'s' if len(y) != 1 else ''} with a cutoff; a backtest "
+            reason=f"{plural(len(y), 'round')} with a cutoff; a backtest "
             f"needs more than {min_train}",
         )
         return table, summary

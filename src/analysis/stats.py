@@ -47,10 +47,10 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis import taxonomy
-from analysis.taxonomy import UNCLASSIFIED
+from analysis.data import require_columns
+from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES, UNCLASSIFIED
+from analysis.wording import plural
 
-#: Category-based selection began in June 2023 (first category round: 2023-06-28).
-CATEGORY_START = "2023-06-01"
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
 SMALL_SAMPLE = 5
 NOT_ENOUGH = "not enough data"
@@ -62,10 +62,10 @@ REQUIRED_COLUMNS = ("date", "family", "cutoff")
 # --------------------------------------------------------------------------------------------
 
 
-def known_families(draws: pd.DataFrame | None = None) -> list[str]:
+def all_families(draws: pd.DataFrame | None = None) -> list[str]:
     """Family identifiers from the taxonomy (and any others present in ``draws``).
 
-    >>> "stem" in known_families()
+    >>> "stem" in all_families()
     True
     """
     from_taxonomy = taxonomy.known_families()
@@ -84,15 +84,8 @@ def check_draws(draws: pd.DataFrame, *families: str) -> None:
     ...
     ValueError: unknown family 'STEM'; known families: all_program, stem, healthcare, ...
     """
-    if not isinstance(draws, pd.DataFrame):
-        raise TypeError(f"draws must be a pandas DataFrame, not {type(draws).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in draws.columns]
-    if missing:
-        raise ValueError(
-            f"draws is missing column(s) {', '.join(missing)}; expected the cleaned draws table "
-            "(analysis.ingest.clean.clean_rounds(...).draws)"
-        )
-    known = known_families(draws)
+    require_columns(draws, REQUIRED_COLUMNS, "stats")
+    known = all_families(draws)
     for name in families:
         if name not in known:
             raise ValueError(f"unknown family {name!r}; known families: {', '.join(known)}")
@@ -158,10 +151,6 @@ def _label(draws: pd.DataFrame, family: str) -> str:
 
 def _date(stamp: pd.Timestamp | None) -> str:
     return "-" if stamp is None else stamp.strftime("%Y-%m-%d")
-
-
-def _rounds(n: int) -> str:
-    return f"{n} round" if n == 1 else f"{n} rounds"
 
 
 def _p(p: float | None) -> str:
@@ -304,8 +293,8 @@ class CutoffComparison:
             lines.append(
                 f"{head}: the average {self.family_label} cutoff was "
                 f"{abs(self.difference):.1f} points {direction} "
-                f"({self.mean_family:.1f} over {_rounds(self.n_family)} vs "
-                f"{self.mean_reference:.1f} over {_rounds(self.n_reference)})."
+                f"({self.mean_family:.1f} over {plural(self.n_family, 'round')} vs "
+                f"{self.mean_reference:.1f} over {plural(self.n_reference, 'round')})."
             )
         lines.extend(f"- {caveat}" for caveat in self.caveats)
         return "\n".join(lines)
@@ -349,7 +338,7 @@ def _rank(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
 def compare_cutoffs(
     draws: pd.DataFrame,
     family: str,
-    reference: str = "all_program",
+    reference: str = ALL_PROGRAM,
     since: Any = CATEGORY_START,
     until: Any = None,
     confidence: float = 0.95,
@@ -411,7 +400,7 @@ def compare_cutoffs(
     if short:
         reason = (
             "; ".join(
-                f"only {_rounds(n)} of {label} with a cutoff" if n else f"no {label} rounds"
+                f"only {plural(n, 'round')} of {label} with a cutoff" if n else f"no {label} rounds"
                 for label, n in short
             )
             + " in the window; at least 2 per group are needed"
@@ -438,7 +427,7 @@ def _sizes_sentence(r: dict[str, Any]) -> str:
         if n == 0:
             return f"{label}: no rounds"
         span = _date(first) if n == 1 else f"{_date(first)} to {_date(last)}"
-        return f"{label}: {_rounds(n)} ({span})"
+        return f"{label}: {plural(n, 'round')} ({span})"
 
     return (
         "Rounds compared: "
@@ -492,8 +481,9 @@ def _comparison_caveats(r: dict[str, Any], fam: pd.DataFrame, ref: pd.DataFrame)
     for group, n in ((label, n_f), (ref_label, n_r)):
         if n < SMALL_SAMPLE:
             caveats.append(
-                f"Only {_rounds(n)} of {group}: too few rounds to say whether the difference is "
-                "real. Treat the numbers as a description of these rounds, not a settled finding."
+                f"Only {plural(n, 'round')} of {group}: too few rounds to say whether the "
+                "difference is real. Treat the numbers as a description of these rounds, not a "
+                "settled finding."
             )
     overlap = _overlap_sentence(label, ref_label, fam["date"], ref["date"])
     if overlap:
@@ -530,8 +520,8 @@ def _comparison_caveats(r: dict[str, Any], fam: pd.DataFrame, ref: pd.DataFrame)
 
 def compare_all(
     draws: pd.DataFrame,
-    families: tuple[str, ...] | list[str] = ("stem", "healthcare"),
-    reference: str = "all_program",
+    families: tuple[str, ...] | list[str] = FOCUS_FAMILIES,
+    reference: str = ALL_PROGRAM,
     since: Any = CATEGORY_START,
     until: Any = None,
 ) -> pd.DataFrame:
@@ -619,11 +609,11 @@ def _empty_table() -> pd.DataFrame:
 
 def cutoff_regression(
     draws: pd.DataFrame,
-    families: tuple[str, ...] | list[str] = ("stem", "healthcare"),
+    families: tuple[str, ...] | list[str] = FOCUS_FAMILIES,
     since: Any = CATEGORY_START,
     until: Any = None,
     maxlags: int | None = None,
-    reference: str = "all_program",
+    reference: str = ALL_PROGRAM,
 ) -> RegressionResult:
     """Fit ``cutoff ~ C(family, Treatment(reference)) + years`` by OLS on the reference's and
     ``families``' rounds in ``[since, until]``, with HAC (Newey-West) standard errors.
@@ -660,17 +650,18 @@ def cutoff_regression(
     kept = [f for f in families if n[f] >= 2]
     caveats = [
         "Rounds available: "
-        + ", ".join(f"{labels[f]} {_rounds(n[f])}" for f in groups)
+        + ", ".join(f"{labels[f]} {plural(n[f], 'round')}" for f in groups)
         + f" ({sum(n.values())} in all). "
         + _window_sentence(start, end)
     ]
     caveats += [
-        f"{labels[f]} is left out: {_rounds(n[f])} is not enough data to estimate its difference."
+        f"{labels[f]} is left out: {plural(n[f], 'round')} is not enough data to estimate its "
+        "difference."
         for f in dropped
     ]
     if n[reference] < 2 or not kept:
         reason = (
-            f"only {_rounds(n[reference])} of {labels[reference]} in the window"
+            f"only {plural(n[reference], 'round')} of {labels[reference]} in the window"
             if n[reference] < 2
             else "no family has 2 or more rounds in the window"
         )
@@ -793,7 +784,7 @@ def _regression_caveats(
             )
         if n[f] < SMALL_SAMPLE:
             caveats.append(
-                f"Only {_rounds(n[f])} of {labels[f]}: too few rounds to say whether its "
+                f"Only {plural(n[f], 'round')} of {labels[f]}: too few rounds to say whether its "
                 "difference is real."
             )
     caveats.append(

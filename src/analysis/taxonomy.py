@@ -27,7 +27,19 @@ from importlib import resources
 
 import pandas as pd
 
+#: The family of all-program rounds (no category or program restriction): the baseline that
+#: category cutoffs are compared against.
+ALL_PROGRAM = "all_program"
+#: The family of a round type no pattern knows (kept, never dropped; a warning says so).
 UNCLASSIFIED = "unclassified"
+#: The category families the project's question is about (STEM and healthcare): what the
+#: monthly report and every comparison look at unless told otherwise.
+FOCUS_FAMILIES = ("stem", "healthcare")
+#: How a round selects candidates (the ``selection`` column of ``draws``).
+SELECTIONS = ("all-program", "category", "program", "unknown")
+#: Category-based selection began in June 2023 (first category round: 2023-06-28). Comparisons
+#: of category and all-program cutoffs start here unless told otherwise.
+CATEGORY_START = pd.Timestamp("2023-06-01")
 
 # Version suffixes as IRCC has written them, tried in order; each yields (year?, number).
 # Every pattern starts with a fixed character (a parenthesis, a digit, the word "version") and
@@ -50,6 +62,8 @@ _SEPARATORS = " \t\n\r\f\v\u00a0,-–"
 
 @dataclass(frozen=True)
 class Category:
+    """What a ``drawName`` is: family, label, selection, and version (number and year)."""
+
     family: str
     label: str
     selection: str
@@ -94,6 +108,8 @@ def family_labels() -> dict[str, str]:
 
 
 def known_families() -> list[str]:
+    """Every family the taxonomy names, in the order of ``taxonomy.csv`` (``unclassified`` is not
+    one of them)."""
     return list(dict.fromkeys(r.family for r in rules()))
 
 

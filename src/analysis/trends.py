@@ -22,6 +22,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.data import require_columns
+from analysis.ingest.clean import in_round_order
+from analysis.taxonomy import ALL_PROGRAM
+
 #: Columns every function here needs from ``draws``.
 _BASE_COLUMNS = ("round", "date", "invitations", "cutoff")
 _FREQS = ("month", "year")
@@ -36,20 +40,9 @@ def _as_columns(by: str | Sequence[str] | None) -> list[str]:
     return list(by)
 
 
-def _require(draws: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in draws.columns]
-    if missing:
-        raise ValueError(f"{what}: draws has no column(s) {missing}; it has {list(draws.columns)}")
-
-
 def _cutoff_floats(cutoff: pd.Series) -> np.ndarray:
     """Nullable integer cutoffs as float64 with NaN for missing values (for rolling windows)."""
     return cutoff.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _chronological(draws: pd.DataFrame) -> pd.DataFrame:
-    """Sorted by date; rounds on the same day keep the order they came in (the feed's order)."""
-    return draws.sort_values("date", kind="stable")
 
 
 def summarize_by_period(
@@ -74,7 +67,7 @@ def summarize_by_period(
     if freq not in _FREQS:
         raise ValueError(f"summarize_by_period: freq must be one of {_FREQS}, not {freq!r}")
     keys = _as_columns(by)
-    _require(draws, [*_BASE_COLUMNS, *keys], "summarize_by_period")
+    require_columns(draws, [*_BASE_COLUMNS, *keys], "summarize_by_period")
     period = (
         draws["date"].dt.strftime("%Y-%m").astype("string")
         if freq == "month"
@@ -126,7 +119,7 @@ def rolling_cutoff(
     2   254         stem     486        486.0
     """
     keys = _as_columns(by)
-    _require(draws, [*_BASE_COLUMNS, *keys], "rolling_cutoff")
+    require_columns(draws, [*_BASE_COLUMNS, *keys], "rolling_cutoff")
     if isinstance(window, bool) or not isinstance(window, str | int):
         raise ValueError(
             f"rolling_cutoff: window must be a time span like '90D' or an int number of "
@@ -151,7 +144,7 @@ def rolling_cutoff(
             n_in_window=rolling.count().to_numpy(),
         )
 
-    ordered = _chronological(draws)
+    ordered = in_round_order(draws)
     if ordered.empty:
         groups = []
     elif keys:
@@ -185,8 +178,8 @@ def days_between_rounds(
     2   254         stem           <NA>      <NA>
     """
     keys = _as_columns(by)
-    _require(draws, ["round", "date", *keys], "days_between_rounds")
-    ordered = _chronological(draws)
+    require_columns(draws, ["round", "date", *keys], "days_between_rounds")
+    ordered = in_round_order(draws)
     grouped = ordered.groupby(keys, dropna=False, sort=False) if keys else None
 
     def previous(column: str) -> pd.Series:
@@ -220,7 +213,7 @@ def summarize_round_gaps(
     1         stem       1             <NA>        254                0
     """
     keys = _as_columns(by)
-    gaps = _chronological(days_between_rounds(draws, by=keys))
+    gaps = in_round_order(days_between_rounds(draws, by=keys))
     reference = pd.Timestamp(as_of) if as_of is not None else gaps["date"].max()
     summary = (
         gaps.groupby(keys, dropna=False, sort=True)
@@ -263,7 +256,7 @@ def tie_break_lag(draws: pd.DataFrame) -> pd.DataFrame:
     1   253      <NA>
     2   254       2.5
     """
-    _require(draws, ["round", "date", "drawn_at", "tie_break_at"], "tie_break_lag")
+    require_columns(draws, ["round", "date", "drawn_at", "tie_break_at"], "tie_break_lag")
     seconds = (draws["drawn_at"] - draws["tie_break_at"]).dt.total_seconds()
     return (
         draws.loc[:, [c for c in ("round", "date", "family") if c in draws.columns]]
@@ -325,11 +318,11 @@ def lowest_cutoff_in_year(
     >>> row["round"], int(row["cutoff"])
     ('250', 486)
     """
-    _require(draws, _BASE_COLUMNS, "lowest_cutoff_in_year")
+    require_columns(draws, _BASE_COLUMNS, "lowest_cutoff_in_year")
     in_year = draws["date"].dt.year == year
     if up_to is not None:
         in_year = in_year & (draws["date"] <= pd.Timestamp(up_to))
-    candidates = _chronological(draws[in_year & draws["cutoff"].notna()])
+    candidates = in_round_order(draws[in_year & draws["cutoff"].notna()])
     if candidates.empty:
         until = f" up to {pd.Timestamp(up_to).date()}" if up_to is not None else ""
         raise ValueError(f"lowest_cutoff_in_year: no round with a cutoff in {year}{until}")
@@ -346,6 +339,6 @@ def _example_draws() -> pd.DataFrame:
             "invitations": pd.array([4800, 700, 500], dtype="Int64"),
             "cutoff": pd.array([486, None, 486], dtype="Int64"),
             "tie_break_at": pd.to_datetime([None, None, "2023-07-03 00:00"], utc=True),
-            "family": pd.array(["all_program", "all_program", "stem"], dtype="string"),
+            "family": pd.array([ALL_PROGRAM, ALL_PROGRAM, "stem"], dtype="string"),
         }
     )

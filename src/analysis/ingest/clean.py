@@ -21,14 +21,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
+from analysis.data import require_columns
 from analysis.ingest import feed as feed_format
+from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
 from analysis.ingest.parse import parse_count, parse_date, parse_score, parse_timestamp, shown
 from analysis.ingest.quality import QualityLog
-from analysis.taxonomy import UNCLASSIFIED, Category, classify
+from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, Category, classify
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
 LEAF_BINS = {
-    "dd1": (601, 1200),
+    "dd1": (601, MAX_SCORE),
     "dd2": (501, 600),
     "dd4": (491, 500),
     "dd5": (481, 490),
@@ -42,7 +44,7 @@ LEAF_BINS = {
     "dd14": (401, 410),
     "dd15": (351, 400),
     "dd16": (301, 350),
-    "dd17": (0, 300),
+    "dd17": (MIN_SCORE, 300),
 }
 #: Subtotal fields and the fields they sum.
 SUBTOTALS = {
@@ -50,7 +52,6 @@ SUBTOTALS = {
     "dd9": ("dd10", "dd11", "dd12", "dd13", "dd14"),
     "dd18": ("dd1", "dd2", "dd3", "dd9", "dd15", "dd16", "dd17"),
 }
-MAX_SCORE = 1200
 #: Express Entry's first round was drawn on 31 January 2015: no round, distribution, draw time
 #: or tie-break time can be earlier (and pandas' nanosecond timestamps end in 2262).
 EARLIEST_DATE = date(2015, 1, 1)
@@ -87,6 +88,8 @@ _MARKUP = re.compile(r"<\s*(?:/\s*)?[a-z!]|&#?\w+;|\bon\w+\s*=|javascript:", re.
 
 @dataclass(frozen=True)
 class CleanResult:
+    """The tables cleaning makes from one feed: ``draws``, ``pool`` and the ``quality`` log."""
+
     draws: pd.DataFrame
     pool: pd.DataFrame
     quality: pd.DataFrame
@@ -108,6 +111,28 @@ def canonical_round(number: str) -> str | None:
     """
     match = _ROUND_NUMBER.fullmatch(number)
     return f"{int(match[1])}{match[2].lower()}" if match else None
+
+
+def in_round_order(draws: pd.DataFrame) -> pd.DataFrame:
+    """Rounds by date, then by round number on the same day (``91a`` before ``91b``): the order
+    IRCC drew them in, and the order of the ``draws`` table. The index is kept, so a caller can
+    put its results back in the input's order with ``sort_index()``.
+
+    The round number decides between rounds of one day because it is IRCC's own sequence; the
+    order rows happen to arrive in is not (the feed lists rounds newest first).
+
+    >>> rounds = pd.DataFrame({"round": ["91b", "92", "91a"],
+    ...                        "date": pd.to_datetime(["2018-06-13", "2018-06-25", "2018-06-13"])})
+    >>> in_round_order(rounds)["round"].tolist()
+    ['91a', '91b', '92']
+    """
+    require_columns(draws, ["round", "date"], "in_round_order")
+    key = draws["round"].astype("string").fillna("").map(round_sort_key)
+    return (
+        draws.assign(_round_key=key)
+        .sort_values(["date", "_round_key"], kind="stable")
+        .drop(columns="_round_key")
+    )
 
 
 def _text(value) -> str:
@@ -139,6 +164,7 @@ class _RoundCleaner:
         return _text(value)
 
     def identity(self) -> bool:
+        """Check the required fields and the round number; False (errors logged) if unusable."""
         ok = True
         for name in feed_format.REQUIRED_FIELDS:
             if name not in self.raw:
@@ -162,6 +188,7 @@ class _RoundCleaner:
         return ok
 
     def when(self) -> date | None:
+        """The round's date from drawDate, cross-checked with drawDateFull (None: error logged)."""
         text, full = self._field("drawDate"), self._field("drawDateFull")
         try:
             day = _round_date(text)
@@ -202,6 +229,7 @@ class _RoundCleaner:
         return day
 
     def count(self, name: str, what: str) -> int | None:
+        """A positive whole number from field ``name`` (None, with a warning, otherwise)."""
         text = self._field(name)
         try:
             value = parse_count(text)
@@ -216,20 +244,25 @@ class _RoundCleaner:
         return value
 
     def cutoff(self) -> int | None:
+        """The CRS cutoff (drawCRS) within the score range (None, with a warning, otherwise)."""
         text = self._field("drawCRS")
         try:
             value = parse_score(text)
         except ValueError:
             self.log.warn(self.number, "drawCRS", text, "is not a CRS score; left empty")
             return None
-        if not 0 <= value <= MAX_SCORE:
+        if not MIN_SCORE <= value <= MAX_SCORE:
             self.log.warn(
-                self.number, "drawCRS", text, f"is outside the CRS range 0-{MAX_SCORE}; left empty"
+                self.number,
+                "drawCRS",
+                text,
+                f"is outside the CRS range {MIN_SCORE}-{MAX_SCORE}; left empty",
             )
             return None
         return value
 
     def moment(self, name: str, day: date) -> pd.Timestamp | None:
+        """A UTC time from field ``name`` (empty: None; unreadable: None with a warning)."""
         text = self._field(name)
         if not text.strip():
             return None
@@ -252,6 +285,7 @@ class _RoundCleaner:
         return parsed.value
 
     def names(self) -> tuple[str, str]:
+        """drawName and drawText2 as plain text (markup is warned about, never dropped)."""
         name, programs = self._field("drawName"), self._field("drawText2")
         for field, value in (("drawName", name), ("drawText2", programs)):
             if _MARKUP.search(value):
@@ -266,6 +300,8 @@ class _RoundCleaner:
         return name.strip(), programs.strip()
 
     def distribution(self, day: date) -> tuple[date | None, dict[str, int] | None]:
+        """The pool distribution's date and leaf bins, or (None, None) when not published or
+        unusable (a warning says why)."""
         present = [f"dd{i}" for i in range(1, 19) if f"dd{i}" in self.raw]
         if not present:
             return None, None
@@ -360,7 +396,7 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
 
 
 def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
-    """Clean the feed's rounds. Raises :class:`~analysis.ingest.quality.FeedError` on errors.
+    """Clean the feed's rounds. Raises :class:`~analysis.errors.FeedError` on errors.
 
     ``today`` is the day the feed was retrieved (dates after it are refused); default: now, UTC.
     """
@@ -481,12 +517,10 @@ def _draws_frame(rows: list[dict]) -> pd.DataFrame:
         )
         .assign(
             month=lambda d: d["date"].dt.strftime("%Y-%m").astype("string"),
-            is_all_program=lambda d: d["family"].eq("all_program").astype(bool),
+            is_all_program=lambda d: d["family"].eq(ALL_PROGRAM).astype(bool),
             is_category=lambda d: d["selection"].eq("category").astype(bool),
-            _order=lambda d: d["round"].map(round_sort_key),
         )
-        .sort_values(["date", "_order"], kind="stable")
-        .drop(columns="_order")
+        .pipe(in_round_order)
         .reset_index(drop=True)[DRAW_COLUMNS]
     )
 

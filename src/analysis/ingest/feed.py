@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from analysis import config
-from analysis.ingest.quality import FeedError
+from analysis.errors import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
 REQUIRED_FIELDS = (
@@ -21,16 +21,9 @@ REQUIRED_FIELDS = (
     "drawSize",
     "drawCRS",
 )
-#: Fields read when present (older or newer feeds may lack some; a missing one is a warning).
-OPTIONAL_FIELDS = (
-    "drawText2",
-    "drawDateTime",
-    "drawCutOff",
-    "drawDistributionAsOn",
-    *(f"dd{i}" for i in range(1, 19)),
-)
-#: Fields holding HTML anchors: kept in raw, never rendered.
-HTML_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
+
+#: The range of CRS scores (points): a cutoff or a pool bin outside it is not a score.
+MIN_SCORE, MAX_SCORE = 0, 1200
 
 #: Largest feed accepted by default (``EE_MAX_FEED_BYTES`` overrides: see
 #: :func:`analysis.config.max_feed_bytes`).

@@ -135,7 +135,6 @@ _TIME = re.compile(
     r"(?<![\d-])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?"
     r"(?:\s*(?P<ampm>[AaPp])\.?\s*[Mm]\.?(?![a-z]))?"
 )
-_ZONE = re.compile(r"\b(UTC|GMT|Z)\b|[+-]00:?00\b", re.IGNORECASE)
 _OTHER_ZONE = re.compile(r"\b(EST|EDT|ET|PST|PDT|CST|CDT|MST|MDT)\b")
 
 

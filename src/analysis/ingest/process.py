@@ -4,9 +4,9 @@
 ``.csv``) and ``snapshot.json`` (which snapshot they were made from, and with which code).
 On any error nothing in ``processed/`` changes.
 
->>> from analysis.ingest.process import clean  # doctest: +SKIP
->>> run = clean()                      # doctest: +SKIP
->>> run.draws.tail(1)                  # doctest: +SKIP
+>>> from analysis.ingest.process import clean_latest_snapshot  # doctest: +SKIP
+>>> run = clean_latest_snapshot()                              # doctest: +SKIP
+>>> run.draws.tail(1)                                         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.data import META_FILE, read_meta  # noqa: F401 (re-exported)
+from analysis.data import META_FILE, read_meta
+from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.quality import FeedError
-from analysis.ingest.retrieve import Snapshot, latest_snapshot, snapshots
+from analysis.ingest.retrieve import Snapshot, distinct_snapshots, latest_snapshot
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.schemas import validate_tables
 from analysis.storage import hash_tree, write_tables_atomic
@@ -39,6 +39,9 @@ CLEANING_CODE = ("ingest", "taxonomy.py", "taxonomy.csv", "storage.py")
 
 @dataclass(frozen=True)
 class CleanRun:
+    """One run of the cleaning step: the snapshot cleaned, its tables, and whether the work was
+    skipped because ``processed/`` was already current."""
+
     snapshot: Snapshot
     draws: pd.DataFrame
     pool: pd.DataFrame
@@ -47,7 +50,9 @@ class CleanRun:
     skipped: bool = False
 
 
-def code_fingerprint(entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None) -> str:
+def cleaning_code_fingerprint(
+    entries: tuple[str, ...] = CLEANING_CODE, package: Path | None = None
+) -> str:
     """sha256 over the source of the given package files and folders (which code made the
     tables); folders count at every depth."""
     return hash_tree(package or Path(__file__).resolve().parents[1], entries)
@@ -78,7 +83,7 @@ def _retrieval_day(snapshot: Snapshot) -> date:
 
 def revision_history(raw: Path | None = None, until_sha256: str | None = None) -> pd.DataFrame:
     """Differences between every pair of consecutive distinct snapshots (up to ``until_sha256``)."""
-    history = snapshots(raw)
+    history = distinct_snapshots(raw)
     if until_sha256:
         position = next(i for i, s in enumerate(history) if s.sha256 == until_sha256)
         history = history[: position + 1]
@@ -114,7 +119,7 @@ def damaged_files(processed: Path | None = None, meta: dict | None = None) -> li
     return problems
 
 
-def is_up_to_date(raw: Path | None = None, processed: Path | None = None) -> bool:
+def processed_is_current(raw: Path | None = None, processed: Path | None = None) -> bool:
     """True when ``processed/`` was made from the latest snapshot by the current cleaning code
     and its files are the ones that cleaning wrote."""
     snapshot, meta = latest_snapshot(raw), read_meta(processed)
@@ -122,12 +127,14 @@ def is_up_to_date(raw: Path | None = None, processed: Path | None = None) -> boo
         snapshot
         and meta
         and meta.get("sha256") == snapshot.sha256
-        and meta.get("code") == code_fingerprint()
+        and meta.get("code") == cleaning_code_fingerprint()
         and not damaged_files(processed, meta)
     )
 
 
-def clean(raw: Path | None = None, processed: Path | None = None, force: bool = False) -> CleanRun:
+def clean_latest_snapshot(
+    raw: Path | None = None, processed: Path | None = None, force: bool = False
+) -> CleanRun:
     """Clean the most recently retrieved snapshot into ``processed/``.
 
     Skips the work (``skipped=True``, tables read back from ``processed/``) when the processed
@@ -138,7 +145,7 @@ def clean(raw: Path | None = None, processed: Path | None = None, force: bool = 
     snapshot = latest_snapshot(raw)
     if snapshot is None:
         raise FeedError(f"no snapshot in {raw}: run `ee fetch` (or `make data`) first")
-    fingerprint = code_fingerprint()
+    fingerprint = cleaning_code_fingerprint()
     damage = damaged_files(processed)
     if damage:
         log.warning(
@@ -146,7 +153,7 @@ def clean(raw: Path | None = None, processed: Path | None = None, force: bool = 
             "; ".join(damage),
             snapshot.file,
         )
-    if not force and is_up_to_date(raw, processed):
+    if not force and processed_is_current(raw, processed):
         from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
 
         return CleanRun(

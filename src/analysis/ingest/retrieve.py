@@ -38,9 +38,8 @@ from tenacity import (
 from urllib3.exceptions import ProtocolError
 
 from analysis import config
-from analysis.errors import RetrievalError
+from analysis.errors import FeedError, RetrievalError
 from analysis.ingest.feed import load_rounds, newest_round
-from analysis.ingest.quality import FeedError
 from analysis.storage import write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -79,10 +78,12 @@ class Snapshot:
     new_content: bool
 
     def path(self, raw: Path | None = None) -> Path:
+        """Where the snapshot's bytes are stored (in ``raw``, default ``config.raw_dir()``)."""
         return (raw or config.raw_dir()) / self.file
 
 
 def snapshot_name(retrieved_at: datetime, sha256: str) -> str:
+    """The file name of a snapshot: retrieval time (UTC) and the first 12 hex digits of its hash."""
     return f"ee_rounds_{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}.json"
 
 
@@ -173,7 +174,7 @@ def _http_get(url: str, timeout: float, max_bytes: int, deadline: _Deadline) -> 
 
 
 def _retrying_get(url, timeout, attempts, backoff, max_bytes, deadline: _Deadline) -> bytes:
-    fetch = retry(
+    get_with_retries = retry(
         retry=retry_if_exception_type(_Retryable),
         stop=stop_after_attempt(attempts) | stop_after_delay(deadline.seconds),
         wait=wait_exponential(multiplier=backoff, max=30),
@@ -184,7 +185,7 @@ def _retrying_get(url, timeout, attempts, backoff, max_bytes, deadline: _Deadlin
         reraise=True,
     )(_http_get)
     try:
-        return fetch(url, timeout, max_bytes, deadline)
+        return get_with_retries(url, timeout, max_bytes, deadline)
     except _Retryable as exc:
         if deadline.remaining() <= 0 or deadline.cancelled.is_set():
             raise RetrievalError(f"{deadline.message(url)}; the last attempt: {exc}") from None
@@ -215,7 +216,7 @@ def _within(deadline: _Deadline, url: str, work) -> bytes:
     return outcome["data"]
 
 
-def retrieve(
+def retrieve_bytes(
     source: str | None = None,
     *,
     timeout: float = 30.0,
@@ -376,7 +377,7 @@ def _record(row: pd.Series) -> Snapshot:
     return Snapshot(**values)
 
 
-def snapshots(raw: Path | None = None) -> list[Snapshot]:
+def distinct_snapshots(raw: Path | None = None) -> list[Snapshot]:
     """Distinct stored snapshots (first retrieval of each content), oldest first."""
     manifest = read_manifest(raw)
     distinct = manifest.drop_duplicates("sha256", keep="first")
@@ -391,7 +392,7 @@ def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
     return _record(manifest.iloc[-1])
 
 
-def store(
+def store_snapshot(
     data: bytes, source: str, raw: Path | None = None, retrieved_at: datetime | None = None
 ) -> Snapshot:
     """Store checked feed bytes in ``raw/`` (unless identical content is there) and record them.
@@ -478,7 +479,7 @@ def _store_bundled(reason: Exception, raw: Path | None) -> Snapshot | None:
     if bundled is None:
         return None
     retrieved = datetime.combine(bundled.retrieved_on, datetime.min.time(), tzinfo=UTC)
-    record = store(bundled.data, bundled.source, raw, retrieved_at=retrieved)
+    record = store_snapshot(bundled.data, bundled.source, raw, retrieved_at=retrieved)
     log.warning(
         "%s\nNothing is stored in %s yet, so the snapshot bundled with the package is used: "
         "IRCC's feed as retrieved on %s (%d rounds, the newest %s on %s). Reports show the "
@@ -495,13 +496,13 @@ def _store_bundled(reason: Exception, raw: Path | None) -> Snapshot | None:
     return record
 
 
-def fetch_or_latest(source: str | None = None, fetch_now: bool = True) -> Snapshot:
-    """:func:`fetch` the feed, or (``fetch_now=False``) the latest stored retrieval, as the
-    ingestion notebook shows it after ``ee fetch`` has retrieved it."""
-    return fetch(source) if fetch_now else latest_snapshot()
+def retrieve_or_latest(source: str | None = None, retrieve_now: bool = True) -> Snapshot:
+    """:func:`retrieve_feed` now, or (``retrieve_now=False``) the latest stored retrieval: what
+    the ingestion notebook shows (``ee fetch`` runs it after retrieving)."""
+    return retrieve_feed(source) if retrieve_now else latest_snapshot()
 
 
-def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
+def retrieve_feed(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
     """Retrieve the feed and store it. The one call behind ``ee fetch``.
 
     When the source cannot be reached (or not within the deadline): with a stored snapshot,
@@ -513,7 +514,7 @@ def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snap
     """
     source = source or config.feed_source()
     try:
-        data = retrieve(source, **options)
+        data = retrieve_bytes(source, **options)
     except RetrievalError as exc:
         cached = latest_snapshot(raw)
         if cached is None:
@@ -532,4 +533,4 @@ def fetch(source: str | None = None, raw: Path | None = None, **options) -> Snap
             cached.retrieved_at,
         )
         return Snapshot(**{**asdict(cached), "new_content": False})
-    return store(data, source, raw)
+    return store_snapshot(data, source, raw)

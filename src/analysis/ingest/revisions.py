@@ -54,6 +54,7 @@ def diff_rounds(
 
 
 def empty_revisions() -> pd.DataFrame:
+    """A ``revisions`` table with no rows (the columns and dtypes of :func:`diff_rounds`)."""
     return pd.DataFrame({c: pd.Series(dtype="string") for c in REVISION_COLUMNS})
 
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from analysis.ingest.quality import SEVERITIES, FeedError
-from analysis.taxonomy import UNCLASSIFIED, known_families
-
-MAX_SCORE = 1200
+from analysis.errors import FeedError
+from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
+from analysis.ingest.quality import SEVERITIES
+from analysis.taxonomy import ALL_PROGRAM, SELECTIONS, UNCLASSIFIED, known_families
 
 DRAWS = pa.DataFrameSchema(
     {
@@ -23,15 +23,13 @@ DRAWS = pa.DataFrameSchema(
         "month": pa.Column("string", pa.Check.str_matches(r"^\d{4}-\d{2}$")),
         "drawn_at": pa.Column("datetime64[ns, UTC]", nullable=True),
         "invitations": pa.Column("Int64", pa.Check.gt(0), nullable=True),
-        "cutoff": pa.Column("Int64", pa.Check.in_range(0, MAX_SCORE), nullable=True),
+        "cutoff": pa.Column("Int64", pa.Check.in_range(MIN_SCORE, MAX_SCORE), nullable=True),
         "tie_break_at": pa.Column("datetime64[ns, UTC]", nullable=True),
         "name": pa.Column("string"),
         "programs": pa.Column("string"),
         "family": pa.Column("string", pa.Check.isin([*known_families(), UNCLASSIFIED])),
         "label": pa.Column("string"),
-        "selection": pa.Column(
-            "string", pa.Check.isin(["all-program", "category", "program", "unknown"])
-        ),
+        "selection": pa.Column("string", pa.Check.isin(list(SELECTIONS))),
         "version": pa.Column("Int64", pa.Check.ge(1), nullable=True),
         "version_year": pa.Column("Int64", pa.Check.in_range(2015, 2100), nullable=True),
         "is_all_program": pa.Column(bool),
@@ -40,7 +38,7 @@ DRAWS = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(
-            lambda d: d["is_all_program"] == d["family"].eq("all_program"),
+            lambda d: d["is_all_program"] == d["family"].eq(ALL_PROGRAM),
             name="is_all_program matches family",
         ),
         pa.Check(lambda d: d["date"].is_monotonic_increasing, name="rounds in date order"),
@@ -53,8 +51,8 @@ DRAWS = pa.DataFrameSchema(
 POOL = pa.DataFrameSchema(
     {
         "distribution_date": pa.Column("datetime64[ns]"),
-        "score_low": pa.Column("int64", pa.Check.in_range(0, MAX_SCORE)),
-        "score_high": pa.Column("int64", pa.Check.in_range(0, MAX_SCORE)),
+        "score_low": pa.Column("int64", pa.Check.in_range(MIN_SCORE, MAX_SCORE)),
+        "score_high": pa.Column("int64", pa.Check.in_range(MIN_SCORE, MAX_SCORE)),
         "candidates": pa.Column("int64", pa.Check.ge(0)),
         "bin": pa.Column("string"),
         "round": pa.Column("string"),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.ingest import retrieve as fetching
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.process import CleanRun, read_snapshot_bytes
-from analysis.ingest.revisions import category_renames, diff_rounds, empty_revisions
+from analysis.ingest.retrieve import Snapshot, distinct_snapshots
+from analysis.ingest.revisions import diff_rounds, empty_revisions
 
 SHOWN_RAW_FIELDS = [
     "drawNumber",
@@ -27,7 +27,7 @@ SHOWN_RAW_FIELDS = [
 ]
 
 
-def snapshot_card(snapshot: fetching.Snapshot) -> pd.DataFrame:
+def snapshot_card(snapshot: Snapshot) -> pd.DataFrame:
     """The manifest entry of one retrieval, as a two-column table."""
     facts = {
         "retrieved at (UTC)": snapshot.retrieved_at,
@@ -42,15 +42,15 @@ def snapshot_card(snapshot: fetching.Snapshot) -> pd.DataFrame:
     return pd.DataFrame({"value": facts}).rename_axis("")
 
 
-def newest_raw_rounds(snapshot: fetching.Snapshot, n: int = 10) -> pd.DataFrame:
+def newest_raw_rounds(snapshot: Snapshot, n: int = 10) -> pd.DataFrame:
     """The first ``n`` rounds of the snapshot (IRCC lists newest first), fields as written."""
     rounds = load_rounds(read_snapshot_bytes(snapshot), snapshot.file)
     return pd.DataFrame(rounds[:n]).reindex(columns=SHOWN_RAW_FIELDS).astype("string")
 
 
-def changes_since_previous(snapshot: fetching.Snapshot) -> pd.DataFrame:
+def changes_since_previous(snapshot: Snapshot) -> pd.DataFrame:
     """Revisions between this snapshot and the distinct snapshot stored before it."""
-    history = fetching.snapshots()
+    history = distinct_snapshots()
     position = next(i for i, s in enumerate(history) if s.sha256 == snapshot.sha256)
     if position == 0:
         return empty_revisions()
@@ -71,11 +71,6 @@ def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
         .rename("rounds")
         .to_frame()
     )
-
-
-def renames(changes: pd.DataFrame) -> pd.DataFrame:
-    """Category names IRCC changed, with the number of rounds renamed."""
-    return category_renames(changes)
 
 
 def snapshot_overview(run: CleanRun) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from pathlib import Path
 from analysis import config
 from analysis.errors import BuildFailed
 from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
-from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan
+from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan_months
 from analysis.storage import (
     hash_files,
     remove_leftovers,
@@ -47,6 +47,7 @@ from analysis.storage import (
     write_stamp,
     write_text_atomic,
 )
+from analysis.wording import plural
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
 
@@ -158,7 +159,7 @@ def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[st
     if failures:
         details = "\n".join(f"  - {m}: {e}" for m, e in sorted(failures.items()))
         raise BuildFailed(
-            f"{len(failures)} month(s) failed; the published site is unchanged:\n{details}"
+            f"{plural(len(failures), 'month')} failed; the published site is unchanged:\n{details}"
         )
     return timings
 
@@ -256,15 +257,15 @@ def build_reports(
     site = config.reports_dir()
     with data_lock(), _site_lock(site):
         inputs = inputs if inputs is not None else load_inputs()
-        plans = plan(months, inputs, site, force=force, parameters=parameters)
+        plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
         timings: dict[str, float] = {}
         if not todo:
-            say(f"ee report: nothing changed; {len(skipped)} month(s) up to date in {site}")
+            say(f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}")
         else:
             say(
-                f"ee report: building {len(todo)} month(s) "
+                f"ee report: building {plural(len(todo), 'month')} "
                 f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to date, "
                 f"{min(jobs, len(todo))} at a time"
             )

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from analysis import config
-from analysis.pipeline.notebooks import notebook_has_outputs
+from analysis.pipeline.notebooks import cells_with_outputs
 
 
 def notebooks_with_outputs(folder: Path | None = None) -> dict[str, list[int]]:
@@ -19,13 +19,14 @@ def notebooks_with_outputs(folder: Path | None = None) -> dict[str, list[int]]:
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        cells = notebook_has_outputs(path)
+        cells = cells_with_outputs(path)
         if cells:
             found[str(path.relative_to(folder.parent))] = cells
     return found
 
 
 def main(argv: list[str]) -> int:
+    """``python -m analysis.pipeline.checks notebooks``: exit 1 listing notebooks with outputs."""
     if argv[:1] != ["notebooks"]:
         print("usage: python -m analysis.pipeline.checks notebooks", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ def notebook_path(name: str) -> Path:
 
 
 def kernel_ready(name: str = config.KERNEL_NAME) -> bool:
+    """True when kernel ``name`` is registered and runs this environment's Python."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -134,7 +135,7 @@ def run_notebook(
     return output
 
 
-def notebook_has_outputs(path: Path) -> list[int]:
+def cells_with_outputs(path: Path) -> list[int]:
     """Indexes of cells that carry outputs or execution counts (should be none in git)."""
     cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
     return [

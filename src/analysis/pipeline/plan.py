@@ -25,12 +25,16 @@ REPORT_NOTEBOOK = "4.0-monthly-report"
 
 INPUTS_FILE = "inputs.json"
 
-#: The package whose code every report depends on (walked recursively by :func:`code_fingerprint`).
+#: The package whose code every report depends on (walked recursively by
+#: :func:`report_code_fingerprint`).
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class MonthPlan:
+    """One month to publish: its inputs' fingerprint, its notebook parameters, and why it is
+    (re)built (``reason``), or ``"up to date"``."""
+
     month: str
     fingerprint: str
     parameters: dict
@@ -38,10 +42,11 @@ class MonthPlan:
 
     @property
     def needed(self) -> bool:
+        """True when the month must be (re)built."""
         return self.reason != "up to date"
 
 
-def code_fingerprint(package: Path | None = None) -> str:
+def report_code_fingerprint(package: Path | None = None) -> str:
     """The report's code: every module, table and template of the package (walked recursively,
     so nested modules count), the report notebook, and the locked package versions."""
     package = package or PACKAGE
@@ -63,6 +68,7 @@ class _TableHashes:
     until: np.ndarray  # datetime64: the row belongs to every month ending on or after it
 
     def digest(self, end: pd.Timestamp) -> str:
+        """sha256 of the rows that belong to a month ending on ``end``."""
         mask = self.until <= np.datetime64(end)
         return hashlib.sha256(self.rows[mask].tobytes() + self.columns).hexdigest()
 
@@ -118,13 +124,13 @@ def month_fingerprint(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def plan(
+def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
     from analysis.report.month import is_to_date
 
-    code = code_fingerprint()
+    code = report_code_fingerprint()
     hashes = input_hashes(inputs)
     plans = []
     for month in months:

@@ -13,10 +13,8 @@ import pandas as pd
 
 from analysis import config
 from analysis.pipeline.build import build_reports, data_lock
-from analysis.storage import (
-    stamp_matches,
-    write_stamp,
-)
+from analysis.storage import stamp_matches, write_stamp
+from analysis.wording import plural
 
 
 def _say(message: str) -> None:
@@ -57,17 +55,17 @@ def fetch_step(source: str | None = None, notebook: bool = True) -> None:
 
 
 def _fetch_step(source: str | None, notebook: bool) -> None:
-    from analysis.ingest import retrieve as fetch
+    from analysis.ingest.retrieve import retrieve_feed
     from analysis.pipeline.notebooks import run_notebook
 
     if source:
         os.environ["EE_FEED"] = source
     source = config.feed_source()
     _say(f"ee fetch: retrieving {source}")
-    snapshot = fetch.fetch(source)
+    snapshot = retrieve_feed(source)
     record = _record_path("1.0-ingest")
     if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
-        run_notebook("1.0-ingest", record, {"source": source, "fetch_now": False})
+        run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
     state = (
         "new content stored"
@@ -88,16 +86,16 @@ def clean_step(force: bool = False, notebook: bool = True) -> None:
 
 
 def _clean_step(force: bool, notebook: bool) -> None:
-    from analysis.data import load_quality
-    from analysis.ingest import process as ingest
+    from analysis.data import load_quality, read_meta
+    from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
     from analysis.ingest.quality import Finding
     from analysis.pipeline.notebooks import run_notebook
 
     def state() -> str:
-        meta = ingest.read_meta() or {}
+        meta = read_meta() or {}
         return f"{meta.get('sha256')}:{meta.get('code')}"
 
-    damage = ingest.damaged_files()
+    damage = damaged_files()
     if damage:
         print(
             "ee clean: warning: the processed tables are damaged ("
@@ -109,10 +107,10 @@ def _clean_step(force: bool, notebook: bool) -> None:
 
     if (
         not force
-        and ingest.is_up_to_date()
+        and processed_is_current()
         and (not notebook or _record_is_current("1.1-clean", state()))
     ):
-        meta = ingest.read_meta()
+        meta = read_meta()
         _say(
             f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
             f"{meta['file']})"
@@ -122,17 +120,17 @@ def _clean_step(force: bool, notebook: bool) -> None:
         run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
         _mark_record("1.1-clean", state())
     else:
-        ingest.clean(force=force)
-    meta = ingest.read_meta()
+        clean_latest_snapshot(force=force)
+    meta = read_meta()
     quality = load_quality()
     _say(
         f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
         f"(newest {meta['newest_date']})"
         f" -> {config.processed_dir()}"
     )
-    for severity in ("warning", "repaired"):
+    for severity, word in (("warning", "warning"), ("repaired", "repair")):
         found = quality[quality["severity"] == severity]
-        _say(f"  {len(found)} {severity}{'s' if severity == 'warning' else ''}:")
+        _say(f"  {plural(len(found), word)}:")
         for row in found.itertuples(index=False):
             _say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
 
@@ -142,13 +140,13 @@ def _refresh_data() -> None:
     clean_step()
 
 
-def main_report(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
+def report_step(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
     with data_lock():
-        return _main_report(month, force, fetch)
+        return _report_step(month, force, fetch)
 
 
-def _main_report(month: str | None, force: bool, fetch: bool) -> int:
+def _report_step(month: str | None, force: bool, fetch: bool) -> int:
     from analysis.data import load_inputs
     from analysis.report.month import check_parameters
 
@@ -162,15 +160,15 @@ def _main_report(month: str | None, force: bool, fetch: bool) -> int:
     return 0
 
 
-def main_reports(
+def reports_step(
     since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
 ) -> int:
     """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
     with data_lock():
-        return _main_reports(since, until, jobs, force, fetch)
+        return _reports_step(since, until, jobs, force, fetch)
 
 
-def _main_reports(since: str, until: str | None, jobs: int, force: bool, fetch: bool) -> int:
+def _reports_step(since: str, until: str | None, jobs: int, force: bool, fetch: bool) -> int:
     from analysis.data import load_inputs
     from analysis.report.month import check_parameters, report_months
 
@@ -187,11 +185,7 @@ def _main_reports(since: str, until: str | None, jobs: int, force: bool, fetch: 
     started = time.perf_counter()
     result = build_reports(months, jobs=max(1, jobs), force=force, say=_say, inputs=inputs)
     _say(
-        f"ee reports: {len(months)} month(s) in {time.perf_counter() - started:.1f} s -> "
+        f"ee reports: {plural(len(months), 'month')} in {time.perf_counter() - started:.1f} s -> "
         f"{result['site'] / 'index.html'}"
     )
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main_report())

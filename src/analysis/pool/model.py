@@ -77,9 +77,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.ingest.clean import round_sort_key
+from analysis.ingest.feed import MAX_SCORE  # a fine density covers the scores 0..MAX_SCORE
 
-#: Highest CRS score; a fine density covers the integer scores 0..MAX_SCORE.
-MAX_SCORE = 1200
 #: Provincial nominees get +600, so from here up the pool is (almost) only nominees.
 NOMINEE_FLOOR = 601
 #: From this score to NOMINEE_FLOOR - 1 the density is modelled as an exponential tail.

@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
-from analysis.publish.trust import TRUSTED_OUTPUT  # re-exported: figures.TRUSTED_OUTPUT
+from analysis.publish.trust import TRUSTED_OUTPUT
 
 #: Resolution of every published PNG (pixels per inch). Fixed so the bytes never depend on rcParams.
 DPI = 144
@@ -249,7 +249,7 @@ def show(fig: Any, alt: str) -> None:
         fig, ax = plt.subplots()
         ax.plot(draws.date, draws.cutoff)
         ax.set(title="All-program cutoffs", xlabel="Draw date", ylabel="CRS cutoff (points)")
-        figures.show(fig, alt="All-program cutoffs fell from 500 to 470 during 2023.")
+        display.show(fig, alt="All-program cutoffs fell from 500 to 470 during 2023.")
     """
     figure = _as_figure(fig)
     try:
@@ -308,7 +308,7 @@ def show_table(
 
     Example (in a notebook)::
 
-        figures.show_table(summary, caption="Category cutoffs in March 2026 (CRS points)")
+        display.show_table(summary, caption="Category cutoffs in March 2026 (CRS points)")
     """
     html = table_html(df, caption, index=index, float_format=float_format, na_rep=na_rep)
     _display(html, plain=f"{caption}\n{df.to_string(index=index)}")
@@ -332,7 +332,7 @@ def show_html(template: str, /, **values: Any) -> None:
 
     Example (in a notebook)::
 
-        figures.show_html("<p>The lowest cutoff was <strong>{c}</strong> ({label}).</p>",
+        display.show_html("<p>The lowest cutoff was <strong>{c}</strong> ({label}).</p>",
                           c=row.cutoff, label=row.label)
     """
     html = format_html(template, **values)
@@ -344,7 +344,7 @@ def show_text(text: str, tag: str = "p") -> None:
 
     Example (in a notebook)::
 
-        figures.show_text(headline, tag="h2")
+        display.show_text(headline, tag="h2")
     """
     if tag not in TEXT_TAGS:
         raise ValueError(f"show_text: tag {tag!r} is not one of {sorted(TEXT_TAGS)}")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +34,7 @@ import jinja2
 from markupsafe import Markup
 
 from analysis.errors import ReportError
+from analysis.months import is_month, month_label
 from analysis.storage import write_text_atomic
 
 if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
@@ -50,13 +50,6 @@ REPORT_TEMPLATE = TEMPLATES_DIR / "report.html.j2"
 INDEX_TEMPLATE = "site_index.html.j2"
 
 STYLESHEET = TEMPLATES_DIR / "site.css"
-
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 def _prepared(nb: NotebookNode, include_stderr: bool) -> NotebookNode:
@@ -196,18 +189,6 @@ def _require_relative(href: str, what: str) -> None:
         )
 
 
-def month_label(month: str) -> str:
-    """``'2026-03'`` -> ``'March 2026'`` (English, whatever the locale).
-
-    >>> month_label("2026-03")
-    'March 2026'
-    """
-    match = MONTH_PATTERN.match(month)
-    if match is None:
-        raise ValueError(f"month {month!r} is not YYYY-MM")
-    return f"{MONTH_NAMES[int(match[2]) - 1]} {match[1]}"
-
-
 @functools.cache
 def _index_environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -245,7 +226,7 @@ def render_index(
     entries = []
     for position, entry in enumerate(months, start=1):
         month, headline = entry.get("month"), entry.get("headline")
-        if not isinstance(month, str) or MONTH_PATTERN.match(month) is None:
+        if not is_month(month):
             raise ValueError(f"months[{position}]: month {month!r} is not 'YYYY-MM'")
         if not isinstance(headline, str) or not headline.strip():
             raise ValueError(f"months[{position}] ({month}): headline is missing or empty")
@@ -295,7 +276,7 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
     site_dir = Path(site_dir)
     months = []
     for folder in sorted(site_dir.iterdir(), reverse=True) if site_dir.is_dir() else []:
-        if not (folder.is_dir() and MONTH_PATTERN.match(folder.name)):
+        if not (folder.is_dir() and is_month(folder.name)):
             continue
         if not (folder / "index.html").is_file():
             continue

@@ -445,7 +445,7 @@ def check_outputs(nb: NotebookNode) -> None:
     Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
     HTML or Markdown outputs not made by :mod:`analysis.publish.display` (a bare DataFrame or
     Styler, ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt
-    text (a matplotlib figure left open instead of ``figures.show(fig, alt=...)``). Cells tagged
+    text (a matplotlib figure left open instead of ``display.show(fig, alt=...)``). Cells tagged
     ``remove-cell`` or ``remove-output`` are not shown, so not checked.
 
     >>> import nbformat
@@ -473,12 +473,12 @@ def check_outputs(nb: NotebookNode) -> None:
             elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
                 problems.append(
                     f"{where}: HTML output not made by analysis.publish.display (show tables with "
-                    "figures.show_table, sentences with figures.show_html / show_text)"
+                    "display.show_table, sentences with display.show_html / show_text)"
                 )
             elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:
                 problems.append(
                     f"{where}: image without alt text (a figure left open?): "
-                    "use figures.show(fig, alt=...)"
+                    "use display.show(fig, alt=...)"
                 )
     if problems:
         raise ReportError("notebook refused: " + "; ".join(problems))

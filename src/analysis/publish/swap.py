@@ -10,11 +10,8 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
-    pass
-from analysis.publish.render import MONTH_PATTERN
+from analysis.months import is_month
 
 
 def _swap_in(staging: Path, target: Path) -> None:
@@ -73,6 +70,6 @@ def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> 
     ...     publish_month(lambda tmp: (tmp / "index.html").write_text("m"), Path(d), "2026-03").name
     '2026-03'
     """
-    if MONTH_PATTERN.match(month) is None:
+    if not is_month(month):
         raise ValueError(f"month {month!r} is not 'YYYY-MM'")
     return publish_dir(build, Path(site_dir) / month)

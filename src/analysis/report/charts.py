@@ -3,7 +3,7 @@ returns ``(figure, alt_text)``; the alt text states what the figure shows, from 
 
 Show them with :func:`analysis.publish.display.show` (which checks titles and axis labels)::
 
-    figures.show(*report_figures.cutoffs_over_time(data))
+    display.show(*charts.cutoffs_over_time(data))
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-from analysis.taxonomy import family_labels
-
-REFERENCE = "all_program"
+from analysis.taxonomy import ALL_PROGRAM, family_labels
+from analysis.wording import plural, signed_points
 
 
 def family_colours(families) -> dict[str, tuple]:
     """One colour per family from the colour-blind palette, all-program always dark grey."""
     palette = sns.color_palette("colorblind", 10)
-    ordered = [f for f in dict.fromkeys(families) if f != REFERENCE]
+    ordered = [f for f in dict.fromkeys(families) if f != ALL_PROGRAM]
     colours = {f: palette[i % len(palette)] for i, f in enumerate(ordered)}
-    colours[REFERENCE] = (0.25, 0.25, 0.25)
+    colours[ALL_PROGRAM] = (0.25, 0.25, 0.25)
     return colours
 
 
@@ -43,7 +43,7 @@ def _date_axis(ax) -> None:
 
 def cutoffs_over_time(data: MonthData):
     """Cutoffs of the target categories and all-program rounds in the window."""
-    families = [REFERENCE, *data.params.categories]
+    families = [ALL_PROGRAM, *data.params.categories]
     shown = data.draws.loc[
         (data.draws["date"] >= data.window_start)
         & data.draws["family"].isin(families)
@@ -57,7 +57,7 @@ def cutoffs_over_time(data: MonthData):
             continue
         style = dict(
             marker="o",
-            linestyle="-" if family == REFERENCE else "none",
+            linestyle="-" if family == ALL_PROGRAM else "none",
             markersize=6,
             linewidth=1.2,
         )
@@ -73,27 +73,28 @@ def cutoffs_over_time(data: MonthData):
         last = reference.iloc[-1]
         ax.axhline(
             float(last["cutoff"]),
-            color=colours[REFERENCE],
+            color=colours[ALL_PROGRAM],
             linestyle=":",
             linewidth=1.2,
             label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%Y-%m-%d})",
         )
     ax.axvspan(data.start, data.end, color="0.85", alpha=0.5, linewidth=0, label=data.title)
-    _timeline(ax, f"CRS cutoffs, {data.window_start:%B %Y} to {data.title}", "Cutoff (CRS points)")
+    _timeline(
+        ax, f"CRS cutoffs, {month_label(data.window_start)} to {data.title}", "Cutoff (CRS points)"
+    )
     parts = []
     for family in families:
         rows = shown.loc[shown["family"] == family]
         if len(rows):
             parts.append(
-                f"{data.label(family)}: {len(rows)} rounds, cutoffs "
+                f"{data.label(family)}: {plural(len(rows), 'round')}, cutoffs "
                 f"{int(rows['cutoff'].min())} to {int(rows['cutoff'].max())}"
             )
         else:
             parts.append(f"{data.label(family)}: no rounds")
     alt = (
-        f"Cutoffs by round date from {data.window_start:%B %Y} to {data.end:%B %Y}. "
-        + "; ".join(parts)
-        + "."
+        f"Cutoffs by round date from {month_label(data.window_start)} to "
+        f"{month_label(data.end)}. " + "; ".join(parts) + "."
     )
     return fig, alt
 
@@ -126,13 +127,13 @@ def invitations_by_month(data: MonthData):
     ax.set_xticks(range(len(table)))
     ax.set_xticklabels(
         [
-            pd.Period(m).strftime("%b\n%Y") if i % 2 == 0 or len(table) < 8 else ""
+            month_label(m, short=True).replace(" ", "\n") if i % 2 == 0 or len(table) < 8 else ""
             for i, m in enumerate(table.index)
         ],
         fontsize="small",
     )
     ax.set(
-        title=f"Invitations per month, {data.window_start:%B %Y} to {data.title}",
+        title=f"Invitations per month, {month_label(data.window_start)} to {data.title}",
         xlabel="Month",
         ylabel="Invitations issued",
     )
@@ -144,7 +145,7 @@ def invitations_by_month(data: MonthData):
         f"Stacked bars of invitations per month by family. {data.title}: "
         f"{int(totals.iloc[-1]):,} invitations. "
         + (
-            f"Busiest month in the window: {pd.Period(busiest):%B %Y} with {int(totals.max()):,}. "
+            f"Busiest month in the window: {month_label(busiest)} with {int(totals.max()):,}. "
             if busiest
             else ""
         )
@@ -194,7 +195,8 @@ def gaps(data: MonthData):
         alt = (
             "Gaps of category cutoffs below or above all-program baselines, by round date. "
             + "; ".join(
-                f"{names[k]}: mean gap {v['mean']:+.0f} points over {int(v['size'])} rounds"
+                f"{names[k]}: mean gap {signed_points(v['mean'])} points over "
+                f"{plural(int(v['size']), 'round')}"
                 for k, v in by_kind.iterrows()
             )
             + "."
@@ -233,8 +235,8 @@ def pool_distribution(data: MonthData):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.bar(bins["score_low"], density, width=width, align="edge", color="0.7", edgecolor="white")
     cut = data.month_rounds.dropna(subset=["cutoff"])
-    cut = cut.loc[cut["family"].isin([*data.params.categories, REFERENCE])]
-    colours = family_colours([*data.params.categories, REFERENCE])
+    cut = cut.loc[cut["family"].isin([*data.params.categories, ALL_PROGRAM])]
+    colours = family_colours([*data.params.categories, ALL_PROGRAM])
     for row in cut.itertuples():
         ax.axvline(
             float(row.cutoff),
@@ -255,7 +257,7 @@ def pool_distribution(data: MonthData):
     above = int(bins.loc[bins["score_low"] >= 451, "candidates"].sum())
     marks = ", ".join(f"{data.label(r.family)} {r.cutoff}" for r in cut.itertuples())
     alt = (
-        f"Bars of candidates per CRS point in the pool on {day:%B %d, %Y} "
+        f"Bars of candidates per CRS point in the pool on {day_label(day)} "
         f"({total:,} candidates; {above:,} scored 451 or more). "
         + (
             f"This month's cutoffs marked: {marks}."
@@ -269,7 +271,7 @@ def pool_distribution(data: MonthData):
 def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "90D"):
     """The rolling mean cutoff (from :func:`analysis.trends.rolling_cutoff`) of ``families`` and
     all-program rounds since ``since``, one line per family."""
-    shown_families = [REFERENCE, *[f for f in families if f != REFERENCE]]
+    shown_families = [ALL_PROGRAM, *[f for f in families if f != ALL_PROGRAM]]
     shown = rolling.loc[rolling["family"].isin(shown_families) & rolling["cutoff_mean"].notna()]
     if since is not None:
         shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
@@ -294,9 +296,10 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
         first, last = rows.iloc[0], rows.iloc[-1]
         parts.append(
             f"{labels.get(family, family)} from {first['cutoff_mean']:.0f} "
-            f"({first['date']:%b %Y}) to {last['cutoff_mean']:.0f} ({last['date']:%b %Y})"
+            f"({month_label(first['date'], short=True)}) to {last['cutoff_mean']:.0f} "
+            f"({month_label(last['date'], short=True)})"
         )
-    start = f" since {pd.Timestamp(since):%B %Y}" if since is not None else ""
+    start = f" since {month_label(pd.Timestamp(since))}" if since is not None else ""
     _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt

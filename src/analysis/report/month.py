@@ -13,7 +13,6 @@ IRCC's revisions of its own rounds do.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,25 +20,24 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from analysis import baselines as baseline_helpers
+from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
-from analysis.taxonomy import family_labels, known_families
+from analysis.months import FIRST_MONTH, month_label, parse_month
+from analysis.taxonomy import (
+    ALL_PROGRAM,
+    CATEGORY_START,
+    FOCUS_FAMILIES,
+    family_labels,
+    known_families,
+)
+from analysis.wording import plural
 
-DEFAULT_CATEGORIES = ("stem", "healthcare")
-
-BASELINE_KINDS = baseline_helpers.BASELINES
-
+#: How each baseline is named in the report's notes (``{days}``: the window's half-width).
 BASELINE_NAMES = {
     "window": "all-program rounds within {days} days",
     "latest": "the latest all-program round before it",
     "pool": "an all-program round of the same size, estimated from the pool",
 }
-
-#: Category-based selection began with the first category rounds in June 2023.
-CATEGORY_ERA_START = pd.Timestamp("2023-06-01")
-
-FIRST_MONTH = "2015-01"
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _as_list(value) -> list[str]:
@@ -61,25 +59,28 @@ def _as_list(value) -> list[str]:
 
 @dataclass(frozen=True)
 class ReportParams:
+    """A report's checked parameters (see :func:`check_parameters`)."""
+
     month: str
-    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    categories: tuple[str, ...] = FOCUS_FAMILIES
     window_months: int = 12
-    baselines: tuple[str, ...] = BASELINE_KINDS
+    baselines: tuple[str, ...] = BASELINES
     window_days: int = 30
 
 
 def check_parameters(
     month,
-    categories: Iterable[str] | str | None = DEFAULT_CATEGORIES,
+    categories: Iterable[str] | str | None = FOCUS_FAMILIES,
     window_months=12,
-    baselines: Iterable[str] | str | None = BASELINE_KINDS,
+    baselines: Iterable[str] | str | None = BASELINES,
     window_days=30,
     data_end: pd.Timestamp | None = None,
 ) -> ReportParams:
     """Validate the report's parameters before any analysis; raise :class:`ParameterError`.
 
     ``month`` must be text ``YYYY-MM`` (papermill can turn ``2023-07`` into a number: pass it
-    quoted), a real month, and not after ``data_end`` (the newest round's date).
+    quoted; see :func:`analysis.months.parse_month`), not before Express Entry's first month
+    and not after ``data_end`` (the newest round's date).
 
     >>> check_parameters("2023-13")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -91,35 +92,37 @@ def check_parameters(
             f"month {month!r} must be text 'YYYY-MM' (quote it: -p month "
             "'\"2023-07\"' or -r month 2023-07)"
         )
-    match = _MONTH.match(month.strip())
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise ParameterError(f"month {month!r} is not a month: write it as YYYY-MM, e.g. '2023-07'")
-    month = month.strip()
+    try:
+        month = parse_month(month)
+    except ValueError as error:
+        raise ParameterError(str(error)) from None
     if month < FIRST_MONTH:
-        raise ParameterError(f"month {month} is before Express Entry's first round (2015-01)")
+        raise ParameterError(f"month {month} is before Express Entry's first round ({FIRST_MONTH})")
     if data_end is not None and month > f"{data_end:%Y-%m}":
         raise ParameterError(
             f"month {month} is after the data ends ({data_end:%Y-%m-%d}); "
             f"allowed: {FIRST_MONTH} to {data_end:%Y-%m}"
         )
     if categories is None:
-        categories = DEFAULT_CATEGORIES
+        categories = FOCUS_FAMILIES
     categories = _as_list(categories)
     families = known_families()
     unknown = [c for c in categories if c not in families]
-    if unknown or not categories:
-        allowed = ", ".join(f for f in families if f != "all_program")
+    allowed = ", ".join(f for f in families if f != ALL_PROGRAM)
+    if not categories:
+        raise ParameterError(f"no category given; allowed: {allowed}")
+    if unknown:
         raise ParameterError(
-            f"unknown famil{'ies' if len(unknown) > 1 else 'y'} "
-            f"{', '.join(map(repr, unknown)) or '(none given)'}; allowed: {allowed}"
+            f"{plural(len(unknown), 'unknown family', 'unknown families')}: "
+            f"{', '.join(map(repr, unknown))}; allowed: {allowed}"
         )
-    if "all_program" in categories:
-        raise ParameterError("all_program is the baseline, not a category to compare")
+    if ALL_PROGRAM in categories:
+        raise ParameterError(f"{ALL_PROGRAM} is the baseline, not a category to compare")
     baselines = _as_list(baselines)
-    baselines = tuple(baselines or BASELINE_KINDS)
-    bad = [b for b in baselines if b not in BASELINE_KINDS]
+    baselines = tuple(baselines or BASELINES)
+    bad = [b for b in baselines if b not in BASELINES]
     if bad:
-        raise ParameterError(f"unknown baseline(s) {bad}; allowed: {', '.join(BASELINE_KINDS)}")
+        raise ParameterError(f"unknown baseline(s) {bad}; allowed: {', '.join(BASELINES)}")
     for name, value, low, high in (
         ("window_months", window_months, 1, 120),
         ("window_days", window_days, 1, 365),
@@ -148,13 +151,20 @@ class MonthData:
 
     @property
     def title(self) -> str:
-        return f"{self.start:%B %Y}{' (to date)' if self.to_date else ''}"
+        """``July 2023``, or ``March 2026 (to date)`` while the month is in progress."""
+        return f"{month_label(self.start)}{' (to date)' if self.to_date else ''}"
 
     def label(self, family: str) -> str:
+        """What readers call ``family`` (``STEM``); the identifier itself when unknown."""
         return self.labels.get(family, family)
 
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and the last day of ``month`` (``YYYY-MM``).
+
+    >>> month_bounds("2024-02")
+    (Timestamp('2024-02-01 00:00:00'), Timestamp('2024-02-29 00:00:00'))
+    """
     start = pd.Timestamp(f"{month}-01")
     return start, start + pd.offsets.MonthEnd(0)
 
@@ -177,7 +187,7 @@ def report_months(
 ) -> list[str]:
     """Every month from ``since`` (default: the first category round's month) to ``until``
     (default: the newest round's month), as ``YYYY-MM``, rounds or not."""
-    first = since or f"{CATEGORY_ERA_START:%Y-%m}"
+    first = since or f"{CATEGORY_START:%Y-%m}"
     last = until or f"{draws['date'].max():%Y-%m}"
     return [f"{p}" for p in pd.period_range(first, last, freq="M")]
 

@@ -6,49 +6,41 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-
-
-def _day(stamp) -> str:
-    return f"{pd.Timestamp(stamp):%B} {pd.Timestamp(stamp).day}"
-
-
-def _points(gap: float) -> str:
-    gap = float(gap)
-    size = f"{abs(gap):.0f}" if float(abs(gap)).is_integer() else f"{abs(gap):.1f}"
-    if round(gap, 1) == 0:
-        return "level with"
-    return f"{size} point{'s' if size != '1' else ''} {'below' if gap < 0 else 'above'}"
-
-
-def _count(n: int, word: str) -> str:
-    words = {0: "no", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-    return f"{words.get(n, f'{n:,}')} {word}{'s' if n != 1 else ''}"
+from analysis.wording import (
+    count_in_words,
+    plural,
+    points_phrase,
+    shown_gap,
+    signed_points,
+    whole_points,
+)
 
 
 def _baseline_phrase(row: pd.Series) -> str:
+    """How one category round compares with one baseline, in words ("" without a baseline)."""
     kind = row["baseline"]
-    value = row["baseline_cutoff"]
-    if pd.isna(value):
+    value = whole_points(row["baseline_cutoff"])
+    if value is None:
         return ""
+    gap = points_phrase(shown_gap(row["cutoff"], row["baseline_cutoff"]))
     if kind == "latest":
-        return (
-            f"{_points(row['gap'])} the latest all-program round ({row['detail']}, "
-            f"cutoff {value:.0f})"
-        )
+        return f"{gap} the latest all-program round ({row['detail']}, cutoff {value})"
     if kind == "window":
         n = int(row["n_reference"])
         return (
-            f"{_points(row['gap'])} the {_count(n, 'all-program round')} within "
-            f"{{days}} days (mean cutoff {value:.0f})"
+            f"{gap} the {count_in_words(n, 'all-program round')} within "
+            f"{{days}} days (mean cutoff {value})"
         )
     return (
-        f"{_points(row['gap'])} the {value:.0f} an all-program round of the same size would "
-        f"have needed that day (estimated from the pool, {row['low']:.0f}-{row['high']:.0f})"
+        f"{gap} the {value} an all-program round of the same size would have needed that day "
+        f"(estimated from the pool, {whole_points(row['low'])}-{whole_points(row['high'])})"
     )
 
 
 def latest_all_program(draws: pd.DataFrame) -> pd.Series | None:
+    """The newest all-program round with a cutoff in ``draws`` (None when there is none)."""
     rows = draws.loc[draws["is_all_program"] & draws["cutoff"].notna()]
     return None if rows.empty else rows.iloc[-1]
 
@@ -63,7 +55,7 @@ def _family_sentence(data: MonthData, family: str) -> str:
         last = earlier.iloc[-1]
         return (
             f"There was no {label} round this month; the latest was round {last['round']} on "
-            f"{_day(last['date'])}, {last['date']:%Y} ({last['invitations']:,} invitations, "
+            f"{day_label(last['date'])} ({last['invitations']:,} invitations, "
             f"cutoff {last['cutoff']})."
         )
     parts = []
@@ -75,13 +67,15 @@ def _family_sentence(data: MonthData, family: str) -> str:
             if p
         ]
         text = (
-            f"round {row.round} on {_day(row.date)} invited {row.invitations:,} at a cutoff "
-            f"of {row.cutoff}"
+            f"round {row.round} on {day_label(row.date, year=False)} invited "
+            f"{row.invitations:,} at a cutoff of {row.cutoff}"
         )
         if phrases:
             text += ": " + "; ".join(phrases)
         parts.append(text)
-    lead = f"{label}: " if len(rounds) == 1 else f"{label}, {_count(len(rounds), 'round')}: "
+    lead = (
+        f"{label}: " if len(rounds) == 1 else f"{label}, {count_in_words(len(rounds), 'round')}: "
+    )
     sentence = lead + "; ".join(parts) + "."
     if not earlier.empty and rounds["cutoff"].notna().any():
         before = earlier.iloc[-1]
@@ -89,13 +83,12 @@ def _family_sentence(data: MonthData, family: str) -> str:
         direction = (
             "the same as"
             if change == 0
-            else f"{abs(change):.0f} point{'s' if abs(change) != 1 else ''} "
+            else f"{plural(abs(int(change)), 'point')} "
             f"{'lower than' if change < 0 else 'higher than'}"
         )
         sentence += (
             f" The lowest {label} cutoff this month was {direction} the previous "
-            f"{label} round ({before['cutoff']} on {_day(before['date'])}, "
-            f"{before['date']:%Y})."
+            f"{label} round ({before['cutoff']} on {day_label(before['date'])})."
         )
     return sentence[0].upper() + sentence[1:]
 
@@ -108,23 +101,26 @@ def _versus_previous_month(data: MonthData) -> str:
         change = "As many rounds as"
     else:
         more = "more" if now > then else "fewer"
-        change = f"{_count(abs(now - then), 'round').capitalize()} {more} than"
+        change = f"{count_in_words(abs(now - then), 'round').capitalize()} {more} than"
     invitations = int(before["invitations"].sum())
-    return f"{change} in {start:%B %Y} ({_count(then, 'round')}, {invitations:,} invitations)."
+    return (
+        f"{change} in {month_label(start)} ({count_in_words(then, 'round')}, "
+        f"{invitations:,} invitations)."
+    )
 
 
 def headline(data: MonthData) -> str:
     """The report's first paragraph, generated from the numbers: the month's rounds, each target
     category's cutoffs against the all-program baselines, and what changed from before."""
     rounds = data.month_rounds
-    period = f"{data.title}" if not data.to_date else f"{data.start:%B %Y} so far"
+    period = f"{data.title}" if not data.to_date else f"{month_label(data.start)} so far"
     if rounds.empty:
         opening = f"IRCC held no Express Entry round in {period}."
     else:
         kinds = rounds.groupby("family", sort=False).size()
         listed = ", ".join(f"{n} {data.label(f)}" for f, n in kinds.items())
         opening = (
-            f"In {period} IRCC held {_count(len(rounds), 'round')} "
+            f"In {period} IRCC held {count_in_words(len(rounds), 'round')} "
             f"({listed}) and issued {int(rounds['invitations'].sum()):,} invitations."
         )
     sentences = [opening, _versus_previous_month(data)]
@@ -134,8 +130,8 @@ def headline(data: MonthData) -> str:
         age = (data.end - reference["date"]).days
         if age > 60:
             sentences.append(
-                f"There has been no all-program round since {_day(reference['date'])}, "
-                f"{reference['date']:%Y} (cutoff {reference['cutoff']}), {age:,} days before the "
+                f"There has been no all-program round since {day_label(reference['date'])} "
+                f"(cutoff {reference['cutoff']}), {plural(age, 'day')} before the "
                 "end of the month, so the fairest comparison is the pool estimate: the cutoff an "
                 "all-program round of the same size would have needed."
             )
@@ -163,7 +159,7 @@ def teaser(data: MonthData) -> str:
     rounds = data.month_rounds
     parts = [
         ("Month to date: " if data.to_date else "")
-        + f"{_count(len(rounds), 'round').capitalize()}, "
+        + f"{count_in_words(len(rounds), 'round').capitalize()}, "
         f"{int(rounds['invitations'].sum()):,} invitations."
     ]
     found = []
@@ -177,7 +173,9 @@ def teaser(data: MonthData) -> str:
             (data.comparisons["round"] == lowest["round"]) & data.comparisons["gap"].notna()
         ]
         detail = ", ".join(
-            f"{g.gap:+.0f} vs {_SHORT_BASELINE[g.baseline]}" for g in gaps.itertuples()
+            f"{signed_points(shown_gap(g.cutoff, g.baseline_cutoff))} vs "
+            f"{_SHORT_BASELINE[g.baseline]}"
+            for g in gaps.itertuples()
         )
         found.append(
             f"{data.label(family)} {lowest['cutoff']}" + (f" ({detail})" if detail else "")

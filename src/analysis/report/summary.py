@@ -1,5 +1,8 @@
 """``summary.json``: a month's key figures (rounds, cutoffs, gaps per baseline, forecasts) for
 anyone who wants the numbers without the page; the site index reads its teaser.
+
+Each gap is written as the pages write it (:func:`analysis.wording.shown_gap`: the cutoff minus
+the baseline rounded to whole points); the baseline itself keeps two decimals.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import pandas as pd
 
 from analysis.report.month import MonthData
 from analysis.report.narrative import teaser
+from analysis.wording import shown_gap
 
 
 def _number(value):
@@ -46,7 +50,7 @@ def month_summary(
                     "baselines": {
                         g.baseline: {
                             "cutoff": _number(g.baseline_cutoff),
-                            "gap": _number(g.gap),
+                            "gap": shown_gap(row.cutoff, g.baseline_cutoff),
                             "low": _number(g.low),
                             "high": _number(g.high),
                             "detail": g.detail,

@@ -14,7 +14,9 @@ import pandas as pd
 
 from analysis import baselines as baseline_helpers
 from analysis import trends
-from analysis.report.month import BASELINE_NAMES, CATEGORY_ERA_START, MonthData, ReportParams
+from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
+from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
+from analysis.wording import shown_gap, whole_points
 
 
 def month_rounds_table(data: MonthData) -> pd.DataFrame:
@@ -55,11 +57,13 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
     }
     for kind in data.params.baselines:
         if f"baseline_{kind}" in wide:
-            out[f"All-program: {names[kind]}"] = (
-                pd.to_numeric(wide[f"baseline_{kind}"]).round(0).astype("Int64")
+            baseline = wide[f"baseline_{kind}"]
+            out[f"All-program: {names[kind]}"] = pd.array(
+                [whole_points(b) for b in baseline], dtype="Int64"
             )
-            out[f"Gap vs {names[kind]}"] = (
-                pd.to_numeric(wide[f"gap_{kind}"]).round(0).astype("Int64")
+            out[f"Gap vs {names[kind]}"] = pd.array(
+                [shown_gap(c, b) for c, b in zip(wide["cutoff"], baseline, strict=True)],
+                dtype="Int64",
             )
     return out.reset_index(drop=True)
 
@@ -86,7 +90,7 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
 
     rows, caveats = [], []
     for family in data.params.categories:
-        result = stats.compare_cutoffs(data.draws, family, since=CATEGORY_ERA_START)
+        result = stats.compare_cutoffs(data.draws, family, since=CATEGORY_START)
         rows.append(
             {
                 "Category": data.label(family),
@@ -120,7 +124,7 @@ def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     from analysis import stats
 
     result = stats.cutoff_regression(
-        data.draws, families=data.params.categories, since=CATEGORY_ERA_START
+        data.draws, families=data.params.categories, since=CATEGORY_START
     )
     if result.status != "ok":
         return pd.DataFrame({"Result": [f"{result.status}: {result.reason}"]}), list(result.caveats)
@@ -191,7 +195,7 @@ def tie_break(data: MonthData) -> pd.DataFrame:
     """Tie-break lag of the window's target-category and all-program rounds, in days."""
     lag = trends.tie_break_lag(data.draws)
     keep = lag["date"].ge(data.window_start) & lag["family"].isin(
-        [*data.params.categories, "all_program"]
+        [*data.params.categories, ALL_PROGRAM]
     )
     rows = lag.loc[keep].sort_values("date", ascending=False)
     return pd.DataFrame(
