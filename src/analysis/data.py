@@ -7,6 +7,8 @@ columns every helper makes (:func:`require_columns`).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 from collections.abc import Iterable
@@ -70,18 +72,25 @@ def require_columns(
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
-    """A processed table by name, checked against its schema
-    (:mod:`analysis.ingest.schemas`); a clear error naming the file and the command that makes
-    it when it is missing, unreadable or not what its schema says."""
+    """A processed table by name, checked: either its bytes are the ones ``ee clean`` wrote
+    (their sha256 is in ``snapshot.json``; the tables were validated before they were written),
+    or it is checked against its schema (:mod:`analysis.ingest.schemas`). A clear error names
+    the file and the command that makes it when it is missing, unreadable or not what its
+    schema says."""
     if name not in (*TABLES, *DERIVED_TABLES):
         raise ValueError(f"unknown table {name!r}; known: {', '.join((*TABLES, *DERIVED_TABLES))}")
-    path = (processed or config.processed_dir()) / f"{name}.parquet"
+    processed = processed or config.processed_dir()
+    path = processed / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
+    data = path.read_bytes()
     try:
-        frame = pd.read_parquet(path)
+        frame = pd.read_parquet(io.BytesIO(data))
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise _damaged(path, name, f"not a readable Parquet file ({exc})") from None
+    written = ((read_meta(processed) or {}).get("files") or {}).get(path.name)
+    if written == hashlib.sha256(data).hexdigest():
+        return frame  # validated when cleaning wrote it, unchanged since
     from analysis.ingest.schemas import SCHEMAS, schema_problems  # noqa: PLC0415 (pandera: slow)
 
     if name in SCHEMAS:
