@@ -120,14 +120,23 @@ _OWNER = re.compile(r"-p(\d+)-")
 
 
 def process_alive(pid: int) -> bool:
-    """True while a process with this id exists (it may belong to someone else)."""
+    """True while a process with this id runs (it may belong to someone else). A zombie (dead,
+    not yet reaped by its parent, as orphans of a killed run can stay) is not alive.
+
+    >>> process_alive(os.getpid()), process_alive(2**22 + 12345)
+    (True, False)
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: the state is the field after the command name in parentheses
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def leftover_prefix(prefix: str) -> str:
