@@ -10,6 +10,10 @@ KERNEL := ee-draws
 SINCE  ?= 2023-06
 JOBS   ?= 2
 PYTEST_ARGS ?=
+# JupyterLab opens the notebooks on the project's kernel (new notebooks too); it refuses to run
+# as root unless told to, so root (containers, CI machines) gets --allow-root, nobody else does.
+LAB_OPTIONS := --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)
+LAB_OPTIONS += $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv data report reports month backtest test test-fast lint format lab bench lock check-notebooks distclean
@@ -57,8 +61,8 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks
 	$(BIN)/ruff format src tests benchmarks
 
-lab: $(STAMP) ## JupyterLab on the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: $(STAMP) ## JupyterLab on the project's kernel (root too: containers, CI machines)
+	$(BIN)/jupyter lab $(LAB_OPTIONS)
 
 bench: $(STAMP) ## measure backfill, no-change rebuild and one-new-round rebuild (prints a table)
 	$(BIN)/python benchmarks/run.py

@@ -1,27 +1,14 @@
 """Benchmark the report pipeline against the naive way, side by side, in one run.
 
-    .venv/bin/python benchmarks/run.py              # full run (all months since 2023-06)
-    .venv/bin/python benchmarks/run.py --quick      # smoke run: 3 months, 1 repeat
-    .venv/bin/python benchmarks/run.py --months 8 --jobs 2 --feed path/to/feed.json
+    .venv/bin/python benchmarks/run.py          # full run: (a) to (d), every month since 2023-06
+    .venv/bin/python benchmarks/run.py --quick  # smoke run: 3 months, 1 repeat, small scaling
 
-Scenarios (see benchmarks/README.md for why each comparison is fair):
+(a) cold backfill against a papermill + nbconvert loop, (b) a rebuild with nothing changed,
+(c) one new round in the last month against that one report alone, (d) scaling on synthetic
+feeds of 1,000 to 100,000 rounds. benchmarks/README.md says what each scenario measures and why
+the comparisons are fair. Every ``ee`` command runs with ``--json``: what it built and how long
+each step took are read from its summary, never scraped from its messages.
 
-(a) cold backfill: ``ee reports --since 2023-06 --jobs N --no-fetch`` into an empty site, against a
-    loop of ``papermill`` + ``jupyter nbconvert --to html --no-input`` over the same months, one
-    month after another. Target: ratio <= 0.4.
-(b) rebuild with nothing changed: ``ee reports --since 2023-06 --no-fetch`` right after (a), and
-    ``ee report`` (fetch from the same local feed, clean, newest month: the ``make report`` path).
-    Target: about one second; must build nothing.
-(c) one new round in the last month: ``ee data`` on a copy of the feed with one extra round
-    (timed, not in the ratio), then ``ee reports --since 2023-06 --no-fetch`` (must rebuild only
-    the last month) against ``ee report --month <last> --force --no-fetch``. Target: ratio <= 1.3.
-
-Everything runs in subprocesses with ``EE_DATA_DIR`` / ``EE_REPORTS_DIR`` pointing at a temporary
-folder (never the project's data/ or reports/). Unless ``--in-place`` is given, the code measured
-is a frozen copy of src/, notebooks/, requirements/ and pyproject.toml taken at the start
-(``PYTHONPATH`` points at it), so edits made to the working tree during the run cannot change
-what is measured or trigger rebuilds. Results: a table on stdout and
-``benchmarks/results/bench-<UTC time>.{json,md}`` (plus ``latest.{json,md}``).
 Exit status: 0 done (targets may be missed: see the table; ``--strict`` makes a miss exit 3),
 1 a command or a check failed, 2 bad arguments.
 """
@@ -54,29 +41,14 @@ SINCE = "2023-06"
 KERNEL = "ee-draws"
 NOTEBOOK = "notebooks/4.0-monthly-report.ipynb"
 COPIED = ("src", "notebooks", "requirements", "pyproject.toml")
+SCALES = (1_000, 10_000, 100_000)
 
 TARGET_BACKFILL = 0.4  # (a) ours / naive
 TARGET_NO_CHANGE = 1.0  # (b) seconds, "about one second"
 NO_CHANGE_TOLERANCE = 1.5  # (b) passes up to this many seconds
 TARGET_ONE_ROUND = 1.3  # (c) ours / one report alone
 
-PACKAGES = (
-    "papermill",
-    "nbconvert",
-    "nbclient",
-    "nbformat",
-    "jupyter_client",
-    "ipykernel",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "matplotlib",
-    "seaborn",
-    "statsmodels",
-    "scipy",
-)
-
-_BUILT = re.compile(r"\[(\d+)/(\d+)\] (\d{4}-\d{2}) built in ([\d.]+) s")
+PACKAGES = ("papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "numpy", "pyarrow")
 
 
 class BenchError(RuntimeError):
@@ -93,6 +65,14 @@ class Run:
     seconds: float
     stdout: str
     stderr: str
+    summary: dict | None = None  # the JSON summary of an `ee ... --json` command
+
+    def step(self, name: str) -> dict:
+        """The summary of step ``name`` (``fetch``, ``clean``, ``build``) of an ``ee`` command."""
+        found = [s for s in (self.summary or {}).get("steps", []) if s["step"] == name]
+        if not found:
+            raise BenchError(f"{self.label}: no {name!r} step in its --json summary")
+        return found[-1]
 
 
 @dataclass
@@ -102,46 +82,51 @@ class Runner:
     env: dict[str, str]
     cwd: Path
     log_dir: Path
+    python: str = sys.executable
     runs: list[Run] = field(default_factory=list)
 
     def run(self, label: str, argv: list[str], env: dict[str, str] | None = None) -> Run:
         """Run ``argv``; raise :class:`BenchError` (with the output's tail) if it fails."""
         started = time.perf_counter()
         proc = subprocess.run(
-            argv,
-            cwd=self.cwd,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
+            argv, cwd=self.cwd, env={**self.env, **(env or {})}, capture_output=True, text=True
         )
-        seconds = time.perf_counter() - started
-        run = Run(label, argv, seconds, proc.stdout, proc.stderr)
+        run = Run(label, argv, time.perf_counter() - started, proc.stdout, proc.stderr)
         self.runs.append(run)
         slug = re.sub(r"[^\w.-]+", "_", label)
         log = self.log_dir / f"{len(self.runs):03d}-{slug}.log"
         log.write_text(
-            f"$ {shlex.join(argv)}\n# {seconds:.3f} s, exit {proc.returncode}\n"
+            f"$ {shlex.join(argv)}\n# {run.seconds:.3f} s, exit {proc.returncode}\n"
             f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}\n"
         )
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-30:])
             raise BenchError(
                 f"{label}: `{shlex.join(argv)}` exited with status {proc.returncode} "
-                f"after {seconds:.1f} s (log: {log})\n{tail}"
+                f"after {run.seconds:.1f} s (log: {log})\n{tail}"
             )
         return run
 
+    def ee(self, label: str, *args: str, env: dict[str, str] | None = None) -> Run:
+        """``ee <args> --json``, its summary parsed (stdout holds only the JSON document)."""
+        run = self.run(label, [_bin("ee"), *args, "--json"], env)
+        try:
+            run.summary = json.loads(run.stdout)
+        except json.JSONDecodeError as error:
+            raise BenchError(f"{label}: --json printed no JSON ({error})") from None
+        return run
 
-def _expect(run: Run, text: str, why: str) -> None:
-    if text not in run.stdout:
-        raise BenchError(
-            f"{run.label}: expected {text!r} in its output ({why}); got:\n{run.stdout.strip()}"
-        )
+
+def _bin(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise BenchError(f"{path} not found: run the benchmark with the project's .venv/bin/python")
+    return str(path)
 
 
-def _built_months(run: Run) -> dict[str, float]:
-    """``{month: seconds}`` from the ``[i/n] YYYY-MM built in X s`` lines of ``ee reports``."""
-    return {m.group(3): float(m.group(4)) for m in _BUILT.finditer(run.stdout)}
+def _check(ok: bool, run: Run, why: str) -> None:
+    if not ok:
+        raise BenchError(f"{run.label}: {why}; its summary:\n{json.dumps(run.summary, indent=2)}")
 
 
 def _pages(site: Path) -> dict[str, int]:
@@ -152,6 +137,10 @@ def _pages(site: Path) -> dict[str, int]:
 
 def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return sorted(k for k in after if before.get(k) != after[k])
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 # ------------------------------------------------------------------ the feed with one more round
@@ -225,43 +214,24 @@ def add_rounds(feed: dict, count: int, today: date) -> tuple[dict, list[dict]]:
 
 
 def machine_info() -> dict:
-    """Cores, CPU, memory, Python and the versions of the packages that do the work."""
-    info: dict = {
+    """Cores, CPU, memory, Python, the versions of the packages that do the work, git HEAD."""
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text()) if cpuinfo.exists() else None
+    memory = re.search(r"MemTotal:\s*(\d+) kB", meminfo.read_text()) if meminfo.exists() else None
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True).stdout
+
+    return {
         "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_model": model.group(1).strip() if model else None,
+        "memory_gb": round(int(memory.group(1)) / 1024**2, 1) if memory else None,
         "platform": platform.platform(),
         "python": sys.version.split()[0],
-        "python_executable": sys.executable,
-        "packages": {},
+        "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
+        "git_head": git("rev-parse", "--short", "HEAD").strip() or None,
+        "git_dirty_files": len(git("status", "--porcelain", "--", *COPIED).splitlines()),
     }
-    with_cpuinfo = Path("/proc/cpuinfo")
-    if with_cpuinfo.exists():
-        models = re.findall(r"model name\s*:\s*(.+)", with_cpuinfo.read_text())
-        info["cpu_model"] = models[0].strip() if models else None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        total = re.search(r"MemTotal:\s*(\d+) kB", meminfo.read_text())
-        info["memory_gb"] = round(int(total.group(1)) / 1024**2, 1) if total else None
-    for name in PACKAGES:
-        try:
-            info["packages"][name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            info["packages"][name] = None
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src", "notebooks", "requirements"],
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-        )
-        info["git_head"] = head.stdout.strip() or None
-        info["git_dirty_files"] = len(dirty.stdout.splitlines())
-    except OSError:
-        info["git_head"] = None
-    return info
 
 
 def cell_times(notebooks: list[Path]) -> dict:
@@ -270,33 +240,26 @@ def cell_times(notebooks: list[Path]) -> dict:
     sources: dict[int, str] = {}
     totals = []
     for path in notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        total = 0.0
-        for i, cell in enumerate(nb.get("cells", [])):
-            duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
-            if cell.get("cell_type") != "code" or duration is None:
-                continue
-            per_cell.setdefault(i, []).append(float(duration))
-            total += float(duration)
-            first = "".join(cell.get("source", "")).strip().splitlines()
-            sources[i] = (first[0] if first else "")[:70]
-        totals.append(total)
-    cells = sorted(
-        (
-            {"cell": i, "source": sources[i], "mean_s": round(statistics.mean(v), 3)}
-            for i, v in per_cell.items()
-        ),
-        key=lambda c: -c["mean_s"],
-    )
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        timed = [
+            (i, c, c.get("metadata", {}).get("papermill", {}).get("duration"))
+            for i, c in enumerate(cells)
+            if c.get("cell_type") == "code"
+        ]
+        for i, cell, duration in timed:
+            if duration is not None:
+                per_cell.setdefault(i, []).append(float(duration))
+                sources[i] = ("".join(cell.get("source", "")).strip().splitlines() or [""])[0][:70]
+        totals.append(sum(float(d) for _, _, d in timed if d is not None))
+    cells = [
+        {"cell": i, "source": sources[i], "mean_s": round(statistics.mean(v), 3)}
+        for i, v in per_cell.items()
+    ]
     return {
         "notebooks": len(totals),
         "mean_cells_total_s": round(statistics.mean(totals), 3) if totals else None,
-        "cells": cells,
+        "cells": sorted(cells, key=lambda c: -c["mean_s"]),
     }
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def pick_months(months: list[str], k: int | None) -> list[str]:
@@ -314,8 +277,7 @@ def pick_months(months: list[str], k: int | None) -> list[str]:
         return list(months)
     if k <= 1:
         return [months[-1]]
-    picked = sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
-    return [months[i] for i in picked]
+    return [months[i] for i in sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})]
 
 
 # ------------------------------------------------------------------ the benchmark
@@ -329,14 +291,18 @@ class Setup:
     site: Path
     work: Path
     feed: Path
-    python: str
+    since: str
+    months: list[str] = field(default_factory=list)
+    all_months: list[str] = field(default_factory=list)
 
-
-def _bin(name: str) -> str:
-    path = Path(sys.executable).parent / name
-    if not path.exists():
-        raise BenchError(f"{path} not found: run the benchmark with the project's .venv/bin/python")
-    return str(path)
+    def reports_args(self, jobs: int | None = None) -> list[str]:
+        """``ee reports`` over the measured months: the range when it is all of them."""
+        chosen = (
+            ["--since", self.since]
+            if self.months == self.all_months
+            else ["--months", ",".join(self.months)]
+        )
+        return ["reports", *chosen, *(["--jobs", str(jobs)] if jobs else []), "--no-fetch"]
 
 
 def prepare(args, work: Path) -> Setup:
@@ -344,9 +310,6 @@ def prepare(args, work: Path) -> Setup:
     data_dir, site, logs = work / "data", work / "site", work / "logs"
     for folder in (data_dir, logs):
         folder.mkdir(parents=True)
-    for own in (PROJECT / "data", PROJECT / "reports"):
-        if data_dir.is_relative_to(own) or site.is_relative_to(own):
-            raise BenchError(f"refusing to run inside the project's own {own}")
     code_root = PROJECT
     env = {k: v for k, v in os.environ.items() if not k.startswith("EE_")}
     if not args.in_place:
@@ -370,103 +333,64 @@ def prepare(args, work: Path) -> Setup:
         PYTHONUNBUFFERED="1",
     )
     runner = Runner(env=env, cwd=code_root, log_dir=logs)
-    setup = Setup(runner, code_root, data_dir, site, work, args.feed, sys.executable)
     where = runner.run(
-        "which analysis",
-        [sys.executable, "-c", "import analysis, sys; print(analysis.__file__)"],
-    ).stdout.strip()
-    if not Path(where).is_relative_to(code_root / "src"):
-        raise BenchError(f"the commands import analysis from {where}, not from {code_root}/src")
-    return setup
-
-
-def _python(setup: Setup, code: str, label: str) -> str:
-    return setup.runner.run(label, [setup.python, "-c", code]).stdout.strip()
+        "which analysis", [runner.python, "-c", "import analysis; print(analysis.__file__)"]
+    )
+    if not Path(where.stdout.strip()).is_relative_to(code_root / "src"):
+        raise BenchError(f"the commands import analysis from {where.stdout}, not {code_root}/src")
+    return Setup(runner, code_root, data_dir, site, work, args.feed, args.since)
 
 
 def code_fingerprint(setup: Setup) -> str:
-    return _python(
-        setup,
-        "from analysis.pipeline.plan import code_fingerprint; print(code_fingerprint())",
-        "code fingerprint",
+    code = "from analysis.pipeline.plan import report_code_fingerprint as f; print(f())"
+    return setup.runner.run("code fingerprint", [setup.runner.python, "-c", code]).stdout.strip()
+
+
+def report_months(setup: Setup, since: str) -> list[str]:
+    """The months ``ee reports --since`` covers, from the project's own function."""
+    code = (
+        "import json; from analysis.data import load_inputs; "
+        "from analysis.report.month import report_months; "
+        f"print(json.dumps(report_months(load_inputs().draws, {since!r})))"
     )
+    return json.loads(setup.runner.run("months", [setup.runner.python, "-c", code]).stdout)
 
 
 def say(message: str) -> None:
     print(message, flush=True)
 
 
-def ours_argv(
-    setup: Setup, months: list[str], all_months: list[str], since: str, jobs: int | None
-) -> list[str]:
-    """``ee reports`` for the whole range; the same orchestrator on a list for a subset.
-
-    ``jobs=None`` leaves ``--jobs`` out (``ee reports`` then uses every core).
-    """
-    jobs_args = ["--jobs", str(jobs)] if jobs else []
-    if months == all_months:
-        return [_bin("ee"), "reports", "--since", since, *jobs_args, "--no-fetch"]
-    if not jobs:
-        jobs_args = ["--jobs", str(os.cpu_count() or 1)]
-    return [setup.python, str(HERE / "build_months.py"), ",".join(months), *jobs_args]
-
-
-def scenario_backfill(setup: Setup, months: list[str], all_months: list[str], args) -> dict:
+def scenario_backfill(setup: Setup, jobs: int) -> dict:
     """(a) the naive loop, then ours into the empty site."""
-    r = setup.runner
-    naive_dir = setup.work / "naive"
-    say(f"(a) naive loop: papermill + nbconvert, {len(months)} month(s), one after another")
+    r, months = setup.runner, setup.months
+    say(f"(a) naive loop: papermill + nbconvert, {len(months)} months, one after another")
     load_before = os.getloadavg()
     naive = []
     started = time.perf_counter()
     for i, month in enumerate(months, 1):
-        folder = naive_dir / month
+        folder = setup.work / "naive" / month
         folder.mkdir(parents=True)
         record = folder / "report.ipynb"
-        run_pm = r.run(
-            f"naive papermill {month}",
-            [
-                _bin("papermill"),
-                NOTEBOOK,
-                str(record),
-                "-k",
-                KERNEL,
-                "-r",
-                "month",
-                month,
-                "-p",
-                "data_dir",
-                str(setup.data_dir),
-                "-p",
-                "output_dir",
-                str(folder),
-            ],
-        )
-        run_nc = r.run(
-            f"naive nbconvert {month}",
-            [_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(record)],
-        )
+        papermill = [_bin("papermill"), NOTEBOOK, str(record), "-k", KERNEL, "-r", "month", month]
+        papermill += ["-p", "data_dir", str(setup.data_dir), "-p", "output_dir", str(folder)]
+        run_pm = r.run(f"naive papermill {month}", papermill)
+        nbconvert = [_bin("jupyter"), "nbconvert", "--to", "html", "--no-input", str(record)]
+        run_nc = r.run(f"naive nbconvert {month}", nbconvert)
         if not (folder / "report.html").exists() or not (folder / "summary.json").exists():
             raise BenchError(f"naive loop {month}: no report.html / summary.json in {folder}")
         naive.append({"month": month, "papermill_s": run_pm.seconds, "nbconvert_s": run_nc.seconds})
-        say(
-            f"    [{i}/{len(months)}] {month}: papermill {run_pm.seconds:.1f} s, "
-            f"nbconvert {run_nc.seconds:.1f} s"
-        )
+        say(f"    [{i}/{len(months)}] {month}: papermill {run_pm.seconds:.1f} s, "
+            f"nbconvert {run_nc.seconds:.1f} s")  # fmt: skip
     naive_total = time.perf_counter() - started
 
-    say(f"(a) ours: {len(months)} month(s) with --jobs {args.jobs} into an empty site")
-    argv = ours_argv(setup, months, all_months, args.since, args.jobs)
-    ours = r.run("(a) ours cold backfill", argv)
+    say(f"(a) ours: {len(months)} months with --jobs {jobs} into an empty site")
+    ours = r.ee("(a) ours cold backfill", *setup.reports_args(jobs))
     load_after = os.getloadavg()
-    _expect(ours, f"building {len(months)} month(s)", "a cold site builds every month")
-    missing = [m for m in months if not (setup.site / m / "index.html").exists()]
-    if missing:
-        raise BenchError(f"(a) ours: no index.html for {', '.join(missing)}")
-    built = _built_months(ours)
+    built = ours.step("build")["built"]
+    _check(sorted(built) == months, ours, "a cold site builds every month")
     say(f"    ours {ours.seconds:.1f} s vs naive {naive_total:.1f} s")
     return {
-        "command_ours": shlex.join(argv),
+        "command_ours": f"ee {shlex.join(setup.reports_args(jobs))}",
         "command_naive": (
             f"for m in MONTHS: papermill {NOTEBOOK} OUT.ipynb -k {KERNEL} -r month $m "
             "-p data_dir DATA -p output_dir OUT && jupyter nbconvert --to html --no-input OUT.ipynb"
@@ -480,48 +404,37 @@ def scenario_backfill(setup: Setup, months: list[str], all_months: list[str], ar
         "naive_nbconvert_mean_s": statistics.mean(n["nbconvert_s"] for n in naive),
         "ours_per_month_s": built,
         "ours_worker_sum_s": sum(built.values()),
-        "ours_parallelism": sum(built.values()) / ours.seconds if ours.seconds else None,
+        "ours_parallelism": sum(built.values()) / ours.seconds,
         "loadavg_before": load_before,
         "loadavg_after": load_after,
-        "ours_output": ours.stdout,
     }
 
 
-def scenario_no_change(setup: Setup, months, all_months, args, fingerprint: str) -> dict:
+def scenario_no_change(setup: Setup, repeats: int, fingerprint: str) -> dict:
     """(b) ``ee reports`` and ``ee report`` (fetch + clean) with nothing changed."""
     r = setup.runner
-    argv = ours_argv(setup, months, all_months, args.since, None)
-    report_argv = [_bin("ee"), "report"]
     before = _pages(setup.site)
     reports_s, report_s = [], []
-    say(f"(b) nothing changed: {args.repeats} x each")
-    for i in range(args.repeats):
-        run = r.run(f"(b) ours no change #{i + 1}", argv)
-        if "nothing changed" not in run.stdout:
-            now = code_fingerprint(setup)
-            hint = (
-                " (the code fingerprint changed during the run: the tree was edited; run "
-                "without --in-place)"
-                if now != fingerprint
-                else ""
-            )
-            raise BenchError(f"(b) expected 'nothing changed'{hint}; got:\n{run.stdout.strip()}")
+    say(f"(b) nothing changed: {repeats} x each")
+    for i in range(1, repeats + 1):
+        run = r.ee(f"(b) ours no change #{i}", *setup.reports_args())
+        if run.step("build")["built"]:
+            edited = code_fingerprint(setup) != fingerprint
+            why = "the code fingerprint changed: the tree was edited" if edited else "see below"
+            _check(False, run, f"expected nothing built ({why})")
         reports_s.append(run.seconds)
-        run = r.run(f"(b) ee report with fetch #{i + 1}", report_argv)
-        _expect(run, "same content as the latest stored snapshot", "the feed did not change")
-        _expect(run, "processed tables are up to date", "nothing to clean")
-        _expect(run, "nothing changed", "the newest month is up to date")
+        run = r.ee(f"(b) ee report with fetch #{i}", "report")
+        _check(not run.step("fetch")["new_content"], run, "the feed did not change")
+        _check(run.step("clean")["skipped"], run, "nothing to clean")
+        _check(not run.step("build")["built"], run, "the newest month is up to date")
         report_s.append(run.seconds)
-        say(
-            f"    #{i + 1}: ee reports {reports_s[-1]:.2f} s, "
-            f"ee report (fetch) {report_s[-1]:.2f} s"
-        )
+        say(f"    #{i}: ee reports {reports_s[-1]:.2f} s, ee report (fetch) {report_s[-1]:.2f} s")
     changed = _changed(before, _pages(setup.site))
     if changed:
         raise BenchError(f"(b) built nothing, yet these pages were rewritten: {changed}")
     return {
-        "command_reports": shlex.join(argv),
-        "command_report": f"EE_FEED={setup.feed} " + shlex.join(report_argv),
+        "command_reports": f"ee {shlex.join(setup.reports_args())}",
+        "command_report": f"EE_FEED={setup.feed} ee report",
         "reports_s": reports_s,
         "report_fetch_s": report_s,
         "reports_median_s": _median(reports_s),
@@ -529,38 +442,31 @@ def scenario_no_change(setup: Setup, months, all_months, args, fingerprint: str)
     }
 
 
-def scenario_one_round(setup: Setup, months, all_months, args) -> dict:
+def scenario_one_round(setup: Setup, repeats: int) -> dict:
     """(c) one more round in the last month: refresh, then ours against one report alone."""
-    r = setup.runner
-    last = all_months[-1]
+    r, last = setup.runner, setup.all_months[-1]
     feed = json.loads(setup.feed.read_text(encoding="utf-8"))
-    feeds = setup.work / "feeds"
-    feeds.mkdir()
-    argv = ours_argv(setup, months, all_months, args.since, None)
-    alone = [_bin("ee"), "report", "--month", last, "--force", "--no-fetch"]
+    (setup.work / "feeds").mkdir()
+    alone = ["report", "--month", last, "--force", "--no-fetch"]
     cycles = []
-    say(f"(c) one new round in {last}: {args.repeats} cycle(s)")
-    for i in range(1, args.repeats + 1):
+    say(f"(c) one new round in {last}: {repeats} cycle(s)")
+    for i in range(1, repeats + 1):
         modified, added = add_rounds(feed, i, datetime.now(UTC).date())
         new = added[-1]
         if new["drawDate"][:7] != last:
             raise BenchError(f"(c) the new round is dated {new['drawDate']}, not in {last}")
-        path = feeds / f"ee_rounds_plus{i}.json"
+        path = setup.work / "feeds" / f"ee_rounds_plus{i}.json"
         path.write_text(json.dumps(modified, ensure_ascii=False), encoding="utf-8")
-        refresh = r.run(f"(c) ee data, +{i} round(s)", [_bin("ee"), "data"], {"EE_FEED": str(path)})
-        _expect(refresh, "new content stored", "the modified feed is new")
+        refresh = r.ee(f"(c) ee data, +{i} round(s)", "data", env={"EE_FEED": str(path)})
+        _check(refresh.step("fetch")["new_content"], refresh, "the modified feed is new")
         before = _pages(setup.site)
-        ours = r.run(f"(c) ours after new round #{i}", argv)
-        _expect(ours, "building 1 month(s)", "only the last month depends on the new round")
-        built = _built_months(ours)
+        ours = r.ee(f"(c) ours after new round #{i}", *setup.reports_args())
+        built = ours.step("build")["built"]
         changed = _changed(before, _pages(setup.site))
         month_pages = [c.split("/")[0] for c in changed if re.match(r"\d{4}-\d{2}/", c)]
-        if list(built) != [last] or month_pages != [last]:
-            raise BenchError(
-                f"(c) expected only {last} rebuilt; built {list(built)}, pages changed {changed}"
-            )
-        baseline = r.run(f"(c) one report alone #{i}", alone)
-        _expect(baseline, "building 1 month(s) (forced)", "--force rebuilds the month")
+        _check(list(built) == [last] == month_pages, ours, f"only {last} rebuilt ({changed})")
+        baseline = r.ee(f"(c) one report alone #{i}", *alone)
+        _check(baseline.step("build")["reasons"] == {last: "forced"}, baseline, "--force")
         cycles.append(
             {
                 "new_round": {k: new[k] for k in ("drawNumber", "drawDate", "drawName", "drawCRS")},
@@ -569,21 +475,19 @@ def scenario_one_round(setup: Setup, months, all_months, args) -> dict:
                 "alone_s": baseline.seconds,
                 "ratio": ours.seconds / baseline.seconds,
                 "ours_month_s": built[last],
-                "alone_month_s": _built_months(baseline).get(last),
+                "alone_month_s": baseline.step("build")["built"][last],
                 "pages_changed": changed,
             }
         )
         say(
-            f"    #{i}: round {new['drawNumber']} on {new['drawDate']} ({new['drawName']}): "
-            f"ee data {refresh.seconds:.1f} s; ours {ours.seconds:.1f} s vs alone "
-            f"{baseline.seconds:.1f} s; pages changed: {', '.join(changed)}"
+            f"    #{i}: round {new['drawNumber']} on {new['drawDate']}: ee data "
+            f"{refresh.seconds:.1f} s; ours {ours.seconds:.1f} s vs {baseline.seconds:.1f} s"
         )
-    ours_med = _median([c["ours_s"] for c in cycles])
-    alone_med = _median([c["alone_s"] for c in cycles])
+    ours_med, alone_med = (_median([c[k] for c in cycles]) for k in ("ours_s", "alone_s"))
     return {
-        "command_refresh": f"EE_FEED=<modified feed> {_bin('ee')} data",
-        "command_ours": shlex.join(argv),
-        "command_alone": shlex.join(alone),
+        "command_refresh": "EE_FEED=<modified feed> ee data",
+        "command_ours": f"ee {shlex.join(setup.reports_args())}",
+        "command_alone": f"ee {shlex.join(alone)}",
         "last_month": last,
         "cycles": cycles,
         "refresh_median_s": _median([c["refresh_s"] for c in cycles]),
@@ -595,111 +499,133 @@ def scenario_one_round(setup: Setup, months, all_months, args) -> dict:
     }
 
 
+def scenario_scaling(setup: Setup, sizes: tuple[int, ...]) -> dict:
+    """(d) synthetic feeds of growing size: the cleaning step and one month's report each."""
+    sys.path.insert(0, str(HERE))
+    from synthetic import synthetic_feed_bytes
+
+    r, rows, failed = setup.runner, [], {}
+    say(f"(d) scaling: {', '.join(f'{n:,}' for n in sizes)} synthetic rounds")
+    for n in sizes:
+        folder = setup.work / f"scale-{n}"
+        folder.mkdir()
+        feed = folder / "feed.json"
+        feed.write_bytes(synthetic_feed_bytes(n))
+        env = {
+            "EE_FEED": str(feed),
+            "EE_DATA_DIR": str(folder / "data"),
+            "EE_REPORTS_DIR": str(folder / "site"),
+            "EE_MAX_FEED_BYTES": str(max(feed.stat().st_size * 2, 20 * 1024 * 1024)),
+        }
+        try:  # a size that fails is reported, and the larger ones are still tried
+            data = r.ee(f"(d) ee data, {n} rounds", "data", "--no-notebook", env=env)
+            _check(data.step("clean")["rounds"] == n, data, f"all {n:,} rounds cleaned")
+            report = r.ee(f"(d) ee report, {n} rounds", "report", "--no-fetch", env=env)
+        except BenchError as error:
+            failed[n] = str(error).splitlines()[0]
+            say(f"    {n:>7,} rounds: failed: {failed[n]}")
+            continue
+        finally:
+            shutil.rmtree(folder / "data", ignore_errors=True)
+        ((month, seconds),) = report.step("build")["built"].items()
+        rows.append(
+            {
+                "rounds": n,
+                "feed_mb": round(feed.stat().st_size / 1024**2, 1),
+                "clean_s": data.step("clean")["seconds"],
+                "data_s": data.seconds,
+                "month": month,
+                "report_month_s": seconds,
+                "report_s": report.seconds,
+            }
+        )
+        say(f"    {n:>7,} rounds ({rows[-1]['feed_mb']} MB): clean {rows[-1]['clean_s']:.1f} s; "
+            f"report of {month} {seconds:.1f} s")  # fmt: skip
+        shutil.rmtree(folder)
+    for row in rows:
+        row["clean_growth"] = row["clean_s"] / rows[0]["clean_s"]
+        row["report_growth"] = row["report_month_s"] / rows[0]["report_month_s"]
+    return {"sizes": list(sizes), "rows": rows, "failed": failed}
+
+
 def startup_floor(setup: Setup, repeats: int) -> dict:
     """Reference points for (b): the interpreter, and the imports any report command needs."""
-    r = setup.runner
+    python = setup.runner.python
     probes = {
-        "python -c pass": [setup.python, "-c", "pass"],
-        "import pandas + pyarrow": [setup.python, "-c", "import pandas, pyarrow.parquet"],
-        "import analysis.pipeline.build + report": [
-            setup.python,
+        "python -c pass": [python, "-c", "pass"],
+        "import pandas + pyarrow": [python, "-c", "import pandas, pyarrow.parquet"],
+        "import analysis.cli + pipeline": [
+            python,
             "-c",
-            "import analysis.cli, analysis.pipeline.build, analysis.report.month, "
+            "import analysis.cli, analysis.pipeline.steps, analysis.report.month, "
             "analysis.publish.render",
         ],
     }
     return {
-        name: _median([r.run(f"floor {name}", argv).seconds for _ in range(repeats)])
+        name: _median([setup.runner.run(f"floor {name}", argv).seconds for _ in range(repeats)])
         for name, argv in probes.items()
     }
 
 
-# ------------------------------------------------------------------ the table
+# ------------------------------------------------------------------ the results
 
 
 def table_rows(result: dict) -> list[dict]:
     a, b, c = result["backfill"], result["no_change"], result["one_round"]
-    n = len(a["months"])
-    return [
-        {
-            "scenario": f"(a) cold backfill, {n} months, --jobs {result['jobs']}",
-            "ours_s": a["ours_s"],
-            "baseline_s": a["naive_s"],
-            "baseline": "papermill + nbconvert loop",
-            "ratio": a["ratio"],
-            "target": f"ratio <= {TARGET_BACKFILL}",
-            "pass": a["ratio"] <= TARGET_BACKFILL,
-        },
-        {
-            "scenario": "(b) nothing changed: ee reports --no-fetch",
-            "ours_s": b["reports_median_s"],
-            "baseline_s": None,
-            "baseline": "-",
-            "ratio": None,
-            "target": f"~{TARGET_NO_CHANGE:g} s (<= {NO_CHANGE_TOLERANCE:g} s)",
-            "pass": b["reports_median_s"] <= NO_CHANGE_TOLERANCE,
-        },
-        {
-            "scenario": "(b) nothing changed: ee report (fetch+clean)",
-            "ours_s": b["report_fetch_median_s"],
-            "baseline_s": None,
-            "baseline": "-",
-            "ratio": None,
-            "target": f"~{TARGET_NO_CHANGE:g} s (<= {NO_CHANGE_TOLERANCE:g} s)",
-            "pass": b["report_fetch_median_s"] <= NO_CHANGE_TOLERANCE,
-        },
-        {
-            "scenario": f"(c) one new round in {c['last_month']}: ee reports",
-            "ours_s": c["ours_median_s"],
-            "baseline_s": c["alone_median_s"],
-            "baseline": "ee report --month LAST --force",
-            "ratio": c["ratio"],
-            "target": f"ratio <= {TARGET_ONE_ROUND}",
-            "pass": c["ratio"] <= TARGET_ONE_ROUND,
-        },
-        {
-            "scenario": "(c) data refresh: ee data (not in ratio)",
-            "ours_s": c["refresh_median_s"],
-            "baseline_s": None,
-            "baseline": "-",
-            "ratio": None,
-            "target": "reported only",
-            "pass": None,
-        },
-    ]
+
+    def row(scenario, ours, baseline=None, what="-", ratio=None, target="reported only", ok=None):
+        return {
+            "scenario": scenario,
+            "ours_s": ours,
+            "baseline_s": baseline,
+            "baseline": what,
+            "ratio": ratio,
+            "target": target,
+            "pass": ok,
+        }
+
+    no_change = f"~{TARGET_NO_CHANGE:g} s (<= {NO_CHANGE_TOLERANCE:g} s)"
+    rows = [
+        row(f"(a) cold backfill, {len(a['months'])} months, --jobs {result['jobs']}",
+            a["ours_s"], a["naive_s"], "papermill + nbconvert loop", a["ratio"],
+            f"ratio <= {TARGET_BACKFILL}", a["ratio"] <= TARGET_BACKFILL),
+        row("(b) nothing changed: ee reports --no-fetch", b["reports_median_s"],
+            target=no_change, ok=b["reports_median_s"] <= NO_CHANGE_TOLERANCE),
+        row("(b) nothing changed: ee report (fetch+clean)", b["report_fetch_median_s"],
+            target=no_change, ok=b["report_fetch_median_s"] <= NO_CHANGE_TOLERANCE),
+        row(f"(c) one new round in {c['last_month']}: ee reports", c["ours_median_s"],
+            c["alone_median_s"], "ee report --month LAST --force", c["ratio"],
+            f"ratio <= {TARGET_ONE_ROUND}", c["ratio"] <= TARGET_ONE_ROUND),
+        row("(c) data refresh: ee data (not in ratio)", c["refresh_median_s"]),
+    ]  # fmt: skip
+    scaling = result["scaling"]
+    for n, error in scaling["failed"].items():
+        rows.append(row(f"(d) {n:,} synthetic rounds", None, target=f"failed: {error}"))
+    first = scaling["rows"][0] if scaling["rows"] else None
+    for s in scaling["rows"]:
+        reference = s is not first
+        for what, key, growth in (
+            ("clean", "clean_s", "clean_growth"),
+            (f"report of {s['month']},", "report_month_s", "report_growth"),
+        ):
+            rows.append(row(
+                f"(d) {what} {s['rounds']:,} synthetic rounds", s[key],
+                first[key] if reference else None,
+                f"the same, {first['rounds']:,} rounds" if reference else "-",
+                s[growth] if reference else None,
+                f"growth (x{s['rounds'] / first['rounds']:g} rounds)" if reference else "reference",
+            ))  # fmt: skip
+    return rows
 
 
 def _fmt(value, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _verdict(ok) -> str:
-    return "-" if ok is None else ("PASS" if ok else "FAIL")
-
-
-def render_table(rows: list[dict]) -> str:
-    """A fixed-width text table of the scenarios."""
-    head = ("scenario", "ours (s)", "baseline (s)", "ratio", "target", "result")
-    body = [
-        (
-            r["scenario"],
-            _fmt(r["ours_s"]),
-            _fmt(r["baseline_s"]),
-            _fmt(r["ratio"]),
-            r["target"],
-            _verdict(r["pass"]),
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(x[i])) for x in (head, *body)) for i in range(len(head))]
-    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    out = [line.format(*head), line.format(*("-" * w for w in widths))]
-    return "\n".join(out + [line.format(*b) for b in body])
+    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def render_markdown(result: dict, rows: list[dict]) -> str:
     """The results as a markdown page: table, machine, breakdown, commands."""
     m, a, b, c = result["machine"], result["backfill"], result["no_change"], result["one_round"]
+    verdict = {None: "-", True: "PASS", False: "FAIL"}
     lines = [
         f"# Benchmark {result['started']}",
         "",
@@ -710,22 +636,18 @@ def render_markdown(result: dict, rows: list[dict]) -> str:
         "",
         "| scenario | ours (s) | baseline | baseline (s) | ratio | target | result |",
         "| --- | ---: | --- | ---: | ---: | --- | --- |",
-    ]
-    for r in rows:
-        lines.append(
+        *(
             f"| {r['scenario']} | {_fmt(r['ours_s'])} | {r['baseline']} | "
             f"{_fmt(r['baseline_s'])} | {_fmt(r['ratio'])} | {r['target']} | "
-            f"{_verdict(r['pass'])} |"
-        )
-    pk = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
-    lines += [
+            f"{verdict[r['pass']]} |"
+            for r in rows
+        ),
         "",
         "## Machine",
         "",
-        f"- {m['cpu_count']} cores ({m.get('cpu_model')}), {m.get('memory_gb')} GB, "
-        f"{m['platform']}, Python {m['python']}",
-        f"- {pk}",
-        f"- git {m.get('git_head')} ({m.get('git_dirty_files')} changed files in src/notebooks)",
+        f"- {m['cpu_count']} cores ({m['cpu_model']}), {m['memory_gb']} GB, {m['platform']}, "
+        f"Python {m['python']}; {', '.join(f'{k} {v}' for k, v in m['packages'].items())}",
+        f"- git {m['git_head']} ({m['git_dirty_files']} changed files in the measured code)",
         f"- load average before (a): {', '.join(f'{x:.2f}' for x in a['loadavg_before'])}; "
         f"after (a): {', '.join(f'{x:.2f}' for x in a['loadavg_after'])}",
         "",
@@ -734,36 +656,37 @@ def render_markdown(result: dict, rows: list[dict]) -> str:
         f"- (a) naive per month: papermill {a['naive_papermill_mean_s']:.2f} s + nbconvert "
         f"{a['naive_nbconvert_mean_s']:.2f} s (mean); papermill's cells take "
         f"{_fmt(result['cells_naive']['mean_cells_total_s'])} s of that.",
-        f"- (a) ours: {len(a['ours_per_month_s'])} months, worker time "
-        f"{a['ours_worker_sum_s']:.1f} s in {a['ours_s']:.1f} s wall (parallelism "
-        f"{_fmt(a['ours_parallelism'])}); mean per month "
-        f"{a['ours_worker_sum_s'] / max(1, len(a['ours_per_month_s'])):.2f} s; cells "
+        f"- (a) ours: worker time {a['ours_worker_sum_s']:.1f} s in {a['ours_s']:.1f} s wall "
+        f"(parallelism {a['ours_parallelism']:.2f}); mean per month "
+        f"{a['ours_worker_sum_s'] / len(a['ours_per_month_s']):.2f} s; cells "
         f"{_fmt(result['cells_ours']['mean_cells_total_s'])} s of that.",
         f"- (b) ee reports runs: {', '.join(f'{x:.2f}' for x in b['reports_s'])} s; ee report "
         f"(fetch) runs: {', '.join(f'{x:.2f}' for x in b['report_fetch_s'])} s.",
         "- startup floor: "
         + "; ".join(f"{k} {v:.2f} s" for k, v in result["startup_floor"].items()),
-    ]
-    for cyc in c["cycles"]:
-        lines.append(
+        *(
             f"- (c) round {cyc['new_round']['drawNumber']} on {cyc['new_round']['drawDate']}: "
             f"ee data {cyc['refresh_s']:.2f} s; ours {cyc['ours_s']:.2f} s (month "
             f"{cyc['ours_month_s']:.2f} s) vs alone {cyc['alone_s']:.2f} s (month "
-            f"{_fmt(cyc['alone_month_s'])} s); ratio {cyc['ratio']:.2f}; pages changed: "
-            f"{', '.join(cyc['pages_changed'])}"
-        )
-    lines.append(
+            f"{cyc['alone_month_s']:.2f} s); pages changed: {', '.join(cyc['pages_changed'])}"
+            for cyc in c["cycles"]
+        ),
         f"- (c) ratio of medians {c['ratio']:.2f} (the table); ratio of the fastest runs "
-        f"{c['ratio_of_minimums']:.2f}"
-    )
-    lines += [
+        f"{c['ratio_of_minimums']:.2f}",
+        *(
+            f"- (d) {s['rounds']:,} rounds ({s['feed_mb']} MB feed): clean {s['clean_s']:.2f} s "
+            f"(x{s['clean_growth']:.1f}), ee data {s['data_s']:.2f} s; report of {s['month']} "
+            f"{s['report_month_s']:.2f} s (x{s['report_growth']:.1f}), ee report "
+            f"{s['report_s']:.2f} s"
+            for s in result["scaling"]["rows"]
+        ),
         "",
         "Slowest cells (mean s over ours' executed notebooks; cell index as executed):",
         "",
-    ]
-    for cell in result["cells_ours"]["cells"][:8]:
-        lines.append(f"- cell {cell['cell']}: {cell['mean_s']:.2f} s `{cell['source']}`")
-    lines += [
+        *(
+            f"- cell {cell['cell']}: {cell['mean_s']:.2f} s `{cell['source']}`"
+            for cell in result["cells_ours"]["cells"][:8]
+        ),
         "",
         "## Commands",
         "",
@@ -772,6 +695,7 @@ def render_markdown(result: dict, rows: list[dict]) -> str:
         f"- (b): `{b['command_reports']}` and `{b['command_report']}`",
         f"- (c): `{c['command_refresh']}`, then `{c['command_ours']}` against "
         f"`{c['command_alone']}`",
+        "- (d): `EE_FEED=<synthetic feed> ee data --no-notebook`, then `ee report --no-fetch`",
         "",
     ]
     return "\n".join(lines)
@@ -793,33 +717,35 @@ def parse_args(argv: list[str] | None):
         help=f"feed file (default: the shared {NEWEST_SNAPSHOT})",
     )
     parser.add_argument(
-        "--months",
-        type=int,
-        help="measure (a) on K evenly spaced months, first and last included (default: all)",
+        "--months", type=int, help="measure (a) on K evenly spaced months (default: all)"
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="for ee reports")
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="repeats of (b) and cycles of (c) (default 3)"
-    )
+    parser.add_argument("--repeats", type=int, default=3, help="of (b), cycles of (c) (default 3)")
     parser.add_argument("--since", default=SINCE, help=f"first month (default {SINCE})")
-    parser.add_argument("--quick", action="store_true", help="smoke run: --months 3 --repeats 1")
     parser.add_argument(
-        "--in-place", action="store_true", help="measure the live tree instead of a frozen copy"
+        "--scales",
+        default=",".join(map(str, SCALES)),
+        help="sizes of the synthetic feeds of (d), comma-separated (default 1000,10000,100000)",
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="3 months, 1 repeat, (d) on 1000 and 3000 rounds"
+    )
+    parser.add_argument("--in-place", action="store_true", help="measure the live tree, not a copy")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where results go")
     args = parser.parse_args(argv)
     if args.quick:
-        args.months = args.months or 3
-        args.repeats = 1
+        args.months, args.repeats, args.scales = args.months or 3, 1, "1000,3000"
     args.feed = args.feed.expanduser().resolve()
     if not args.feed.is_file():
         parser.error(f"--feed {args.feed} does not exist (set EE_SNAPSHOTS or pass --feed)")
-    if args.months is not None and args.months < 1:
-        parser.error("--months must be at least 1")
-    if args.jobs < 1 or args.repeats < 1:
-        parser.error("--jobs and --repeats must be at least 1")
+    try:
+        args.scales = tuple(int(n) for n in args.scales.split(","))
+    except ValueError:
+        parser.error(f"--scales {args.scales!r} is not a list of numbers of rounds")
+    if min(args.jobs, args.repeats, *args.scales, args.months or 1) < 1:
+        parser.error("--jobs, --repeats, --months and --scales must be at least 1")
     return args
 
 
@@ -832,32 +758,20 @@ def main(argv: list[str] | None = None) -> int:
     ok = False
     try:
         setup = prepare(args, work)
-        say(
-            f"benchmark: work folder {work}; feed {args.feed}; code "
-            f"{'in place' if args.in_place else 'frozen copy'}; jobs {args.jobs}"
-        )
+        say(f"benchmark: work folder {work}; feed {args.feed}; code "
+            f"{'in place' if args.in_place else 'frozen copy'}; jobs {args.jobs}")  # fmt: skip
         fingerprint = code_fingerprint(setup)
         say("setup: ee data (fetch + clean the feed into the temporary data folder)")
-        setup_run = setup.runner.run("setup ee data", [_bin("ee"), "data"])
-        all_months = json.loads(
-            _python(
-                setup,
-                "import json; from analysis.data import load_inputs; "
-                "from analysis.report.month import report_months; "
-                f"print(json.dumps(report_months(load_inputs().draws, {args.since!r})))",
-                "months",
-            )
-        )
-        months = pick_months(all_months, args.months)
-        say(
-            f"    {setup_run.seconds:.1f} s; {len(all_months)} months since {args.since}; "
-            f"measuring {len(months)}: {', '.join(months)}"
-        )
-        backfill = scenario_backfill(setup, months, all_months, args)
-        no_change = scenario_no_change(setup, months, all_months, args, fingerprint)
-        one_round = scenario_one_round(setup, months, all_months, args)
+        setup_run = setup.runner.ee("setup ee data", "data")
+        setup.all_months = report_months(setup, args.since)
+        setup.months = pick_months(setup.all_months, args.months)
+        say(f"    {setup_run.seconds:.1f} s; {len(setup.all_months)} months since {args.since}; "
+            f"measuring {len(setup.months)}: {', '.join(setup.months)}")  # fmt: skip
+        backfill = scenario_backfill(setup, args.jobs)
+        no_change = scenario_no_change(setup, args.repeats, fingerprint)
+        one_round = scenario_one_round(setup, args.repeats)
+        scaling = scenario_scaling(setup, args.scales)
         floor = startup_floor(setup, args.repeats)
-        end_fingerprint = code_fingerprint(setup)
         result = {
             "started": f"{started:%Y-%m-%dT%H:%M:%SZ}",
             "argv": sys.argv,
@@ -866,31 +780,28 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "frozen": not args.in_place,
             "since": args.since,
-            "all_months": all_months,
+            "all_months": setup.all_months,
             "machine": machine_info(),
             "code_fingerprint": fingerprint,
-            "code_changed_during_run": end_fingerprint != fingerprint,
+            "code_changed_during_run": code_fingerprint(setup) != fingerprint,
             "setup_s": setup_run.seconds,
             "backfill": backfill,
             "no_change": no_change,
             "one_round": one_round,
+            "scaling": scaling,
             "startup_floor": floor,
             "cells_naive": cell_times(sorted((work / "naive").glob("*/report.ipynb"))),
-            "cells_ours": cell_times([setup.site / m / "report.ipynb" for m in months]),
+            "cells_ours": cell_times([setup.site / m / "report.ipynb" for m in setup.months]),
             "total_s": time.perf_counter() - t0,
         }
-        rows = table_rows(result)
-        result["table"] = rows
+        rows = result["table"] = table_rows(result)
         markdown = render_markdown(result, rows)
         args.results.mkdir(parents=True, exist_ok=True)
         stamp = f"{started:%Y%m%dT%H%M%SZ}"
         for name in (f"bench-{stamp}", "latest"):
             (args.results / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
             (args.results / f"{name}.md").write_text(markdown)
-        say("")
-        say(render_table(rows))
-        say("")
-        say(markdown.split("## Breakdown", 1)[1].split("## Commands")[0].strip())
+        say("\n" + markdown.split("## Commands")[0].split("\n", 4)[4].strip())
         say(f"\nresults: {args.results / f'bench-{stamp}.md'} (and .json)")
         ok = True
         missed = [r for r in rows if r["pass"] is False]

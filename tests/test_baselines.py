@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import baselines
-from conftest import draws_table
+from helpers import draws_table
 
 
 def make_draws(rows: list[tuple]) -> pd.DataFrame:

@@ -16,8 +16,8 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from analysis.publish import render, swap
-from conftest import SAMPLE_NOTEBOOK as SAMPLE
-from conftest import execute_notebook
+from helpers import SAMPLE_NOTEBOOK as SAMPLE
+from helpers import execute_notebook
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

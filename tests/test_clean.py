@@ -9,7 +9,7 @@ from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.schemas import validate_tables
-from conftest import FEEDS, with_round
+from helpers import FEEDS, with_round
 
 TODAY = pd.Timestamp("2023-09-01").date()
 

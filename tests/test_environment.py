@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 
@@ -78,3 +79,67 @@ def test_project_kernel_runs_this_environment():
     assert kernel_ready()
     spec = KernelSpecManager().get_kernel_spec(config.KERNEL_NAME)
     assert spec.language == "python"
+
+
+#: Runtime dependencies used without an import statement in src/analysis, and how.
+USED_WITHOUT_IMPORT = {
+    "pyarrow": "pandas reads and writes the Parquet tables through it",
+    "ipykernel": "the kernel the notebooks run on (registered by `make venv`)",
+    "jupyterlab": "`make lab`",
+}
+
+
+def _imported_modules(*folders: str) -> dict[str, set[str]]:
+    """Top-level names imported anywhere under ``folders`` (inside functions too) -> files."""
+    import ast
+    import sys
+
+    found: dict[str, set[str]] = {}
+    local = {"analysis", *(p.stem for f in folders for p in (ROOT / f).rglob("*.py"))}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names and top not in local:
+                        found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+@functools.cache
+def _module_distributions() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
+
+
+def _distributions(module: str) -> set[str]:
+    """The distributions (normalized names) that provide the top-level module ``module``."""
+    return {_name(d) for d in _module_distributions().get(module, [])}
+
+
+def test_every_third_party_import_is_declared():
+    """src/ imports only runtime dependencies; tests and benchmarks also dev ones."""
+    project = _pyproject()["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
+    for folders, declared in ((("src",), runtime), (("tests", "benchmarks"), runtime | dev)):
+        undeclared = {
+            module: sorted(files)
+            for module, files in _imported_modules(*folders).items()
+            if not _distributions(module) & declared
+        }
+        assert undeclared == {}, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+def test_every_runtime_dependency_is_used():
+    runtime = {_name(r) for r in _pyproject()["project"]["dependencies"]}
+    imported = set().union(*(_distributions(m) for m in _imported_modules("src")))
+    assert runtime - imported - set(USED_WITHOUT_IMPORT) == set()
+    assert set(USED_WITHOUT_IMPORT) <= runtime

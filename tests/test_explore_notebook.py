@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL_SNAPSHOTS
+from helpers import REAL_SNAPSHOTS
 
 NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "2.0-explore.ipynb"
 

@@ -19,7 +19,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from conftest import FEEDS, run_ee, with_round
+from helpers import FEEDS, run_ee, with_round
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 
 from analysis.errors import FeedError, RetrievalError
 from analysis.ingest import retrieve
-from conftest import FEEDS
+from helpers import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
 

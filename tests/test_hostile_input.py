@@ -17,7 +17,7 @@ from analysis.ingest.feed import load_rounds
 from analysis.ingest.quality import FeedError
 from analysis.ingest.revisions import diff_rounds
 from analysis.ingest.schemas import validate_tables
-from conftest import with_round
+from helpers import with_round
 
 TODAY = pd.Timestamp("2023-09-01").date()
 

@@ -12,7 +12,7 @@ from analysis import config
 from analysis.errors import FeedError
 from analysis.ingest import process, retrieve
 from analysis.ingest.revisions import category_renames
-from conftest import FEEDS, REAL_SNAPSHOTS, with_round
+from helpers import FEEDS, REAL_SNAPSHOTS, with_round
 
 
 @pytest.fixture(scope="module")

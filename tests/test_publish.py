@@ -28,8 +28,8 @@ from analysis.errors import ReportError  # noqa: E402
 from analysis.publish import display as figures
 from analysis.publish import render, safety, swap  # noqa: E402
 from analysis.storage import write_text_atomic  # noqa: E402
-from conftest import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
-from conftest import execute_notebook  # noqa: E402
+from helpers import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
+from helpers import execute_notebook  # noqa: E402
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 TRUSTED = {figures.TRUSTED_OUTPUT: {"escaped": True}}

@@ -17,7 +17,7 @@ from analysis.report import charts as report_figures
 from analysis.report import month, narrative
 from analysis.report import summary as summary_json
 from analysis.report import tables as report_tables
-from conftest import FEEDS
+from helpers import FEEDS
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from analysis import config
 from analysis.errors import FeedError, RetrievalError
 from analysis.ingest import retrieve
 from analysis.ingest.process import revision_history
-from conftest import FEEDS, run_ee
+from helpers import FEEDS, run_ee
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
 NEXT = (FEEDS / "small_feed_next.json").read_bytes()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import trends
-from conftest import draws_table, snapshot_tables
+from helpers import draws_table
 
 NEWEST_SNAPSHOT = "ee_rounds_2026-03-05.json"
 SNAPSHOTS = ["ee_rounds_2024-04-06.json", "ee_rounds_2025-07-09.json", NEWEST_SNAPSHOT]
@@ -211,13 +211,9 @@ def test_functions_do_not_change_their_input_and_accept_as_of_views(draws):
 # --- the real feed --------------------------------------------------------------------------
 
 
-def load_snapshot(name: str) -> pd.DataFrame:
-    return snapshot_tables(name).draws
-
-
 @pytest.fixture(scope="module")
-def real_draws() -> pd.DataFrame:
-    return load_snapshot(NEWEST_SNAPSHOT)
+def real_draws(cleaned_snapshot) -> pd.DataFrame:
+    return cleaned_snapshot(NEWEST_SNAPSHOT).draws
 
 
 def the_round(draws: pd.DataFrame, date: str, family: str) -> pd.Series:
@@ -267,11 +263,11 @@ def test_real_stem_rounds(real_draws):
 
 
 @pytest.mark.parametrize("name", SNAPSHOTS)
-def test_real_invitations_per_year(name):
+def test_real_invitations_per_year(name, cleaned_snapshot):
     # IRCC's year-end reports say 46,538 ITAs in 2022 and 110,266 in 2023. The feed's rounds
     # add up to one more in 2022 (24 rounds: 11 all-program rounds, 35,750; 13 PNP, 10,789),
     # in every snapshot: the difference is between IRCC's two publications, not ours.
-    per_year = trends.invitations_per_year(load_snapshot(name))
+    per_year = trends.invitations_per_year(cleaned_snapshot(name).draws)
     assert per_year.loc[2022] == 46_539
     assert per_year.loc[2023] == 110_266
 

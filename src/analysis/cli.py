@@ -1,158 +1,261 @@
-"""The ``ee`` command (also ``python -m analysis``).
+"""The ``ee`` command (also ``python -m analysis``), on click.
 
     ee fetch [--source URL_OR_PATH]   retrieve the feed into data/raw (notebook 1.0-ingest)
     ee clean [--force]                clean the newest snapshot into data/processed (1.1-clean)
     ee data                           fetch, then clean
     ee backtest                       backtest the pool model against all-program rounds
     ee report [--month YYYY-MM]       build one month's report (default: the newest) and the index
-    ee reports --since YYYY-MM ...    build every month in a range, in parallel
+    ee reports --since YYYY-MM ...    build every month in a range (or --months a,b), in parallel
+
+``--json`` (on ``data``, ``report`` and ``reports``) prints one JSON document on stdout: each
+step with what it did and how long it took (the months built, with their build times); the
+messages then go to stderr.
+
+Arguments are checked before any work (nothing fetched, cleaned or recorded): a month must be
+written ``YYYY-MM`` exactly and lie between Express Entry's first month and the current one,
+``--since`` not after ``--until``, ``--jobs`` at least 1. What only the data can tell (a month
+after the newest round) is checked as soon as the data is read, before any report is built.
 
 Exit status: 0 on success, 1 when the run cannot be trusted (the message says why and names
-the round and field), 2 on bad command-line arguments.
+the round and field), 2 on bad command-line arguments, 130 when interrupted.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import logging
 import os
 import sys
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from analysis.errors import USER_ERRORS
+import click
+
+from analysis.errors import USER_ERRORS, BadArgument
+from analysis.months import FIRST_MONTH, parse_month
+
+#: Exit status for bad command-line arguments (as click and argparse use).
+BAD_ARGUMENTS = 2
+#: Exit status when the run cannot be trusted.
+FAILED = 1
+#: Exit status after Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
+def _current_month() -> str:
+    return f"{datetime.now(UTC):%Y-%m}"
 
 
-def cmd_fetch(args) -> int:
-    from analysis.pipeline.steps import fetch_step
+def check_month(text: object, what: str) -> str:
+    """``text`` as a month ``YYYY-MM`` that can have rounds; ``click.BadParameter`` otherwise.
 
-    fetch_step(args.source, notebook=not args.no_notebook)
-    return 0
-
-
-def cmd_clean(args) -> int:
-    from analysis.pipeline.steps import clean_step
-
-    clean_step(args.force, notebook=not args.no_notebook)
-    return 0
-
-
-def cmd_data(args) -> int:
-    from analysis.pipeline.steps import clean_step, fetch_step
-
-    fetch_step(args.source, notebook=not args.no_notebook)
-    clean_step(args.force, notebook=not args.no_notebook)
-    return 0
-
-
-def cmd_backtest(args) -> int:
-    from analysis.pool.backtest import main_backtest
-
-    return main_backtest()
-
-
-def cmd_report(args) -> int:
-    from analysis.pipeline.steps import report_step
-
-    return report_step(month=args.month, force=args.force, fetch=not args.no_fetch)
-
-
-def cmd_reports(args) -> int:
-    from analysis.pipeline.steps import reports_step
-
-    return reports_step(
-        since=args.since,
-        until=args.until,
-        jobs=args.jobs,
-        force=args.force,
-        fetch=not args.no_fetch,
-    )
-
-
-_SOURCE = ("--source", {"help": "URL or local file (default: EE_FEED or IRCC's URL)"})
-_NO_NOTEBOOK = ("--no-notebook", {"action": "store_true", "help": "run the helpers directly"})
-_FORCE = ("--force", {"action": "store_true", "help": "redo the work even if nothing changed"})
-_NO_FETCH = ("--no-fetch", {"action": "store_true", "help": "use the processed data as it is"})
-
-#: command -> (function, help, options)
-COMMANDS = {
-    "fetch": (
-        cmd_fetch,
-        "retrieve the feed into raw/ (notebook 1.0-ingest)",
-        [_SOURCE, _NO_NOTEBOOK],
-    ),
-    "clean": (
-        cmd_clean,
-        "clean the newest snapshot into processed/ (notebook 1.1-clean)",
-        [_FORCE, _NO_NOTEBOOK],
-    ),
-    "data": (cmd_data, "fetch, then clean", [_SOURCE, _FORCE, _NO_NOTEBOOK]),
-    "backtest": (cmd_backtest, "backtest the pool model on all-program rounds", []),
-    "report": (
-        cmd_report,
-        "fetch, clean, build one month's report and the index",
-        [
-            ("--month", {"help": "YYYY-MM (default: the month of the newest round)"}),
-            _FORCE,
-            _NO_FETCH,
-        ],
-    ),
-    "reports": (
-        cmd_reports,
-        "the same for every month in a range, in parallel",
-        [
-            ("--since", {"required": True, "help": "first month, YYYY-MM"}),
-            ("--until", {"help": "last month, YYYY-MM (default: the newest)"}),
-            ("--jobs", {"type": int, "default": os.cpu_count() or 1, "help": "parallel processes"}),
-            _FORCE,
-            _NO_FETCH,
-        ],
-    ),
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ee", description="Express Entry draws analysis.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, (func, help_text, options) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text)
-        for flag, settings in options:
-            command.add_argument(flag, **settings)
-        command.set_defaults(func=func)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-
-    started = time.perf_counter()
+    >>> check_month("2023-07", "--month")
+    '2023-07'
+    >>> check_month("2014-12", "--month")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 2014-12 is before Express Entry's first round (2015-01)
+    """
     try:
-        status = args.func(args)
-    except USER_ERRORS as exc:
-        print(f"ee {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"ee {args.command}: interrupted; published data and reports are unchanged",
-            file=sys.stderr,
+        month = parse_month(text, what)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if month < FIRST_MONTH:
+        raise click.BadParameter(f"{month} is before Express Entry's first round ({FIRST_MONTH})")
+    if month > _current_month():
+        raise click.BadParameter(
+            f"{month} is after the data ends: it has not begun yet (it is {_current_month()} now)"
         )
-        return 130
-    if args.verbose:
-        _say(
-            f"ee {args.command}: done in {time.perf_counter() - started:.1f} s "
+    return month
+
+
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else check_month(value, f"--{param.name}")
+
+
+def _months_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> list[str] | None:
+    if value is None:
+        return None
+    parts = value.split(",")
+    if not any(p for p in parts):
+        raise click.BadParameter("is empty: list months as YYYY-MM,YYYY-MM")
+    return sorted({check_month(part, "--months") for part in parts})
+
+
+def _execute(command: str, as_json: bool, work: Callable) -> int:
+    """Run ``work(run)`` as ``ee <command>``: exit status, error messages, ``--json`` summary."""
+    from analysis.pipeline.progress import Progress
+    from analysis.pipeline.steps import Run
+
+    run = Run(command, Progress(sys.stderr if as_json else sys.stdout))
+    status, error = 0, None
+    try:
+        work(run)
+    except BadArgument as exc:
+        status, error = BAD_ARGUMENTS, str(exc)
+        click.echo(f"ee {command}: error: {exc}", err=True)
+    except USER_ERRORS as exc:
+        status, error = FAILED, str(exc)
+        click.echo(f"ee {command}: error: {exc}", err=True)
+    except KeyboardInterrupt:
+        status, error = INTERRUPTED, "interrupted"
+        click.echo(f"ee {command}: interrupted; published data and reports are unchanged", err=True)
+    if as_json:
+        summary = run.summary("ok" if status == 0 else "error", error)
+        click.echo(json.dumps({**summary, "exit_status": status}, indent=2))
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        run.say(
+            f"ee {command}: done in {run.summary()['seconds']:.1f} s "
             f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
         )
     return status
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+_source = click.option(
+    "--source", metavar="URL_OR_FILE", help="URL or local file (default: EE_FEED or IRCC's URL)"
+)
+_no_notebook = click.option(
+    "--no-notebook", is_flag=True, help="run the helpers directly (no run record)"
+)
+_force = click.option("--force", is_flag=True, help="redo the work even if nothing changed")
+_no_fetch = click.option("--no-fetch", is_flag=True, help="use the processed data as it is")
+_as_json = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="print what was done and how long each step took as JSON on stdout",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="log more")
+def ee(verbose: bool) -> None:
+    """Express Entry draws analysis."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@ee.command()
+@_source
+@_no_notebook
+def fetch(source: str | None, no_notebook: bool) -> int:
+    """Retrieve the feed into raw/ (notebook 1.0-ingest)."""
+    from analysis.pipeline.steps import fetch_step
+
+    return _execute("fetch", False, lambda run: fetch_step(run, source, not no_notebook))
+
+
+@ee.command()
+@_force
+@_no_notebook
+def clean(force: bool, no_notebook: bool) -> int:
+    """Clean the newest snapshot into processed/ (notebook 1.1-clean)."""
+    from analysis.pipeline.steps import clean_step
+
+    return _execute("clean", False, lambda run: clean_step(run, force, not no_notebook))
+
+
+@ee.command()
+@_source
+@_force
+@_no_notebook
+@_as_json
+def data(source: str | None, force: bool, no_notebook: bool, as_json: bool) -> int:
+    """Fetch, then clean."""
+    from analysis.pipeline.steps import data_steps
+
+    return _execute("data", as_json, lambda run: data_steps(run, source, force, not no_notebook))
+
+
+@ee.command()
+def backtest() -> int:
+    """Backtest the pool model on all-program rounds."""
+    from analysis.pool.backtest import main_backtest
+
+    statuses: list[int] = []
+    failed = _execute("backtest", False, lambda run: statuses.append(main_backtest()))
+    return failed or statuses[0]
+
+
+@ee.command()
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    callback=_month_option,
+    help="the month (default: the month of the newest round)",
+)
+@_force
+@_no_fetch
+@_as_json
+def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int:
+    """Fetch, clean, build one month's report and the index."""
+    from analysis.pipeline.steps import report_step
+
+    return _execute(
+        "report", as_json, lambda run: report_step(run, month, force, fetch=not no_fetch)
+    )
+
+
+@ee.command()
+@click.option("--since", metavar="YYYY-MM", callback=_month_option, help="first month")
+@click.option(
+    "--until", metavar="YYYY-MM", callback=_month_option, help="last month (default: the newest)"
+)
+@click.option(
+    "--months",
+    metavar="YYYY-MM,...",
+    callback=_months_option,
+    help="these months only (instead of --since/--until)",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="months built at the same time (at most one per month and per CPU)",
+)
+@_force
+@_no_fetch
+@_as_json
+def reports(
+    since: str | None,
+    until: str | None,
+    months: list[str] | None,
+    jobs: int,
+    force: bool,
+    no_fetch: bool,
+    as_json: bool,
+) -> int:
+    """The same for every month in a range (or the months listed), in parallel."""
+    from analysis.pipeline.steps import reports_step
+
+    if months is not None and (since or until):
+        raise click.UsageError("give either --months or --since/--until, not both")
+    if months is None and since is None:
+        raise click.UsageError("give --since YYYY-MM (and optionally --until), or --months")
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since} is after --until {until}", param_hint="--since")
+    return _execute(
+        "reports",
+        as_json,
+        lambda run: reports_step(run, since, until, months, jobs, force, fetch=not no_fetch),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``ee`` with ``argv`` (default: the command line); return the exit status."""
+    try:
+        status = ee.main(args=argv, prog_name="ee", standalone_mode=False)
+    except click.exceptions.Exit as done:  # --help
+        return done.exit_code
+    except click.ClickException as error:  # bad arguments: usage and message on stderr
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("ee: interrupted", err=True)
+        return INTERRUPTED
+    return status if isinstance(status, int) else 0

@@ -49,6 +49,11 @@ class ParameterError(ValueError):
     """A report parameter that cannot be used; the message says what is allowed."""
 
 
+class BadArgument(ValueError):
+    """A command-line argument that does not fit the data (e.g. a month after the newest round);
+    ``ee`` exits with status 2, as for any bad argument."""
+
+
 #: What the CLI reports as a clear one-line error (exit status 1) rather than a traceback.
 USER_ERRORS = (
     FeedError,

@@ -33,13 +33,14 @@ import multiprocessing
 import os
 import shutil
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from analysis import config
 from analysis.errors import BuildFailed
 from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
 from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan_months
+from analysis.pipeline.progress import Progress
 from analysis.storage import (
     hash_files,
     remove_leftovers,
@@ -117,45 +118,60 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     return plan_.month, time.perf_counter() - started
 
 
-def _build_all(plans: list[MonthPlan], staging: Path, jobs: int, say) -> dict[str, float]:
+def _build_all(
+    plans: list[MonthPlan], staging: Path, jobs: int, progress: Progress
+) -> dict[str, float]:
+    """Build every planned month into ``staging`` (``jobs`` at a time); month -> seconds.
+
+    Stops at the first failure (months still queued are cancelled) and raises
+    :class:`BuildFailed` naming every month that failed.
+    """
     data_dir = str(config.data_dir())
     timings: dict[str, float] = {}
     failures: dict[str, str] = {}
-    total = len(plans)
-    if jobs <= 1 or total == 1:
-        for plan_ in plans:
-            try:
-                month, seconds = build_month(plan_, staging, data_dir)
-            except Exception as exc:  # report every failure by month
-                failures[plan_.month] = str(exc)
-                break
-            timings[month] = seconds
-            say(f"  [{len(timings)}/{total}] {month} built in {seconds:.1f} s")
-    else:
-        with (
-            ProcessPoolExecutor(
-                max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
-            ) as pool,
-            _workers_stopped_on_exit(pool),
-        ):
-            futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    month = futures[future]
-                    try:
-                        _, seconds = future.result()
-                    except Exception as exc:
-                        failures[month] = str(exc)
-                        continue
-                    timings[month] = seconds
-                    say(f"  [{len(timings)}/{total}] {month} built in {seconds:.1f} s")
-                if failures:
-                    for future in pending:
-                        future.cancel()
-                    wait(pending)
+    with progress.tracking(len(plans), "months") as tracker:
+        if jobs <= 1 or len(plans) == 1:
+            for plan_ in plans:
+                tracker.started(plan_.month)
+                try:
+                    month, seconds = build_month(plan_, staging, data_dir)
+                except Exception as exc:  # report every failure by month
+                    failures[plan_.month] = str(exc)
                     break
+                timings[month] = seconds
+                tracker.finished(month, seconds)
+        else:
+            with (
+                ProcessPoolExecutor(
+                    max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
+                ) as pool,
+                _workers_stopped_on_exit(pool),
+            ):
+                futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
+                pending, started = set(futures), set()
+                while pending and not failures:
+                    # Workers take months in the order submitted: the first `jobs` months not
+                    # done are the ones being built.
+                    for future in [f for f in futures if not f.done()][:jobs]:
+                        if future not in started:
+                            started.add(future)
+                            tracker.started(futures[future])
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=list(futures).index):
+                        month = futures[future]
+                        if future not in started:
+                            started.add(future)
+                            tracker.started(month)
+                        try:
+                            _, seconds = future.result()
+                        except Exception as exc:
+                            failures[month] = str(exc)
+                            continue
+                        timings[month] = seconds
+                        tracker.finished(month, seconds)
+                for future in pending:
+                    future.cancel()
+                wait(pending)
     if failures:
         details = "\n".join(f"  - {m}: {e}" for m, e in sorted(failures.items()))
         raise BuildFailed(
@@ -244,38 +260,49 @@ def build_reports(
     jobs: int = 1,
     force: bool = False,
     parameters: dict | None = None,
-    say=print,
+    progress: Progress | None = None,
     inputs=None,
 ) -> dict:
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
-    Returns a dict with ``built`` (month -> seconds) and ``skipped`` (months up to date).
+    Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
+    why it was built), ``jobs`` (processes used) and ``site``.
     """
     from analysis.data import load_inputs
     from analysis.publish import render
 
+    progress = progress or Progress()
     site = config.reports_dir()
     with data_lock(), _site_lock(site):
         inputs = inputs if inputs is not None else load_inputs()
         plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
+        jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
         if not todo:
-            say(f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}")
+            progress.say(
+                f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}"
+            )
         else:
-            say(
+            progress.say(
                 f"ee report: building {plural(len(todo), 'month')} "
                 f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to date, "
-                f"{min(jobs, len(todo))} at a time"
+                f"{jobs} at a time"
             )
             staging = site / BUILDS / f"{os.getpid()}"
             staging.mkdir(parents=True)
             try:
-                timings = _build_all(todo, staging, jobs, say)
+                timings = _build_all(todo, staging, jobs, progress)
                 _publish_months(sorted(timings), staging, site)
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
         _publish_data_quality(site)
         render.write_index(site, SITE_TITLE, f"{DATA_QUALITY}/index.html")
-    return {"built": timings, "skipped": skipped, "site": site}
+    return {
+        "built": timings,
+        "skipped": skipped,
+        "reasons": {p.month: p.reason for p in todo},
+        "jobs": jobs if todo else 0,
+        "site": site,
+    }

@@ -1,24 +1,65 @@
 """The steps behind the ``ee`` commands: fetch and clean (each recorded by its ingestion notebook
-when something changed), then one month or a range of months (:mod:`analysis.pipeline.build`).
+when something changed), then one month or several (:mod:`analysis.pipeline.build`).
+
+Every command runs as a :class:`Run`: it says what it does through a
+:class:`~analysis.pipeline.progress.Progress` and keeps, step by step, what each step did and how
+long it took (``ee ... --json`` prints that).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis import config
+from analysis.errors import BadArgument
+from analysis.months import month_label
 from analysis.pipeline.build import build_reports, data_lock
+from analysis.pipeline.progress import Progress
 from analysis.storage import stamp_matches, write_stamp
 from analysis.wording import plural
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
+@dataclass
+class Run:
+    """One ``ee`` command as it runs: where it reports, and what each of its steps did."""
+
+    command: str
+    progress: Progress = field(default_factory=Progress)
+    steps: list[dict] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def say(self, message: str) -> None:
+        """Tell the user (a line of output)."""
+        self.progress.say(message)
+
+    def warn(self, message: str) -> None:
+        """Tell the user something they should know about their arguments (on stderr)."""
+        self.progress.warn(f"ee {self.command}: warning: {message}")
+
+    def step(self, name: str, work: Callable[[], dict]) -> dict:
+        """Run ``work`` as the step ``name``; keep what it returns and how long it took."""
+        began = time.perf_counter()
+        details = work()
+        seconds = round(time.perf_counter() - began, 3)
+        self.steps.append({"step": name, "seconds": seconds, **details})
+        return details
+
+    def summary(self, status: str = "ok", error: str | None = None) -> dict:
+        """What the command did, as JSON-ready data: its steps with their timings."""
+        return {
+            "command": self.command,
+            "status": status,
+            "error": error,
+            "seconds": round(time.perf_counter() - self.started, 3),
+            "steps": self.steps,
+        }
 
 
 def _record_path(name: str):
@@ -27,44 +68,57 @@ def _record_path(name: str):
 
 def _record_fingerprint(name: str, state: str) -> str:
     """What a run record of notebook ``name`` depends on: the notebook and the data ``state``."""
-
     notebook = config.notebooks_dir() / f"{name}.ipynb"
     return hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
 
 
 def _record_is_current(name: str, state: str) -> bool:
     """True when ``runs/<name>.ipynb`` was made by the current notebook for the same ``state``."""
-
     stamp = config.runs_dir() / f"{name}.json"
     return _record_path(name).exists() and stamp_matches(stamp, _record_fingerprint(name, state))
 
 
 def _mark_record(name: str, state: str) -> None:
-
+    """Record that ``runs/<name>.ipynb`` was made for ``state`` by the current notebook."""
     write_stamp(config.runs_dir() / f"{name}.json", _record_fingerprint(name, state))
 
 
-#: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short).
+#: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short);
+#: ``ee report`` and ``ee reports`` do not wait (they say who is running instead).
 STEP_LOCK_WAIT = 120.0
 
 
-def fetch_step(source: str | None = None, notebook: bool = True) -> None:
+def _holding_data_lock(wait: float = 0.0):
+    """Run the step holding the data lock (:func:`analysis.pipeline.build.data_lock`): one
+    command at a time changes ``data/`` and the site."""
+
+    def decorate(step):
+        @functools.wraps(step)
+        def locked(*args, **kwargs):
+            with data_lock(wait=wait):
+                return step(*args, **kwargs)
+
+        return locked
+
+    return decorate
+
+
+@_holding_data_lock(wait=STEP_LOCK_WAIT)
+def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> dict:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
-    with data_lock(wait=STEP_LOCK_WAIT):
-        _fetch_step(source, notebook)
-
-
-def _fetch_step(source: str | None, notebook: bool) -> None:
     from analysis.ingest.retrieve import retrieve_feed
     from analysis.pipeline.notebooks import run_notebook
 
     if source:
         os.environ["EE_FEED"] = source
     source = config.feed_source()
-    _say(f"ee fetch: retrieving {source}")
+    run.say(f"ee fetch: retrieving {source}")
     snapshot = retrieve_feed(source)
     record = _record_path("1.0-ingest")
-    if notebook and (snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)):
+    recorded = notebook and (
+        snapshot.new_content or not _record_is_current("1.0-ingest", snapshot.sha256)
+    )
+    if recorded:
         run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
     state = (
@@ -72,20 +126,26 @@ def _fetch_step(source: str | None, notebook: bool) -> None:
         if snapshot.new_content
         else "same content as the latest stored snapshot"
     )
-    _say(
+    run.say(
         f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"
     )
+    return {
+        "source": source,
+        "snapshot": snapshot.file,
+        "sha256": snapshot.sha256,
+        "rounds": snapshot.rounds,
+        "newest_round": snapshot.newest_round,
+        "newest_date": snapshot.newest_date,
+        "new_content": snapshot.new_content,
+        "run_record": str(record) if recorded else None,
+    }
 
 
-def clean_step(force: bool = False, notebook: bool = True) -> None:
+@_holding_data_lock(wait=STEP_LOCK_WAIT)
+def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
     """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date
     (and its files are the ones cleaning wrote: damaged ones are rebuilt from raw/, said so)."""
-    with data_lock(wait=STEP_LOCK_WAIT):
-        _clean_step(force, notebook)
-
-
-def _clean_step(force: bool, notebook: bool) -> None:
     from analysis.data import load_quality, read_meta
     from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
     from analysis.ingest.quality import Finding
@@ -97,95 +157,138 @@ def _clean_step(force: bool, notebook: bool) -> None:
 
     damage = damaged_files()
     if damage:
-        print(
-            "ee clean: warning: the processed tables are damaged ("
-            + "; ".join(damage)
-            + "); rebuilding them from raw/",
-            file=sys.stderr,
-            flush=True,
+        run.warn(
+            f"the processed tables are damaged ({'; '.join(damage)}); rebuilding them from raw/"
         )
-
-    if (
+    skipped = (
         not force
         and processed_is_current()
         and (not notebook or _record_is_current("1.1-clean", state()))
-    ):
+    )
+    if skipped:
         meta = read_meta()
-        _say(
+        run.say(
             f"ee clean: processed tables are up to date ({meta['rounds_clean']} rounds from "
             f"{meta['file']})"
         )
-        return
-    if notebook:
+    elif notebook:
         run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
         _mark_record("1.1-clean", state())
     else:
         clean_latest_snapshot(force=force)
     meta = read_meta()
     quality = load_quality()
-    _say(
-        f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
-        f"(newest {meta['newest_date']})"
-        f" -> {config.processed_dir()}"
+    counts = {s: int(quality["severity"].eq(s).sum()) for s in ("warning", "repaired")}
+    if not skipped:
+        run.say(
+            f"ee clean: {meta['rounds_clean']} rounds from {meta['file']} "
+            f"(newest {meta['newest_date']}) -> {config.processed_dir()}"
+        )
+        for severity, word in (("warning", "warning"), ("repaired", "repair")):
+            found = quality[quality["severity"] == severity]
+            run.say(f"  {plural(len(found), word)}:")
+            for row in found.itertuples(index=False):
+                run.say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
+    return {
+        "skipped": skipped,
+        "snapshot": meta["file"],
+        "rounds": meta["rounds_clean"],
+        "newest_date": meta["newest_date"],
+        "warnings": counts["warning"],
+        "repairs": counts["repaired"],
+        "run_record": str(_record_path("1.1-clean")) if notebook and not skipped else None,
+    }
+
+
+def data_steps(
+    run: Run, source: str | None = None, force: bool = False, notebook: bool = True
+) -> None:
+    """``ee data`` (and the first half of ``ee report``): fetch, then clean, with progress."""
+    steps = (
+        ("fetch", lambda: fetch_step(run, source, notebook=notebook)),
+        ("clean", lambda: clean_step(run, force, notebook=notebook)),
     )
-    for severity, word in (("warning", "warning"), ("repaired", "repair")):
-        found = quality[quality["severity"] == severity]
-        _say(f"  {plural(len(found), word)}:")
-        for row in found.itertuples(index=False):
-            _say(f"    - {Finding(*(None if pd.isna(v) else v for v in row))}")
+    with run.progress.tracking(len(steps), "steps", doing="running", done="done") as tracker:
+        for name, work in steps:
+            tracker.started(name)
+            began = time.perf_counter()
+            run.step(name, work)
+            tracker.finished(name, time.perf_counter() - began)
 
 
-def _refresh_data() -> None:
-    fetch_step()
-    clean_step()
+def _months_in_data(wanted: list[str], inputs) -> None:
+    """Raise :class:`BadArgument` for a month the data cannot have (after the newest round)."""
+    newest = f"{inputs.data_end:%Y-%m}"
+    late = [m for m in wanted if m > newest]
+    if late:
+        raise BadArgument(
+            f"{', '.join(late)}: after the data ends (newest round {inputs.data_end:%Y-%m-%d}, "
+            f"in {month_label(newest)}); choose months up to {newest}"
+        )
 
 
-def report_step(month: str | None = None, force: bool = False, fetch: bool = True) -> int:
+def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
+    def work() -> dict:
+        result = build_reports(months, jobs=jobs, force=force, progress=run.progress, inputs=inputs)
+        return {
+            "months": months,
+            "built": {m: round(s, 3) for m, s in sorted(result["built"].items())},
+            "skipped": result["skipped"],
+            "reasons": result["reasons"],
+            "jobs": result["jobs"],
+            "site": str(result["site"]),
+        }
+
+    return run.step("build", work)
+
+
+@_holding_data_lock()
+def report_step(
+    run: Run, month: str | None = None, force: bool = False, fetch: bool = True
+) -> None:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
-    with data_lock():
-        return _report_step(month, force, fetch)
-
-
-def _report_step(month: str | None, force: bool, fetch: bool) -> int:
     from analysis.data import load_inputs
-    from analysis.report.month import check_parameters
 
     if fetch:
-        _refresh_data()
+        data_steps(run)
     inputs = load_inputs()
     month = month or f"{inputs.data_end:%Y-%m}"
-    check_parameters(month, data_end=inputs.data_end)
-    result = build_reports([month], jobs=1, force=force, say=_say, inputs=inputs)
-    _say(f"ee report: {result['site'] / month / 'index.html'}")
-    return 0
+    _months_in_data([month], inputs)
+    result = _build(run, [month], jobs=1, force=force, inputs=inputs)
+    run.say(f"ee report: {os.path.join(result['site'], month, 'index.html')}")
 
 
+@_holding_data_lock()
 def reports_step(
-    since: str, until: str | None = None, jobs: int = 1, force: bool = False, fetch: bool = True
-) -> int:
-    """``ee reports``: every month from ``since`` to ``until`` (default: the newest)."""
-    with data_lock():
-        return _reports_step(since, until, jobs, force, fetch)
-
-
-def _reports_step(since: str, until: str | None, jobs: int, force: bool, fetch: bool) -> int:
+    run: Run,
+    since: str | None = None,
+    until: str | None = None,
+    months: list[str] | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    fetch: bool = True,
+) -> None:
+    """``ee reports``: the given ``months``, or every month from ``since`` to ``until`` (default:
+    the newest); ``jobs`` at a time, at most one per month and per CPU."""
     from analysis.data import load_inputs
-    from analysis.report.month import check_parameters, report_months
+    from analysis.report.month import report_months
 
     if fetch:
-        _refresh_data()
+        data_steps(run)
     inputs = load_inputs()
-    for bound in (since, until):
-        if bound:
-            check_parameters(bound, data_end=inputs.data_end)
-    months = report_months(inputs.draws, since, until)
-    if not months:
-        _say(f"ee reports: no month between {since} and {until}")
-        return 1
+    if months is None:
+        _months_in_data([m for m in (since, until) if m], inputs)
+        months = report_months(inputs.draws, since, until)
+    else:
+        _months_in_data(months, inputs)
+    cpus = os.cpu_count() or 1
+    capped = max(1, min(jobs, len(months), cpus))
+    if capped < jobs:
+        limit = "the number of months" if capped == len(months) else f"{plural(cpus, 'CPU')}"
+        run.warn(f"--jobs {jobs} capped at {capped} ({limit})")
     started = time.perf_counter()
-    result = build_reports(months, jobs=max(1, jobs), force=force, say=_say, inputs=inputs)
-    _say(
+    result = _build(run, months, jobs=capped, force=force, inputs=inputs)
+    run.say(
         f"ee reports: {plural(len(months), 'month')} in {time.perf_counter() - started:.1f} s -> "
-        f"{result['site'] / 'index.html'}"
+        f"{os.path.join(result['site'], 'index.html')}"
     )
-    return 0

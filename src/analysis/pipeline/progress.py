@@ -1,0 +1,155 @@
+"""How ``ee`` tells its user what it is doing.
+
+Messages are plain lines. Long work (the months of ``ee reports``, the steps of ``ee data``) is
+tracked: on a terminal a live display (rich) shows how many are done of how many, the time
+elapsed and what is being built right now; when the output is not a terminal (CI, a log file, a
+pipe) the same facts come as plain lines, one when an item starts and one when it ends.
+
+>>> import io
+>>> out = io.StringIO()
+>>> progress = Progress(out, live=False)
+>>> with progress.tracking(2, "months") as tracker:
+...     tracker.started("2023-07")
+...     tracker.finished("2023-07", 12.34)
+>>> print(out.getvalue().replace("0:00:00", "0:00:0x"), end="")
+  [0/2] building 2023-07 (elapsed 0:00:0x)
+  [1/2] 2023-07 built in 12.3 s (elapsed 0:00:0x)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import (
+    Progress as RichProgress,
+)
+
+
+def _elapsed(seconds: float) -> str:
+    return str(timedelta(seconds=int(seconds)))
+
+
+class Progress:
+    """Where ``ee`` writes: ``say`` a line; ``tracking`` a batch of items (months, steps).
+
+    ``live`` (default: whether ``stream`` is a terminal) draws rich's live display on ``stream``;
+    lines said meanwhile are printed above it.
+    """
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None):
+        self.stream = stream or sys.stdout
+        self.console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        self.live = self.console.is_terminal if live is None else live
+        self._display: RichProgress | None = None
+
+    def say(self, message: str) -> None:
+        """Write one line (above the live display when there is one)."""
+        if self._display is not None:
+            self._display.console.print(message, markup=False)
+        else:
+            print(message, file=self.stream, flush=True)
+
+    def warn(self, message: str) -> None:
+        """Write a warning line on stderr (above the live display when it is drawn there)."""
+        if self._display is not None and self.stream is sys.stderr:
+            self._display.console.print(message, markup=False)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def tracking(
+        self, total: int, what: str, doing: str = "building", done: str = "built"
+    ) -> Iterator[Tracker]:
+        """Track ``total`` items of work (``what``: ``"months"``, ``"steps"``); ``doing`` and
+        ``done`` are the words for an item in progress and an item finished."""
+        if not self.live:
+            yield Tracker(self, total, what, doing, done)
+            return
+        display = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(what),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        self._display = display
+        try:
+            with display:
+                task = display.add_task("starting", total=total)
+                yield Tracker(self, total, what, doing, done, display, task)
+        finally:
+            self._display = None
+
+
+class Tracker:
+    """The items of one batch: which are in progress, how many are done, time elapsed."""
+
+    def __init__(
+        self,
+        progress: Progress,
+        total: int,
+        what: str,
+        doing: str,
+        done: str,
+        display: RichProgress | None = None,
+        task: TaskID | None = None,
+    ):
+        self.progress, self.total, self.what = progress, total, what
+        self.doing, self.done_word = doing, done
+        self.display, self.task = display, task
+        self.done = 0
+        self.running: list[str] = []
+        self.started_at = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the batch started."""
+        return time.perf_counter() - self.started_at
+
+    def _describe(self) -> None:
+        if self.display is not None and self.task is not None:
+            if self.running:
+                description = f"{self.doing} {', '.join(self.running)}"
+            else:
+                description = "done" if self.done >= self.total else "waiting"
+            self.display.update(self.task, description=description)
+
+    def started(self, item: str) -> None:
+        """``item`` is being worked on now."""
+        self.running.append(item)
+        if self.display is None:
+            self.progress.say(
+                f"  [{self.done}/{self.total}] {self.doing} {item} "
+                f"(elapsed {_elapsed(self.elapsed)})"
+            )
+        self._describe()
+
+    def finished(self, item: str, seconds: float) -> None:
+        """``item`` is done; it took ``seconds``."""
+        if item in self.running:
+            self.running.remove(item)
+        self.done += 1
+        line = (
+            f"  [{self.done}/{self.total}] {item} {self.done_word} in {seconds:.1f} s "
+            f"(elapsed {_elapsed(self.elapsed)})"
+        )
+        self.progress.say(line)
+        if self.display is not None and self.task is not None:
+            self.display.advance(self.task)
+        self._describe()
