@@ -52,10 +52,11 @@ test: $(STAMP) ## run the whole test suite
 test-fast: $(STAMP) ## the tests that do not run notebooks or a browser
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff lint and format check, and no notebook outputs
+lint: $(STAMP) ## ruff lint and format check, no notebook outputs, actionlint on the workflows
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m analysis.pipeline.checks notebooks
+	$(BIN)/actionlint .github/workflows/*.yml
 
 format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks

@@ -138,3 +138,17 @@ def max_feed_bytes() -> int:
 def shared_snapshots_dir() -> Path:
     """Real IRCC snapshots for tests and development (never copied into the project)."""
     return _env_path("EE_SNAPSHOTS", PROJECT_ROOT.parent / "shared" / "data" / "ircc" / "snapshots")
+
+
+def site_url() -> str | None:
+    """Where the published site lives (``EE_SITE_URL``, e.g. ``https://you.github.io/ee-draws/``),
+    used for the absolute links an Atom feed should carry; ``None`` when unset (the feed then
+    uses links relative to itself). Must be an http(s) URL; a trailing ``/`` is added."""
+    value = os.environ.get("EE_SITE_URL", "").strip()
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(
+            f"EE_SITE_URL {value!r} must be an http(s) URL, e.g. https://you.github.io/ee-draws/"
+        )
+    return value if value.endswith("/") else value + "/"

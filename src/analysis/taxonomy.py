@@ -41,6 +41,15 @@ SELECTIONS = ("all-program", "category", "program", "unknown")
 #: of category and all-program cutoffs start here unless told otherwise.
 CATEGORY_START = pd.Timestamp("2023-06-01")
 
+#: Where an unknown or new family is drawn: neutral grey (the ``unclassified`` row of
+#: ``family_styles.csv`` when it has one).
+NEUTRAL_COLOUR = "#9E9E9E"
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+#: Marker codes a family may use (matplotlib's filled markers).
+MARKERS = frozenset(["o", "s", "^", "D", "v", "P", "X", "h", "p", "*", "<", ">", "d", "8"])
+
 # Version suffixes as IRCC has written them, tried in order; each yields (year?, number).
 # Every pattern starts with a fixed character (a parenthesis, a digit, the word "version") and
 # has no two adjacent repeats that can share characters, so a search costs linear time even on
@@ -82,13 +91,11 @@ class _Rule:
 @cache
 def rules() -> tuple[_Rule, ...]:
     """The taxonomy table, compiled (read once from ``taxonomy.csv``)."""
-    text = resources.files("analysis").joinpath("taxonomy.csv").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return tuple(
         _Rule(
             re.compile(row["pattern"], re.IGNORECASE), row["family"], row["label"], row["selection"]
         )
-        for row in csv.DictReader(lines)
+        for row in _read_csv("taxonomy.csv")
     )
 
 
@@ -111,6 +118,77 @@ def known_families() -> list[str]:
     """Every family the taxonomy names, in the order of ``taxonomy.csv`` (``unclassified`` is not
     one of them)."""
     return list(dict.fromkeys(r.family for r in rules()))
+
+
+@dataclass(frozen=True)
+class FamilyStyle:
+    """How figures draw a family: a hex colour and a matplotlib marker."""
+
+    family: str
+    colour: str
+    marker: str
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("analysis").joinpath(name).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+@cache
+def family_styles() -> dict[str, FamilyStyle]:
+    """``{family: FamilyStyle}`` from ``family_styles.csv`` (beside ``taxonomy.csv``), checked:
+    a bad colour or marker, or a family listed twice, is an error naming the row.
+
+    >>> family_styles()["stem"]
+    FamilyStyle(family='stem', colour='#0072B2', marker='^')
+    """
+    styles: dict[str, FamilyStyle] = {}
+    for number, row in enumerate(_read_csv("family_styles.csv"), start=1):
+        family, colour, marker = (
+            (row.get(k) or "").strip() for k in ("family", "colour", "marker")
+        )
+        where = f"family_styles.csv row {number} ({family or 'no family'})"
+        if not family:
+            raise ValueError(f"{where}: the family is empty")
+        if family in styles:
+            raise ValueError(f"{where}: {family!r} is listed twice")
+        if not _COLOUR.match(colour):
+            raise ValueError(f"{where}: colour {colour!r} is not a hex colour like #0072B2")
+        if marker not in MARKERS:
+            raise ValueError(
+                f"{where}: marker {marker!r} is not one of {' '.join(sorted(MARKERS))}"
+            )
+        styles[family] = FamilyStyle(family, colour.upper(), marker)
+    return styles
+
+
+def family_style(family: str) -> FamilyStyle:
+    """The colour and marker of ``family``; a family without a row (new, unknown) is neutral grey.
+
+    >>> family_style("healthcare").colour, family_style("a_new_family").colour
+    ('#D55E00', '#9E9E9E')
+    """
+    styles = family_styles()
+    if family in styles:
+        return styles[family]
+    neutral = styles.get(UNCLASSIFIED)
+    return FamilyStyle(family, neutral.colour if neutral else NEUTRAL_COLOUR, "o")
+
+
+def reader_labels(draws: pd.DataFrame) -> pd.Series:
+    """What a reader sees as each round's family: the taxonomy label, or for a round type the
+    taxonomy does not know, IRCC's own name without its version suffix (never "unclassified").
+
+    >>> draws = pd.DataFrame({"family": ["stem", "unclassified"],
+    ...                       "name": ["STEM occupations (Version 1)", "Space pilots (Version 2)"]})
+    >>> reader_labels(draws).tolist()
+    ['STEM', 'Space pilots']
+    """
+    labels = family_labels()
+    own_names = draws["name"].astype("string").map(lambda n: split_version(str(n))[0])
+    known = draws["family"].map(labels).fillna(draws["family"]).astype("string")
+    return known.where(draws["family"] != UNCLASSIFIED, own_names).rename("family_label")
 
 
 def split_version(name: str) -> tuple[str, int | None, int | None]:

@@ -151,3 +151,22 @@ def pool_overview(pool: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+
+
+def newest_clean_rounds(draws: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` newest cleaned rounds, newest first, in the columns a reader checks (the whole
+    table is ``processed/draws``): number, date, family, version, invitations, cutoff, tie-break
+    and pool distribution dates."""
+    newest = draws.sort_values("date", kind="stable").tail(n).iloc[::-1]
+    return pd.DataFrame(
+        {
+            "Round": newest["round"].astype("string"),
+            "Date": newest["date"].dt.strftime("%Y-%m-%d"),
+            "Family": newest["label"],
+            "Version": newest["version"],
+            "Invitations": newest["invitations"],
+            "Cutoff": newest["cutoff"],
+            "Tie-break (UTC)": newest["tie_break_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Pool distribution of": newest["distribution_date"].dt.strftime("%Y-%m-%d"),
+        }
+    ).reset_index(drop=True)

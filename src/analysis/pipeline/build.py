@@ -109,13 +109,50 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
         record,
         title=f"Express Entry rounds: {summary['title']}",
         index_href="../index.html",
-        footer=f"Data: IRCC Express Entry rounds feed, snapshot {summary['snapshot']['file']} "
-        f"(sha256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
+        subtitle=_subtitle(summary),
+        links=render.SITE_LINKS,
+        pager=True,
+        footer=f"Data: IRCC Express Entry rounds feed, snapshot "
+        f"{str(summary['snapshot']['file']).rsplit('/', 1)[-1]} "
+        f"(SHA-256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
         "Canada.",
     )
+    import nbformat
+
+    for name, text in render.downloads(nbformat.read(record, as_version=4)).items():
+        write_text_atomic(folder / name, text)
     write_text_atomic(folder / "index.html", html)
     write_stamp(folder / INPUTS_FILE, plan_.fingerprint, parameters=plan_.parameters)
     return plan_.month, time.perf_counter() - started
+
+
+def _subtitle(summary: dict) -> str:
+    """The standfirst under a month's title: the month in one sentence, then what the page
+    answers and as of when.
+
+    >>> _subtitle({"title": "July 2023", "rounds": 5, "invitations": 7300, "as_of": "2023-07-31",
+    ...            "to_date": False})  # doctest: +NORMALIZE_WHITESPACE
+    'In July 2023 IRCC held five rounds and issued 7,300 invitations. Below, how the cutoffs of
+    its category rounds compared with rounds open to every program (in CRS points), using
+    rounds up to July 31, 2023.'
+    """
+    import pandas as pd
+
+    from analysis.wording import count_in_words as _count
+
+    rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
+    month = str(summary.get("title", "")).replace(" (to date)", "")
+    when = f"{month} so far" if summary.get("to_date") else month
+    as_of = pd.Timestamp(summary.get("as_of"))
+    opening = (
+        f"In {when} IRCC held {_count(rounds, 'round')} and issued {invitations:,} invitations."
+        if rounds
+        else f"IRCC held no Express Entry round in {when}."
+    )
+    return (
+        f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
+        f"every program (in CRS points), using rounds up to {as_of:%B} {as_of.day}, {as_of:%Y}."
+    )
 
 
 def _build_all(
@@ -217,7 +254,10 @@ def _publish_data_quality(site: Path) -> None:
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
     html = render.notebook_to_html(
-        record, title="Data quality: the latest cleaning run", index_href="../index.html"
+        record,
+        title="Data quality: the latest cleaning run",
+        index_href="../index.html",
+        links=render.SITE_LINKS,
     )
 
     def build(folder: Path) -> None:
@@ -225,6 +265,25 @@ def _publish_data_quality(site: Path) -> None:
         write_stamp(folder / INPUTS_FILE, fingerprint)
 
     swap.publish_dir(build, site / DATA_QUALITY)
+
+
+def _publish_site(site: Path, inputs) -> None:
+    """What links the months into a site: previous/next links, the category family pages,
+    the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
+    pages, their inputs) change."""
+    from analysis.pipeline.plan import input_hashes, report_code_fingerprint
+    from analysis.publish import families, feed, render
+
+    render.link_months(site)
+    hashes = input_hashes(inputs)
+    fingerprint = "|".join(
+        [report_code_fingerprint(), *(table.digest(inputs.data_end) for table in hashes[:2])]
+    )
+    families.write_families(site, inputs, fingerprint)
+    feed.write_feed(site, SITE_TITLE, config.site_url())
+    render.write_index(
+        site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
+    )
 
 
 @contextlib.contextmanager
@@ -269,7 +328,6 @@ def build_reports(
     why it was built), ``jobs`` (processes used) and ``site``.
     """
     from analysis.data import load_inputs
-    from analysis.publish import render
 
     progress = progress or Progress()
     site = config.reports_dir()
@@ -298,7 +356,7 @@ def build_reports(
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
         _publish_data_quality(site)
-        render.write_index(site, SITE_TITLE, f"{DATA_QUALITY}/index.html")
+        _publish_site(site, inputs)
     return {
         "built": timings,
         "skipped": skipped,

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import struct
 from collections.abc import Iterable
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
@@ -227,13 +229,17 @@ def figure_html(fig: Any, alt: str) -> Markup:
     return image_html(png_bytes(fig), alt)
 
 
-def _display(html: Markup, plain: str) -> None:
-    """Publish an HTML output (with a plain-text fallback) marked as made by these helpers."""
+def _display(html: Markup, plain: str, csv: dict[str, str] | None = None) -> None:
+    """Publish an HTML output (with a plain-text fallback) marked as made by these helpers;
+    ``csv`` (``{"name", "text"}``) is a download the publisher writes beside the page."""
     from IPython.display import publish_display_data
 
+    marker: dict[str, Any] = {"escaped": True}
+    if csv is not None:
+        marker["download"] = csv
     publish_display_data(
         data={"text/html": str(html), "text/plain": plain},
-        metadata={TRUSTED_OUTPUT: {"escaped": True}},
+        metadata={TRUSTED_OUTPUT: marker},
     )
 
 
@@ -259,6 +265,133 @@ def show(fig: Any, alt: str) -> None:
     _display(html, plain=f"[figure: {' '.join(alt.split())}]")
 
 
+#: Largest number of columns whose alignment the stylesheet knows (``.ee-num-N``).
+MAX_ALIGNED_COLUMNS = 24
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+#: A word this long (a hash, a file name) may break anywhere rather than widen its table.
+_LONG_WORD = re.compile(r"\S{28,}")
+
+_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?$"
+
+
+def _is_date_column(column: pd.Series) -> bool:
+    """Dates (or ``YYYY-MM-DD[ HH:MM]`` text): kept on one line."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return False
+    values = column.dropna().astype(str)
+    values = values[values != ""]
+    return bool(len(values)) and bool(values.str.match(_DATE_TEXT).all())
+
+
+def _cell_text(value: Any, number: bool, float_format: str | None, na_rep: str) -> str:
+    """One cell as text: integers with thousands separators, floats by ``float_format`` (or
+    with separators and no trailing noise), missing values as ``na_rep``."""
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
+        return na_rep
+    if number and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if number and isinstance(value, (float, np.floating)):
+        if float_format:
+            return float_format.format(value)
+        return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df`` as CSV text (UTF-8, plain numbers, ISO dates, empty cells for missing values):
+    what a page offers as the download of a table.
+
+    >>> print(csv_text(pd.DataFrame({"Round": ["254"], "Invitations": [1500]})), end="")
+    Round,Invitations
+    254,1500
+    """
+    return df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+
+
+#: A narrow figure is shown instead of the wide one on screens up to this width.
+NARROW_SCREEN = "(max-width: 40rem)"
+
+
+def smallest_text_points(fig: Any) -> float:
+    """The size (points) of the smallest visible text in ``fig``: ticks, labels, legend, notes.
+
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("t", fontsize=14); ax.tick_params(labelsize=7)
+    >>> smallest_text_points(fig)
+    7.0
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    figure = _as_figure(fig)
+    figure.canvas.draw()  # tick labels exist once the figure is drawn
+    sizes = [
+        float(text.get_fontsize())
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and text.figure is not None
+    ]
+    return min(sizes) if sizes else 0.0
+
+
+def figure_pair_html(wide: Any, narrow: Any, alt: str) -> Markup:
+    """A ``<picture>``: ``narrow`` on screens up to :data:`NARROW_SCREEN`, ``wide`` elsewhere
+    (and in print), one alt text. Both are checked (:func:`require_labels`); each image carries
+    its smallest text size in points (``data-text-pt``) so a test can measure it on screen.
+    """
+    if not _text(alt):
+        raise ValueError("alt text is empty: describe what the figure shows for screen readers")
+    require_labels(wide)
+    require_labels(narrow)
+    pngs = {}
+    for name, fig in (("wide", wide), ("narrow", narrow)):
+        points = smallest_text_points(fig)
+        png = png_bytes(fig)
+        width, height = _png_size(png)
+        pngs[name] = {
+            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "width": round(width * CSS_DPI / DPI),
+            "height": round(height * CSS_DPI / DPI),
+            "points": f"{points:g}",
+        }
+    return Markup(
+        '<figure class="ee-figure"><picture>'
+        '<source media="{media}" srcset="{n[src]}" width="{n[width]}" height="{n[height]}" '
+        'data-text-pt="{n[points]}">'
+        '<img src="{w[src]}" alt="{alt}" width="{w[width]}" height="{w[height]}" '
+        'data-text-pt="{w[points]}"></picture></figure>'
+    ).format(media=NARROW_SCREEN, n=pngs["narrow"], w=pngs["wide"], alt=" ".join(alt.split()))
+
+
+def show_figure(draw: Any, *args: Any, **kwargs: Any) -> None:
+    """Draw a figure twice, for wide screens and for phones, and display it as one
+    ``<picture>`` with the wide figure's alt text. ``draw(*args, layout=...)`` returns
+    ``(figure, alt)``: the report's :mod:`analysis.report.charts` functions.
+
+    Example (in a notebook)::
+
+        display.show_figure(charts.cutoffs_over_time, data)
+    """
+    from analysis.report.charts import NARROW, WIDE
+
+    wide, alt = draw(*args, layout=WIDE, **kwargs)
+    narrow, _ = draw(*args, layout=NARROW, **kwargs)
+    try:
+        html = figure_pair_html(wide, narrow, alt)
+    finally:
+        plt.close(_as_figure(wide))
+        plt.close(_as_figure(narrow))
+    _display(html, plain=f"[figure: {' '.join(alt.split())}]")
+
+
 def table_html(
     df: pd.DataFrame,
     caption: str,
@@ -266,34 +399,108 @@ def table_html(
     index: bool = False,
     float_format: str | None = None,
     na_rep: str = "–",
+    download: str | None = None,
+    row_ids: pd.Series | None = None,
+    links: dict[str, pd.Series] | None = None,
+    note: str | None = None,
+    empty: str | None = None,
 ) -> Markup:
     """``df`` as an HTML ``<table>`` with a ``<caption>``; every header and cell is escaped.
 
-    ``index=False`` leaves the row index out (reset it first if it means something).
-    ``float_format`` is a format spec such as ``"{:,.1f}"``; missing values show as ``na_rep``.
+    Shaped for readers (FT / Datawrapper habits): numbers right-aligned with thousands
+    separators (``1500`` -> ``1,500``), the first column kept in view while a wide table scrolls
+    inside its own box (which says so on a narrow screen), text never wraps inside dates.
+
+    - ``index=False`` leaves the row index out (reset it first if it means something).
+    - ``float_format`` is a format spec such as ``"{:,.1f}"``; missing values show as ``na_rep``.
+    - ``download``: a file name (``rounds.csv``): the page links it under the table, and
+      :func:`show_table` hands the table's CSV to the publisher, which writes it beside the page.
+    - ``row_ids``: one ``id`` per row (e.g. ``round-254``) so a row can be linked.
+    - ``links``: ``{column: hrefs}``: relative links for that column's cells (empty: none).
+    - ``note``: a sentence under the table (what a dash means, where the rest is).
+    - ``empty``: the sentence shown instead of a table with no rows (default: "Nothing to show.").
 
     >>> df = pd.DataFrame({"name": ["<script>x</script>"], "cutoff": [491]})
     >>> html = table_html(df, caption="Rounds & cutoffs")
     >>> "<caption>Rounds &amp; cutoffs</caption>" in html, "&lt;script&gt;" in html
     (True, True)
+    >>> "<td>1,500</td>" in table_html(pd.DataFrame({"n": [1500]}), caption="Invitations")
+    True
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"table_html expects a DataFrame, got {type(df)!r}")
     if not _text(caption):
         raise ValueError("table caption is empty: say what the table shows")
-    body = df.to_html(
-        index=index,
-        escape=True,
-        border=0,
-        classes="ee-table",
-        na_rep=na_rep,
-        float_format=float_format.format if float_format else None,
+    frame = df.reset_index() if index else df
+    if frame.empty and empty is not None or len(frame.columns) == 0:
+        return Markup(
+            '<div class="ee-table-wrap ee-empty"><p><strong>{}</strong>: {}</p></div>'
+        ).format(caption, empty or "nothing to show.")
+    if frame.empty:
+        return Markup(
+            '<div class="ee-table-wrap ee-empty"><p><strong>{}</strong>: {}</p></div>'
+        ).format(caption, "nothing to show.")
+    numbers = [_is_number_column(frame[c]) for c in frame.columns]
+    aligned = [
+        f"ee-num-{position}"
+        for position, number in enumerate(numbers, start=1)
+        if number and position <= MAX_ALIGNED_COLUMNS
+    ]
+    dated = [
+        f"ee-date-{position}"
+        for position, column in enumerate(frame.columns, start=1)
+        if position <= MAX_ALIGNED_COLUMNS and _is_date_column(frame[column])
+    ]
+    classes = " ".join(["dataframe", "ee-table", *aligned, *dated])
+    links = {
+        column: pd.Series(hrefs).reset_index(drop=True) for column, hrefs in (links or {}).items()
+    }
+    ids = None if row_ids is None else pd.Series(row_ids).reset_index(drop=True)
+    header = Markup("").join(Markup("<th>{}</th>").format(str(c)) for c in frame.columns)
+    rows = []
+    for position, values in enumerate(frame.itertuples(index=False, name=None)):
+        cells = []
+        for column, value, number in zip(frame.columns, values, numbers, strict=True):
+            text = _cell_text(value, number, float_format, na_rep)
+            href = links[column].iloc[position] if column in links else None
+            if isinstance(href, str) and href:
+                cells.append(Markup('<td><a href="{}">{}</a></td>').format(href, text))
+            elif not number and _LONG_WORD.search(text):
+                cells.append(Markup('<td class="ee-break">{}</td>').format(text))
+            else:
+                cells.append(Markup("<td>{}</td>").format(text))
+        row_id = None if ids is None else ids.iloc[position]
+        opening = (
+            Markup('<tr id="{}">').format(row_id)
+            if isinstance(row_id, str) and row_id
+            else Markup("<tr>")
+        )
+        rows.append(opening + Markup("").join(cells) + Markup("</tr>"))
+    below = []
+    if note:
+        below.append(Markup('<p class="ee-table-note">{}</p>').format(note))
+    if download:
+        below.append(
+            Markup(
+                '<p class="ee-download"><a href="{href}" download>Download this table (CSV)</a></p>'
+            ).format(href=download)
+        )
+    table = Markup(
+        '<div class="ee-table-wrap"><div class="ee-table-scroll" tabindex="0" role="region" '
+        'aria-label="{caption} (table; scrolls sideways)">'
+        '<table border="0" class="{classes}">\n  <caption>{caption}</caption>\n'
+        '  <thead>\n    <tr class="ee-head">{header}</tr>\n  </thead>\n'
+        "  <tbody>\n{rows}\n  </tbody>\n</table>"
+        '</div><p class="ee-scroll-cue" aria-hidden="true">Scroll the table sideways for more '
+        "columns.</p>{below}</div>"
+    ).format(
+        caption=caption,
+        classes=classes,
+        header=header,
+        rows=Markup("\n").join(Markup("    ") + row for row in rows),
+        below=Markup("").join(below),
     )
-    opening, sep, rest = body.partition(">")
-    if not opening.startswith("<table") or not sep:
-        raise ValueError(f"unexpected pandas to_html output: {body[:60]!r}")
-    table = f"{opening}>\n  <caption>{escape(caption)}</caption>{rest}"
-    return Markup('<div class="ee-table-wrap">{}</div>').format(Markup(table))  # noqa: S704
+    return table
 
 
 def show_table(
@@ -303,15 +510,41 @@ def show_table(
     index: bool = False,
     float_format: str | None = None,
     na_rep: str = "–",
+    download: str | None = None,
+    full: pd.DataFrame | None = None,
+    row_ids: pd.Series | None = None,
+    links: dict[str, pd.Series] | None = None,
+    note: str | None = None,
+    empty: str | None = None,
 ) -> None:
     """Display ``df`` as an escaped HTML table with a caption (see :func:`table_html`).
 
+    With ``download="name.csv"`` the output also carries the CSV of ``full`` (default: ``df``;
+    give the complete table when the page shows fewer columns) in its metadata; the publisher
+    writes it beside the page (:func:`analysis.publish.render.downloads`).
+
     Example (in a notebook)::
 
-        display.show_table(summary, caption="Category cutoffs in March 2026 (CRS points)")
+        display.show_table(rounds, caption="Rounds in March 2026", download="rounds.csv")
     """
-    html = table_html(df, caption, index=index, float_format=float_format, na_rep=na_rep)
-    _display(html, plain=f"{caption}\n{df.to_string(index=index)}")
+    html = table_html(
+        df,
+        caption,
+        index=index,
+        float_format=float_format,
+        na_rep=na_rep,
+        download=download if download and not df.empty else None,
+        row_ids=row_ids,
+        links=links,
+        note=note,
+        empty=empty,
+    )
+    csv = None
+    if download and not df.empty:
+        if "/" in download or "\\" in download or not download.endswith(".csv"):
+            raise ValueError(f"download {download!r} must be a plain file name ending in .csv")
+        csv = {"name": download, "text": csv_text(full if full is not None else df)}
+    _display(html, plain=f"{caption}\n{df.to_string(index=index)}", csv=csv)
 
 
 def format_html(template: str, /, **values: Any) -> Markup:
@@ -350,6 +583,53 @@ def show_text(text: str, tag: str = "p") -> None:
         raise ValueError(f"show_text: tag {tag!r} is not one of {sorted(TEXT_TAGS)}")
     html = Markup("<{tag}>{text}</{tag}>").format(tag=Markup(tag), text=text)  # noqa: S704
     _display(html, plain=text)
+
+
+def answers_html(answers: Iterable[Any], family_href: str | None = None) -> Markup:
+    """The answer-first section: one block per category (``heading``, ``text``,
+    ``verdict_text`` or ``None``, ``verdict_label``, ``family``), every value escaped.
+    ``family_href`` (e.g. ``"../families/{family}/index.html"``) links each block to the
+    category's history.
+    """
+    blocks = []
+    for item in answers:
+        verdict = (
+            Markup('<p class="ee-verdict"><strong>Is the gap real?</strong> {}</p>').format(
+                item.verdict_text
+            )
+            if item.verdict_text
+            else Markup("")
+        )
+        more = (
+            Markup('<p class="ee-more"><a href="{href}">Every {label} round</a></p>').format(
+                href=family_href.format(family=item.family), label=item.heading
+            )
+            if family_href
+            else Markup("")
+        )
+        blocks.append(
+            Markup(
+                '<div class="ee-answer ee-verdict-{slug}"><h3>{heading}</h3><p>{text}</p>'
+                "{verdict}{more}</div>"
+            ).format(
+                slug=str(item.verdict_label).replace(" ", "-"),
+                heading=item.heading,
+                text=item.text,
+                verdict=verdict,
+                more=more,
+            )
+        )
+    return Markup(
+        '<section class="ee-answers" aria-labelledby="the-answer">'
+        '<h2 id="the-answer" class="ee-visually-hidden">The answer</h2>{}</section>'
+    ).format(Markup("").join(blocks))
+
+
+def show_answers(answers: Iterable[Any], family_href: str | None = None) -> None:
+    """Display :func:`answers_html` (the report's first section)."""
+    items = list(answers)
+    html = answers_html(items, family_href)
+    _display(html, plain=_plain(html))
 
 
 def _plain(html: Markup) -> str:

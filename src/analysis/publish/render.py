@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +101,57 @@ def _exporter() -> HTMLExporter:
     )
 
 
+#: Links every page of the site carries beside "All monthly reports" (relative to a page one
+#: folder down; IRCC's rounds page is the source).
+IRCC_ROUNDS_PAGE = (
+    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
+    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds.html"
+)
+
+SITE_LINKS = (
+    ("../families/index.html", "Categories"),
+    ("../data-quality/index.html", "Data quality"),
+    ("../feed.xml", "Atom feed"),
+    (IRCC_ROUNDS_PAGE, "IRCC's rounds page"),
+)
+
+_PAGER = re.compile(r"<!--ee:pager-->.*?<!--/ee:pager-->", re.DOTALL)
+
+_CONTENTS_AFTER = "</aside>"
+
+
+def _contents(html: str) -> str:
+    """Insert a contents list of the page's ``<h2>`` headings after the "How to read" box
+    (or, without one, before the first heading). Deterministic: the headings' own ids."""
+    from bs4 import BeautifulSoup
+
+    main = html[html.find("<main") :]
+    headings = [
+        (h.get("id"), h.get_text(" ", strip=True))
+        for h in BeautifulSoup(main, "html.parser").find_all("h2")
+        if h.get("id")
+        and "ee-visually-hidden" not in (h.get("class") or [])
+        and h.get("id") != "how-to-read"
+    ]
+    if len(headings) < 3:
+        return html
+    items = Markup("").join(
+        Markup('<li><a href="#{}">{}</a></li>').format(anchor, text) for anchor, text in headings
+    )
+    nav = str(
+        Markup(
+            '<nav class="ee-contents" aria-labelledby="contents"><h2 id="contents">'
+            "Contents</h2><ol>{}</ol></nav>"
+        ).format(items)
+    )
+    at = html.find(_CONTENTS_AFTER)
+    if at < 0:
+        at = html.find("<h2", html.find("<main"))
+        return html if at < 0 else html[:at] + nav + "\n" + html[at:]
+    at += len(_CONTENTS_AFTER)
+    return html[:at] + "\n" + nav + html[at:]
+
+
 def notebook_node_to_html(
     nb: NotebookNode,
     title: str,
@@ -107,6 +159,9 @@ def notebook_node_to_html(
     index_href: str | None = "../index.html",
     footer: str | None = None,
     include_stderr: bool = False,
+    subtitle: str | None = None,
+    links: tuple[tuple[str, str], ...] = (),
+    pager: bool = False,
 ) -> str:
     """Render an executed notebook (in memory) as one self-contained HTML page without code.
 
@@ -124,13 +179,104 @@ def notebook_node_to_html(
         _require_relative(index_href, "index_href")
     check_outputs(nb)
     resources = {
-        "ee": {"title": title, "index_href": index_href, "footer": footer},
+        "ee": {
+            "title": title,
+            "index_href": index_href,
+            "footer": footer,
+            "subtitle": subtitle,
+            "links": list(links),
+            "pager": pager,
+        },
         "metadata": {"path": ""},
     }
     html, _ = _exporter().from_notebook_node(_prepared(nb, include_stderr), resources=resources)
+    html = _contents(html)
     html = html if html.endswith("\n") else html + "\n"
     check_page(html)
     return html
+
+
+def downloads(nb: NotebookNode) -> dict[str, str]:
+    """``{file name: CSV text}``: the tables an executed notebook offers as downloads (made by
+    :func:`analysis.publish.display.show_table` with ``download=``). A name used twice is an
+    error: two tables cannot share one file."""
+    from analysis.publish.trust import TRUSTED_OUTPUT
+
+    found: dict[str, str] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            download = output.get("metadata", {}).get(TRUSTED_OUTPUT, {}).get("download")
+            if not download:
+                continue
+            name, text = str(download["name"]), str(download["text"])
+            if "/" in name or "\\" in name or not name.endswith(".csv") or name.startswith("."):
+                raise ReportError(f"download {name!r}: a plain file name ending in .csv expected")
+            if name in found:
+                raise ReportError(f"two tables offer the same download {name!r}")
+            found[name] = text
+    return found
+
+
+def pager_html(months: list[str], month: str) -> str:
+    """Previous / next month links of ``month`` among the published ``months``.
+
+    >>> "2023-06/index.html" in pager_html(["2023-06", "2023-07"], "2023-07")
+    True
+    """
+    ordered = sorted(months)
+    at = ordered.index(month)
+    before = ordered[at - 1] if at > 0 else None
+    after = ordered[at + 1] if at + 1 < len(ordered) else None
+    parts = []
+    if before:
+        parts.append(
+            Markup('<a rel="prev" href="../{m}/index.html">← {label}</a>').format(
+                m=before, label=month_label(before)
+            )
+        )
+    if after:
+        parts.append(
+            Markup('<a rel="next" href="../{m}/index.html">{label} →</a>').format(
+                m=after, label=month_label(after)
+            )
+        )
+    if not parts:
+        return ""
+    return str(
+        Markup('<nav class="ee-pager" aria-label="Previous and next month">{}</nav>').format(
+            Markup(" ").join(parts)
+        )
+    )
+
+
+def link_months(site_dir: Path) -> list[str]:
+    """Fill in every published month's previous/next links (between its ``ee:pager``
+    markers). A page whose bytes would not change is left alone; returns the months rewritten.
+    """
+    site_dir = Path(site_dir)
+    months = [m["month"] for m in _month_folders(site_dir)]
+    changed = []
+    for month in months:
+        path = site_dir / month / "index.html"
+        html = path.read_text(encoding="utf-8")
+        block = f"<!--ee:pager-->{pager_html(months, month)}<!--/ee:pager-->"
+        new = _PAGER.sub(lambda _, block=block: block, html)
+        if new != html:
+            check_page(new)
+            write_text_atomic(path, new)
+            changed.append(month)
+    return changed
+
+
+def _month_folders(site_dir: Path) -> list[dict[str, str]]:
+    """The published month folders (``YYYY-MM`` holding ``index.html``), oldest first."""
+    if not site_dir.is_dir():
+        return []
+    return [
+        {"month": folder.name}
+        for folder in sorted(site_dir.iterdir())
+        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file()
+    ]
 
 
 def notebook_to_html(
@@ -140,6 +286,9 @@ def notebook_to_html(
     index_href: str | None = "../index.html",
     footer: str | None = None,
     include_stderr: bool = False,
+    subtitle: str | None = None,
+    links: tuple[tuple[str, str], ...] = (),
+    pager: bool = False,
 ) -> str:
     """Render an executed notebook file as one self-contained HTML page without code.
 
@@ -175,6 +324,9 @@ def notebook_to_html(
             index_href=index_href,
             footer=footer,
             include_stderr=include_stderr,
+            subtitle=subtitle,
+            links=links,
+            pager=pager,
         )
     except ReportError as error:
         raise ReportError(f"{executed_notebook.name}: {error}") from None
@@ -205,6 +357,7 @@ def render_index(
     data_quality_href: str,
     *,
     footer: str | None = None,
+    site_links: dict[str, str] | None = None,
 ) -> str:
     """The site's index page: every month newest first, with its headline and link.
 
@@ -250,6 +403,7 @@ def render_index(
             months=entries,
             site_title=site_title,
             data_quality_href=data_quality_href,
+            site_links=site_links,
             footer=footer,
             css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
         )
@@ -299,8 +453,21 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
     return months
 
 
+#: The index's links to the rest of a full site (the builder passes them).
+INDEX_LINKS = {
+    "families": "families/index.html",
+    "feed": "feed.xml",
+    "ircc": IRCC_ROUNDS_PAGE,
+}
+
+
 def write_index(
-    site_dir: Path, site_title: str, data_quality_href: str, *, footer: str | None = None
+    site_dir: Path,
+    site_title: str,
+    data_quality_href: str,
+    *,
+    footer: str | None = None,
+    site_links: dict[str, str] | None = None,
 ) -> Path:
     """(Re)write ``site_dir/index.html`` atomically from the months published under it; an index
     whose bytes would not change is left alone (its time stamp too).
@@ -310,7 +477,13 @@ def write_index(
     ...     write_index(Path(d), "Draws", "data-quality/index.html").name
     'index.html'
     """
-    html = render_index(read_months(site_dir), site_title, data_quality_href, footer=footer)
+    html = render_index(
+        read_months(site_dir),
+        site_title,
+        data_quality_href,
+        footer=footer,
+        site_links=site_links,
+    )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
         write_text_atomic(path, html)

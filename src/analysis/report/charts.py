@@ -1,38 +1,114 @@
-"""The monthly report's figures. Each function takes a :class:`~analysis.report.month.MonthData` and
+"""The monthly report's figures. Each function takes a :class:`~analysis.report.month.MonthData`
+(and a :class:`Layout`: the wide figure for desktops and print, the narrow one for phones) and
 returns ``(figure, alt_text)``; the alt text states what the figure shows, from the numbers.
 
-Show them with :func:`analysis.publish.display.show` (which checks titles and axis labels)::
+Every family is drawn in its own colour and marker from ``family_styles.csv`` (beside the
+taxonomy), the same in every figure and every month. Legends sit below the plot, never over the
+data; every month of the window is named on the date axis.
 
-    display.show(*charts.cutoffs_over_time(data))
+Show them with :func:`analysis.publish.display.show_figure`, which draws both layouts::
+
+    display.show_figure(charts.cutoffs_over_time, data)
 """
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import pandas as pd
-import seaborn as sns
 
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-from analysis.taxonomy import ALL_PROGRAM, family_labels
-from analysis.wording import plural, signed_points
+from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
+from analysis.wording import plural
+
+REFERENCE = ALL_PROGRAM
 
 
-def family_colours(families) -> dict[str, tuple]:
-    """One colour per family from the colour-blind palette, all-program always dark grey."""
-    palette = sns.color_palette("colorblind", 10)
-    ordered = [f for f in dict.fromkeys(families) if f != ALL_PROGRAM]
-    colours = {f: palette[i % len(palette)] for i, f in enumerate(ordered)}
-    colours[ALL_PROGRAM] = (0.25, 0.25, 0.25)
-    return colours
+@dataclass(frozen=True)
+class Layout:
+    """Size and type of a figure. ``narrow`` figures are drawn for a 390 px phone: shown about
+    360 CSS px wide, their smallest text (9 pt) stays above 10 CSS px."""
+
+    name: str
+    figsize: tuple[float, float]
+    font: float  # the smallest text: ticks, legend (points)
+    legend_columns: int
 
 
-def _timeline(ax, title: str, ylabel: str) -> None:
-    """Finish a figure whose x axis is the round date: title, labels with units, legend."""
-    ax.set(title=title, xlabel="Round date", ylabel=ylabel)
-    _date_axis(ax)
-    ax.legend(loc="best", fontsize="small", frameon=False)
+WIDE = Layout("wide", (8.0, 4.5), 10.0, 2)
+NARROW = Layout("narrow", (3.8, 4.4), 9.5, 1)
+LAYOUTS = (WIDE, NARROW)
+
+
+def family_colours(families) -> dict[str, str]:
+    """The fixed colour of each family (``family_styles.csv``; unknown families neutral grey)."""
+    return {f: family_style(f).colour for f in dict.fromkeys(families)}
+
+
+def _rc(layout: Layout) -> dict:
+    return {
+        "font.size": layout.font,
+        "axes.titlesize": layout.font + 2,
+        "axes.labelsize": layout.font + 1,
+        "xtick.labelsize": layout.font,
+        "ytick.labelsize": layout.font,
+        "legend.fontsize": layout.font,
+    }
+
+
+def _figure(layout: Layout):
+    with plt.rc_context(_rc(layout)):
+        fig, ax = plt.subplots(figsize=layout.figsize)
+    for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+        text.set_fontsize(layout.font + 1)
+    ax.title.set_fontsize(layout.font + 2)
+    ax.tick_params(labelsize=layout.font)
+    return fig, ax
+
+
+def _legend_below(ax, layout: Layout, handles=None, labels=None) -> None:
+    """The legend under the plot (never over the data), in the layout's font size."""
+    handles, labels = (handles, labels) if handles else ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if layout is NARROW:  # long labels wrap rather than widen a phone's figure
+        labels = [textwrap.fill(label, 30) for label in labels]
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.2 if layout is WIDE else -0.28),
+        ncols=min(layout.legend_columns, len(handles)),
+        fontsize=layout.font,
+        frameon=False,
+        borderaxespad=0.0,
+    )
+
+
+def _month_axis(
+    ax, start: pd.Timestamp, end: pd.Timestamp, layout: Layout, centre: bool = False
+) -> None:
+    """A date axis naming every month from ``start`` to ``end`` (every third past two years),
+    with the year under January and the first month; ``centre`` puts each name mid-month
+    (under a month's bar)."""
+    months = pd.period_range(start, end, freq="M")
+    step = 1 if len(months) <= 24 else 3
+    shift = pd.Timedelta(days=14 if centre else 0)
+    ticks = [m.start_time + shift for i, m in enumerate(months) if i % step == 0]
+    labels = [
+        f"{t:%b}\n{t:%Y}" if (i == 0 or t.month == 1) else f"{t:%b}" for i, t in enumerate(ticks)
+    ]
+    ax.set_xticks(ticks, labels)
+    ax.tick_params(axis="x", labelsize=layout.font)
+    if layout is NARROW and len(ticks) > 6:
+        for label in ax.get_xticklabels():
+            label.set_rotation(90)
+    ax.set_xlim(start - pd.Timedelta(days=4), end + pd.Timedelta(days=4))
 
 
 def _date_axis(ax) -> None:
@@ -41,47 +117,90 @@ def _date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def cutoffs_over_time(data: MonthData):
-    """Cutoffs of the target categories and all-program rounds in the window."""
-    families = [ALL_PROGRAM, *data.params.categories]
+def _timeline(ax, title: str, ylabel: str) -> None:
+    """Finish a figure whose x axis is the round date: title, labels with units, legend."""
+    ax.set(title=title, xlabel="Round date", ylabel=ylabel)
+    _date_axis(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), frameon=False, ncols=3)
+
+
+def _shade_month(ax, data: MonthData) -> None:
+    ax.axvspan(data.start, data.end, color="0.88", linewidth=0, zorder=0, label=data.title)
+
+
+def _title(data: MonthData, what: str, layout: Layout) -> str:
+    span = f"{data.window_start:%b %Y} to {data.end:%b %Y}"
+    return f"{textwrap.fill(what, 28)},\n{span}" if layout is NARROW else f"{what}, {span}"
+
+
+def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
+    """Cutoffs of the target categories and all-program rounds in the window; after April 2024
+    also the pool estimate each category round is compared with (with its interval)."""
+    families = [REFERENCE, *data.params.categories]
     shown = data.draws.loc[
         (data.draws["date"] >= data.window_start)
         & data.draws["family"].isin(families)
         & data.draws["cutoff"].notna()
     ]
-    colours = family_colours(families)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(layout)
+    _shade_month(ax, data)
     for family in families:
         rows = shown.loc[shown["family"] == family]
         if rows.empty:
             continue
-        style = dict(
-            marker="o",
-            linestyle="-" if family == ALL_PROGRAM else "none",
-            markersize=6,
-            linewidth=1.2,
-        )
+        style = family_style(family)
         ax.plot(
             rows["date"],
             rows["cutoff"].astype(float),
-            color=colours[family],
+            color=style.colour,
+            marker=style.marker,
+            linestyle="-" if family == REFERENCE else "none",
+            markersize=7 if layout is WIDE else 6,
+            linewidth=1.2,
             label=data.label(family),
-            **style,
+            zorder=3,
+        )
+    pool = data.comparisons.loc[
+        (data.comparisons["baseline"] == "pool") & data.comparisons["baseline_cutoff"].notna()
+    ]
+    window = data.comparisons.loc[
+        (data.comparisons["baseline"] == "window") & data.comparisons["baseline_cutoff"].notna()
+    ]
+    pool = pool.loc[~pool["round"].isin(window["round"])]  # where no all-program round was near
+    if len(pool):
+        estimate = pool["baseline_cutoff"].astype(float)
+        ax.errorbar(
+            pool["date"],
+            estimate,
+            yerr=[
+                (estimate - pool["low"].astype(float)).clip(lower=0),
+                (pool["high"].astype(float) - estimate).clip(lower=0),
+            ],
+            fmt="o",
+            markerfacecolor="white",
+            markeredgecolor=family_style(REFERENCE).colour,
+            ecolor="0.45",
+            elinewidth=1,
+            capsize=2,
+            markersize=6,
+            label="All-program estimate for the same size (pool, with range)",
+            zorder=2,
         )
     reference = data.draws.loc[data.draws["is_all_program"] & data.draws["cutoff"].notna()]
     if not reference.empty and reference["date"].max() < data.window_start:
         last = reference.iloc[-1]
         ax.axhline(
             float(last["cutoff"]),
-            color=colours[ALL_PROGRAM],
+            color=family_style(REFERENCE).colour,
             linestyle=":",
             linewidth=1.2,
-            label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%Y-%m-%d})",
+            label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%b %Y})",
         )
-    ax.axvspan(data.start, data.end, color="0.85", alpha=0.5, linewidth=0, label=data.title)
-    _timeline(
-        ax, f"CRS cutoffs, {month_label(data.window_start)} to {data.title}", "Cutoff (CRS points)"
-    )
+    ax.set(title=_title(data, "CRS cutoffs", layout), xlabel="Round date")
+    ax.set_ylabel("Cutoff (CRS points)")
+    _month_axis(ax, data.window_start, data.end, layout)
+    ax.margins(y=0.08)
+    _legend_below(ax, layout)
     parts = []
     for family in families:
         rows = shown.loc[shown["family"] == family]
@@ -92,6 +211,11 @@ def cutoffs_over_time(data: MonthData):
             )
         else:
             parts.append(f"{data.label(family)}: no rounds")
+    if len(pool):
+        parts.append(
+            f"pool estimates for the category rounds without a nearby all-program round: "
+            f"{pool['baseline_cutoff'].min():.0f} to {pool['baseline_cutoff'].max():.0f}"
+        )
     alt = (
         f"Cutoffs by round date from {month_label(data.window_start)} to "
         f"{month_label(data.end)}. " + "; ".join(parts) + "."
@@ -99,8 +223,8 @@ def cutoffs_over_time(data: MonthData):
     return fig, alt
 
 
-def invitations_by_month(data: MonthData):
-    """Invitations per month in the window, stacked by family."""
+def invitations_by_month(data: MonthData, layout: Layout = WIDE):
+    """Invitations per month in the window, stacked by family (each in its fixed colour)."""
     window = data.draws.loc[data.draws["date"] >= data.window_start]
     months = [f"{p}" for p in pd.period_range(data.window_start, data.end, freq="M")]
     table = (
@@ -110,35 +234,32 @@ def invitations_by_month(data: MonthData):
         .reindex(months, fill_value=0)
     )
     order = table.sum().sort_values(ascending=False).index.tolist()
-    colours = family_colours([*data.params.categories, *order])
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(layout)
     bottom = pd.Series(0.0, index=table.index)
+    positions = [pd.Period(m).start_time + pd.Timedelta(days=14) for m in table.index]
     for family in order:
         values = table[family].astype(float)
         ax.bar(
-            range(len(table)),
+            positions,
             values,
             bottom=bottom,
-            color=colours[family],
+            color=family_style(family).colour,
             label=data.label(family),
-            width=0.8,
+            width=22,
+            edgecolor="white",
+            linewidth=0.4,
         )
         bottom = bottom + values
-    ax.set_xticks(range(len(table)))
-    ax.set_xticklabels(
-        [
-            month_label(m, short=True).replace(" ", "\n") if i % 2 == 0 or len(table) < 8 else ""
-            for i, m in enumerate(table.index)
-        ],
-        fontsize="small",
-    )
     ax.set(
-        title=f"Invitations per month, {month_label(data.window_start)} to {data.title}",
+        title=_title(data, "Invitations per month", layout),
         xlabel="Month",
         ylabel="Invitations issued",
     )
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.legend(loc="upper left", fontsize="x-small", frameon=False, ncols=2)
+    _month_axis(ax, data.window_start, data.end, layout, centre=True)
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.08)  # the tallest bar is never clipped
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_below(ax, layout, handles, labels)
     totals = table.sum(axis=1)
     busiest = totals.idxmax() if totals.any() else None
     alt = (
@@ -156,71 +277,76 @@ def invitations_by_month(data: MonthData):
     return fig, alt
 
 
-def gaps(data: MonthData):
-    """Each target round's gap (cutoff minus baseline) against every baseline."""
+def gaps(data: MonthData, layout: Layout = WIDE):
+    """Each target round's gap (cutoff minus baseline) against every baseline: colour is the
+    category, marker shape the baseline."""
     rows = data.comparisons.dropna(subset=["gap"])
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(layout)
+    _shade_month(ax, data)
+    names = {
+        "window": f"all-program within ±{data.params.window_days} days",
+        "latest": "latest all-program before",
+        "pool": "pool estimate",
+    }
     if rows.empty:
         ax.text(
             0.5,
             0.5,
-            "No category round in the window has a baseline",
+            "No category round in the window\nhas a baseline",
             ha="center",
             va="center",
             transform=ax.transAxes,
+            fontsize=layout.font + 1,
         )
         alt = "No target-category round in the window could be compared with a baseline."
     else:
         markers = {"window": "o", "latest": "s", "pool": "D"}
-        names = {
-            "window": f"All-program within ±{data.params.window_days} days",
-            "latest": "Latest all-program before",
-            "pool": "Pool estimate",
-        }
-        colours = family_colours(data.params.categories)
         for (family, kind), group in rows.groupby(["family", "baseline"], sort=False):
             ax.scatter(
                 group["date"],
                 group["gap"].astype(float),
                 marker=markers[kind],
-                color=colours[family],
-                s=36,
-                alpha=0.85,
-                label=f"{data.label(family)} vs {names[kind].lower()}",
+                color=family_style(family).colour,
+                s=40 if layout is WIDE else 30,
+                alpha=0.9,
+                label=f"{data.label(family)} vs {names[kind]}",
+                zorder=3,
             )
         ax.axhline(0, color="0.3", linewidth=1)
-        ax.legend(loc="best", fontsize="x-small", frameon=False)
-        _date_axis(ax)
+        ax.margins(y=0.12)
         by_kind = rows.groupby("baseline")["gap"].agg(["mean", "size"])
         alt = (
             "Gaps of category cutoffs below or above all-program baselines, by round date. "
             + "; ".join(
-                f"{names[k]}: mean gap {signed_points(v['mean'])} points over "
-                f"{plural(int(v['size']), 'round')}"
+                f"{names[k].capitalize()}: mean gap {v['mean']:+.0f} points over "
+                f"{int(v['size'])} rounds"
                 for k, v in by_kind.iterrows()
             )
             + "."
         )
     ax.set(
-        title=f"Category cutoff minus all-program baseline, to {data.title}",
+        title=_title(data, "Category cutoff minus all-program baseline", layout),
         xlabel="Round date",
-        ylabel="Gap (CRS points; below 0 = lower)",
+        ylabel="Gap (CRS points)\nbelow 0: category lower",
     )
+    _month_axis(ax, data.window_start, data.end, layout)
+    _legend_below(ax, layout)
     return fig, alt
 
 
-def pool_distribution(data: MonthData):
+def pool_distribution(data: MonthData, layout: Layout = WIDE):
     """The newest pool distribution as of the month, as candidates per CRS point, with the
     month's cutoffs marked."""
+    fig, ax = _figure(layout)
     if data.pool.empty:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
         ax.text(
             0.5,
             0.5,
-            "IRCC had not published a pool distribution yet",
+            "IRCC had not published\na pool distribution yet",
             ha="center",
             va="center",
             transform=ax.transAxes,
+            fontsize=layout.font + 1,
         )
         ax.set(
             title="Pool distribution", xlabel="CRS score (points)", ylabel="Candidates per point"
@@ -232,27 +358,24 @@ def pool_distribution(data: MonthData):
     ].sort_values("score_low")
     width = (bins["score_high"] - bins["score_low"] + 1).astype(float)
     density = bins["candidates"] / width
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.bar(bins["score_low"], density, width=width, align="edge", color="0.7", edgecolor="white")
+    ax.bar(bins["score_low"], density, width=width, align="edge", color="0.75", edgecolor="white")
     cut = data.month_rounds.dropna(subset=["cutoff"])
-    cut = cut.loc[cut["family"].isin([*data.params.categories, ALL_PROGRAM])]
-    colours = family_colours([*data.params.categories, ALL_PROGRAM])
+    cut = cut.loc[cut["family"].isin([*data.params.categories, REFERENCE])]
     for row in cut.itertuples():
         ax.axvline(
             float(row.cutoff),
-            color=colours[row.family],
-            linewidth=1.6,
-            label=f"{data.label(row.family)} {row.round}: {row.cutoff}",
+            color=family_style(row.family).colour,
+            linewidth=1.8,
+            label=f"{data.label(row.family)}, round {row.round}: {row.cutoff}",
         )
     ax.set_xlim(300, 700)
     ax.set(
-        title=f"CRS scores in the pool on {day:%Y-%m-%d}",
+        title=f"CRS scores in the pool on {day:%b} {day.day}, {day:%Y}",
         xlabel="CRS score (points)",
         ylabel="Candidates per point",
     )
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if len(cut):
-        ax.legend(loc="upper right", fontsize="x-small", frameon=False)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    _legend_below(ax, layout)
     total = int(data.pool.loc[data.pool["distribution_date"] == day, "candidates"].sum())
     above = int(bins.loc[bins["score_low"] >= 451, "candidates"].sum())
     marks = ", ".join(f"{data.label(r.family)} {r.cutoff}" for r in cut.itertuples())
@@ -287,7 +410,7 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
         ax.plot(
             rows["date"],
             rows["cutoff_mean"].astype(float),
-            marker="o",
+            marker=family_style(family).marker,
             markersize=4,
             linewidth=1.4,
             color=colours[family],
@@ -302,4 +425,85 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
     start = f" since {month_label(pd.Timestamp(since))}" if since is not None else ""
     _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
+    return fig, alt
+
+
+def family_history(
+    draws: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    family: str,
+    label: str,
+    since: pd.Timestamp,
+    layout: Layout = WIDE,
+):
+    """Every round of one family since ``since``: its cutoffs, the all-program cutoffs and the
+    pool estimate for each of its rounds (with its range)."""
+    end = draws["date"].max()
+    mine = draws.loc[(draws["family"] == family) & (draws["date"] >= since)].dropna(
+        subset=["cutoff"]
+    )
+    reference = draws.loc[draws["is_all_program"] & (draws["date"] >= since)].dropna(
+        subset=["cutoff"]
+    )
+    fig, ax = _figure(layout)
+    style, ref_style = family_style(family), family_style(REFERENCE)
+    if len(reference):
+        ax.plot(
+            reference["date"],
+            reference["cutoff"].astype(float),
+            color=ref_style.colour,
+            marker=ref_style.marker,
+            markersize=4,
+            linewidth=1.2,
+            label="All-program rounds",
+        )
+    pool = comparisons.loc[
+        (comparisons["family"] == family)
+        & (comparisons["baseline"] == "pool")
+        & comparisons["baseline_cutoff"].notna()
+    ]
+    if len(pool):
+        ax.scatter(
+            pool["date"],
+            pool["baseline_cutoff"].astype(float),
+            marker="o",
+            facecolors="white",
+            edgecolors=ref_style.colour,
+            s=30,
+            label="All-program estimate for the same size (pool)",
+            zorder=2,
+        )
+    ax.plot(
+        mine["date"],
+        mine["cutoff"].astype(float),
+        color=style.colour,
+        marker=style.marker,
+        linestyle="none",
+        markersize=7 if layout is WIDE else 6,
+        label=label,
+        zorder=3,
+    )
+    ax.set(
+        title=f"{label} cutoffs,{' ' if layout is WIDE else chr(10)}{since:%b %Y} to {end:%b %Y}",
+        xlabel="Round date",
+        ylabel="Cutoff (CRS points)",
+    )
+    _month_axis(ax, since, end, layout)
+    ax.margins(y=0.08)
+    _legend_below(ax, layout)
+    alt = (
+        f"{label} cutoffs by round date from {since:%B %Y} to {end:%B %Y}: {len(mine)} rounds, "
+        + (
+            f"cutoffs {int(mine['cutoff'].min())} to {int(mine['cutoff'].max())}"
+            if len(mine)
+            else "none with a cutoff"
+        )
+        + f"; all-program rounds: {len(reference)}"
+        + (
+            f"; pool estimates for the same sizes {pool['baseline_cutoff'].min():.0f} to "
+            f"{pool['baseline_cutoff'].max():.0f}."
+            if len(pool)
+            else "."
+        )
+    )
     return fig, alt

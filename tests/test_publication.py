@@ -1,0 +1,358 @@
+"""The published site as a publication, without a browser: family colours, the answer block,
+plain-language tables, CSV downloads, figures for phones, the Atom feed and the family pages."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from xml.etree import ElementTree as ET
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from analysis import taxonomy
+from analysis.errors import ReportError
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.feed import load_rounds
+from analysis.publish import display, feed, render
+from analysis.publish.trust import TRUSTED_OUTPUT
+from analysis.report import answer, charts, month, tables
+from helpers import FEEDS
+
+# ------------------------------------------------------------------ one colour per family
+
+
+def test_every_family_has_one_fixed_colour_and_marker():
+    styles = taxonomy.family_styles()
+    assert set(taxonomy.known_families()) | {taxonomy.UNCLASSIFIED} <= set(styles)
+    pairs = [(s.colour, s.marker) for s in styles.values()]
+    assert len(set(pairs)) == len(pairs)
+    assert len({s.colour for s in styles.values()}) == len(styles)
+    # new or unknown families: neutral grey, never a colour another family owns
+    assert taxonomy.family_style("a_new_family").colour == styles["unclassified"].colour
+
+
+def test_family_colours_do_not_depend_on_what_else_is_drawn():
+    alone = charts.family_colours(["pnp"])["pnp"]
+    crowded = charts.family_colours([*taxonomy.known_families(), "pnp"])["pnp"]
+    assert alone == crowded == taxonomy.family_styles()["pnp"].colour
+
+
+def _cvd_distance(a: str, b: str, kind: str) -> float:
+    from colorspacious import cspace_convert, deltaE
+
+    def rgb(hex_colour: str) -> np.ndarray:
+        return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+
+    space = {"name": "sRGB1+CVD", "cvd_type": kind, "severity": 100}
+    return float(
+        deltaE(cspace_convert(rgb(a), space, "sRGB1"), cspace_convert(rgb(b), space, "sRGB1"))
+    )
+
+
+@pytest.mark.parametrize("kind", ["deuteranomaly", "protanomaly", "tritanomaly"])
+def test_family_styles_stay_apart_for_colour_blind_readers(kind):
+    """The report's own families (all-program, STEM, healthcare) are far apart in colour for
+    every kind of colour blindness; any two families whose colours come close (CAM02-UCS
+    distance under 12 after simulation) are told apart by their marker."""
+    styles = taxonomy.family_styles()
+    core = ["all_program", "stem", "healthcare"]
+    for a, b in itertools.combinations(core, 2):
+        assert _cvd_distance(styles[a].colour, styles[b].colour, kind) > 25, (a, b)
+    for a, b in itertools.combinations([f for f in styles if f != "unclassified"], 2):
+        if _cvd_distance(styles[a].colour, styles[b].colour, kind) < 12:
+            assert styles[a].marker != styles[b].marker, (a, b, kind)
+
+
+def test_a_bad_style_row_is_an_error_naming_it(monkeypatch):
+    rows = [{"family": "stem", "colour": "blue", "marker": "o"}]
+    monkeypatch.setattr(taxonomy, "_read_csv", lambda name: rows)
+    taxonomy.family_styles.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"row 1 \(stem\): colour 'blue' is not a hex"):
+            taxonomy.family_styles()
+    finally:
+        taxonomy.family_styles.cache_clear()
+
+
+def test_unknown_round_types_show_ircc_s_own_name():
+    draws = pd.DataFrame(
+        {
+            "family": ["unclassified", "stem"],
+            "name": ["Space pilots, 2026-Version 2", "STEM occupations (Version 1)"],
+        }
+    )
+    assert taxonomy.reader_labels(draws).tolist() == ["Space pilots", "STEM"]
+
+
+# ------------------------------------------------------------------ the month on the fixture
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    return clean_rounds(
+        load_rounds((FEEDS / "small_feed.json").read_bytes()),
+        today=pd.Timestamp("2023-09-01").date(),
+    )
+
+
+@pytest.fixture(scope="module")
+def july(cleaned):
+    params = month.check_parameters("2023-07", data_end=cleaned.draws["date"].max())
+    return month.prepare_month(cleaned.draws, cleaned.pool, params, retrieved_at="2023-09-01")
+
+
+@pytest.fixture(scope="module")
+def august(cleaned):
+    params = month.check_parameters("2023-08", data_end=cleaned.draws["date"].max())
+    return month.prepare_month(cleaned.draws, cleaned.pool, params, retrieved_at="2023-09-01")
+
+
+def test_answer_block_gives_cutoff_comparison_gap_and_verdict_briefly(july):
+    blocks = {a.family: a for a in answer.answers(july)}
+    stem = blocks["stem"]
+    assert stem.text.startswith("One round, cutoff 486 on July 5, 2023 (500 invitations).")
+    assert "All-program rounds within 30 days had a mean cutoff of" in stem.text
+    assert re.search(r"\d+ points lower", stem.text)
+    assert stem.verdict is not None and stem.verdict.label in answer.LABELS
+    assert stem.verdict_text  # a verdict in words, whatever it is
+    assert all(a.words() <= 60 for a in blocks.values())
+
+
+def test_a_month_without_a_category_round_says_so_and_points_to_the_latest(august):
+    blocks = {a.family: a for a in answer.answers(august)}
+    assert blocks["stem"].text.startswith("No STEM round in August 2023. The latest was round")
+    assert blocks["stem"].verdict is None
+
+
+def test_answer_uses_the_verdict_function_it_is_given(july):
+    def verdict(draws, comparisons, family, as_of):
+        return answer.Verdict(family, "all_program", 9, 6.0, -12.0, -20.0, -4.0, 0.95,
+                              "below", "lower", "Nine rounds.")  # fmt: skip
+
+    blocks = answer.answers(july, verdict=verdict)
+    assert blocks[0].verdict_text.startswith("Yes: lower (on average −12 points since June 2023")
+
+
+def test_fallback_verdict_after_april_2024_pairs_each_round_with_its_pool_estimate():
+    comparisons = pd.DataFrame(
+        {
+            "family": ["healthcare"] * 5,
+            "label": ["Healthcare"] * 5,
+            "baseline": ["pool"] * 5,
+            "date": pd.to_datetime(
+                ["2025-01-10", "2025-03-10", "2025-05-10", "2025-07-10", "2025-09-10"]
+            ),
+            "gap": pd.array([-40, -35, -45, -38, -42], dtype="Float64"),
+        }
+    )
+    result = answer.fallback_verdict(pd.DataFrame(), comparisons, "healthcare", "2025-12-31")
+    assert (result.kind, result.n, result.label) == ("pool", 5, "below")
+    assert result.low < result.estimate == -40.0 < result.high < 0
+    few = answer.fallback_verdict(pd.DataFrame(), comparisons.head(2), "healthcare", "2025-12-31")
+    assert few.label == "too few rounds" and answer.verdict_line(few).startswith("Too few")
+
+
+def test_tables_speak_plain_language(july):
+    rounds = tables.month_rounds_table(july)
+    assert "In this report" in rounds and "Report category" not in rounds
+    stats, _ = tables.statistics(july)
+    coefficients, _ = tables.regression(july)
+    for frame in (stats, coefficients):
+        text = display.table_html(frame, caption="Statistics").striptags()
+        assert not re.search(r"\d[eE][-+]\d", text), text  # no e-notation
+        assert "all_program" not in text and "<NA>" not in text and "nan" not in text.lower()
+    notes = tables.data_notes(
+        {"source": "/home/me/feeds/x.json", "file": "/tmp/x.json"}, july.params
+    )
+    shown = " ".join(notes["Value"])
+    assert "/home/me" not in shown and "/tmp" not in shown
+    assert "{" not in shown  # no JSON
+
+
+def test_quality_findings_hold_no_maintenance_hints(july):
+    quality = pd.DataFrame(
+        {
+            "severity": ["warning"],
+            "round": ["254"],
+            "field": ["drawName"],
+            "value": ["Space pilots"],
+            "message": ["round type not in the taxonomy (add a pattern to taxonomy.csv)"],
+        }
+    )
+    shown = tables.quality_for_month(quality, july)
+    assert shown.loc[0, "What"] == "round type"
+    assert "taxonomy.csv" not in shown.loc[0, "Finding"] and "add a" not in shown.loc[0, "Finding"]
+
+
+def test_tie_break_table_is_limited_to_recent_months(july):
+    table = tables.tie_break(july)
+    assert pd.to_datetime(table["Date"]).min() >= pd.Timestamp("2023-05-01")
+
+
+# ------------------------------------------------------------------ tables and downloads
+
+
+def test_numbers_get_thousands_separators_and_the_right_alignment_class():
+    frame = pd.DataFrame(
+        {"Round": ["254"], "Invitations": [1500], "Gap": pd.array([None], dtype="Int64")}
+    )
+    html = str(display.table_html(frame, caption="Rounds", row_ids=pd.Series(["round-254"])))
+    assert "<td>1,500</td>" in html and '<tr id="round-254">' in html
+    assert "ee-num-2 ee-num-3" in html and "ee-num-1" not in html
+    assert "<NA>" not in html and "nan" not in html
+
+
+def test_an_empty_table_is_a_sentence():
+    html = str(
+        display.table_html(
+            pd.DataFrame({"Round": []}), caption="Revisions", empty="No revisions by IRCC."
+        )
+    )
+    assert "<table" not in html and "No revisions by IRCC." in html
+
+
+def test_downloads_come_from_the_outputs_and_names_are_checked():
+    def output(name, text):
+        out = new_output("display_data", data={"text/html": "<p>t</p>", "text/plain": "t"})
+        out.metadata = {TRUSTED_OUTPUT: {"escaped": True, "download": {"name": name, "text": text}}}
+        return out
+
+    nb = new_notebook(cells=[new_code_cell("t", outputs=[output("rounds.csv", "a,b\n1,2\n")])])
+    assert render.downloads(nb) == {"rounds.csv": "a,b\n1,2\n"}
+    twice = new_notebook(
+        cells=[new_code_cell("t", outputs=[output("a.csv", "x"), output("a.csv", "y")])]
+    )
+    with pytest.raises(ReportError, match="same download 'a.csv'"):
+        render.downloads(twice)
+    escape = new_notebook(cells=[new_code_cell("t", outputs=[output("../x.csv", "x")])])
+    with pytest.raises(ReportError, match="plain file name"):
+        render.downloads(escape)
+
+
+def test_csv_text_keeps_plain_numbers():
+    frame = pd.DataFrame({"Round": ["254"], "Invitations": [1500], "Gap": [None]})
+    assert pd.read_csv(io.StringIO(display.csv_text(frame)), dtype=str).fillna(
+        ""
+    ).values.tolist() == [["254", "1500", ""]]
+
+
+# ------------------------------------------------------------------ figures
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [charts.cutoffs_over_time, charts.gaps, charts.invitations_by_month, charts.pool_distribution],
+)
+def test_narrow_figures_keep_text_legible_on_a_phone(july, draw):
+    """Shown about 358 CSS px wide on a 390 px phone, the narrow figure's smallest text stays
+    at or above 10 CSS px; legends sit outside the plot area."""
+    fig, _ = draw(july, layout=charts.NARROW)
+    try:
+        points = display.smallest_text_points(fig)
+        width = display._png_size(display.png_bytes(fig))[0] * display.CSS_DPI / display.DPI
+        shown = min(width, 358)
+        assert points * display.DPI / 72 * (shown / (width * display.DPI / display.CSS_DPI)) >= 10
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                renderer = fig.canvas.get_renderer()
+                box = legend.get_window_extent(renderer)
+                assert box.y1 <= ax.get_window_extent(renderer).y0 + 1  # below the axes
+    finally:
+        plt.close(fig)
+
+
+def test_the_date_axis_names_every_month_of_the_window(july):
+    fig, _ = charts.gaps(july)
+    try:
+        fig.canvas.draw()
+        labels = [t.get_text().split("\n")[0] for t in fig.axes[0].get_xticklabels()]
+        assert labels[0] == "Aug" and labels[-1] == "Jul" and len(labels) == 12
+        assert "Jun" in labels  # the month before July 2023 is named
+    finally:
+        plt.close(fig)
+
+
+def test_tallest_bar_is_never_clipped(july):
+    fig, _ = charts.invitations_by_month(july)
+    try:
+        ax = fig.axes[0]
+        tallest = max(p.get_y() + p.get_height() for p in ax.patches)
+        assert ax.get_ylim()[1] > tallest
+    finally:
+        plt.close(fig)
+
+
+def test_the_pair_of_figures_is_one_picture_with_text_sizes():
+    wide, ax = plt.subplots()
+    ax.set(title="t", xlabel="x (days)", ylabel="y (points)")
+    narrow, ax2 = plt.subplots(figsize=(3, 3))
+    ax2.set(title="t", xlabel="x (days)", ylabel="y (points)")
+    html = str(display.figure_pair_html(wide, narrow, alt="A flat line of cutoffs"))
+    plt.close(wide)
+    plt.close(narrow)
+    assert html.count("<picture>") == 1 and html.count("<img") == 1
+    assert '<source media="(max-width: 40rem)"' in html and html.count("data-text-pt=") == 2
+
+
+# ------------------------------------------------------------------ Atom feed
+
+
+def test_atom_feed_is_well_formed_with_one_entry_per_month():
+    entries = [
+        {"month": m, "summary": {"teaser": f"Teaser <b>{m}</b> & more", "title": m,
+                                 "snapshot": {"retrieved_at": "2026-03-05T12:00:00Z"}}}
+        for m in ("2026-02", "2026-03", "2025-12")
+    ]  # fmt: skip
+    xml = feed.render_feed(entries, "Express Entry draws")
+    root = ET.fromstring(xml)
+    ns = {"a": feed.ATOM}
+    got = root.findall("a:entry", ns)
+    assert len(got) == 3
+    assert [e.find("a:link", ns).get("href") for e in got] == [
+        "2026-03/index.html",
+        "2026-02/index.html",
+        "2025-12/index.html",
+    ]
+    assert root.get(feed.XML_BASE) == "./"
+    assert got[0].find("a:summary", ns).text == "Teaser <b>2026-03</b> & more"  # text, escaped
+    assert got[0].find("a:id", ns).text.startswith("tag:")
+    absolute = ET.fromstring(feed.render_feed(entries, "D", "https://me.github.io/ee/"))
+    assert absolute.find("a:entry/a:id", ns).text == "https://me.github.io/ee/2026-03/index.html"
+    assert feed.render_feed(list(reversed(entries)), "Express Entry draws") == xml
+
+
+def test_site_url_must_be_http(monkeypatch):
+    from analysis import config
+
+    monkeypatch.setenv("EE_SITE_URL", "me.github.io")
+    with pytest.raises(ValueError, match="must be an http"):
+        config.site_url()
+    monkeypatch.setenv("EE_SITE_URL", "https://me.github.io/ee")
+    assert config.site_url() == "https://me.github.io/ee/"
+
+
+# ------------------------------------------------------------------ family pages (real data)
+
+
+def test_family_page_lists_every_round_against_each_baseline(cleaned_snapshot):
+    from analysis.publish import families
+
+    draws = cleaned_snapshot("ee_rounds_2026-03-05.json").draws
+    pool = cleaned_snapshot("ee_rounds_2026-03-05.json").pool
+    names = families.families_with_rounds(draws)
+    assert names[:2] == ["stem", "healthcare"] and "pnp" not in names
+    comparisons = families.comparisons_for(draws, pool, ["healthcare"])
+    html, csv = families.render_family(
+        draws, comparisons, "healthcare", "Healthcare", {"2026-02"}, "Yes: lower."
+    )
+    rounds = draws.loc[(draws["family"] == "healthcare") & (draws["date"] >= "2023-06-01")]
+    assert html.count('<tr id="round-') == len(rounds)
+    assert 'href="../../2026-02/index.html#round-398"' in html
+    table = pd.read_csv(io.StringIO(csv), dtype={"Round": str})
+    assert len(table) == len(rounds) and "Gap vs pool estimate" in table
