@@ -131,7 +131,7 @@ def test_bad_arguments_exit_2_before_any_work(workspace, args, message):
     assert _nothing_done(workspace)
 
 
-def test_a_month_after_the_data_ends_exits_2_before_any_report(workspace):
+def test_a_month_outside_the_data_exits_2_before_any_report(workspace):
     env = {"EE_FEED": str(FEEDS / "small_feed.json")}
     assert ee("data", "--no-notebook", env_extra=env).returncode == 0
     processed = sorted(p.name for p in (workspace / "data" / "processed").iterdir())
@@ -139,6 +139,10 @@ def test_a_month_after_the_data_ends_exits_2_before_any_report(workspace):
         result = ee(*args, "--no-fetch", env_extra=env)
         assert result.returncode == 2, result.stderr
         assert "after the data ends (newest round 2023-08-15" in result.stderr
+    for args in (["report", "--month", "2023-04"], ["reports", "--months", "2019-01,2023-07"]):
+        result = ee(*args, "--no-fetch", env_extra=env)
+        assert result.returncode == 2, result.stderr
+        assert "before the data begins (first round 2023-05-24" in result.stderr
     assert not (workspace / "reports").exists()
     assert sorted(p.name for p in (workspace / "data" / "processed").iterdir()) == processed
 

@@ -217,12 +217,20 @@ def data_steps(
 
 
 def _months_in_data(wanted: list[str], inputs) -> None:
-    """Raise :class:`BadArgument` for a month the data cannot have (after the newest round)."""
-    newest = f"{inputs.data_end:%Y-%m}"
+    """Raise :class:`BadArgument` for a month the data cannot report on: before its first round
+    or after its newest."""
+    first_day, last_day = inputs.draws["date"].min(), inputs.data_end
+    first, newest = f"{first_day:%Y-%m}", f"{last_day:%Y-%m}"
+    early = [m for m in wanted if m < first]
+    if early:
+        raise BadArgument(
+            f"{', '.join(early)}: before the data begins (first round {first_day:%Y-%m-%d}, "
+            f"in {month_label(first)}); choose months from {first}"
+        )
     late = [m for m in wanted if m > newest]
     if late:
         raise BadArgument(
-            f"{', '.join(late)}: after the data ends (newest round {inputs.data_end:%Y-%m-%d}, "
+            f"{', '.join(late)}: after the data ends (newest round {last_day:%Y-%m-%d}, "
             f"in {month_label(newest)}); choose months up to {newest}"
         )
 

@@ -321,7 +321,7 @@ def csv_text(df: pd.DataFrame) -> str:
 NARROW_SCREEN = "(max-width: 40rem)"
 
 
-def smallest_text_points(fig: Any) -> float:
+def smallest_text_points(fig: Any, draw: bool = True) -> float:
     """The size (points) of the smallest visible text in ``fig``: ticks, labels, legend, notes.
 
     >>> fig, ax = plt.subplots()
@@ -333,7 +333,8 @@ def smallest_text_points(fig: Any) -> float:
     from matplotlib.text import Text
 
     figure = _as_figure(fig)
-    figure.canvas.draw()  # tick labels exist once the figure is drawn
+    if draw:  # tick labels exist once the figure is drawn (saving it draws it too)
+        figure.canvas.draw()
     sizes = [
         float(text.get_fontsize())
         for text in figure.findobj(Text)
@@ -353,8 +354,8 @@ def figure_pair_html(wide: Any, narrow: Any, alt: str) -> Markup:
     require_labels(narrow)
     pngs = {}
     for name, fig in (("wide", wide), ("narrow", narrow)):
-        points = smallest_text_points(fig)
         png = png_bytes(fig)
+        points = smallest_text_points(fig, draw=False)
         width, height = _png_size(png)
         pngs[name] = {
             "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),

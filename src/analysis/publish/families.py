@@ -13,12 +13,10 @@ import functools
 from pathlib import Path
 
 import jinja2
-import matplotlib
 import pandas as pd
 from markupsafe import Markup
 
 from analysis.months import is_month
-from analysis.publish import display
 from analysis.publish.render import (
     IRCC_ROUNDS_PAGE,
     STYLESHEET,
@@ -120,6 +118,9 @@ def render_family(
     verdict_text: str | None = None,
 ) -> tuple[str, str]:
     """(HTML page, CSV text) of one family."""
+    import matplotlib
+
+    from analysis.publish import display  # matplotlib and seaborn: only when a page is drawn
     from analysis.report import charts
 
     matplotlib.use("Agg")
@@ -196,8 +197,6 @@ def render_families_index(entries: list[dict]) -> str:
 def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
     """Write every family page and the families index under ``site_dir/families`` unless
     ``families/inputs.json`` already holds ``fingerprint``. Returns True when it wrote."""
-    from analysis.publish import swap
-    from analysis.report.answer import verdict_function, verdict_line
     from analysis.storage import stamp_matches, write_stamp
 
     site_dir = Path(site_dir)
@@ -210,6 +209,9 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
     fingerprint = f"{fingerprint}:{','.join(sorted(months))}"
     if stamp_matches(folder / "inputs.json", fingerprint):
         return False
+    from analysis.publish import swap
+    from analysis.report.answer import verdict_function, verdict_line
+
     draws, pool = inputs.draws, inputs.pool
     families = families_with_rounds(draws)
     comparisons = comparisons_for(draws, pool, families)

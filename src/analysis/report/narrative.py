@@ -154,7 +154,7 @@ def teaser(data: MonthData) -> str:
     its gaps to the baselines.
 
     e.g. ``Six rounds, 9,600 invitations. STEM 486 (-11 vs nearby all-program, -25 vs last
-    all-program, -12 vs pool estimate); Healthcare 463 (...)``
+    all-program, -12 vs pool estimate); Healthcare 463 (...). Cutoffs and gaps in CRS points.``
     """
     rounds = data.month_rounds
     parts = [
@@ -180,4 +180,9 @@ def teaser(data: MonthData) -> str:
         found.append(
             f"{data.label(family)} {lowest['cutoff']}" + (f" ({detail})" if detail else "")
         )
-    return " ".join([*parts, "; ".join(found) + "."])
+    units = (
+        " Cutoffs and gaps in CRS points."
+        if len(found) > sum(f.startswith("No ") for f in found)
+        else ""
+    )
+    return " ".join([*parts, "; ".join(found) + "." + units])
