@@ -162,7 +162,10 @@ def png_bytes(fig: Any) -> bytes:
     """The figure as PNG bytes at :data:`DPI`, with no metadata that varies (no software version).
 
     Cropped to its content (``bbox_inches="tight"``) so labels and outside legends are never cut.
-    The same figure drawn by the same matplotlib gives byte-identical PNGs.
+    Stored as a 256-colour palette PNG (Pillow, no dithering): a chart's flat colours and
+    anti-aliased text survive, at about a third of the bytes, so a page can carry a figure for
+    wide screens and one for phones. The same figure drawn by the same matplotlib gives
+    byte-identical PNGs.
 
     >>> fig, ax = plt.subplots(figsize=(2, 1))
     >>> png_bytes(fig) == png_bytes(fig)
@@ -181,7 +184,17 @@ def png_bytes(fig: Any) -> bytes:
         bbox_inches="tight",
         pad_inches=0.1,
     )
-    return buffer.getvalue()
+    from PIL import Image
+
+    buffer.seek(0)
+    palette = (
+        Image.open(buffer)
+        .convert("RGB")
+        .quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    )
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _png_size(png: bytes) -> tuple[int, int]:

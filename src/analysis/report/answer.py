@@ -26,13 +26,15 @@ import pandas as pd
 
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
+from analysis.stats import SMALL_SAMPLE
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 
 #: The last month with all-program rounds; after it only the pool estimate is left to compare.
 LAST_ALL_PROGRAM_MONTH = pd.Timestamp("2024-04-30")
 
-#: Fewer rounds than this and no verdict is given.
-MIN_ROUNDS = 3
+#: Fewer rounds than this and no verdict is given: the statistics' own threshold, below which
+#: their caveats already say "too few rounds to say whether the difference is real".
+MIN_ROUNDS = SMALL_SAMPLE
 
 LABELS = ("below", "above", "no clear difference", "too few rounds")
 
