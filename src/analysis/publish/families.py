@@ -215,18 +215,18 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
     if stamp_matches(folder / "inputs.json", fingerprint):
         return False
     from analysis.publish import swap
-    from analysis.report.answer import verdict_function, verdict_line
+    from analysis.report.answer import verdict_line
+    from analysis.stats import category_verdict
 
     draws, pool = inputs.draws, inputs.pool
     families = families_with_rounds(draws)
     comparisons = comparisons_for(draws, pool, families)
     labels = family_labels()
-    judge = verdict_function()
     as_of = draws["date"].max()
     pages, entries = {}, []
     for family in families:
         label = labels.get(family, family)
-        verdict = verdict_line(judge(draws, comparisons, family, as_of))
+        verdict = verdict_line(category_verdict(draws, comparisons, family, as_of))
         html, csv = render_family(draws, comparisons, family, label, months, verdict)
         pages[family] = (html, csv)
         rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_START)]
