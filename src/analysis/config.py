@@ -6,6 +6,10 @@ Defaults are the project's own folders; environment variables move them:
 - ``EE_REPORTS_DIR``: published reports (default ``<project>/reports``)
 - ``EE_FEED``: where ``ee fetch`` retrieves the feed (a URL or a local file; default IRCC's URL)
 - ``EE_NOTEBOOKS_DIR``: the notebooks the pipeline runs (default ``<project>/notebooks``)
+- ``EE_FETCH_DEADLINE``: seconds a retrieval may take in all, retries included, before the
+  stored snapshot is used instead (default 60)
+- ``EE_MAX_FEED_BYTES``: the largest feed accepted (default 20 MB; the scaling benchmark's
+  100,000-round synthetic feeds need more)
 - ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
   (default ``<project>/../shared/data/ircc/snapshots``)
 
@@ -83,6 +87,52 @@ def feed_source() -> str:
     if "://" in value:
         return value
     return str(Path(value).expanduser().resolve())
+
+
+#: Seconds a retrieval may take in all (``EE_FETCH_DEADLINE`` overrides).
+DEFAULT_FETCH_DEADLINE = 60.0
+
+
+def fetch_deadline() -> float:
+    """Seconds a retrieval of the feed may take in all, retries included: ``EE_FETCH_DEADLINE``
+    or :data:`DEFAULT_FETCH_DEADLINE`.
+
+    >>> import os; os.environ["EE_FETCH_DEADLINE"] = "soon"
+    >>> fetch_deadline()
+    Traceback (most recent call last):
+    ...
+    ValueError: EE_FETCH_DEADLINE='soon' is not a number of seconds above 0
+    >>> del os.environ["EE_FETCH_DEADLINE"]; fetch_deadline()
+    60.0
+    """
+    value = os.environ.get("EE_FETCH_DEADLINE", "").strip()
+    if not value:
+        return DEFAULT_FETCH_DEADLINE
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0")
+    return seconds
+
+
+#: The largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
+DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
+
+
+def max_feed_bytes() -> int:
+    """The largest feed accepted, in bytes: ``EE_MAX_FEED_BYTES`` or 20 MB.
+
+    >>> max_feed_bytes()
+    20971520
+    """
+    value = os.environ.get("EE_MAX_FEED_BYTES", "").strip()
+    if not value:
+        return DEFAULT_MAX_FEED_BYTES
+    if not value.isascii() or not value.isdigit() or int(value) <= 0:
+        raise ValueError(f"EE_MAX_FEED_BYTES={value!r} is not a number of bytes above 0")
+    return int(value)
 
 
 def shared_snapshots_dir() -> Path:

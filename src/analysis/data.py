@@ -7,7 +7,10 @@ columns every helper makes (:func:`require_columns`).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
+from analysis.errors import FeedError
+
+log = logging.getLogger(__name__)
 
 #: Tables ``ee clean`` makes.
 TABLES = ("draws", "pool", "revisions", "quality")
@@ -25,9 +31,24 @@ META_FILE = "snapshot.json"
 
 
 def read_meta(processed: Path | None = None) -> dict | None:
-    """The processed tables' ``snapshot.json`` (None before the first ``ee clean``)."""
+    """The processed tables' ``snapshot.json`` (None before the first ``ee clean``, or when it
+    is damaged: the tables are then cleaned again)."""
     path = (processed or config.processed_dir()) / META_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("%s is damaged (%s); the processed tables will be rebuilt", path, exc)
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _damaged(path: Path, name: str, problem: str) -> FeedError:
+    return FeedError(
+        f"{path} is damaged: {problem}. Run `ee clean --force` (or `make data`) to rebuild "
+        f"the {name} table from raw/"
+    )
 
 
 def require_columns(
@@ -51,13 +72,36 @@ def require_columns(
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
-    """A processed table by name; a clear error when ``ee clean`` has not made it yet."""
+    """A processed table by name, checked: either its bytes are the ones ``ee clean`` wrote
+    (their sha256 is in ``snapshot.json``; the tables were validated before they were written),
+    or it is checked against its schema (:mod:`analysis.ingest.schemas`). A clear error names
+    the file and the command that makes it when it is missing, unreadable or not what its
+    schema says."""
     if name not in (*TABLES, *DERIVED_TABLES):
         raise ValueError(f"unknown table {name!r}; known: {', '.join((*TABLES, *DERIVED_TABLES))}")
-    path = (processed or config.processed_dir()) / f"{name}.parquet"
+    processed = processed or config.processed_dir()
+    path = processed / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
-    return pd.read_parquet(path)
+    data = path.read_bytes()
+    try:
+        # no Arrow thread pools: the tables are small, and a pool still running when the process
+        # exits can abort it ("terminate called without an active exception", apache/arrow#34314)
+        frame = pd.read_parquet(
+            io.BytesIO(data), use_threads=False, to_pandas_kwargs={"use_threads": False}
+        )
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _damaged(path, name, f"not a readable Parquet file ({exc})") from None
+    written = ((read_meta(processed) or {}).get("files") or {}).get(path.name)
+    if written == hashlib.sha256(data).hexdigest():
+        return frame  # validated when cleaning wrote it, unchanged since
+    from analysis.ingest.schemas import SCHEMAS, schema_problems  # noqa: PLC0415 (pandera: slow)
+
+    if name in SCHEMAS:
+        problems = schema_problems(name, frame)
+        if problems:
+            raise _damaged(path, name, f"it fails the {name} schema ({'; '.join(problems[:3])})")
+    return frame
 
 
 def load_draws(processed: Path | None = None) -> pd.DataFrame:

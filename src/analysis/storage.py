@@ -17,8 +17,11 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -113,36 +116,111 @@ def write_stamp(stamp: Path, fingerprint: str, **extra) -> None:
     )
 
 
-def _write_table(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
-    parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-    frame.to_parquet(parquet, index=False)
-    frame.to_csv(csv, index=False)  # pandas writes dates as 2023-07-05, times with their offset
-    return [parquet, csv]
+#: Leftover folders carry the id of the process that made them: ``.staging-p1234-x8k2``.
+_OWNER = re.compile(r"-p(\d+)-")
+
+
+def process_alive(pid: int) -> bool:
+    """True while a process with this id runs (it may belong to someone else). A zombie (dead,
+    not yet reaped by its parent, as orphans of a killed run can stay) is not alive.
+
+    >>> process_alive(os.getpid()), process_alive(2**22 + 12345)
+    (True, False)
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: the state is the field after the command name in parentheses
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def leftover_prefix(prefix: str) -> str:
+    """``prefix`` with this process's id, for a temporary folder a later run may clean up:
+    ``leftover_prefix(".staging-")`` -> ``'.staging-p1234-'``."""
+    return f"{prefix}p{os.getpid()}-"
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` last changed (0 when it is gone)."""
+    try:
+        return time.time() - path.lstat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def remove_leftovers(folder: Path, pattern: str, unowned_age: float = 0.0) -> list[Path]:
+    """Remove the folders (or files) matching ``pattern`` in ``folder`` whose maker is gone:
+    the process id in the name (see :func:`leftover_prefix`) no longer runs, or the name has
+    none (made before names carried one) and it has not changed for ``unowned_age`` seconds
+    (for a folder shared with other runs). Returns what was removed.
+
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / ".staging-p999999999-ab").mkdir(); (folder / leftover_prefix(".staging-")).mkdir()
+    >>> [p.name for p in remove_leftovers(folder, ".staging-*")]
+    ['.staging-p999999999-ab']
+    """
+    removed = []
+    for path in sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []:
+        owner = _OWNER.search(path.name)
+        if owner and process_alive(int(owner[1])):
+            continue
+        if not owner and unowned_age and _age(path) < unowned_age:
+            continue  # no maker named (an older version's?): only once it is old enough
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        removed.append(path)
+    return removed
+
+
+def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
+    """The Parquet and CSV files of one table, as bytes (``{"parquet": ..., "csv": ...}``)."""
+    return {
+        "parquet": frame.to_parquet(index=False),
+        # pandas writes dates as 2023-07-05, times with their offset
+        "csv": frame.to_csv(index=False).encode("utf-8"),
+    }
 
 
 def write_tables_atomic(
-    tables: dict[str, pd.DataFrame], folder: Path, extra_files: dict[str, bytes] | None = None
+    tables: dict[str, pd.DataFrame],
+    folder: Path,
+    extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None = None,
 ) -> list[Path]:
     """Write each table as ``<name>.parquet`` and ``<name>.csv`` into ``folder``.
 
     Everything is first written into a staging folder inside ``folder``; only when all files
     are written are they renamed into place. An exception while staging leaves ``folder``
-    as it was. Returns the published paths.
+    as it was; staging folders of runs that were killed are removed the next time. An extra
+    file given as a function is made from ``{file name: sha256}`` of the tables' files (a
+    record of exactly what was written). Returns the published paths.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    remove_leftovers(folder, ".staging-*")
+    files = {
+        f"{name}.{kind}": data
+        for name, frame in tables.items()
+        for kind, data in table_bytes(frame).items()
+    }
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    for name, extra in (extra_files or {}).items():
+        files[name] = extra(digests) if callable(extra) else extra
+    staging = Path(tempfile.mkdtemp(prefix=leftover_prefix(".staging-"), dir=folder))
     try:
-        staged: list[Path] = []
-        for name, frame in tables.items():
-            staged += _write_table(frame, staging, name)
-        for name, data in (extra_files or {}).items():
+        for name, data in files.items():
             (staging / name).write_bytes(data)
-            staged.append(staging / name)
         published = []
-        for path in staged:
-            target = folder / path.name
-            os.replace(path, target)
-            published.append(target)
+        for name in files:
+            os.replace(staging / name, folder / name)
+            published.append(folder / name)
         return published
     finally:
         shutil.rmtree(staging, ignore_errors=True)

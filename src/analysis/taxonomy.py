@@ -51,16 +51,22 @@ _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MARKERS = frozenset(["o", "s", "^", "D", "v", "P", "X", "h", "p", "*", "<", ">", "d", "8"])
 
 # Version suffixes as IRCC has written them, tried in order; each yields (year?, number).
+# Every pattern starts with a fixed character (a parenthesis, a digit, the word "version") and
+# has no two adjacent repeats that can share characters, so a search costs linear time even on
+# a hostile name (40,000 commas or spaces); separators before the suffix are stripped after.
+# Numbers are short (a version is 1-3 digits, a year 4): longer ones are not a version.
 _VERSION_PATTERNS = [
     # "(2023-1)", "(2024-1)"
-    re.compile(r"[\s,]*\(\s*(?P<year>\d{4})\s*[-–]\s*(?P<number>\d+)\s*\)\s*$"),
+    re.compile(r"\(\s*(?P<year>\d{4})\s*[-–]\s*(?P<number>\d{1,3})\s*\)$"),
     # "(Version 2)", "(version 2)", "(v2)"
-    re.compile(r"[\s,]*\(\s*v(?:ersion)?\.?\s*(?P<number>\d+)\s*\)\s*$", re.IGNORECASE),
+    re.compile(r"\(\s*v(?:ersion)?\.?\s*(?P<number>\d{1,3})\s*\)$", re.IGNORECASE),
     # ", 2026-Version 3", " 2026-Version 2", " 2026 Version 1"
-    re.compile(r"[\s,]*(?P<year>\d{4})\s*[-–]?\s*version\s*(?P<number>\d+)\s*$", re.IGNORECASE),
+    re.compile(r"(?P<year>\d{4})\s*(?:[-–]\s*)?version\s*(?P<number>\d{1,3})$", re.IGNORECASE),
     # ", Version 4", " - Version 4"
-    re.compile(r"[\s,\-–]*\bversion\s*(?P<number>\d+)\s*$", re.IGNORECASE),
+    re.compile(r"\bversion\s*(?P<number>\d{1,3})$", re.IGNORECASE),
 ]
+#: What may separate a name from its version suffix (stripped from the base name).
+_SEPARATORS = " \t\n\r\f\v\u00a0,-–"
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ def split_version(name: str) -> tuple[str, int | None, int | None]:
             groups = match.groupdict()
             year = groups.get("year")
             return (
-                text[: match.start()].strip(" ,-–"),
+                text[: match.start()].strip(_SEPARATORS),
                 int(groups["number"]),
                 int(year) if year else None,
             )

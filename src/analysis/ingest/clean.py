@@ -16,7 +16,7 @@ is nulled, warned about, and the row kept.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -30,9 +30,10 @@ from analysis.ingest.parse import (
     parse_score,
     parse_timestamp,
     read_round_date,
+    shown,
 )
 from analysis.ingest.quality import QualityLog
-from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, classify
+from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, Category, classify
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
 LEAF_BINS = {
@@ -58,6 +59,11 @@ SUBTOTALS = {
     "dd9": ("dd10", "dd11", "dd12", "dd13", "dd14"),
     "dd18": ("dd1", "dd2", "dd3", "dd9", "dd15", "dd16", "dd17"),
 }
+#: Express Entry's first round was drawn on 31 January 2015: no round, distribution, draw time
+#: or tie-break time can be earlier (and pandas' nanosecond timestamps end in 2262).
+EARLIEST_DATE = date(2015, 1, 1)
+#: Version years beyond this are not read as years (the schema's bound).
+LATEST_VERSION_YEAR = 2100
 
 DRAW_COLUMNS = [
     "round",
@@ -80,8 +86,11 @@ DRAW_COLUMNS = [
 ]
 POOL_COLUMNS = ["distribution_date", "score_low", "score_high", "candidates", "bin", "round"]
 
-_ROUND_NUMBER = re.compile(r"^(\d+)([a-z]?)$", re.IGNORECASE)
-_MARKUP = re.compile(r"<\s*/?\s*[a-z!]|&#?\w+;|\bon\w+\s*=|javascript:", re.IGNORECASE)
+#: A round number: ASCII digits (at most 9) and an optional letter (``91a``). re.ASCII keeps
+#: ``\d``-like classes and IGNORECASE from accepting other scripts' digits or letters.
+_ROUND_NUMBER = re.compile(r"([0-9]{1,9})([a-z]?)", re.IGNORECASE | re.ASCII)
+# No two adjacent repeats that can match the same characters: linear time on any text.
+_MARKUP = re.compile(r"<\s*(?:/\s*)?[a-z!]|&#?\w+;|\bon\w+\s*=|javascript:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,21 @@ class CleanResult:
 
 
 def round_sort_key(number: str) -> tuple[int, str]:
-    """``'91a'`` -> ``(91, 'a')``: rounds sort by number, then by letter."""
-    match = _ROUND_NUMBER.match(number)
+    """``'91a'`` -> ``(91, 'a')``: rounds sort by number, then by letter (anything that is not a
+    round number sorts last)."""
+    match = _ROUND_NUMBER.fullmatch(number)
     return (int(match[1]), match[2].lower()) if match else (10**9, number)
+
+
+def canonical_round(number: str) -> str | None:
+    """The round number as the tables write it: no leading zeros, a lower-case letter; None when
+    ``number`` is not a round number (ASCII digits, at most 9, and an optional letter).
+
+    >>> canonical_round("0434"), canonical_round("91A"), canonical_round("٤٣٤")
+    ('434', '91a', None)
+    """
+    match = _ROUND_NUMBER.fullmatch(number)
+    return f"{int(match[1])}{match[2].lower()}" if match else None
 
 
 def in_round_order(draws: pd.DataFrame) -> pd.DataFrame:
@@ -125,12 +146,21 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def _round_date(text: str) -> date:
+    """:func:`~analysis.parse.parse_date`, refusing dates before Express Entry began."""
+    day = parse_date(text)
+    if day < EARLIEST_DATE:
+        raise ValueError(f"{shown(text)} is before Express Entry began ({EARLIEST_DATE.year})")
+    return day
+
+
 class _RoundCleaner:
     """Cleans one round, reporting to the log. Kept small: one method per field group."""
 
     def __init__(self, raw: dict, log: QualityLog, today: date):
         self.raw, self.log, self.today = raw, log, today
-        self.number = _text(raw.get("drawNumber")).strip()
+        self.written = _text(raw.get("drawNumber")).strip()
+        self.number = canonical_round(self.written) or self.written
 
     def _field(self, name: str) -> str:
         value = self.raw.get(name)
@@ -147,12 +177,21 @@ class _RoundCleaner:
             if name not in self.raw:
                 self.log.error(self.number or None, name, None, "is missing")
                 ok = False
-        if self.number and not _ROUND_NUMBER.match(self.number):
-            self.log.error(self.number, "drawNumber", self.number, "is not a round number")
+        if self.written and canonical_round(self.written) is None:
+            self.log.error(
+                None,
+                "drawNumber",
+                self.written,
+                "is not a round number (ASCII digits, at most 9, with an optional letter: 91a)",
+            )
             ok = False
-        elif not self.number and "drawNumber" in self.raw:
+        elif not self.written and "drawNumber" in self.raw:
             self.log.error(None, "drawNumber", "", "is empty")
             ok = False
+        elif self.written != self.number:
+            self.log.repaired(
+                self.number, "drawNumber", self.written, f"read as round {self.number}"
+            )
         return ok
 
     def when(self) -> date | None:
@@ -162,10 +201,13 @@ class _RoundCleaner:
             text, full, _text(self.raw.get("drawDateTime")), self.today + timedelta(days=1)
         )
         day, problem = reading.value, reading.problem
-        if reading.note:
+        if day is not None and day < EARLIEST_DATE:
+            day = None
+            problem = f"{shown(text)} is before Express Entry began ({EARLIEST_DATE.year})"
+        elif reading.note:
             self.log.warn(self.number, "drawDate", text, reading.note)
         try:
-            day_full = parse_date(full)
+            day_full = _round_date(full)
         except ValueError:
             day_full = None
         if day is None and day_full is None:
@@ -240,6 +282,15 @@ class _RoundCleaner:
         except ValueError as exc:
             self.log.warn(self.number, name, text, f"{exc}; left empty")
             return None
+        if not EARLIEST_DATE <= parsed.value.date() <= self.today + timedelta(days=1):
+            self.log.warn(
+                self.number,
+                name,
+                text,
+                f"is outside {EARLIEST_DATE.year} to the day the feed was read "
+                f"({self.today.isoformat()}); left empty",
+            )
+            return None
         for note in parsed.notes:
             self.log.repaired(self.number, name, text, note)
         return parsed.value
@@ -298,7 +349,9 @@ class _RoundCleaner:
                 )
         text = self._field("drawDistributionAsOn")
         try:
-            as_on = parse_date(text)
+            as_on = _round_date(text)
+            if as_on > self.today + timedelta(days=1):
+                raise ValueError(f"{shown(text)} is after the day the feed was read")
         except ValueError as exc:
             self.log.warn(
                 self.number,
@@ -318,24 +371,34 @@ class _RoundCleaner:
 
 
 def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
+    """Rounds listed twice (also as ``434`` and ``0434``): kept once when identical apart from
+    how the number is written (warning), an error when their content differs."""
     seen: dict[str, dict] = {}
     kept = []
     for raw in rounds:
-        number = _text(raw.get("drawNumber")).strip()
+        written = _text(raw.get("drawNumber")).strip()
+        number = canonical_round(written) or written
+        content = {**raw, "drawNumber": number}
         if number in seen:
-            if seen[number] == raw:
+            first = _text(seen[number].get("drawNumber")).strip()
+            spelled = f" (as {first!r} and {written!r})" if first != written else ""
+            before = {**seen[number], "drawNumber": number}
+            if before == content:
                 log.warn(
-                    number, "drawNumber", number, "appears twice with the same content; kept once"
+                    number,
+                    "drawNumber",
+                    written,
+                    f"appears twice{spelled} with the same content; kept once",
                 )
             else:
                 differing = sorted(
-                    k for k in set(raw) | set(seen[number]) if raw.get(k) != seen[number].get(k)
+                    k for k in set(content) | set(before) if content.get(k) != before.get(k)
                 )
                 log.error(
                     number,
                     "drawNumber",
-                    number,
-                    f"appears twice with different content ({', '.join(differing[:5])})",
+                    written,
+                    f"appears twice{spelled} with different content ({', '.join(differing[:5])})",
                 )
             continue
         seen[number] = raw
@@ -360,7 +423,7 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
         if day is None:
             continue
         name, programs = cleaner.names()
-        category = classify(name)
+        category = _checked_version(classify(name), cleaner, name)
         if category.family == UNCLASSIFIED and name:
             log.warn(
                 cleaner.number,
@@ -419,6 +482,25 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
         )
     log.raise_if_errors()
     return CleanResult(_draws_frame(rows), _pool_frame(distributions), log.to_frame())
+
+
+def _checked_version(category: Category, cleaner: _RoundCleaner, name: str) -> Category:
+    """The category with a version number below 1 or a version year outside 2015-2100 left
+    out (warning): such a suffix is not a version IRCC can have published."""
+    problems = {}
+    if category.version is not None and category.version < 1:
+        problems["version"] = f"version {category.version} is not a version number"
+    year = category.version_year
+    if year is not None and not EARLIEST_DATE.year <= year <= LATEST_VERSION_YEAR:
+        problems["version_year"] = (
+            f"version year {year} is outside {EARLIEST_DATE.year}-{LATEST_VERSION_YEAR}"
+        )
+    if not problems:
+        return category
+    cleaner.log.warn(
+        cleaner.number, "drawName", name, f"{'; '.join(problems.values())}; left empty"
+    )
+    return replace(category, **dict.fromkeys(problems))
 
 
 def _draws_frame(rows: list[dict]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from analysis import config
 from analysis.errors import FeedError
 
 #: Fields every round must carry; without one of them the feed's format has changed.
@@ -24,19 +25,23 @@ REQUIRED_FIELDS = (
 #: The range of CRS scores (points): a cutoff or a pool bin outside it is not a score.
 MIN_SCORE, MAX_SCORE = 0, 1200
 
-#: Largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
-MAX_FEED_BYTES = 20 * 1024 * 1024
+#: Largest feed accepted by default (``EE_MAX_FEED_BYTES`` overrides: see
+#: :func:`analysis.config.max_feed_bytes`).
+MAX_FEED_BYTES = config.DEFAULT_MAX_FEED_BYTES
 
 
-def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
+def load_rounds(data: bytes, source: str = "feed", max_bytes: int | None = None) -> list[dict]:
     """Decode, parse and shape-check the feed; return its list of rounds.
 
-    Raises :class:`FeedError` when the bytes are not UTF-8, not JSON, have no ``rounds`` list,
-    an empty one, or a round that is not an object.
+    Raises :class:`FeedError` when the bytes are over ``max_bytes`` (default
+    :func:`analysis.config.max_feed_bytes`), not UTF-8, not JSON, have no ``rounds`` list, an
+    empty one, or a round that is not an object.
     """
-    if len(data) > MAX_FEED_BYTES:
+    max_bytes = max_bytes or config.max_feed_bytes()
+    if len(data) > max_bytes:
         raise FeedError(
-            f"{source}: {len(data):,} bytes is over the {MAX_FEED_BYTES:,}-byte cap for the feed"
+            f"{source}: {len(data):,} bytes is over the {max_bytes:,}-byte cap for the feed "
+            "(EE_MAX_FEED_BYTES)"
         )
     try:
         text = data.decode("utf-8-sig")
@@ -51,6 +56,12 @@ def load_rounds(data: bytes, source: str = "feed") -> list[dict]:
         raise FeedError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
         ) from None
+    except RecursionError:
+        raise FeedError(
+            f"{source}: JSON nested too deeply to read (IRCC's feed is three levels deep)"
+        ) from None
+    except ValueError as exc:  # a number of 4,300+ digits: Python's integer-string limit
+        raise FeedError(f"{source}: JSON holds a number too long to read ({exc})") from None
     if not isinstance(document, dict) or "rounds" not in document:
         raise FeedError(f"{source}: JSON has no 'rounds' list: not IRCC's rounds feed")
     rounds = document["rounds"]

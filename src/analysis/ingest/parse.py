@@ -60,27 +60,55 @@ def _squash(text: str) -> str:
 
 # ---------------------------------------------------------------- numbers
 
-_GROUPED = re.compile(r"^\d{1,3}([,. ]\d{3})+$")
+# ASCII digits only: ``\d`` alone also accepts Arabic-Indic and other digits, which IRCC never
+# writes and ``int()`` would silently read.
+_DIGITS = re.compile(r"[0-9]+")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:[,. ][0-9]{3})+")
+_WHOLE_DECIMAL = re.compile(r"[0-9]+\.0+")
+#: More digits than any count the feed can hold (a quadrillion): refused before ``int()``, which
+#: would otherwise accept numbers too large for the tables or refuse 4,300+ digits with a
+#: message about Python's limits.
+MAX_COUNT_DIGITS = 15
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """``text`` quoted for a message, shortened when it is long (a 20 MB value stays a line).
+
+    >>> shown("1" * 5000, limit=20)
+    "'11111111111111111111'… (5,000 characters)"
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def parse_count(text: str) -> int:
     """A whole number written with or without thousands separators.
 
-    Accepts ``3000``, ``3,000``, ``3 000`` (also with a no-break space) and ``3.000``.
+    Accepts ``3000``, ``3,000``, ``3 000`` (also with a no-break space) and ``3.000``; ASCII
+    digits only, at most :data:`MAX_COUNT_DIGITS` of them.
 
     >>> parse_count("1 500")
     1500
+    >>> parse_count("99,999,999,999,999,999,999,999")
+    Traceback (most recent call last):
+    ...
+    ValueError: '99,999,999,999,999,999,999,999' is too large (more than 15 digits)
     """
     value = _squash(str(text))
-    if re.fullmatch(r"\d+", value):
-        return int(value)
-    if _GROUPED.fullmatch(value):
-        separators = set(re.findall(r"[,. ]", value))
-        if len(separators) == 1:
-            return int(re.sub(r"[,. ]", "", value))
-    if re.fullmatch(r"\d+\.0+", value):
-        return int(value.split(".")[0])
-    raise ValueError(f"{text!r} is not a whole number")
+    digits = None
+    if _DIGITS.fullmatch(value):
+        digits = value
+    elif _GROUPED.fullmatch(value) and len(set(re.findall(r"[,. ]", value))) == 1:
+        digits = re.sub(r"[,. ]", "", value)
+    elif _WHOLE_DECIMAL.fullmatch(value):
+        digits = value.split(".")[0]
+    if digits is None:
+        raise ValueError(f"{shown(text)} is not a whole number")
+    if len(digits.lstrip("0")) > MAX_COUNT_DIGITS:
+        raise ValueError(f"{shown(text)} is too large (more than {MAX_COUNT_DIGITS} digits)")
+    return int(digits)
 
 
 def parse_score(text: str) -> int:
@@ -147,15 +175,15 @@ def parse_date(text: str) -> date:
         try:
             return date(year, month, day)
         except ValueError as exc:
-            raise ValueError(f"{text!r} is not a valid date ({exc})") from None
+            raise ValueError(f"{shown(text)} is not a valid date ({exc})") from None
     if found:
-        raise ValueError(f"{text!r} has no year")
+        raise ValueError(f"{shown(text)} has no year")
     if not re.search(r"\d{4}", value):
-        raise ValueError(f"{text!r} is not a date")
+        raise ValueError(f"{shown(text)} is not a date")
     try:
         return dateutil_parser.parse(value, dayfirst=False, yearfirst=True).date()
     except (ValueError, OverflowError):
-        raise ValueError(f"{text!r} is not a date") from None
+        raise ValueError(f"{shown(text)} is not a date") from None
 
 
 def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
@@ -177,7 +205,7 @@ def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
         raise ValueError("is empty")
     notes: list[str] = []
     if _OTHER_ZONE.search(value):
-        raise ValueError(f"{text!r} is not in UTC ({_OTHER_ZONE.search(value).group(0)})")
+        raise ValueError(f"{shown(text)} is not in UTC ({_OTHER_ZONE.search(value).group(0)})")
     found = _find_date(value)
     time_match = _TIME.search(value)
     if not found or not time_match:
@@ -185,7 +213,7 @@ def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
         try:
             stamp = pd.Timestamp(dateutil_parser.isoparse(value))
         except (ValueError, OverflowError):
-            raise ValueError(f"{text!r} is not a date and time") from None
+            raise ValueError(f"{shown(text)} is not a date and time") from None
         return Parsed(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
     year, month, day, _ = found
     hour, minute = int(time_match["h"]), int(time_match["m"])
@@ -200,19 +228,19 @@ def parse_timestamp(text: str, reference: date | None = None) -> Parsed:
             hour = 0
     if year is None:
         if reference is None:
-            raise ValueError(f"{text!r} has no year")
+            raise ValueError(f"{shown(text)} has no year")
         year = reference.year
         try:
             candidate = datetime(year, month, day)
         except ValueError as exc:
-            raise ValueError(f"{text!r} is not a valid date ({exc})") from None
+            raise ValueError(f"{shown(text)} is not a valid date ({exc})") from None
         if candidate.date() > reference:
             year -= 1
         notes.append(f"no year: {year} assumed (the latest not after {reference.isoformat()})")
     try:
         moment = datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
+        raise ValueError(f"{shown(text)} is not a valid date and time ({exc})") from None
     return Parsed(pd.Timestamp(moment, tz="UTC"), tuple(notes))
 
 

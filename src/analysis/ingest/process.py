@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from analysis.ingest.retrieve import Snapshot, distinct_snapshots, latest_snapsh
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.schemas import validate_tables
 from analysis.storage import hash_tree, write_tables_atomic
+
+log = logging.getLogger(__name__)
 
 #: Modules (files, or folders walked recursively) whose code shapes the processed tables, relative
 #: to the package; a change to one of them re-runs cleaning.
@@ -59,7 +62,10 @@ def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
     """The stored bytes of a snapshot, checked against the manifest's sha256."""
     path = snapshot.path(raw)
     if not path.exists():
-        raise FeedError(f"snapshot {path} is listed in the manifest but missing from raw/")
+        raise FeedError(
+            f"snapshot {path} is listed in the manifest but missing from raw/: retrieve the same "
+            "feed again (`ee fetch`) to restore it"
+        )
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != snapshot.sha256:
         raise FeedError(
@@ -92,14 +98,37 @@ def revision_history(raw: Path | None = None, until_sha256: str | None = None) -
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
 
 
+def damaged_files(processed: Path | None = None, meta: dict | None = None) -> list[str]:
+    """What is wrong with the files ``ee clean`` wrote in ``processed/``: each one listed in
+    ``snapshot.json`` must be there with the sha256 recorded when it was written (a deleted,
+    truncated or swapped table is caught here, before anyone reads it)."""
+    processed = processed or config.processed_dir()
+    meta = meta if meta is not None else read_meta(processed)
+    if not meta:
+        return []
+    recorded = meta.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return [f"{processed / META_FILE} does not record the files it describes"]
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        path = processed / name
+        if not path.is_file():
+            problems.append(f"{path} is missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"{path} is not the file `ee clean` wrote (changed or damaged)")
+    return problems
+
+
 def processed_is_current(raw: Path | None = None, processed: Path | None = None) -> bool:
-    """True when ``processed/`` was made from the latest snapshot by the current cleaning code."""
+    """True when ``processed/`` was made from the latest snapshot by the current cleaning code
+    and its files are the ones that cleaning wrote."""
     snapshot, meta = latest_snapshot(raw), read_meta(processed)
     return bool(
         snapshot
         and meta
         and meta.get("sha256") == snapshot.sha256
         and meta.get("code") == cleaning_code_fingerprint()
+        and not damaged_files(processed, meta)
     )
 
 
@@ -117,6 +146,13 @@ def clean_latest_snapshot(
     if snapshot is None:
         raise FeedError(f"no snapshot in {raw}: run `ee fetch` (or `make data`) first")
     fingerprint = cleaning_code_fingerprint()
+    damage = damaged_files(processed)
+    if damage:
+        log.warning(
+            "processed tables damaged (%s); rebuilding them from raw/ (%s)",
+            "; ".join(damage),
+            snapshot.file,
+        )
     if not force and processed_is_current(raw, processed):
         from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
 
@@ -136,13 +172,22 @@ def clean_latest_snapshot(
             "quality": result.quality,
         }
     )
-    meta = {
-        **asdict(snapshot),
-        "code": fingerprint,
-        "cleaned_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "rounds_clean": len(result.draws),
-        "newest_date": str(result.draws["date"].max().date()),
-        "warnings": int(result.quality["severity"].eq("warning").sum()),
-    }
-    write_tables_atomic(tables, processed, {META_FILE: json.dumps(meta, indent=2).encode("utf-8")})
+    cleaned_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+    def meta(files: dict[str, str]) -> bytes:
+        """snapshot.json: the snapshot, the code, and the sha256 of every file written."""
+        return json.dumps(
+            {
+                **asdict(snapshot),
+                "code": fingerprint,
+                "cleaned_at": cleaned_at,
+                "rounds_clean": len(result.draws),
+                "newest_date": str(result.draws["date"].max().date()),
+                "warnings": int(result.quality["severity"].eq("warning").sum()),
+                "files": files,
+            },
+            indent=2,
+        ).encode("utf-8")
+
+    write_tables_atomic(tables, processed, {META_FILE: meta})
     return CleanRun(snapshot, result.draws, result.pool, revisions, result.quality)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from analysis.errors import FeedError
+from analysis.ingest.parse import shown
 from analysis.wording import plural
 
 SEVERITIES = ("error", "warning", "repaired")
@@ -42,8 +43,8 @@ class Finding:
     def __str__(self) -> str:
         where = f"feed round {self.round}" if self.round is not None else "feed"
         what = f": {self.field}" if self.field else ":"
-        shown = f" {self.value!r}" if self.value is not None else ""
-        return f"{where}{what}{shown} {self.message}"
+        value = f" {shown(self.value)}" if self.value is not None else ""
+        return f"{where}{what}{value} {self.message}"
 
 
 @dataclass

@@ -13,11 +13,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import logging
+import re
+import threading
+import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,12 +32,14 @@ from tenacity import (
     retry,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_after_delay,
     wait_exponential,
 )
+from urllib3.exceptions import ProtocolError
 
 from analysis import config
 from analysis.errors import FeedError, RetrievalError
-from analysis.ingest.feed import MAX_FEED_BYTES, load_rounds, newest_round
+from analysis.ingest.feed import load_rounds, newest_round
 from analysis.storage import write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -94,12 +101,37 @@ def _read_local(source: str, max_bytes: int) -> bytes:
     return path.read_bytes()
 
 
-def _http_get(url: str, timeout: float, max_bytes: int) -> bytes:
+class _Deadline:
+    """When a retrieval must be over. The caller stops waiting at that moment; the worker
+    thread sees ``cancelled`` (or the time) between reads and stops too."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.cancelled = threading.Event()
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def check(self, url: str) -> None:
+        if self.cancelled.is_set() or self.remaining() <= 0:
+            raise RetrievalError(self.message(url))
+
+    def message(self, url: str) -> str:
+        return (
+            f"{url}: no complete answer within the {self.seconds:g}-second deadline "
+            "(EE_FETCH_DEADLINE)"
+        )
+
+
+def _http_get(url: str, timeout: float, max_bytes: int, deadline: _Deadline) -> bytes:
+    deadline.check(url)
+    read_timeout = max(0.1, min(timeout, deadline.remaining()))
     try:
         with requests.get(
             url,
             stream=True,
-            timeout=(min(timeout, 10.0), timeout),
+            timeout=(min(read_timeout, 10.0), read_timeout),
             headers={"User-Agent": USER_AGENT},
         ) as response:
             if response.status_code >= 500:
@@ -113,22 +145,75 @@ def _http_get(url: str, timeout: float, max_bytes: int) -> bytes:
                     f"{max_bytes:,}-byte cap for the feed"
                 )
             body = io.BytesIO()
-            for chunk in response.iter_content(chunk_size=65536):
+            # read1: whatever has arrived, so that a server trickling bytes cannot hold a read
+            # past the deadline (read(n) would wait for all n bytes).
+            while chunk := response.raw.read1(65536, decode_content=True):
                 body.write(chunk)
                 if body.tell() > max_bytes:
                     raise FeedError(
                         f"{url}: more than {max_bytes:,} bytes, over the cap for the feed"
                     )
+                deadline.check(url)
             data = body.getvalue()
-            if declared and declared.isdigit() and len(data) != int(declared):
-                raise _Retryable(
-                    f"{url}: body cut short ({len(data):,} of {int(declared):,} bytes)"
-                )
+            received = response.raw.tell()  # bytes as sent (before gzip is undone)
+            if declared and declared.isdigit() and received != int(declared):
+                raise _Retryable(f"{url}: body cut short ({received:,} of {int(declared):,} bytes)")
             return data
+    except requests.TooManyRedirects as exc:
+        last = exc.response.url if exc.response is not None else url
+        raise RetrievalError(
+            f"{url}: redirected in a loop (more than {requests.models.DEFAULT_REDIRECT_LIMIT} "
+            f"redirects, the last to {last})"
+        ) from None
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise _Retryable(f"{url}: {type(exc).__name__}: {exc}") from exc
-    except requests.exceptions.ChunkedEncodingError as exc:
+    except (requests.exceptions.ChunkedEncodingError, ProtocolError) as exc:
         raise _Retryable(f"{url}: body cut short ({exc})") from exc
+    except requests.RequestException as exc:  # a URL requests cannot use, and the like
+        raise RetrievalError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+
+def _retrying_get(url, timeout, attempts, backoff, max_bytes, deadline: _Deadline) -> bytes:
+    get_with_retries = retry(
+        retry=retry_if_exception_type(_Retryable),
+        stop=stop_after_attempt(attempts) | stop_after_delay(deadline.seconds),
+        wait=wait_exponential(multiplier=backoff, max=30),
+        before_sleep=lambda state: log.warning(
+            "attempt %d failed (%s); retrying", state.attempt_number, state.outcome.exception()
+        ),
+        sleep=lambda seconds: deadline.cancelled.wait(min(seconds, max(deadline.remaining(), 0))),
+        reraise=True,
+    )(_http_get)
+    try:
+        return get_with_retries(url, timeout, max_bytes, deadline)
+    except _Retryable as exc:
+        if deadline.remaining() <= 0 or deadline.cancelled.is_set():
+            raise RetrievalError(f"{deadline.message(url)}; the last attempt: {exc}") from None
+        raise RetrievalError(
+            f"could not retrieve the feed after {attempts} attempts: {exc}"
+        ) from None
+
+
+def _within(deadline: _Deadline, url: str, work) -> bytes:
+    """``work()`` in a daemon thread; its result, or :class:`RetrievalError` at the deadline
+    (the thread is told to stop and left to end on its own)."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["data"] = work()
+        except BaseException as exc:  # noqa: BLE001 (handed to the waiting thread)
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="ee-fetch", daemon=True)
+    worker.start()
+    worker.join(max(deadline.remaining(), 0))
+    if worker.is_alive():
+        deadline.cancelled.set()
+        raise RetrievalError(deadline.message(url))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["data"]
 
 
 def retrieve_bytes(
@@ -137,46 +222,149 @@ def retrieve_bytes(
     timeout: float = 30.0,
     attempts: int = 4,
     backoff: float = 1.0,
-    max_bytes: int = MAX_FEED_BYTES,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
 ) -> bytes:
     """The feed's bytes from ``source`` (default :func:`analysis.config.feed_source`), checked.
 
-    Retries ``attempts`` times in all with exponential backoff starting at ``backoff`` seconds.
-    Raises :class:`RetrievalError` when it cannot be reached, :class:`FeedError` when what came
+    Retries ``attempts`` times in all with exponential backoff starting at ``backoff`` seconds,
+    each read waiting at most ``timeout`` seconds, and the whole retrieval at most ``deadline``
+    seconds (default :func:`analysis.config.fetch_deadline`, ``EE_FETCH_DEADLINE``): a server
+    that trickles, stalls or redirects in a loop cannot hold a run. Raises
+    :class:`RetrievalError` when it cannot be reached in time, :class:`FeedError` when what came
     back is not a usable feed.
     """
     source = source or config.feed_source()
+    max_bytes = max_bytes or config.max_feed_bytes()
     if _is_url(source):
-        get_with_retries = retry(
-            retry=retry_if_exception_type(_Retryable),
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=backoff, max=30),
-            before_sleep=lambda state: log.warning(
-                "attempt %d failed (%s); retrying", state.attempt_number, state.outcome.exception()
-            ),
-            reraise=True,
-        )(_http_get)
-        try:
-            data = get_with_retries(source, timeout, max_bytes)
-        except _Retryable as exc:
-            raise RetrievalError(
-                f"could not retrieve the feed after {attempts} attempts: {exc}"
-            ) from None
+        limit = _Deadline(deadline if deadline is not None else config.fetch_deadline())
+        data = _within(
+            limit,
+            source,
+            lambda: _retrying_get(source, timeout, attempts, backoff, max_bytes, limit),
+        )
     else:
         data = _read_local(source, max_bytes)
-    load_rounds(data, source)  # the content check: raises FeedError
+    load_rounds(data, source, max_bytes)  # the content check: raises FeedError
     return data
 
 
 # ------------------------------------------------------------------ storing
 
 
+#: Snapshot file names: retrieval time and the first 12 hex digits of the content's sha256.
+SNAPSHOT_FILE = re.compile(r"ee_rounds_(\d{8}T\d{6}Z)_([0-9a-f]{12})\.json")
+#: What each manifest column must look like (a row that does not is damage).
+_MANIFEST_VALUES = {
+    "retrieved_at": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z",
+    "sha256": r"[0-9a-f]{64}",
+    "file": SNAPSHOT_FILE.pattern,
+    "bytes": r"[0-9]{1,12}",
+    "rounds": r"[0-9]{1,9}",
+    "new_content": r"(?i:true|false)",
+}
+#: The source recorded for a retrieval whose manifest row was lost.
+UNKNOWN_SOURCE = "unknown (manifest.csv rebuilt from the file in raw/)"
+
+
+def _empty_manifest() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in MANIFEST_COLUMNS})
+
+
+def _read_manifest_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The manifest's readable rows, and what was wrong with the rest."""
+    try:
+        table = pd.read_csv(path, dtype="string", keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return _empty_manifest(), [f"unreadable ({type(exc).__name__}: {exc})".strip()]
+    if list(table.columns) != MANIFEST_COLUMNS:
+        return _empty_manifest(), [f"unexpected columns {list(table.columns)[:12]}"]
+    table = table.astype("string").fillna("")
+    valid = pd.Series(True, index=table.index)
+    for column, pattern in _MANIFEST_VALUES.items():
+        valid &= table[column].str.fullmatch(pattern).fillna(False).astype(bool)
+    valid &= table["file"].str.slice(27, 39) == table["sha256"].str.slice(0, 12)
+    problems = [f"{int((~valid).sum())} damaged row(s) dropped"] if not valid.all() else []
+    return table[valid].reset_index(drop=True), problems
+
+
+def _recovered_row(path: Path) -> dict:
+    """A manifest row for a snapshot file whose row was lost, from its name and bytes."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    stamp, prefix = SNAPSHOT_FILE.fullmatch(path.name).groups()
+    if digest[:12] != prefix:
+        raise FeedError(
+            f"{path} does not match the sha256 in its name: raw files must never be modified "
+            "(move it away and run `ee fetch` again)"
+        )
+    rounds = load_rounds(data, path.name)
+    number, day = newest_round(rounds)
+    moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return asdict(
+        Snapshot(
+            retrieved_at=moment.isoformat().replace("+00:00", "Z"),
+            source=UNKNOWN_SOURCE,
+            sha256=digest,
+            file=path.name,
+            bytes=len(data),
+            rounds=len(rounds),
+            newest_round=number,
+            newest_date=day,
+            new_content=True,
+        )
+    )
+
+
 def read_manifest(raw: Path | None = None) -> pd.DataFrame:
-    """Every retrieval so far, oldest first (empty table when there is none)."""
-    path = (raw or config.raw_dir()) / MANIFEST
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype="string") for c in MANIFEST_COLUMNS})
-    return pd.read_csv(path, dtype="string", keep_default_na=False).astype("string")
+    """Every retrieval so far, oldest first (empty table when there is none).
+
+    ``manifest.csv`` is checked against the snapshot files in ``raw/``: when it is missing,
+    truncated or damaged, or a stored snapshot has no row, it is rebuilt (readable rows kept,
+    lost rows recovered from the files' names and bytes, with an unknown source), written back
+    and reported with a warning naming ``manifest.csv``; no snapshot is ever stored twice and
+    the revision history keeps every snapshot.
+    """
+    raw = raw or config.raw_dir()
+    path = raw / MANIFEST
+    files = sorted(p for p in raw.glob("ee_rounds_*.json") if SNAPSHOT_FILE.fullmatch(p.name))
+    if path.exists():
+        table, problems = _read_manifest_file(path)
+    else:
+        table, problems = _empty_manifest(), (["missing"] if files else [])
+    listed = set(table["file"])
+    orphans = [f for f in files if f.name not in listed]
+    if not problems and not orphans:
+        return table
+    recovered = pd.DataFrame([_recovered_row(f) for f in orphans], columns=MANIFEST_COLUMNS)
+    rebuilt = (
+        pd.concat([table, recovered.astype("string")], ignore_index=True)
+        .astype("string")
+        .sort_values("retrieved_at", kind="stable")
+        .reset_index(drop=True)
+    )
+    # the first retrieval of each content is the one that stored it
+    rebuilt["new_content"] = (~rebuilt["sha256"].duplicated()).map({True: "True", False: "False"})
+    what = "; ".join(
+        [*problems, *([f"{len(orphans)} stored snapshot(s) had no row"] * bool(orphans))]
+    )
+    try:
+        write_bytes_atomic(path, rebuilt.to_csv(index=False).encode("utf-8"))
+        outcome = "rebuilt"
+    except OSError as exc:
+        outcome = f"read as rebuilt (could not write it back: {exc})"
+    log.warning(
+        "%s was %s; %s from the %d snapshot file(s) in %s: %d row(s) kept, %d recovered from the "
+        "files themselves (source unknown)",
+        path,
+        what,
+        outcome,
+        len(files),
+        raw,
+        len(table),
+        len(orphans),
+    )
+    return rebuilt.astype("string")
 
 
 def _record(row: pd.Series) -> Snapshot:
@@ -207,7 +395,11 @@ def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
 def store_snapshot(
     data: bytes, source: str, raw: Path | None = None, retrieved_at: datetime | None = None
 ) -> Snapshot:
-    """Store checked feed bytes in ``raw/`` (unless identical content is there) and record them."""
+    """Store checked feed bytes in ``raw/`` (unless identical content is there) and record them.
+
+    A snapshot file deleted or changed by hand is restored when the same content is retrieved
+    again (with a warning).
+    """
     raw = raw or config.raw_dir()
     raw.mkdir(parents=True, exist_ok=True)
     retrieved_at = (retrieved_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -220,6 +412,13 @@ def store_snapshot(
         write_bytes_atomic(raw / name, data, mode=0o444)
     else:
         name = known.iloc[0]["file"]
+        stored = raw / name
+        if not stored.is_file() or hashlib.sha256(stored.read_bytes()).hexdigest() != digest:
+            state = "missing" if not stored.exists() else "changed"
+            write_bytes_atomic(stored, data, mode=0o444)
+            log.warning(
+                "%s was %s; restored from this retrieval of the same content", stored, state
+            )
     number, day = newest_round(rounds)
     record = Snapshot(
         retrieved_at=retrieved_at.isoformat().replace("+00:00", "Z"),
@@ -239,6 +438,64 @@ def store_snapshot(
     return record
 
 
+# ------------------------------------------------------------------ the bundled snapshot
+
+#: Bundled snapshots: ``ee_rounds_<day retrieved>.json.gz`` in ``analysis/ingest/bundled``.
+BUNDLED_FILE = re.compile(r"ee_rounds_(\d{4}-\d{2}-\d{2})\.json\.gz")
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A real snapshot of IRCC's feed shipped with the package, for a first run offline."""
+
+    name: str
+    retrieved_on: date
+    data: bytes
+
+    @property
+    def source(self) -> str:
+        return (
+            f"{config.IRCC_FEED_URL} as retrieved on {self.retrieved_on.isoformat()} "
+            f"(copy bundled with the package: analysis/ingest/bundled/{self.name})"
+        )
+
+
+def bundled_snapshot() -> Bundled | None:
+    """The newest snapshot bundled with the package (None if the package has none)."""
+    folder = resources.files("analysis.ingest").joinpath("bundled")
+    if not folder.is_dir():
+        return None
+    names = sorted(item.name for item in folder.iterdir() if BUNDLED_FILE.fullmatch(item.name))
+    if not names:
+        return None
+    name = names[-1]
+    day = date.fromisoformat(BUNDLED_FILE.fullmatch(name)[1])
+    return Bundled(name, day, gzip.decompress(folder.joinpath(name).read_bytes()))
+
+
+def _store_bundled(reason: Exception, raw: Path | None) -> Snapshot | None:
+    """First run offline: store the bundled snapshot as a retrieval on its own day, and warn."""
+    bundled = bundled_snapshot()
+    if bundled is None:
+        return None
+    retrieved = datetime.combine(bundled.retrieved_on, datetime.min.time(), tzinfo=UTC)
+    record = store_snapshot(bundled.data, bundled.source, raw, retrieved_at=retrieved)
+    log.warning(
+        "%s\nNothing is stored in %s yet, so the snapshot bundled with the package is used: "
+        "IRCC's feed as retrieved on %s (%d rounds, the newest %s on %s). Reports show the "
+        "rounds up to that day. For the live feed, run `ee fetch` (or `make report`) again "
+        "when %s can be reached, or point EE_FEED at a copy of the feed.",
+        reason,
+        raw or config.raw_dir(),
+        bundled.retrieved_on.isoformat(),
+        record.rounds,
+        record.newest_round,
+        record.newest_date,
+        config.IRCC_FEED_URL,
+    )
+    return record
+
+
 def retrieve_or_latest(source: str | None = None, retrieve_now: bool = True) -> Snapshot:
     """:func:`retrieve_feed` now, or (``retrieve_now=False``) the latest stored retrieval: what
     the ingestion notebook shows (``ee fetch`` runs it after retrieving)."""
@@ -248,9 +505,12 @@ def retrieve_or_latest(source: str | None = None, retrieve_now: bool = True) -> 
 def retrieve_feed(source: str | None = None, raw: Path | None = None, **options) -> Snapshot:
     """Retrieve the feed and store it. The one call behind ``ee fetch``.
 
-    When the source cannot be reached: with a stored snapshot, log a warning and return the
-    latest one (``new_content`` False); without any, raise :class:`RetrievalError` that says how
-    to point ``EE_FEED`` at a local copy of the feed.
+    When the source cannot be reached (or not within the deadline): with a stored snapshot,
+    log a warning and return the latest one (``new_content`` False). Without any, IRCC's URL
+    (the default source) falls back to the snapshot of IRCC's feed bundled with the package
+    (stored in ``raw/`` with its true source and day, and a warning naming that day); any other
+    source raises :class:`RetrievalError` that says how to point ``EE_FEED`` at a copy of the
+    feed.
     """
     source = source or config.feed_source()
     try:
@@ -258,6 +518,9 @@ def retrieve_feed(source: str | None = None, raw: Path | None = None, **options)
     except RetrievalError as exc:
         cached = latest_snapshot(raw)
         if cached is None:
+            bundled = _store_bundled(exc, raw) if source == config.IRCC_FEED_URL else None
+            if bundled is not None:
+                return bundled
             raise RetrievalError(
                 f"{exc}\nNo snapshot is cached in {raw or config.raw_dir()} either. "
                 "Point EE_FEED at a local copy of the feed, e.g.\n"

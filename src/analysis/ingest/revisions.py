@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.ingest.clean import round_sort_key
+from analysis.ingest.clean import canonical_round, round_sort_key
 from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 
 
 def _by_number(rounds: list[dict]) -> dict[str, dict]:
+    """Rounds by number as the tables write it (``0434`` is round ``434``)."""
     keyed: dict[str, dict] = {}
     for item in rounds:
-        keyed.setdefault(str(item.get("drawNumber", "")).strip(), item)
+        written = str(item.get("drawNumber", "")).strip()
+        keyed.setdefault(canonical_round(written) or written, item)
     return keyed
 
 

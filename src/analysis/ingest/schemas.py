@@ -97,19 +97,25 @@ QUALITY = pa.DataFrameSchema(
 SCHEMAS = {"draws": DRAWS, "pool": POOL, "revisions": REVISIONS, "quality": QUALITY}
 
 
+def schema_problems(name: str, frame: pd.DataFrame, limit: int = 10) -> list[str]:
+    """Up to ``limit`` failures of ``frame`` against the ``name`` table's schema (none: [])."""
+    try:
+        SCHEMAS[name].validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        return [
+            f"column {case.column}: failed {case.check} (value {case.failure_case!r})"
+            for case in exc.failure_cases.head(limit).itertuples()
+        ]
+    return []
+
+
 def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Validate every table against its schema; raise :class:`FeedError` listing the failures."""
-    problems = []
-    for name, frame in tables.items():
-        try:
-            SCHEMAS[name].validate(frame, lazy=True)
-        except SchemaErrors as exc:
-            cases = exc.failure_cases.head(10)
-            for case in cases.itertuples():
-                problems.append(
-                    f"  - table {name}, column {case.column}: failed {case.check} "
-                    f"(value {case.failure_case!r})"
-                )
+    problems = [
+        f"  - table {name}, {problem}"
+        for name, frame in tables.items()
+        for problem in schema_problems(name, frame)
+    ]
     if problems:
         raise FeedError(
             "processed tables fail their schemas; nothing was published:\n" + "\n".join(problems)

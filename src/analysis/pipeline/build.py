@@ -18,14 +18,18 @@ It knows each step's inputs and outputs:
 - **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
   of them have succeeded are they swapped in (one rename each), then the index is rewritten.
   A failing notebook, Ctrl-C or a kill leaves the published site as it was, and the message
-  says which month failed and where its run record is.
+  says which month failed and where its run record is (kept in ``data/runs/failed/``).
+- **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
+  publishing the site lock after it; workers die with the command, so a killed run never
+  leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
+  removed at the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -34,9 +38,16 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import BuildFailed
+from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
 from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan_months
 from analysis.pipeline.progress import Progress
-from analysis.storage import hash_files, stamp_matches, write_stamp, write_text_atomic
+from analysis.storage import (
+    hash_files,
+    remove_leftovers,
+    stamp_matches,
+    write_stamp,
+    write_text_atomic,
+)
 from analysis.wording import plural
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
@@ -46,6 +57,11 @@ DATA_QUALITY = "data-quality"
 RECORD_FILE = "report.ipynb"
 
 BUILDS = ".builds"
+
+#: The data lock (in the data folder) and the site lock (in the site): taken in that order.
+DATA_LOCK = ".ee.lock"
+
+SITE_LOCK = ".lock"
 
 
 def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
@@ -57,7 +73,22 @@ def build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, fl
     try:
         return _build_month(plan_, staging, data_dir)
     except Exception as exc:  # noqa: BLE001 (sent back to the parent as text)
-        raise RuntimeError(str(exc)) from None
+        raise RuntimeError(_keep_failed_record(str(exc), plan_.month, staging, data_dir)) from None
+
+
+def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) -> str:
+    """Copy a failed month's run record out of the staging folder (deleted when the command
+    ends) to ``<data>/runs/failed/<month>.ipynb``; the message then points there."""
+    record = staging / month / RECORD_FILE
+    if not record.is_file():
+        return message
+    kept = Path(data_dir) / "runs" / "failed" / f"{month}.ipynb"
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(record, kept)
+    except OSError:
+        return message
+    return message.replace(str(record), str(kept)) if str(record) in message else message
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
@@ -149,7 +180,12 @@ def _build_all(
                 timings[month] = seconds
                 tracker.finished(month, seconds)
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with (
+                ProcessPoolExecutor(
+                    max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
+                ) as pool,
+                _workers_stopped_on_exit(pool),
+            ):
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
                 pending, started = set(futures), set()
                 while pending and not failures:
@@ -181,6 +217,19 @@ def _build_all(
             f"{plural(len(failures), 'month')} failed; the published site is unchanged:\n{details}"
         )
     return timings
+
+
+@contextlib.contextmanager
+def _workers_stopped_on_exit(pool: ProcessPoolExecutor):
+    """On Ctrl-C, SIGTERM or any error, kill the pool's workers instead of waiting for them to
+    finish their months (their kernels notice and stop within a second)."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
@@ -240,19 +289,30 @@ def _publish_site(site: Path, inputs) -> None:
 
 
 @contextlib.contextmanager
+def data_lock(wait: float = 0.0):
+    """Hold the data lock (``<data>/.ee.lock``) for a step; SIGTERM acts as Ctrl-C while it is
+    held. What killed runs left in the data folder (staging folders, half-written files) is
+    removed."""
+    data = config.data_dir()
+    with (
+        terminate_as_interrupt(),
+        exclusive(data / DATA_LOCK, f"the data in {data}", wait=wait),
+    ):
+        remove_leftovers(config.processed_dir(), ".staging-*")
+        for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
+            remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
+        yield
+
+
+@contextlib.contextmanager
 def _site_lock(site: Path):
-    """One build of a site at a time; stale staging folders of killed runs are removed."""
+    """One build of a site at a time (taken after the data lock); what killed builds left in
+    the site (staging folders, half-swapped and retired month folders) is removed."""
     site.mkdir(parents=True, exist_ok=True)
-    with open(site / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildFailed(
-                f"another `ee report` is building {site}; try again when it ends"
-            ) from None
+    with exclusive(site / SITE_LOCK, f"the site {site}"):
         shutil.rmtree(site / BUILDS, ignore_errors=True)
-        for stale in site.glob(".*.new-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        for pattern in (".*.new-*", ".*.old-*", ".*.tmp"):
+            remove_leftovers(site, pattern)
         yield
 
 
@@ -275,8 +335,8 @@ def build_reports(
 
     progress = progress or Progress()
     site = config.reports_dir()
-    inputs = inputs if inputs is not None else load_inputs()
-    with _site_lock(site):
+    with data_lock(), _site_lock(site):
+        inputs = inputs if inputs is not None else load_inputs()
         plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import NotebookFailed
+from analysis.storage import leftover_prefix, remove_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,13 @@ def run_notebook(
     ensure_kernel()
     source = notebook_path(name)
     output.parent.mkdir(parents=True, exist_ok=True)
-    sockets = Path(tempfile.mkdtemp(prefix="ee-kernel-"))  # short path: socket names are capped
+    # Kernel sockets of runs that were killed (their process is gone) are removed first; the
+    # folder name carries this process's id for the same reason. Short path: socket names are
+    # capped.
+    # the system's temporary folder is shared: a folder that names no maker (made by an older
+    # version, perhaps still running) is removed only after a day
+    remove_leftovers(Path(tempfile.gettempdir()), "ee-kernel-*", unowned_age=86_400)
+    sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
     try:
         papermill.execute_notebook(
             str(source),

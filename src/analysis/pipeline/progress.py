@@ -128,7 +128,8 @@ class Tracker:
                 description = f"{self.doing} {', '.join(self.running)}"
             else:
                 description = "done" if self.done >= self.total else "waiting"
-            self.display.update(self.task, description=description)
+            # drawn at once, not at the next tick: a step shorter than a tick is still shown
+            self.display.update(self.task, description=description, refresh=True)
 
     def started(self, item: str) -> None:
         """``item`` is being worked on now."""

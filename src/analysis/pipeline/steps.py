@@ -8,6 +8,7 @@ long it took (``ee ... --json`` prints that).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -19,7 +20,7 @@ import pandas as pd
 from analysis import config
 from analysis.errors import BadArgument
 from analysis.months import month_label
-from analysis.pipeline.build import build_reports
+from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.progress import Progress
 from analysis.storage import stamp_matches, write_stamp
 from analysis.wording import plural
@@ -82,6 +83,27 @@ def _mark_record(name: str, state: str) -> None:
     write_stamp(config.runs_dir() / f"{name}.json", _record_fingerprint(name, state))
 
 
+#: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short);
+#: ``ee report`` and ``ee reports`` do not wait (they say who is running instead).
+STEP_LOCK_WAIT = 120.0
+
+
+def _holding_data_lock(wait: float = 0.0):
+    """Run the step holding the data lock (:func:`analysis.pipeline.build.data_lock`): one
+    command at a time changes ``data/`` and the site."""
+
+    def decorate(step):
+        @functools.wraps(step)
+        def locked(*args, **kwargs):
+            with data_lock(wait=wait):
+                return step(*args, **kwargs)
+
+        return locked
+
+    return decorate
+
+
+@_holding_data_lock(wait=STEP_LOCK_WAIT)
 def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> dict:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
     from analysis.ingest.retrieve import retrieve_feed
@@ -120,10 +142,12 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     }
 
 
+@_holding_data_lock(wait=STEP_LOCK_WAIT)
 def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
-    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date."""
+    """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date
+    (and its files are the ones cleaning wrote: damaged ones are rebuilt from raw/, said so)."""
     from analysis.data import load_quality, read_meta
-    from analysis.ingest.process import clean_latest_snapshot, processed_is_current
+    from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
     from analysis.ingest.quality import Finding
     from analysis.pipeline.notebooks import run_notebook
 
@@ -131,6 +155,11 @@ def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
         meta = read_meta() or {}
         return f"{meta.get('sha256')}:{meta.get('code')}"
 
+    damage = damaged_files()
+    if damage:
+        run.warn(
+            f"the processed tables are damaged ({'; '.join(damage)}); rebuilding them from raw/"
+        )
     skipped = (
         not force
         and processed_is_current()
@@ -223,6 +252,7 @@ def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
     return run.step("build", work)
 
 
+@_holding_data_lock()
 def report_step(
     run: Run, month: str | None = None, force: bool = False, fetch: bool = True
 ) -> None:
@@ -238,6 +268,7 @@ def report_step(
     run.say(f"ee report: {os.path.join(result['site'], month, 'index.html')}")
 
 
+@_holding_data_lock()
 def reports_step(
     run: Run,
     since: str | None = None,
