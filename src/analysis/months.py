@@ -23,7 +23,8 @@ from datetime import date
 #: A month as text: four ASCII digits, a dash, 01 to 12 (use ``fullmatch``).
 MONTH_PATTERN = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
 
-#: Express Entry opened on 1 January 2015 (its first round was drawn on 31 January 2015).
+#: Express Entry opened on 1 January 2015 (its first round was drawn on 31 January 2015): no
+#: round, distribution, draw time or tie-break time can be earlier.
 EXPRESS_ENTRY_START = date(2015, 1, 1)
 
 #: The first month that can have a round.

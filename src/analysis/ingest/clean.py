@@ -33,6 +33,7 @@ from analysis.ingest.parse import (
     shown,
 )
 from analysis.ingest.quality import QualityLog
+from analysis.months import EXPRESS_ENTRY_START
 from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, Category, classify
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
@@ -59,9 +60,6 @@ SUBTOTALS = {
     "dd9": ("dd10", "dd11", "dd12", "dd13", "dd14"),
     "dd18": ("dd1", "dd2", "dd3", "dd9", "dd15", "dd16", "dd17"),
 }
-#: Express Entry's first round was drawn on 31 January 2015: no round, distribution, draw time
-#: or tie-break time can be earlier (and pandas' nanosecond timestamps end in 2262).
-EARLIEST_DATE = date(2015, 1, 1)
 #: Version years beyond this are not read as years (the schema's bound).
 LATEST_VERSION_YEAR = 2100
 
@@ -149,8 +147,10 @@ def _text(value) -> str:
 def _round_date(text: str) -> date:
     """:func:`~analysis.parse.parse_date`, refusing dates before Express Entry began."""
     day = parse_date(text)
-    if day < EARLIEST_DATE:
-        raise ValueError(f"{shown(text)} is before Express Entry began ({EARLIEST_DATE.year})")
+    if day < EXPRESS_ENTRY_START:
+        raise ValueError(
+            f"{shown(text)} is before Express Entry began ({EXPRESS_ENTRY_START.year})"
+        )
     return day
 
 
@@ -201,9 +201,9 @@ class _RoundCleaner:
             text, full, _text(self.raw.get("drawDateTime")), self.today + timedelta(days=1)
         )
         day, problem = reading.value, reading.problem
-        if day is not None and day < EARLIEST_DATE:
+        if day is not None and day < EXPRESS_ENTRY_START:
             day = None
-            problem = f"{shown(text)} is before Express Entry began ({EARLIEST_DATE.year})"
+            problem = f"{shown(text)} is before Express Entry began ({EXPRESS_ENTRY_START.year})"
         elif reading.note:
             self.log.warn(self.number, "drawDate", text, reading.note)
         try:
@@ -282,12 +282,12 @@ class _RoundCleaner:
         except ValueError as exc:
             self.log.warn(self.number, name, text, f"{exc}; left empty")
             return None
-        if not EARLIEST_DATE <= parsed.value.date() <= self.today + timedelta(days=1):
+        if not EXPRESS_ENTRY_START <= parsed.value.date() <= self.today + timedelta(days=1):
             self.log.warn(
                 self.number,
                 name,
                 text,
-                f"is outside {EARLIEST_DATE.year} to the day the feed was read "
+                f"is outside {EXPRESS_ENTRY_START.year} to the day the feed was read "
                 f"({self.today.isoformat()}); left empty",
             )
             return None
@@ -491,9 +491,9 @@ def _checked_version(category: Category, cleaner: _RoundCleaner, name: str) -> C
     if category.version is not None and category.version < 1:
         problems["version"] = f"version {category.version} is not a version number"
     year = category.version_year
-    if year is not None and not EARLIEST_DATE.year <= year <= LATEST_VERSION_YEAR:
+    if year is not None and not EXPRESS_ENTRY_START.year <= year <= LATEST_VERSION_YEAR:
         problems["version_year"] = (
-            f"version year {year} is outside {EARLIEST_DATE.year}-{LATEST_VERSION_YEAR}"
+            f"version year {year} is outside {EXPRESS_ENTRY_START.year}-{LATEST_VERSION_YEAR}"
         )
     if not problems:
         return category
