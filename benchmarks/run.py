@@ -100,10 +100,13 @@ class Runner:
             f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}\n"
         )
         if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-30:])
+            try:  # an `ee --json` command says why in its summary
+                why = json.loads(proc.stdout)["error"]
+            except (ValueError, KeyError, TypeError):
+                why = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-30:])
             raise BenchError(
-                f"{label}: `{shlex.join(argv)}` exited with status {proc.returncode} "
-                f"after {run.seconds:.1f} s (log: {log})\n{tail}"
+                f"{label}: exit status {proc.returncode} after {run.seconds:.1f} s: {why}\n"
+                f"(`{shlex.join(argv)}`; log: {log})"
             )
         return run
 
@@ -386,7 +389,8 @@ def scenario_backfill(setup: Setup, jobs: int) -> dict:
     say(f"(a) ours: {len(months)} months with --jobs {jobs} into an empty site")
     ours = r.ee("(a) ours cold backfill", *setup.reports_args(jobs))
     load_after = os.getloadavg()
-    built = ours.step("build")["built"]
+    build = ours.step("build")
+    built = build["built"]
     _check(sorted(built) == months, ours, "a cold site builds every month")
     say(f"    ours {ours.seconds:.1f} s vs naive {naive_total:.1f} s")
     return {
@@ -405,6 +409,8 @@ def scenario_backfill(setup: Setup, jobs: int) -> dict:
         "ours_per_month_s": built,
         "ours_worker_sum_s": sum(built.values()),
         "ours_parallelism": sum(built.values()) / ours.seconds,
+        "ours_months_s": build["months_seconds"],
+        "ours_site_s": build["site_seconds"],
         "loadavg_before": load_before,
         "loadavg_after": load_after,
     }
@@ -659,7 +665,9 @@ def render_markdown(result: dict, rows: list[dict]) -> str:
         f"- (a) ours: worker time {a['ours_worker_sum_s']:.1f} s in {a['ours_s']:.1f} s wall "
         f"(parallelism {a['ours_parallelism']:.2f}); mean per month "
         f"{a['ours_worker_sum_s'] / len(a['ours_per_month_s']):.2f} s; cells "
-        f"{_fmt(result['cells_ours']['mean_cells_total_s'])} s of that.",
+        f"{_fmt(result['cells_ours']['mean_cells_total_s'])} s of that; the months "
+        f"{a['ours_months_s']:.1f} s, then the site (data quality, family pages, feed, index) "
+        f"{a['ours_site_s']:.1f} s.",
         f"- (b) ee reports runs: {', '.join(f'{x:.2f}' for x in b['reports_s'])} s; ee report "
         f"(fetch) runs: {', '.join(f'{x:.2f}' for x in b['report_fetch_s'])} s.",
         "- startup floor: "
@@ -757,6 +765,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ee-bench-"))
     ok = False
     try:
+        machine = machine_info()  # before anything runs: the code measured is this HEAD's
         setup = prepare(args, work)
         say(f"benchmark: work folder {work}; feed {args.feed}; code "
             f"{'in place' if args.in_place else 'frozen copy'}; jobs {args.jobs}")  # fmt: skip
@@ -781,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
             "frozen": not args.in_place,
             "since": args.since,
             "all_months": setup.all_months,
-            "machine": machine_info(),
+            "machine": machine,
             "code_fingerprint": fingerprint,
             "code_changed_during_run": code_fingerprint(setup) != fingerprint,
             "setup_s": setup_run.seconds,

@@ -199,6 +199,7 @@ def test_reports_months_json_and_jobs_capped(workspace):
     assert all(seconds > 0 for seconds in build["built"].values())
     assert build["reasons"] == {"2023-07": "not built yet", "2023-08": "not built yet"}
     assert build["jobs"] == 2
+    assert build["months_seconds"] > 0 and build["site_seconds"] >= 0
     again = json.loads(
         ee("reports", "--months", "2023-07", "--no-fetch", "--json", env_extra=env).stdout
     )

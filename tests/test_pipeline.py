@@ -224,8 +224,8 @@ def test_index_shows_each_months_one_line_teaser(published_site):
     _, site = published_site
     july = json.loads((site / "2023-07" / "summary.json").read_text())
     assert july["teaser"].startswith("Five rounds, ")
-    assert "STEM 486 (" in july["teaser"] and "-25 vs last all-program" in july["teaser"]
+    assert "STEM 486 (" in july["teaser"] and "−25 vs last all-program" in july["teaser"]
     august = json.loads((site / "2023-08" / "summary.json").read_text())
     assert "No STEM round; No Healthcare round." in august["teaser"]
     index = (site / "index.html").read_text()
-    assert "-25 vs last all-program" in index
+    assert "−25 vs last all-program" in index

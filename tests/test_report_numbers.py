@@ -111,7 +111,7 @@ def test_round_254_has_the_same_baselines_in_july_2023_and_every_later_report(re
     payload = summary_json.month_summary(reports["2023-07"], "")
     (stem,) = payload["categories"]["stem"]["rounds"]
     assert stem["baselines"]["window"]["gap"] == -8
-    assert "486 (-8 vs recent all-program, -25 vs last all-program" in payload["teaser"]
+    assert "486 (−8 vs recent all-program, −25 vs last all-program" in payload["teaser"]
 
 
 def test_statistics_section_speaks_in_verdicts(reports):

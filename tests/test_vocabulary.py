@@ -56,7 +56,7 @@ def test_a_shown_gap_is_the_cutoff_minus_the_shown_baseline(cutoff, baseline):
     """Every page writes the same gap, and a reader can check it by subtraction."""
     gap = wording.shown_gap(cutoff, baseline)
     assert gap == cutoff - wording.whole_points(baseline)
-    assert wording.signed_points(gap) == (f"{gap:+d}" if gap else "0")
+    assert wording.signed_points(gap) == (f"{gap:+d}".replace("-", "−") if gap else "0")
     words = wording.points_phrase(gap)
     assert words == "level with" if gap == 0 else words.startswith(f"{abs(gap)} point")
 
@@ -117,3 +117,23 @@ def test_family_literals_and_month_names_have_one_home():
             if word in _string_constants(path)
         }
         assert writers <= allowed, f"{word!r} written in {sorted(writers - allowed)}"
+
+
+def test_month_names_and_plurals_are_not_written_by_hand():
+    """Month names come from :mod:`analysis.months` (``strftime('%B')`` follows the C locale),
+    plurals from :mod:`analysis.wording`: no module spells them itself."""
+    import re
+
+    patterns = {
+        "strftime month name (%B/%b)": re.compile(r"%-?[bB]\b"),
+        "hand-written plural": re.compile(r"""['"](s|ies)['"] if """),
+    }
+    found = [
+        f"{path.relative_to(SRC)}:{number}: {what}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path.name != "months.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        for what, pattern in patterns.items()
+        if pattern.search(line)
+    ]
+    assert found == []

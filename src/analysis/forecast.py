@@ -306,8 +306,8 @@ def forecast_next_cutoff(
         )
         if scale is None:
             notes.append(
-                f"The interval is the model's own: only {past} earlier forecast"
-                f"{'s' if past != 1 else ''} of this kind to calibrate it on (at least "
+                f"The interval is the model's own: only {plural(past, 'earlier forecast')} "
+                "of this kind to calibrate it on (at least "
                 f"{MIN_CALIBRATION} are needed)."
             )
         else:

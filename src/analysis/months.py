@@ -78,26 +78,34 @@ def _year_month(value: object) -> tuple[int, int]:
         raise TypeError(f"expected a month ('YYYY-MM') or a date, got {value!r}") from None
 
 
+def month_name(value: object, short: bool = False) -> str:
+    """The English name of a month (``March``; ``Mar`` when ``short``), from ``YYYY-MM`` or a date.
+
+    >>> month_name("2026-03"), month_name(date(2026, 9, 1), short=True)
+    ('March', 'Sep')
+    """
+    name = MONTH_NAMES[_year_month(value)[1] - 1]
+    return name[:3] if short else name
+
+
 def month_label(value: object, short: bool = False) -> str:
     """A month (``'2026-03'``, a date, a Timestamp or a Period) as readers see it.
 
     >>> month_label("2026-03"), month_label(date(2026, 3, 5), short=True)
     ('March 2026', 'Mar 2026')
     """
-    year, month = _year_month(value)
-    name = MONTH_NAMES[month - 1]
-    return f"{name[:3] if short else name} {year}"
+    return f"{month_name(value, short)} {_year_month(value)[0]}"
 
 
-def day_label(value: object, year: bool = True) -> str:
+def day_label(value: object, year: bool = True, short: bool = False) -> str:
     """A day (a date or a Timestamp) as readers see it: ``July 5, 2023`` (``July 5`` without
-    the year).
+    the year, ``Jul 5, 2023`` when ``short``).
 
-    >>> day_label(date(2023, 7, 5), year=False)
-    'July 5'
+    >>> day_label(date(2023, 7, 5), year=False), day_label(date(2023, 7, 5), short=True)
+    ('July 5', 'Jul 5, 2023')
     """
     try:
-        name, day = MONTH_NAMES[value.month - 1], value.day
+        name, day = month_name(value, short), value.day
     except AttributeError:
         raise TypeError(f"expected a date, got {value!r}") from None
     return f"{name} {day}, {value.year}" if year else f"{name} {day}"

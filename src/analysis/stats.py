@@ -50,7 +50,7 @@ from analysis import taxonomy
 from analysis.data import require_columns
 from analysis.months import month_label
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES, UNCLASSIFIED
-from analysis.wording import plural
+from analysis.wording import plural, signed_points
 
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
 SMALL_SAMPLE = 5
@@ -979,7 +979,8 @@ def _label_of(low: float, high: float) -> tuple[str, str]:
 
 
 def _interval_words(low: float, high: float, level: float) -> str:
-    return f"{level:.0%} interval {low:+.0f} to {high:+.0f}".replace("+", "")
+    """``95% interval −45 to −31``: the ends written as every page writes a gap."""
+    return f"{level:.0%} interval {signed_points(low)} to {signed_points(high)}"
 
 
 def _independent(n_effective: float) -> str:

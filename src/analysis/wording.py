@@ -9,11 +9,11 @@ but a baseline need not be (the mean of two all-program cutoffs, an estimate), s
 as the cutoff minus the baseline rounded to whole points (:func:`whole_points`, halves away from
 zero): a reader can check every row of a table by subtraction, and every page writes the same
 number for the same gap (:func:`shown_gap`). :func:`signed_points` writes it with its sign
-(``-12``), :func:`points_phrase` in words (``12 points below``).
+(``−12``), :func:`points_phrase` in words (``12 points below``).
 
 >>> gap = shown_gap(486, 498.5)
 >>> gap, signed_points(gap), points_phrase(gap)
-(-13, '-13', '13 points below')
+(-13, '−13', '13 points below')
 """
 
 from __future__ import annotations
@@ -81,15 +81,17 @@ def shown_gap(cutoff: object, baseline: object) -> int | None:
 
 
 def signed_points(gap: object) -> str:
-    """A gap in whole points with its sign: ``-12``, ``+3``, ``0`` (``–`` when missing).
+    """A gap in whole points with its sign, as typeset for readers: ``−12`` (a true minus sign,
+    U+2212), ``+3``, ``0``, ``+1,005``; ``–`` when missing.
 
     >>> signed_points(-12.4), signed_points(3), signed_points(0.2)
-    ('-12', '+3', '0')
+    ('−12', '+3', '0')
     """
     points = whole_points(gap)
     if points is None:
         return "–"
-    return f"{points:+d}" if points else "0"
+    sign = "−" if points < 0 else "+" if points > 0 else ""
+    return f"{sign}{abs(points):,}"
 
 
 def points_phrase(gap: Real) -> str:

@@ -138,20 +138,22 @@ def _subtitle(summary: dict) -> str:
     """
     import pandas as pd
 
-    from analysis.wording import count_in_words as _count
+    from analysis.months import day_label
+    from analysis.wording import count_in_words
 
     rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
     month = str(summary.get("title", "")).replace(" (to date)", "")
     when = f"{month} so far" if summary.get("to_date") else month
     as_of = pd.Timestamp(summary.get("as_of"))
     opening = (
-        f"In {when} IRCC held {_count(rounds, 'round')} and issued {invitations:,} invitations."
+        f"In {when} IRCC held {count_in_words(rounds, 'round')} and issued {invitations:,} "
+        "invitations."
         if rounds
         else f"IRCC held no Express Entry round in {when}."
     )
     return (
         f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
-        f"every program (in CRS points), using rounds up to {as_of:%B} {as_of.day}, {as_of:%Y}."
+        f"every program (in CRS points), using rounds up to {day_label(as_of)}."
     )
 
 
@@ -325,7 +327,9 @@ def build_reports(
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
     Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used) and ``site``.
+    why it was built), ``jobs`` (processes used), ``months_seconds`` (building and swapping in
+    the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
+    ``site``.
     """
     from analysis.data import load_inputs
 
@@ -338,6 +342,7 @@ def build_reports(
         skipped = [p.month for p in plans if not p.needed]
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
+        started = time.perf_counter()
         if not todo:
             progress.say(
                 f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}"
@@ -355,6 +360,7 @@ def build_reports(
                 _publish_months(sorted(timings), staging, site)
             finally:
                 shutil.rmtree(site / BUILDS, ignore_errors=True)
+        months_done = time.perf_counter()
         _publish_data_quality(site)
         _publish_site(site, inputs)
     return {
@@ -362,5 +368,7 @@ def build_reports(
         "skipped": skipped,
         "reasons": {p.month: p.reason for p in todo},
         "jobs": jobs if todo else 0,
+        "months_seconds": months_done - started,
+        "site_seconds": time.perf_counter() - months_done,
         "site": site,
     }

@@ -244,6 +244,8 @@ def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
             "skipped": result["skipped"],
             "reasons": result["reasons"],
             "jobs": result["jobs"],
+            "months_seconds": round(result["months_seconds"], 3),
+            "site_seconds": round(result["site_seconds"], 3),
             "site": str(result["site"]),
         }
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.clean import round_sort_key
+from analysis.data import require_columns
+from analysis.ingest.clean import in_round_order
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     DISTRIBUTION_COLUMNS,
@@ -112,20 +113,14 @@ def take_out(
 
 def require_draws(draws: pd.DataFrame, what: str) -> None:
     """Raise ``ValueError`` naming ``what`` and the columns the pool model needs that
-    ``draws`` lacks."""
-    missing = [c for c in DRAW_COLUMNS if c not in draws.columns]
-    if missing:
-        raise ValueError(f"{what}: draws has no column(s) {missing}")
+    ``draws`` lacks (:func:`analysis.data.require_columns` with :data:`DRAW_COLUMNS`)."""
+    require_columns(draws, DRAW_COLUMNS, what)
 
 
 def chronological(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds by date, then by round number on the same day ('91a' before '91b')."""
-    return (
-        draws.assign(_key=draws["round"].astype("string").map(round_sort_key))
-        .sort_values(["date", "_key"], kind="stable")
-        .drop(columns="_key")
-        .reset_index(drop=True)
-    )
+    """Rounds in the order IRCC drew them (:func:`analysis.ingest.clean.in_round_order`: by
+    date, then by round number on the same day), numbered from 0."""
+    return in_round_order(draws).reset_index(drop=True)
 
 
 def round_tuples(rounds: pd.DataFrame) -> list[tuple[float, float, bool]]:

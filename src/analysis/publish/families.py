@@ -16,7 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from analysis.months import is_month
+from analysis.months import day_label, is_month, month_label
 from analysis.publish.render import (
     IRCC_ROUNDS_PAGE,
     STYLESHEET,
@@ -25,6 +25,7 @@ from analysis.publish.render import (
 )
 from analysis.storage import write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
+from analysis.wording import plural
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
@@ -157,8 +158,8 @@ def render_family(
     )
     cutoffs = rows["cutoff"].dropna()
     intro = (
-        f"{len(rows)} {label} round{'s' if len(rows) != 1 else ''} from "
-        f"{rows['date'].min():%B %Y} to {rows['date'].max():%B %Y}"
+        f"{plural(len(rows), f'{label} round')} from "
+        f"{month_label(rows['date'].min())} to {month_label(rows['date'].max())}"
         + (
             f", with cutoffs from {int(cutoffs.min())} to {int(cutoffs.max())} CRS points."
             if len(cutoffs)
@@ -236,7 +237,7 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
                 "href": f"{family}/index.html",
                 "label": label,
                 "rounds": len(rows),
-                "last": f"{last['date']:%B %-d, %Y}",
+                "last": day_label(last["date"]),
                 "cutoff": "" if pd.isna(last["cutoff"]) else f"{int(last['cutoff'])}",
             }
         )

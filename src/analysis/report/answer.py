@@ -25,16 +25,12 @@ from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
 from analysis.stats import Verdict, category_verdict
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
+from analysis.wording import plural, signed_points, whole_points
 
 
 def _points(value: float) -> str:
-    value = round(float(value))
-    return f"{abs(value):,} point{'s' if abs(value) != 1 else ''}"
-
-
-def _signed(value: float) -> str:
-    value = round(float(value))
-    return f"{'−' if value < 0 else '+' if value > 0 else ''}{abs(value):,}"
+    """The size of a difference in words: ``12 points``."""
+    return plural(abs(whole_points(value)), "point")
 
 
 def verdict_line(verdict: Verdict) -> str:
@@ -57,8 +53,9 @@ def verdict_line(verdict: Verdict) -> str:
     else:
         since = "against the pool estimate"
     numbers = (
-        f"on average {_signed(verdict.estimate)} points {since}, {verdict.level:.0%} interval "
-        f"{_signed(verdict.low)} to {_signed(verdict.high)}; {verdict.n} rounds"
+        f"on average {signed_points(verdict.estimate)} points {since}, "
+        f"{verdict.level:.0%} interval "
+        f"{signed_points(verdict.low)} to {signed_points(verdict.high)}; {verdict.n} rounds"
     )
     if verdict.label == "below":
         return f"Yes: lower ({numbers})."

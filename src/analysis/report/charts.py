@@ -21,10 +21,10 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
-from analysis.months import day_label, month_label
+from analysis.months import day_label, month_label, month_name
 from analysis.report.month import MonthData
 from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
-from analysis.wording import plural
+from analysis.wording import plural, signed_points
 
 REFERENCE = ALL_PROGRAM
 
@@ -103,7 +103,9 @@ def month_axis(
     # the year under the first tick and under the first tick of every new year (with a tick every
     # third month, January may have no tick of its own)
     labels = [
-        f"{t:%b}\n{t:%Y}" if i == 0 or t.year != ticks[i - 1].year else f"{t:%b}"
+        month_label(t, short=True).replace(" ", "\n")
+        if i == 0 or t.year != ticks[i - 1].year
+        else month_name(t, short=True)
         for i, t in enumerate(ticks)
     ]
     ax.set_xticks(ticks, labels)
@@ -132,7 +134,7 @@ def _shade_month(ax, data: MonthData) -> None:
 
 
 def _title(data: MonthData, what: str, layout: Layout) -> str:
-    span = f"{data.window_start:%b %Y} to {data.end:%b %Y}"
+    span = f"{month_label(data.window_start, short=True)} to {month_label(data.end, short=True)}"
     return f"{textwrap.fill(what, 28)},\n{span}" if layout is NARROW else f"{what}, {span}"
 
 
@@ -197,7 +199,8 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
             color=family_style(REFERENCE).colour,
             linestyle=":",
             linewidth=1.2,
-            label=f"Last all-program cutoff ({last['cutoff']}, {last['date']:%b %Y})",
+            label=f"Last all-program cutoff ({last['cutoff']}, "
+            f"{month_label(last['date'], short=True)})",
         )
     ax.set(title=_title(data, "CRS cutoffs", layout), xlabel="Round date")
     ax.set_ylabel("Cutoff (CRS points)")
@@ -322,8 +325,8 @@ def gaps(data: MonthData, layout: Layout = WIDE):
         alt = (
             "Gaps of category cutoffs below or above all-program baselines, by round date. "
             + "; ".join(
-                f"{names[k].capitalize()}: mean gap {v['mean']:+.0f} points over "
-                f"{int(v['size'])} rounds"
+                f"{names[k].capitalize()}: mean gap {signed_points(v['mean'])} points over "
+                f"{plural(int(v['size']), 'round')}"
                 for k, v in by_kind.iterrows()
             )
             + "."
@@ -374,7 +377,7 @@ def pool_distribution(data: MonthData, layout: Layout = WIDE):
         )
     ax.set_xlim(300, 700)
     ax.set(
-        title=f"CRS scores in the pool on {day:%b} {day.day}, {day:%Y}",
+        title=f"CRS scores in the pool on {day_label(day, short=True)}",
         xlabel="CRS score (points)",
         ylabel="Candidates per point",
     )
@@ -488,7 +491,8 @@ def family_history(
         zorder=3,
     )
     ax.set(
-        title=f"{label} cutoffs,{' ' if layout is WIDE else chr(10)}{since:%b %Y} to {end:%b %Y}",
+        title=f"{label} cutoffs,{' ' if layout is WIDE else chr(10)}"
+        f"{month_label(since, short=True)} to {month_label(end, short=True)}",
         xlabel="Round date",
         ylabel="Cutoff (CRS points)",
     )
@@ -496,7 +500,8 @@ def family_history(
     ax.margins(y=0.08)
     _legend_below(ax, layout)
     alt = (
-        f"{label} cutoffs by round date from {since:%B %Y} to {end:%B %Y}: {len(mine)} rounds, "
+        f"{label} cutoffs by round date from {month_label(since)} to {month_label(end)}: "
+        f"{plural(len(mine), 'round')}, "
         + (
             f"cutoffs {int(mine['cutoff'].min())} to {int(mine['cutoff'].max())}"
             if len(mine)
