@@ -148,3 +148,28 @@ def test_tampered_raw_snapshot_is_refused(workspace):
 def test_no_snapshot_yet(workspace):
     with pytest.raises(FeedError, match="run `ee fetch`"):
         process.clean_latest_snapshot()
+
+
+def test_the_published_cleaning_tables_speak_to_readers(small_feed):
+    """The data-quality page (notebook 1.1-clean) shows family labels, dates without times and
+    no local path; analysts' versions keep the codes they filter on."""
+    from analysis.ingest import views
+    from analysis.ingest.clean import clean_rounds
+    from analysis.ingest.feed import load_rounds
+    from analysis.wording import source_words
+
+    draws = clean_rounds(
+        load_rounds(json.dumps(small_feed).encode()), today=pd.Timestamp("2023-09-01").date()
+    ).draws
+    assert "all_program" in set(views.rounds_by_family(draws)["family"])  # codes for analysts
+    for table in (
+        views.rounds_by_family(draws, for_readers=True),
+        views.names_by_family(draws, for_readers=True),
+    ):
+        text = table.to_string()
+        assert "All-program" in text and "STEM" in text
+        assert "all_program" not in text and "00:00:00" not in text
+    rounds = views.rounds_by_family(draws, for_readers=True)
+    assert set(rounds["Open to"]) <= {"every program", "one category", "one program"}
+    assert rounds["Rounds"].sum() == len(draws)
+    assert source_words("/home/me/x/feed.json") == "a stored copy of IRCC's feed (feed.json)"

@@ -106,3 +106,20 @@ def points_phrase(gap: Real) -> str:
     if points == 0:
         return "level with"
     return f"{plural(abs(points), 'point')} {'below' if points < 0 else 'above'}"
+
+
+def source_words(source: str) -> str:
+    """Where a feed came from, as a published page writes it: a web address as it is; anything
+    else (a local file) as a stored copy, since a builder's folders mean nothing to a reader and
+    are nobody's business (the manifest keeps the full source).
+
+    >>> source_words("https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json")
+    'https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json'
+    >>> source_words("/home/me/feeds/ee_rounds_2026-03-05.json")
+    "a stored copy of IRCC's feed (ee_rounds_2026-03-05.json)"
+    """
+    source = str(source).strip()
+    if source.startswith(("https://", "http://")):
+        return source
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"a stored copy of IRCC's feed ({name})" if name else "a stored copy of IRCC's feed"

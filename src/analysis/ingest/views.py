@@ -14,6 +14,8 @@ from analysis.ingest.feed import load_rounds
 from analysis.ingest.process import CleanRun, read_snapshot_bytes
 from analysis.ingest.retrieve import Snapshot, distinct_snapshots
 from analysis.ingest.revisions import diff_rounds, empty_revisions
+from analysis.taxonomy import family_labels
+from analysis.wording import source_words
 
 SHOWN_RAW_FIELDS = [
     "drawNumber",
@@ -79,7 +81,7 @@ def snapshot_overview(run: CleanRun) -> pd.DataFrame:
     facts = {
         "snapshot file": run.snapshot.file,
         "retrieved at (UTC)": run.snapshot.retrieved_at,
-        "source": run.snapshot.source,
+        "source": source_words(run.snapshot.source),
         "sha256": run.snapshot.sha256,
         "rounds": f"{len(draws):,}",
         "first round": f"{draws['round'].iloc[0]} on {draws['date'].iloc[0]:%Y-%m-%d}",
@@ -103,9 +105,11 @@ def quality_counts(quality: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def rounds_by_family(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds per family: how many, first and last date, invitations."""
-    return (
+def rounds_by_family(draws: pd.DataFrame, for_readers: bool = False) -> pd.DataFrame:
+    """Rounds per family: how many, first and last date, invitations (the sum of the round
+    sizes). ``for_readers``: the published page's version, with the families' labels, dates
+    as ``YYYY-MM-DD`` and column names in words (analysts keep the codes to filter on)."""
+    table = (
         draws.groupby(["selection", "family"], observed=True)
         .agg(
             rounds=("round", "size"),
@@ -116,16 +120,51 @@ def rounds_by_family(draws: pd.DataFrame) -> pd.DataFrame:
         .sort_values("last", ascending=False)
         .reset_index()
     )
+    if not for_readers:
+        return table
+    labels = family_labels(draws)
+    return pd.DataFrame(
+        {
+            "Family": table["family"].map(lambda f: labels.get(f, f)),
+            "Open to": table["selection"].map(_SELECTION_WORDS).fillna(table["selection"]),
+            "Rounds": table["rounds"],
+            "First round": table["first"].dt.strftime("%Y-%m-%d"),
+            "Latest round": table["last"].dt.strftime("%Y-%m-%d"),
+            "Invitations (sum of round sizes)": table["invitations"],
+        }
+    )
 
 
-def names_by_family(draws: pd.DataFrame) -> pd.DataFrame:
-    """Every ``drawName`` seen, with the family and version it was classified as."""
-    return (
+#: What each kind of selection means to a reader.
+_SELECTION_WORDS = {
+    "all-program": "every program",
+    "category": "one category",
+    "program": "one program",
+    "unknown": "not known",
+}
+
+
+def names_by_family(draws: pd.DataFrame, for_readers: bool = False) -> pd.DataFrame:
+    """Every ``drawName`` seen, with the family and version it was classified as
+    (``for_readers``: labels, dates as ``YYYY-MM-DD`` and column names in words)."""
+    table = (
         draws.groupby(["family", "name"], observed=True, dropna=False)
         .agg(version=("version", "first"), rounds=("round", "size"), last=("date", "max"))
         .reset_index()
         .sort_values(["family", "last"])
         .reset_index(drop=True)
+    )
+    if not for_readers:
+        return table
+    labels = family_labels(draws)
+    return pd.DataFrame(
+        {
+            "Round type (IRCC's name)": table["name"],
+            "Family": table["family"].map(lambda f: labels.get(f, f)),
+            "Version": table["version"],
+            "Rounds": table["rounds"],
+            "Latest round": table["last"].dt.strftime("%Y-%m-%d"),
+        }
     )
 
 

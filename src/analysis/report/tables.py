@@ -18,7 +18,7 @@ from analysis.months import month_label
 from analysis.pool.backtest import accuracy_sentence
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
-from analysis.wording import shown_gap, signed_points, whole_points
+from analysis.wording import shown_gap, signed_points, source_words, whole_points
 
 #: Feed fields as a reader would name them (revisions and data-quality tables).
 FIELD_WORDS = {
@@ -442,12 +442,7 @@ def data_notes(
 
     from analysis import __version__
 
-    source = str(meta.get("source", ""))
-    shown_source = (
-        source
-        if source.startswith(("https://", "http://"))
-        else "a stored copy of IRCC's feed (the file named above)"
-    )
+    shown_source = source_words(str(meta.get("source", "")))
     labels = family_labels()
     facts = {
         "Feed": "IRCC, Express Entry rounds of invitations (Open Government Licence - Canada)",
