@@ -9,20 +9,12 @@ deterministic like the months (checked by :func:`analysis.publish.safety.check_p
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import jinja2
 import pandas as pd
-from markupsafe import Markup
 
 from analysis.months import day_label, is_month, month_label
-from analysis.publish.render import (
-    IRCC_ROUNDS_PAGE,
-    STYLESHEET,
-    TEMPLATES_DIR,
-    check_page,
-)
+from analysis.publish.render import IRCC_ROUNDS_PAGE, render_page
 from analysis.storage import write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 from analysis.wording import plural
@@ -30,16 +22,7 @@ from analysis.wording import plural
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
 INDEX_TEMPLATE = "families_index.html.j2"
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+SINCE = f"since {month_label(CATEGORY_START)}"  # "since June 2023": category rounds began then
 
 
 def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]:
@@ -52,9 +35,9 @@ def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]
 
 
 def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]) -> pd.DataFrame:
-    """Every round of ``families`` since June 2023 against the three baselines (long form), as
-    the monthly reports show them: the window looks only backwards, so a round's baselines here
-    are the ones its month published."""
+    """Every round of ``families`` since category rounds began against the three baselines (long
+    form), as the monthly reports show them: the window looks only backwards, so a round's
+    baselines here are the ones its month published."""
     from analysis import baselines
     from analysis.report.month import WINDOW_LOOK
 
@@ -146,15 +129,14 @@ def render_family(
         plt.close(narrow)
     table = display.table_html(
         shown,
-        caption=f"Every {label} round since June 2023 against the all-program baselines "
-        "(CRS points)",
+        caption=f"Every {label} round {SINCE} against the all-program baselines (CRS points)",
         download="rounds.csv",
         row_ids=shown["Round"].map(lambda r: f"round-{str(r).lower()}"),
         links={"Round": hrefs},
         note="A negative gap means the round reached lower scores than the baseline; a dash "
         "means that baseline did not exist (no all-program round in the 30 days before, or no "
         "published pool distribution). The download holds every baseline's value too.",
-        empty=f"No {label} round since June 2023.",
+        empty=f"No {label} round {SINCE}.",
     )
     cutoffs = rows["cutoff"].dropna()
     intro = (
@@ -166,38 +148,23 @@ def render_family(
             else "."
         )
         if len(rows)
-        else f"No {label} round since June 2023."
+        else f"No {label} round {SINCE}."
     )
-    html = (
-        _environment()
-        .get_template(TEMPLATE)
-        .render(
-            title=f"{label}: every round",
-            label=label,
-            intro=intro,
-            verdict=verdict_text,
-            figure=figure,
-            table=table,
-            ircc=IRCC_ROUNDS_PAGE,
-            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
-        )
+    html = render_page(
+        TEMPLATE,
+        title=f"{label}: every round",
+        label=label,
+        intro=intro,
+        verdict=verdict_text,
+        figure=figure,
+        table=table,
+        ircc=IRCC_ROUNDS_PAGE,
     )
-    check_page(html)
     return html, display.csv_text(full)
 
 
 def render_families_index(entries: list[dict]) -> str:
-    html = (
-        _environment()
-        .get_template(INDEX_TEMPLATE)
-        .render(
-            families=entries,
-            ircc=IRCC_ROUNDS_PAGE,
-            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
-        )
-    )
-    check_page(html)
-    return html
+    return render_page(INDEX_TEMPLATE, families=entries, since=SINCE, ircc=IRCC_ROUNDS_PAGE)
 
 
 def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
@@ -236,7 +203,7 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
             {
                 "href": f"{family}/index.html",
                 "label": label,
-                "rounds": len(rows),
+                "rounds": f"{plural(len(rows), 'round')} {SINCE}",
                 "last": day_label(last["date"]),
                 "cutoff": "" if pd.isna(last["cutoff"]) else f"{int(last['cutoff'])}",
             }

@@ -342,13 +342,31 @@ def _require_relative(href: str, what: str) -> None:
 
 
 @functools.cache
-def _index_environment() -> jinja2.Environment:
+def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+
+
+def render_page(template: str, **context) -> str:
+    """One of the site's own pages (index, category pages) from ``templates/<template>``.
+
+    Every value is escaped (autoescape; a missing one is an error), the site's stylesheet is
+    inlined, and the result passes :func:`check_page` before it is returned.
+    """
+    html = (
+        _environment()
+        .get_template(template)
+        .render(
+            **context,
+            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
+        )
+    )
+    check_page(html)
+    return html
 
 
 def render_index(
@@ -396,20 +414,14 @@ def render_index(
     if duplicates:
         raise ValueError(f"months listed more than once: {', '.join(duplicates)}")
     entries.sort(key=lambda entry: entry["month"], reverse=True)
-    html = (
-        _index_environment()
-        .get_template(INDEX_TEMPLATE)
-        .render(
-            months=entries,
-            site_title=site_title,
-            data_quality_href=data_quality_href,
-            site_links=site_links,
-            footer=footer,
-            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
-        )
+    return render_page(
+        INDEX_TEMPLATE,
+        months=entries,
+        site_title=site_title,
+        data_quality_href=data_quality_href,
+        site_links=site_links,
+        footer=footer,
     )
-    check_page(html)
-    return html
 
 
 def read_months(site_dir: Path) -> list[dict[str, str]]:
