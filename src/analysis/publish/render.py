@@ -163,9 +163,8 @@ def notebook_node_to_html(
     links: tuple[tuple[str, str], ...] = (),
     pager: bool = False,
 ) -> str:
-    """Render an executed notebook (in memory) as one self-contained HTML page without code.
-
-    Same arguments as :func:`notebook_to_html`.
+    """Render an executed notebook (in memory) as one self-contained HTML page without code;
+    :func:`notebook_to_html` describes the page and the arguments.
 
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Answer\\nYes.")])
@@ -279,17 +278,7 @@ def _month_folders(site_dir: Path) -> list[dict[str, str]]:
     ]
 
 
-def notebook_to_html(
-    executed_notebook: Path,
-    title: str,
-    *,
-    index_href: str | None = "../index.html",
-    footer: str | None = None,
-    include_stderr: bool = False,
-    subtitle: str | None = None,
-    links: tuple[tuple[str, str], ...] = (),
-    pager: bool = False,
-) -> str:
+def notebook_to_html(executed_notebook: Path, title: str, **options) -> str:
     """Render an executed notebook file as one self-contained HTML page without code.
 
     - No code, no prompts: readers see Markdown cells and outputs. Cells tagged ``remove-cell``
@@ -300,7 +289,9 @@ def notebook_to_html(
     - Deterministic: the same notebook gives byte-identical HTML (no build time on the page).
     - ``title`` is the ``<title>`` and the page's ``<h1>`` (so notebooks start at ``##``);
       ``index_href`` is the relative link back to the site index (``None`` for none);
-      ``footer`` is an optional line of plain text (e.g. the data snapshot used).
+      ``footer`` is an optional line of plain text (e.g. the data snapshot used);
+      ``subtitle``, ``links`` and ``pager`` fill the page's header. These keyword ``options``
+      are those of :func:`notebook_node_to_html`.
 
     Raises :class:`ReportError` when an output or the page fails the checks (see
     :func:`check_outputs` and :func:`check_page`).
@@ -318,16 +309,7 @@ def notebook_to_html(
 
     nb = nbformat.read(executed_notebook, as_version=nbformat.NO_CONVERT)
     try:
-        return notebook_node_to_html(
-            nb,
-            title,
-            index_href=index_href,
-            footer=footer,
-            include_stderr=include_stderr,
-            subtitle=subtitle,
-            links=links,
-            pager=pager,
-        )
+        return notebook_node_to_html(nb, title, **options)
     except ReportError as error:
         raise ReportError(f"{executed_notebook.name}: {error}") from None
 
