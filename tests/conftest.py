@@ -92,3 +92,21 @@ def published_site(tmp_path_factory):
     result = run_ee("reports", "--since", "2023-07", "--jobs", "2", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return env, root / "site"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's, see ``browsing.CHROMIUM``) for the whole session; skips the
+    test when Playwright or axe-playwright-python is not installed."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    pytest.importorskip(
+        "axe_playwright_python.sync_playwright", reason="axe-playwright-python not installed"
+    )
+    from browsing import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -16,19 +16,9 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from analysis.publish import render, swap
+from browsing import CHROMIUM, decoded_images, open_offline, serious_violations
 from helpers import SAMPLE_NOTEBOOK as SAMPLE
 from helpers import execute_notebook
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SERIOUS = {"serious", "critical"}
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,10 +26,6 @@ pytestmark = [
         not CHROMIUM.is_file(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"
     ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-axe_sync = pytest.importorskip(
-    "axe_playwright_python.sync_playwright", reason="axe-playwright-python not installed"
-)
 
 
 @pytest.fixture(scope="module")
@@ -67,68 +53,6 @@ def site(tmp_path_factory) -> Path:
         (folder / "index.html").write_text(index, encoding="utf-8")
 
     return swap.publish_dir(build, tmp_path_factory.mktemp("published") / "site")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-def open_offline(browser, url: str):
-    """Open ``url`` with the network off; return (page, problems list filled by listeners)."""
-    context = browser.new_context()
-    problems: list[str] = []
-
-    def route(route_request):
-        request_url = route_request.request.url
-        if request_url.startswith(("file:", "data:")):
-            route_request.continue_()
-        else:
-            problems.append(f"blocked request: {request_url}")
-            route_request.abort()
-
-    context.route("**/*", route)
-    context.set_offline(True)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type}: {message.text}")
-            if message.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "requestfailed",
-        lambda request: problems.append(f"failed request: {request.url} {request.failure}"),
-    )
-    response = page.goto(url, wait_until="load")
-    assert response is None or response.ok, f"{url} did not load"
-    return page, problems
-
-
-def decoded_images(page) -> list[dict]:
-    """Every image of the page: its alt text and whether it was decoded."""
-    return page.evaluate(
-        "() => Array.from(document.images,"
-        " i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))"
-    )
-
-
-def serious_violations(page) -> list[str]:
-    results = axe_sync.Axe().run(page)
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} -> "
-        + "; ".join(node["html"][:80] for node in violation["nodes"][:3])
-        for violation in results.response["violations"]
-        if violation["impact"] in SERIOUS
-    ]
 
 
 @pytest.mark.parametrize(

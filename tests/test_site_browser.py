@@ -19,9 +19,9 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, open_offline, serious_violations
 
 from analysis import config
+from browsing import CHROMIUM, open_offline, serious_violations
 from helpers import run_ee
 
 pytestmark = [
@@ -29,7 +29,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} not installed"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 
 SNAPSHOT = "ee_rounds_2026-03-05.json"
 MONTHS = ("2023-07", "2026-02")
@@ -52,16 +51,6 @@ def real_site(tmp_path_factory) -> Path:
         result = run_ee(*args, env=env, timeout=900)
         assert result.returncode == 0, result.stdout + result.stderr
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def _open(browser, url: str, size: tuple[int, int], scheme: str = "light", media: str = "screen"):
