@@ -350,3 +350,58 @@ def test_family_page_lists_every_round_against_each_baseline(cleaned_snapshot):
     assert 'href="../../2026-02/index.html#round-398"' in html
     table = pd.read_csv(io.StringIO(csv), dtype={"Round": str})
     assert len(table) == len(rounds) and "Gap vs pool estimate" in table
+
+
+@pytest.mark.slow
+def test_a_new_round_redraws_only_its_family_page_and_matches_a_full_rebuild(
+    tmp_path, cleaned_snapshot
+):
+    """Family pages are incremental: a new healthcare round redraws the healthcare page (and the
+    families index) only, and the site is byte for byte what a build from scratch writes."""
+    import copy
+    import json
+    from types import SimpleNamespace
+
+    from analysis import config
+    from analysis.publish import families
+
+    name = "ee_rounds_2026-03-05.json"
+    before = cleaned_snapshot(name)
+    feed_json = json.loads((config.shared_snapshots_dir() / name).read_bytes())
+    template = next(r for r in feed_json["rounds"] if "healthcare" in r["drawName"].lower())
+    new = copy.deepcopy(template)
+    new.update(
+        drawNumber="403",
+        drawDate="2026-03-06",
+        drawDateFull="March 6, 2026",
+        drawDateTime="March 6, 2026 at 14:00:00 UTC",
+        drawCRS=str(int(template["drawCRS"]) - 7),
+    )
+    feed_json["rounds"].insert(0, new)
+    after = clean_rounds(load_rounds(json.dumps(feed_json).encode()))
+
+    def inputs(result):
+        return SimpleNamespace(draws=result.draws, pool=result.pool)
+
+    incremental, fresh = tmp_path / "incremental", tmp_path / "fresh"
+    for site in (incremental, fresh):
+        for folder in ("2026-02", "2026-03"):
+            (site / folder).mkdir(parents=True)
+    assert families.write_families(incremental, inputs(before), "data-1", code="code")
+    assert not families.write_families(incremental, inputs(before), "data-1", code="code")
+
+    months = families.published_months(incremental)
+    full, previous = families.families_stamp(incremental, "data-2", months)
+    assert set(previous) == set(families.families_with_rounds(before.draws))
+    prepared = families.prepare_families(inputs(after), months, full, "code", previous)
+    assert prepared.rendered == ["healthcare"]
+    families.publish_families(incremental, prepared)
+    assert families.write_families(fresh, inputs(after), "data-2", code="code")
+
+    def files(site):
+        root = site / families.FOLDER
+        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert files(incremental) == files(fresh)
+    healthcare = (incremental / "families" / "healthcare" / "index.html").read_text()
+    assert 'id="round-403"' in healthcare

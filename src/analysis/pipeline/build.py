@@ -269,19 +269,45 @@ def _publish_data_quality(site: Path) -> None:
     swap.publish_dir(build, site / DATA_QUALITY)
 
 
-def _publish_site(site: Path, inputs) -> None:
+def _site_fingerprint(inputs) -> tuple[str, str]:
+    """(what the family pages are made from: code and data, the code alone)."""
+    from analysis.pipeline.plan import input_hashes, report_code_fingerprint
+
+    code = report_code_fingerprint()
+    hashes = input_hashes(inputs)
+    return "|".join([code, *(table.digest(inputs.data_end) for table in hashes[:2])]), code
+
+
+def _start_family_pages(executor: ProcessPoolExecutor, site: Path, inputs, months: set[str]):
+    """Draw the family pages that will need it in ``executor`` (another process) while the months
+    are built; None when nothing changed for them."""
+    from analysis.publish import families
+
+    fingerprint, code = _site_fingerprint(inputs)
+    pending = families.families_stamp(site, fingerprint, months)
+    if pending is None:
+        return None
+    full, previous = pending
+    return executor.submit(families.prepare_families, inputs, months, full, code, previous)
+
+
+def _publish_site(site: Path, inputs, family_pages=None) -> None:
     """What links the months into a site: previous/next links, the category family pages,
     the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
-    pages, their inputs) change."""
-    from analysis.pipeline.plan import input_hashes, report_code_fingerprint
+    pages, their inputs) change. ``family_pages``: the future of :func:`_start_family_pages`,
+    used when it was drawn for the months now published."""
     from analysis.publish import families, feed, render
 
     render.link_months(site)
-    hashes = input_hashes(inputs)
-    fingerprint = "|".join(
-        [report_code_fingerprint(), *(table.digest(inputs.data_end) for table in hashes[:2])]
-    )
-    families.write_families(site, inputs, fingerprint)
+    fingerprint, code = _site_fingerprint(inputs)
+    months = families.published_months(site)
+    pending = families.families_stamp(site, fingerprint, months)
+    if pending is not None:
+        prepared = family_pages.result() if family_pages is not None else None
+        if prepared is not None and prepared.fingerprint == pending[0]:
+            families.publish_families(site, prepared)
+        else:
+            families.write_families(site, inputs, fingerprint, code)
     feed.write_feed(site, SITE_TITLE, config.site_url())
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
@@ -340,29 +366,42 @@ def build_reports(
         plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
+        spare = jobs > len(todo) > 0  # a worker the months leave idle draws the family pages
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        if not todo:
-            progress.say(
-                f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date in {site}"
-            )
-        else:
-            progress.say(
-                f"ee report: building {plural(len(todo), 'month')} "
-                f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to date, "
-                f"{jobs} at a time"
-            )
-            staging = site / BUILDS / f"{os.getpid()}"
-            staging.mkdir(parents=True)
-            try:
+        family_pages = None
+        with contextlib.ExitStack() as stack:
+            if not todo:
+                progress.say(
+                    f"ee report: nothing changed; {plural(len(skipped), 'month')} up to date "
+                    f"in {site}"
+                )
+            else:
+                progress.say(
+                    f"ee report: building {plural(len(todo), 'month')} "
+                    f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to "
+                    f"date, {jobs} at a time"
+                )
+                if spare:
+                    from analysis.publish.families import published_months
+
+                    helper = stack.enter_context(
+                        ProcessPoolExecutor(
+                            max_workers=1, initializer=worker_initializer, initargs=(os.getpid(),)
+                        )
+                    )
+                    stack.enter_context(_workers_stopped_on_exit(helper))
+                    months_after = published_months(site) | {p.month for p in todo}
+                    family_pages = _start_family_pages(helper, site, inputs, months_after)
+                staging = site / BUILDS / f"{os.getpid()}"
+                staging.mkdir(parents=True)
+                stack.callback(shutil.rmtree, site / BUILDS, ignore_errors=True)
                 timings = _build_all(todo, staging, jobs, progress)
                 _publish_months(sorted(timings), staging, site)
-            finally:
-                shutil.rmtree(site / BUILDS, ignore_errors=True)
-        months_done = time.perf_counter()
-        _publish_data_quality(site)
-        _publish_site(site, inputs)
+            months_done = time.perf_counter()
+            _publish_data_quality(site)
+            _publish_site(site, inputs, family_pages)
     return {
         "built": timings,
         "skipped": skipped,

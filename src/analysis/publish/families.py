@@ -3,19 +3,24 @@ selection began, its cutoff against each all-program baseline, one figure, the v
 full table as a CSV beside the page; plus ``families/index.html`` listing them.
 
 Built from the processed tables, not a notebook, and only when they (or the code) changed: the
-fingerprint sits in ``families/inputs.json``. Pages are self-contained, script-free, escaped and
+fingerprint sits in ``families/inputs.json``, with each page's key (:func:`family_key`), so a new
+round redraws only the pages it changes. Pages are self-contained, script-free, escaped and
 deterministic like the months (checked by :func:`analysis.publish.safety.check_page`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.months import day_label, is_month, month_label
 from analysis.publish.render import IRCC_ROUNDS_PAGE, render_page
-from analysis.storage import write_text_atomic
+from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 from analysis.wording import plural
 
@@ -167,36 +172,102 @@ def render_families_index(entries: list[dict]) -> str:
     return render_page(INDEX_TEMPLATE, families=entries, since=SINCE, ircc=IRCC_ROUNDS_PAGE)
 
 
-def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
-    """Write every family page and the families index under ``site_dir/families`` unless
-    ``families/inputs.json`` already holds ``fingerprint``. Returns True when it wrote."""
-    from analysis.storage import stamp_matches, write_stamp
+@dataclass
+class FamilyPages:
+    """The family pages of one build, ready to publish (:func:`publish_families`).
 
+    ``pages``: family -> (HTML, CSV), or None where the published page is still right (its key
+    is unchanged) and is kept as it is; ``keys``: family -> what its page was made from.
+    """
+
+    fingerprint: str
+    keys: dict[str, str]
+    pages: dict[str, tuple[str, str] | None]
+    index: str
+
+    @property
+    def rendered(self) -> list[str]:
+        """The families whose page was drawn anew."""
+        return [family for family, page in self.pages.items() if page is not None]
+
+
+def family_key(
+    draws: pd.DataFrame, comparisons: pd.DataFrame, family: str, label: str, months, verdict, code
+) -> str:
+    """What one family's page is made from, hashed: its table and links, the all-program rounds
+    and the date range its figure draws, its verdict and label, and the code. Two builds with
+    the same key write the same bytes, so a page whose key is unchanged is kept."""
+    _, full, hrefs = family_table(draws, comparisons, family, months)
+    reference = draws.loc[draws["is_all_program"] & (draws["date"] >= CATEGORY_START)]
+    parts = [
+        code,
+        family,
+        label,
+        verdict or "",
+        full.to_csv(index=False),
+        "|".join(hrefs),
+        reference[["date", "cutoff"]].to_csv(index=False),
+        month_label(draws["date"].max(), short=True),  # the figure's title ends with it
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def published_months(site_dir: Path) -> set[str]:
+    """The month folders of the site (what family pages link to)."""
     site_dir = Path(site_dir)
-    folder = site_dir / FOLDER
-    months = (
-        {p.name for p in site_dir.iterdir() if p.is_dir() and is_month(p.name)}
-        if site_dir.is_dir()
-        else set()
-    )
-    fingerprint = f"{fingerprint}:{','.join(sorted(months))}"
-    if stamp_matches(folder / "inputs.json", fingerprint):
-        return False
-    from analysis.publish import swap
+    if not site_dir.is_dir():
+        return set()
+    return {p.name for p in site_dir.iterdir() if p.is_dir() and is_month(p.name)}
+
+
+def families_stamp(site_dir: Path, fingerprint: str, months) -> tuple[str, dict[str, str]] | None:
+    """None when the published family pages were made from ``fingerprint`` (code and data) and
+    ``months``; otherwise (the full fingerprint to record, the keys of the published pages whose
+    files are all there)."""
+    folder = Path(site_dir) / FOLDER
+    full = f"{fingerprint}:{','.join(sorted(months))}"
+    stamp = folder / "inputs.json"
+    if stamp_matches(stamp, full):
+        return None
+    try:
+        keys = json.loads(stamp.read_text()).get("pages", {}) if stamp.is_file() else {}
+    except (OSError, ValueError):
+        keys = {}
+    kept = {
+        family: key
+        for family, key in keys.items()
+        if isinstance(key, str)
+        and all((folder / family / name).is_file() for name in ("index.html", "rounds.csv"))
+    }
+    return full, kept
+
+
+def prepare_families(
+    inputs, months, fingerprint: str, code: str, previous: dict[str, str]
+) -> FamilyPages:
+    """Compute every family's comparisons, verdict and key; draw the pages whose key is not in
+    ``previous`` (family -> key of the published page) and the families index.
+
+    Reads nothing from the site, so it can run in another process while months are built."""
     from analysis.report.answer import verdict_line
     from analysis.stats import category_verdict
 
     draws, pool = inputs.draws, inputs.pool
+    months = set(months)
     families = families_with_rounds(draws)
     comparisons = comparisons_for(draws, pool, families)
     labels = family_labels()
     as_of = draws["date"].max()
-    pages, entries = {}, []
+    keys, pages, entries = {}, {}, []
     for family in families:
         label = labels.get(family, family)
         verdict = verdict_line(category_verdict(draws, comparisons, family, as_of))
-        html, csv = render_family(draws, comparisons, family, label, months, verdict)
-        pages[family] = (html, csv)
+        keys[family] = family_key(draws, comparisons, family, label, months, verdict, code)
+        pages[family] = (
+            None
+            if previous.get(family) == keys[family]
+            else render_family(draws, comparisons, family, label, months, verdict)
+        )
         rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_START)]
         last = rows.iloc[-1]
         entries.append(
@@ -208,15 +279,40 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
                 "cutoff": "" if pd.isna(last["cutoff"]) else f"{int(last['cutoff'])}",
             }
         )
-    index = render_families_index(entries)
+    return FamilyPages(fingerprint, keys, pages, render_families_index(entries))
+
+
+def publish_families(site_dir: Path, prepared: FamilyPages) -> None:
+    """Swap ``site_dir/families`` for the prepared pages in one move; pages that were not drawn
+    anew are copied from the published folder."""
+    from analysis.publish import swap
+
+    folder = Path(site_dir) / FOLDER
 
     def build(target: Path) -> None:
-        for family, (html, csv) in pages.items():
+        for family, page in prepared.pages.items():
             (target / family).mkdir()
-            write_text_atomic(target / family / "index.html", html)
-            write_text_atomic(target / family / "rounds.csv", csv)
-        write_text_atomic(target / "index.html", index)
-        write_stamp(target / "inputs.json", fingerprint)
+            if page is None:
+                for name in ("index.html", "rounds.csv"):
+                    shutil.copy2(folder / family / name, target / family / name)
+            else:
+                html, csv = page
+                write_text_atomic(target / family / "index.html", html)
+                write_text_atomic(target / family / "rounds.csv", csv)
+        write_text_atomic(target / "index.html", prepared.index)
+        write_stamp(target / "inputs.json", prepared.fingerprint, pages=prepared.keys)
 
     swap.publish_dir(build, folder)
+
+
+def write_families(site_dir: Path, inputs, fingerprint: str, code: str = "") -> bool:
+    """Write the family pages and the families index under ``site_dir/families`` unless they
+    were made from ``fingerprint`` (code and data) and the same months; only pages whose key
+    changed are drawn again. Returns True when it wrote."""
+    months = published_months(site_dir)
+    pending = families_stamp(site_dir, fingerprint, months)
+    if pending is None:
+        return False
+    full, previous = pending
+    publish_families(site_dir, prepare_families(inputs, months, full, code, previous))
     return True

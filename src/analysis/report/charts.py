@@ -444,8 +444,10 @@ def family_history(
     layout: Layout = WIDE,
 ):
     """Every round of one family since ``since``: its cutoffs, the all-program cutoffs and the
-    pool estimate for each of its rounds (with its range)."""
-    end = draws["date"].max()
+    pool estimate for each of its rounds (with its range). The date axis runs to the end of the
+    newest round's month, so a new round in that month leaves the other families' figures as
+    they were (their pages are then kept, not redrawn)."""
+    end = draws["date"].max().to_period("M").end_time.normalize()
     mine = draws.loc[(draws["family"] == family) & (draws["date"] >= since)].dropna(
         subset=["cutoff"]
     )

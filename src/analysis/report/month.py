@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,7 +24,6 @@ from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
 from analysis.months import FIRST_MONTH, month_label, parse_month
-from analysis.stats import Verdict, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -32,6 +32,9 @@ from analysis.taxonomy import (
     known_families,
 )
 from analysis.wording import plural
+
+if TYPE_CHECKING:  # stats imports statsmodels (~1 s): only a month being built needs it
+    from analysis.stats import Verdict
 
 #: The window baseline of a report looks only backwards, so a baseline once published never
 #: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
@@ -210,6 +213,7 @@ def prepare_month(
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
     ("to date"); default: now.
     """
+    from analysis import stats
     start, end = month_bounds(params.month)
     as_of = draws.loc[draws["date"] <= end].reset_index(drop=True)
     as_of_pool = pool.loc[pool["distribution_date"] <= end].reset_index(drop=True)
@@ -235,5 +239,5 @@ def prepare_month(
         window_start=window_start,
         comparisons=comparisons.reset_index(drop=True),
         labels=family_labels(as_of),
-        verdicts=verdicts(as_of, as_of_pool, params.categories, end, estimator),
+        verdicts=stats.verdicts(as_of, as_of_pool, params.categories, end, estimator),
     )
