@@ -184,7 +184,7 @@ def write_families(site_dir: Path, inputs, fingerprint: str) -> bool:
         return False
     from analysis.publish import swap
     from analysis.report.answer import verdict_line
-    from analysis.stats import category_verdict
+    from analysis.stats.verdict import category_verdict
 
     draws, pool = inputs.draws, inputs.pool
     families = families_with_rounds(draws)

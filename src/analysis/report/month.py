@@ -23,7 +23,7 @@ from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
 from analysis.months import FIRST_MONTH, month_label, parse_month
-from analysis.stats import Verdict, verdicts
+from analysis.stats.verdict import Verdict, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
