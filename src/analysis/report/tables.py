@@ -15,7 +15,7 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis import trends
 from analysis.months import month_label
-from analysis.pool.backtest import accuracy_sentence
+from analysis.pool.accuracy import accuracy_sentence
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
 from analysis.wording import shown_gap, signed_points, source_words, whole_points
