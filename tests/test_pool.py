@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.pool import accuracy as pool_accuracy
 from analysis.pool import backtest as pool_backtest
+from analysis.pool import bounds as pool_bounds
 from analysis.pool import density as pool_density
 from analysis.pool import estimate
+from analysis.pool import forward as pool_forward
 from analysis.pool import replay as replaying
 from analysis.pool.density import candidates_at_or_above, cutoff_from_density, score_density
 from analysis.pool.estimate import (
@@ -398,7 +401,7 @@ def test_write_backtest_is_atomic_and_leaves_no_temporary_files(tmp_path):
 
 
 def test_main_backtest_without_processed_tables_says_to_clean_first(workspace, capsys):
-    assert pool_backtest.main_backtest() == 1
+    assert pool_accuracy.main_backtest() == 1
     assert "ee clean" in capsys.readouterr().err
 
 
@@ -514,8 +517,8 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     draws.to_parquet(processed / "draws.parquet")
     pool_table.to_parquet(processed / "pool.parquet")
     monkeypatch.setattr(pool_backtest, "TAIL_RATES", (0.045, 0.05, 0.055))
-    monkeypatch.setattr(pool_backtest, "GRID_TAIL_RATES", (0.045, 0.05))
-    assert pool_backtest.main_backtest() == 0
+    monkeypatch.setattr(pool_forward, "GRID_TAIL_RATES", (0.045, 0.05))
+    assert pool_accuracy.main_backtest() == 0
     out = capsys.readouterr().out
     assert "replay" in out and "flat" in out and "Tail rate 0.05/point" in out
     written = pd.read_parquet(processed / "pool_backtest.parquet")
@@ -618,7 +621,7 @@ def test_bounds_never_look_ahead():
 
 
 def test_bounds_table_has_the_documented_columns_and_slack():
-    table = pool_backtest.bounds_table(BOUND_DRAWS, BOUND_POOL)
+    table = pool_bounds.bounds_table(BOUND_DRAWS, BOUND_POOL)
     assert table.columns.tolist() == [
         "round",
         "date",
@@ -633,8 +636,8 @@ def test_bounds_table_has_the_documented_columns_and_slack():
     assert table["round"].tolist() == ["11", "12"]  # restricted rounds with a cutoff
     assert (table["slack"] == table["estimated_cutoff"] - table["cutoff"]).all()
     assert (table["slack"] >= 0).all()
-    held_out = pool_backtest.bounds_table(BOUND_DRAWS, BOUND_POOL, own_bound=False)
-    summary = pool_backtest.summarize_bounds(table, held_out)
+    held_out = pool_bounds.bounds_table(BOUND_DRAWS, BOUND_POOL, own_bound=False)
+    summary = pool_bounds.summarize_bounds(table, held_out)
     assert (summary.rows, summary.broken, summary.held_out_broken) == (2, 0, 1)
     assert summary.held_out_shortfall > 0
 
@@ -645,7 +648,7 @@ def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | No
     dates = pd.date_range("2023-01-01", periods=n, freq="7D")
     slack = bound_slack or {0: [], 1: []}
     bound_dates = pd.date_range("2023-01-02", periods=len(slack[0]), freq="7D")
-    return pool_backtest.SettingScores(
+    return pool_forward.SettingScores(
         grid=grid,
         rounds=pd.DataFrame(
             {
@@ -664,7 +667,7 @@ def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | No
 def test_forward_chaining_chooses_each_setting_on_earlier_rounds_only():
     # setting 0 is best early, setting 1 later: each round gets what its past preferred
     scores = _scores({0: [0, 0, 0, 5, 5, 5], 1: [1, 1, 1, 0, 0, 0]})
-    result = pool_backtest.forward_backtest(None, None, scores=scores, min_history=2)
+    result = pool_forward.forward_backtest(None, None, scores=scores, min_history=2)
     assert result.table["round"].tolist() == ["2", "3", "4", "5"]
     assert result.table["tail_rate"].tolist() == [0.04, 0.04, 0.05, 0.05]
     assert result.table["error"].tolist() == [0, 5, 0, 0]
@@ -676,23 +679,23 @@ def test_forward_chaining_chooses_each_setting_on_earlier_rounds_only():
 def test_forward_chaining_counts_shortfalls_below_earlier_bounds():
     # equal errors; setting 0 broke a bound dated after round 0: from round 1 on it loses
     scores = _scores({0: [1, 1, 1], 1: [1, 1, 1]}, {0: [-3], 1: [0]})
-    result = pool_backtest.forward_backtest(None, None, scores=scores, min_history=1)
+    result = pool_forward.forward_backtest(None, None, scores=scores, min_history=1)
     assert result.table["tail_rate"].tolist() == [0.05, 0.05]
     assert result.table["bounds_before"].tolist() == [1, 1]
-    early = pool_backtest.forward_backtest(None, None, scores=_scores({0: [1, 1], 1: [1, 1]}))
+    early = pool_forward.forward_backtest(None, None, scores=_scores({0: [1, 1], 1: [1, 1]}))
     assert early.summary.n == 0  # fewer than FORWARD_MIN_ROUNDS before any round
 
 
 @pytest.fixture(scope="module")
 def real_forward(real):
-    return pool_backtest.forward_backtest(*real)
+    return pool_forward.forward_backtest(*real)
 
 
 @pytest.fixture(scope="module")
 def real_bounds(real):
-    table = pool_backtest.bounds_table(*real)
-    held_out = pool_backtest.bounds_table(*real, own_bound=False)
-    return table, pool_backtest.summarize_bounds(table, held_out)
+    table = pool_bounds.bounds_table(*real)
+    held_out = pool_bounds.bounds_table(*real, own_bound=False)
+    return table, pool_bounds.summarize_bounds(table, held_out)
 
 
 def test_every_bound_holds_on_the_newest_snapshot(real, real_bounds):
@@ -710,7 +713,7 @@ def test_every_bound_holds_on_the_newest_snapshot(real, real_bounds):
     by_family = summary.by_family.set_index("family")
     assert by_family.loc[["stem", "healthcare", "french"], "held_out_broken"].sum() == 0
     # without bounds the model broke most CEC bounds (the issue: 25 of 29 here)
-    unbounded = pool_backtest.bounds_table(*real, bounds=False)
+    unbounded = pool_bounds.bounds_table(*real, bounds=False)
     assert (unbounded["slack"] < 0).sum() >= 20
 
 
@@ -719,14 +722,14 @@ def test_forward_chained_accuracy_meets_its_target(real_forward, real_run):
     assert summaries["replay"].mae <= 3  # in-sample: settings chosen on these rounds
     assert real_forward.summary.mae <= 3.5  # every setting chosen on earlier rounds only
     assert real_forward.summary.n == 37 - real_forward.skipped
-    assert real_forward.skipped == pool_backtest.FORWARD_MIN_ROUNDS
+    assert real_forward.skipped == pool_forward.FORWARD_MIN_ROUNDS
     assert real_forward.table["date"].max() == pd.Timestamp("2024-04-23")
     assert real_forward.summary.mae >= summaries["replay"].mae  # honest: not better in-sample
     assert real_forward.chosen == pool_density.DEFAULT_SETTINGS  # all the data choose the model's
 
 
 def test_documented_accuracy_is_what_the_backtests_measure(real_run, real_forward, real_bounds):
-    documented = pool_backtest.DOCUMENTED_ACCURACY
+    documented = pool_accuracy.DOCUMENTED_ACCURACY
     _, summaries = real_run
     _, bounds = real_bounds
     measured = {
@@ -742,7 +745,7 @@ def test_documented_accuracy_is_what_the_backtests_measure(real_run, real_forwar
         documented["bounds"]["broken"],
     )
     assert bounds.held_out_broken == documented["bounds"]["held_out_broken"]
-    sentence = pool_backtest.accuracy_sentence()
+    sentence = pool_accuracy.accuracy_sentence()
     assert "32 all-program rounds (2022-10 to 2024-04)" in sentence and "37 rounds" in sentence
 
 
@@ -750,27 +753,27 @@ def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):
     notes = tmp_path / "pool-model.md"
     notes.write_text(
         "# Log\n\nprose stays\n\n"
-        f"{pool_backtest.NOTES_BEGIN}\nold figures\n{pool_backtest.NOTES_END}\n\nafter\n"
+        f"{pool_accuracy.NOTES_BEGIN}\nold figures\n{pool_accuracy.NOTES_END}\n\nafter\n"
     )
     table, summaries = pool_backtest.run_backtest(
         *real, variants={"replay": {"method": "replay"}, "flat": {"method": "flat"}}
     )
-    forward = pool_backtest.forward_backtest(*real, pool_backtest.settings_grid([0.05], [451], [1]))
-    bounds = pool_backtest.bounds_table(*real)
-    run = pool_backtest.BacktestRun(
+    forward = pool_forward.forward_backtest(*real, pool_forward.settings_grid([0.05], [451], [1]))
+    bounds = pool_bounds.bounds_table(*real)
+    run = pool_accuracy.BacktestRun(
         table=table,
         summaries=summaries,
         choice=pool_backtest.choose_tail_rate(*real, rates=[0.05]),
         forward=forward,
         bounds=bounds,
-        bounds_summary=pool_backtest.summarize_bounds(bounds),
-        unbounded=pool_backtest.summarize_bounds(bounds),
+        bounds_summary=pool_bounds.summarize_bounds(bounds),
+        unbounded=pool_bounds.summarize_bounds(bounds),
         pnp_rounds=58,
     )
-    assert pool_backtest.write_model_notes(run, notes, "a snapshot")
+    assert pool_accuracy.write_model_notes(run, notes, "a snapshot")
     text = notes.read_text()
     assert text.startswith("# Log\n\nprose stays\n") and text.endswith("after\n")
     assert "old figures" not in text
     assert "| flat | 37 | 28.08 |" in text and "| replay, forward-chained | 32 |" in text
     assert "Not bounds: 58 PNP rounds" in text and "on a snapshot" in text
-    assert not pool_backtest.write_model_notes(run, tmp_path / "missing.md")
+    assert not pool_accuracy.write_model_notes(run, tmp_path / "missing.md")

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 from analysis import baselines, stats
 from analysis.stats import (
@@ -96,10 +97,10 @@ def test_the_interval_covers_about_what_it_says_on_autocorrelated_series():
     for _ in range(runs):
         y = _ar1(rng, 15, 0.6)
         m = mean_with_autocorrelation(y)
-        t = stats.scipy_stats.t.ppf(0.975, df=max(m.n_effective - 1, 1))
+        t = scipy_stats.t.ppf(0.975, df=max(m.n_effective - 1, 1))
         covered += abs(m.mean) <= t * m.se
         plain = y.std(ddof=1) / math.sqrt(15)
-        plain_covered += abs(y.mean()) <= stats.scipy_stats.t.ppf(0.975, 14) * plain
+        plain_covered += abs(y.mean()) <= scipy_stats.t.ppf(0.975, 14) * plain
     assert plain_covered / runs < 0.85
     assert covered / runs >= 0.86
     assert covered / runs > plain_covered / runs + 0.05

@@ -53,9 +53,9 @@ _EXPORTS = {
     **dict.fromkeys(["estimate_cutoff", "estimate_for_round"], "analysis.pool.estimate"),
     "candidates_at_or_above": "analysis.pool.density",
     **dict.fromkeys(["backtest", "summarize_backtest", "run_backtest"], "analysis.pool.backtest"),
-    **dict.fromkeys(
-        ["compare_cutoffs", "cutoff_regression", "category_verdict", "verdicts"], "analysis.stats"
-    ),
+    "compare_cutoffs": "analysis.stats.compare",
+    "cutoff_regression": "analysis.stats.regression",
+    **dict.fromkeys(["category_verdict", "verdicts"], "analysis.stats.verdict"),
     **dict.fromkeys(
         ["forecast_next_cutoff", "forecast_all", "forecast_backtest", "backtest_all"],
         "analysis.forecast",

@@ -174,7 +174,7 @@ def data(source: str | None, force: bool, no_notebook: bool, as_json: bool) -> i
 @ee.command()
 def backtest() -> int:
     """Backtest the pool model on all-program rounds."""
-    from analysis.pool.backtest import main_backtest
+    from analysis.pool.accuracy import main_backtest
 
     statuses: list[int] = []
     failed = _execute("backtest", False, lambda run: statuses.append(main_backtest()))

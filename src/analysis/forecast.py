@@ -64,7 +64,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from analysis.stats import NOT_ENOUGH, all_families, check_draws, family_rounds
+from analysis.stats.rounds import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
 from analysis.wording import plural
 

@@ -1,7 +1,7 @@
 """The pool's shape: candidates at each CRS score, spread from IRCC's published bins, and the
 cutoff a number of invitations reaches on it. The first layer of the pool model (then
-:mod:`analysis.pool.replay`, :mod:`analysis.pool.estimate`, :mod:`analysis.pool.backtest`);
-the model's research log is ``docs/pool-model.md``.
+:mod:`analysis.pool.replay`, :mod:`analysis.pool.estimate`, and its checks from
+:mod:`analysis.pool.backtest` on); the model's research log is ``docs/pool-model.md``.
 
 For N invitations the estimated cutoff is the highest score ``c`` at which the count of
 candidates at or above ``c`` reaches N (the score of the N-th best candidate). IRCC publishes
@@ -42,7 +42,7 @@ NOMINEE_FLOOR = 601
 TAIL_START = 451
 
 #: Fall of the density per CRS point in the tail: density(x + 1) = density(x) * exp(-TAIL_RATE).
-#: Chosen on the all-program backtest (pool_backtest.choose_tail_rate; leave-one-out agrees).
+#: Chosen on the all-program backtest (backtest.choose_tail_rate; leave-one-out agrees).
 TAIL_RATE = 0.05
 
 METHODS = ("flat", "tail", "replay")
@@ -55,7 +55,7 @@ SAME_POOL_DAYS = 1
 class Settings:
     """The settings of the model that were chosen by looking at data: the tail's fall per point
     and where it starts, and the days after a distribution that add no newcomers. The forward-
-    chained backtest (:func:`analysis.pool_backtest.forward_backtest`) chooses them again for
+    chained backtest (:func:`analysis.pool.forward.forward_backtest`) chooses them again for
     every round from earlier rounds only."""
 
     tail_rate: float = TAIL_RATE

@@ -1,6 +1,6 @@
 """The estimate: the cutoff an all-program round of N invitations would have needed on a given
 day, from the distribution IRCC published for it (the third layer of the pool model; its
-accuracy is in :mod:`analysis.pool.backtest` and ``docs/pool-model.md``).
+accuracy is in :mod:`analysis.pool.accuracy` and ``docs/pool-model.md``).
 
 :func:`estimate_for_round` picks the round's distribution, takes the replayed shape of the pool
 on that date (:mod:`analysis.pool.replay`), takes out the rounds held since (honouring each
@@ -58,7 +58,7 @@ NARROW_BIN = 10
 #: 5th and 95th percentile of backtest errors (estimated - actual) per method, situation and
 #: width of the bin the estimate falls in. "direct": the round's own distribution, nothing in
 #: between; "adjusted": from the previous distribution, about two weeks earlier, rounds taken
-#: out and newcomers added (replay only). Measured by pool_backtest.error_bands on the
+#: out and newcomers added (replay only). Measured by backtest.error_bands on the
 #: 2026-03-05 snapshot; a test re-measures them. The interval is cutoff - p95 .. cutoff - p5,
 #: clipped to the bin for "direct"; an adjusted estimate gets the union of both bands (most are
 #: a few days from their distribution, not two weeks).

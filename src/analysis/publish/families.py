@@ -250,7 +250,7 @@ def prepare_families(
 
     Reads nothing from the site, so it can run in another process while months are built."""
     from analysis.report.answer import verdict_line
-    from analysis.stats import category_verdict
+    from analysis.stats.verdict import category_verdict
 
     draws, pool = inputs.draws, inputs.pool
     months = set(months)

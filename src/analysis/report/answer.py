@@ -7,9 +7,9 @@ gap is real.
   there were none (after April 2024) with the cutoff an all-program round of the same size
   would have needed that day, estimated from the pool (an estimate, shown with its interval).
 - **The verdict** comes from the statistics: the month's ``data.verdicts`` (made by
-  :func:`analysis.stats.verdicts` with :func:`analysis.stats.category_verdict`: category
-  against all-program rounds while both were held; paired gaps against the pool estimate of
-  every round since then, not only the window's).
+  :func:`analysis.stats.verdict.verdicts` with :func:`analysis.stats.verdict.category_verdict`:
+  category against all-program rounds while both were held; paired gaps against the pool
+  estimate of every round since then, not only the window's).
 
 Every block is plain text; :mod:`analysis.publish.display` escapes it onto the page.
 """
@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-from analysis.stats import Verdict, category_verdict
+from analysis.stats.verdict import Verdict, category_verdict
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.wording import plural, signed_points, whole_points
 
@@ -145,7 +145,7 @@ def _comparison(data: MonthData, rounds: pd.DataFrame) -> str:
 def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> list[Answer]:
     """One :class:`Answer` per report category of the month (the page's first section).
 
-    ``verdict`` (default :func:`analysis.stats.category_verdict`) judges a category whose
+    ``verdict`` (default :func:`analysis.stats.verdict.category_verdict`) judges a category whose
     verdict the month does not already hold in ``data.verdicts``.
     """
     judge = verdict or category_verdict

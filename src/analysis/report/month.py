@@ -34,7 +34,7 @@ from analysis.taxonomy import (
 from analysis.wording import plural
 
 if TYPE_CHECKING:  # stats imports statsmodels (~1 s): only a month being built needs it
-    from analysis.stats import Verdict
+    from analysis.stats.verdict import Verdict
 
 #: The window baseline of a report looks only backwards, so a baseline once published never
 #: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
@@ -213,7 +213,8 @@ def prepare_month(
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
     ("to date"); default: now.
     """
-    from analysis import stats
+    from analysis.stats.verdict import verdicts
+
     start, end = month_bounds(params.month)
     as_of = draws.loc[draws["date"] <= end].reset_index(drop=True)
     as_of_pool = pool.loc[pool["distribution_date"] <= end].reset_index(drop=True)
@@ -239,5 +240,5 @@ def prepare_month(
         window_start=window_start,
         comparisons=comparisons.reset_index(drop=True),
         labels=family_labels(as_of),
-        verdicts=stats.verdicts(as_of, as_of_pool, params.categories, end, estimator),
+        verdicts=verdicts(as_of, as_of_pool, params.categories, end, estimator),
     )

@@ -5,7 +5,7 @@ Each gap is written as the pages write it (:func:`analysis.wording.shown_gap`: t
 the baseline rounded to whole points); the baseline itself keeps two decimals. The window
 baseline looks only backwards (``window_look``), so a round's gaps are the same in every later
 month's summary. ``invitations`` are sums of the rounds' sizes (``invitations_are``).
-Each category's ``verdict`` is :meth:`analysis.stats.Verdict.to_dict`.
+Each category's ``verdict`` is :meth:`analysis.stats.verdict.Verdict.to_dict`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis import trends
 from analysis.months import month_label
-from analysis.pool.backtest import accuracy_sentence
+from analysis.pool.accuracy import accuracy_sentence
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
 from analysis.wording import shown_gap, signed_points, source_words, whole_points
@@ -148,10 +148,11 @@ def baseline_notes(data: MonthData) -> pd.DataFrame:
 
 def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     """Is each category's difference real? One row per category from its verdict
-    (:func:`analysis.stats.category_verdict`, in ``data.verdicts``): what it is compared with,
-    over how many rounds and what they are worth once autocorrelation is allowed for, the mean
-    gap with its 95% interval, and the verdict in words; then the sentences to read with it."""
-    from analysis.stats import MIN_ROUNDS
+    (:func:`analysis.stats.verdict.category_verdict`, in ``data.verdicts``): what it is compared
+    with, over how many rounds and what they are worth once autocorrelation is allowed for, the
+    mean gap with its 95% interval, and the verdict in words; then the sentences to read with
+    it."""
+    from analysis.stats.verdict import MIN_ROUNDS
 
     rows, notes = [], []
     for family in data.params.categories:
@@ -245,16 +246,17 @@ def _term_words(term: str, labels) -> str:
 def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     """Cutoff on family with a time trend and HAC errors, fitted only while both kinds of round
     were held (June 2023 to the last all-program round, as of the month) and only on families
-    with at least :data:`analysis.stats.MIN_ROUNDS` rounds there: never extended past the data.
-    The report itself shows the verdicts (:func:`statistics`); this is for analysts."""
-    from analysis import stats
+    with at least :data:`analysis.stats.verdict.MIN_ROUNDS` rounds there: never extended past
+    the data. The report itself shows the verdicts (:func:`statistics`); this is for analysts."""
+    from analysis.stats.regression import cutoff_regression
+    from analysis.stats.verdict import MIN_ROUNDS, overlap_end
 
-    result = stats.cutoff_regression(
+    result = cutoff_regression(
         data.draws,
         families=data.params.categories,
         since=CATEGORY_START,
-        until=stats.overlap_end(data.draws, data.end),
-        min_rounds=stats.MIN_ROUNDS,
+        until=overlap_end(data.draws, data.end),
+        min_rounds=MIN_ROUNDS,
     )
     if result.status != "ok":
         return pd.DataFrame({"Result": [f"{result.status}: {result.reason}"]}), list(result.caveats)
@@ -283,7 +285,7 @@ def forecasts(data: MonthData) -> pd.DataFrame:
     category's latest rounds (at most :data:`analysis.forecast.REPORT_FORECASTS` of them),
     beside the naive "same as last round" forecast, each with its number of forecasts."""
     from analysis import forecast as forecasting
-    from analysis.stats import family_rounds
+    from analysis.stats.rounds import family_rounds
 
     rows = []
     for family in data.params.categories:

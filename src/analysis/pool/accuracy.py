@@ -1,0 +1,307 @@
+"""``ee backtest``: every check of the pool model on one snapshot's tables, and what it
+reports. The in-sample backtest (:mod:`analysis.pool.backtest`), the forward-chained one
+(:mod:`analysis.pool.forward`) and the bounds (:mod:`analysis.pool.bounds`) are run together
+(:func:`run_all`, :class:`BacktestRun`); :func:`main_backtest` prints them
+(:func:`format_summary`, :func:`accuracy_lines`), writes ``pool_backtest``, ``pool_forward`` and
+``pool_bounds`` next to the processed tables and refreshes the figures in ``docs/pool-model.md``
+(the model's research log, :func:`write_model_notes`).
+
+:data:`DOCUMENTED_ACCURACY` holds what it measured on the newest shared snapshot, and
+:func:`accuracy_sentence` says it in one sentence for the reports.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.data import load_draws, load_pool, read_meta
+from analysis.pool import density as pool_density
+from analysis.pool.backtest import (
+    BacktestSummary,
+    TailRateChoice,
+    choose_tail_rate,
+    run_backtest,
+    with_distribution,
+    write_backtest,
+)
+from analysis.pool.bounds import BoundsSummary, bounds_table, summarize_bounds, write_bounds
+from analysis.pool.forward import ForwardBacktest, forward_backtest
+from analysis.storage import write_tables_atomic
+
+#: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
+#: re-measures it): the figures the reports' data notes and the README quote.
+DOCUMENTED_ACCURACY = {
+    "snapshot": "ee_rounds_2026-03-05.json",
+    "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
+    "forward": {"mae": 2.09, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "bounds": {
+        "rows": 90,
+        "broken": 0,
+        "held_out_broken": 23,
+        "first": "2023-02",
+        "last": "2026-03",
+    },
+}
+
+
+def accuracy_sentence(accuracy: dict | None = None) -> str:
+    """The pool model's accuracy in one plain sentence, with n and the years it covers.
+
+    >>> accuracy_sentence().startswith("Estimated all-program cutoffs missed actual ones by")
+    True
+    """
+    a = accuracy or DOCUMENTED_ACCURACY
+    ins, fwd, b = a["in_sample"], a["forward"], a["bounds"]
+    return (
+        f"Estimated all-program cutoffs missed actual ones by {fwd['mae']:.1f} points on average "
+        f"over {fwd['n']} all-program rounds ({fwd['first']} to {fwd['last']}) when every "
+        f"setting was chosen on earlier rounds only ({ins['mae']:.1f} over {ins['n']} rounds "
+        f"with settings chosen on those same rounds). No all-program round has been held since "
+        f"April 2024, so no accuracy figure covers later months; there, each of the "
+        f"{b['rows']} restricted rounds with a published distribution ({b['first']} to "
+        f"{b['last']}) shows the least an all-program round of its size would have needed, and "
+        f"the estimates honour all of them ({b['broken']} broken). Measured on the feed "
+        f"snapshot {a['snapshot']}."
+    )
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    """Everything ``ee backtest`` measures: the variants, the tail-rate check, the forward-chained
+    backtest, and the bounds (with each round's own cutoff, held out, and not honoured at all)."""
+
+    table: pd.DataFrame
+    summaries: dict[str, BacktestSummary]
+    choice: TailRateChoice
+    forward: ForwardBacktest
+    bounds: pd.DataFrame
+    bounds_summary: BoundsSummary
+    unbounded: BoundsSummary
+    pnp_rounds: int
+
+    @property
+    def in_sample(self) -> BacktestSummary:
+        return self.summaries["replay"]
+
+
+def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
+    """:func:`analysis.pool.backtest.run_backtest`, :func:`analysis.pool.backtest.choose_tail_rate`,
+    :func:`analysis.pool.forward.forward_backtest` and the bounds
+    (:func:`analysis.pool.bounds.bounds_table`) on one snapshot's tables."""
+    table, summaries = run_backtest(draws, pool)
+    bounds = bounds_table(draws, pool)
+    held_out = bounds_table(draws, pool, own_bound=False)
+    unbounded = bounds_table(draws, pool, bounds=False)
+    pnp = draws.loc[
+        ~draws["is_all_program"].astype(bool)
+        & with_distribution(draws, pool)
+        & draws["cutoff"].ge(pool_density.NOMINEE_FLOOR).fillna(False)
+    ]
+    return BacktestRun(
+        table=table,
+        summaries=summaries,
+        choice=choose_tail_rate(draws, pool),
+        forward=forward_backtest(draws, pool),
+        bounds=bounds,
+        bounds_summary=summarize_bounds(bounds, held_out),
+        unbounded=summarize_bounds(unbounded),
+        pnp_rounds=len(pnp),
+    )
+
+
+def format_summary(
+    summaries: dict[str, BacktestSummary] | Iterable[BacktestSummary],
+    choice: TailRateChoice | None = None,
+) -> str:
+    """A short plain-text table of the summaries, one line per variant, for the terminal.
+
+    >>> from analysis.pool.backtest import summarize_backtest
+    >>> t = pd.DataFrame({"round": ["7", "8"], "error": [1, -3], "method": "flat"})
+    >>> print(format_summary([summarize_backtest(t)]).splitlines()[-1])
+    flat       2   2.00  -1.00   2.24     3  8 (-3), 7 (+1)
+    """
+    items = list(summaries.values()) if isinstance(summaries, dict) else list(summaries)
+    width = max([len(s.label) for s in items] + [len("variant")])
+    lines = [
+        "Pool model backtest: all-program rounds with a published distribution;",
+        "error = estimated - actual cutoff, CRS points.",
+        f"{'variant':<{width}} {'n':>4} {'MAE':>6} {'bias':>6} {'RMSE':>6} {'max':>5}  worst",
+    ]
+    for s in items:
+        worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
+        lines.append(
+            f"{s.label:<{width}} {s.n:>4} {s.mae:>6.2f} {s.bias:>6.2f} {s.rmse:>6.2f} "
+            f"{s.max_abs:>5}  {worst or '-'}"
+        )
+    if choice is not None:
+        lines.append(
+            f"Tail rate {choice.rate:g}/point (lowest MAE on the grid); leave-one-out MAE "
+            f"{choice.loo_mae:.2f}; best on rounds before {choice.split_date:%Y-%m-%d}: "
+            f"{choice.split_rate:g}, scoring MAE {choice.split_mae:.2f} on the later rounds."
+        )
+    return "\n".join(lines)
+
+
+def _span(first, last) -> str:
+    return f"{pd.Timestamp(first):%Y-%m} to {pd.Timestamp(last):%Y-%m}"
+
+
+def _settings_words(settings: pool_density.Settings) -> str:
+    return (
+        f"tail rate {settings.tail_rate:g}/point from {settings.tail_start}, "
+        f"{settings.same_pool_days} day(s) without newcomers"
+    )
+
+
+def accuracy_lines(run: BacktestRun) -> list[str]:
+    """The accuracy figures in words: in-sample and forward-chained, with n and years, then the
+    bounds. What ``ee backtest`` prints below its table (and ``docs/pool-model.md`` holds)."""
+    own = run.table[run.table["variant"] == "replay"]
+    fwd = run.forward
+    b, u = run.bounds_summary, run.unbounded
+    defaults = pool_density.DEFAULT_SETTINGS
+    same = "the model's own" if fwd.chosen == defaults else f"not the model's ({defaults})"
+    families = ", ".join(
+        f"{r.family} {int(r.held_out_broken)}"
+        for r in b.by_family.itertuples()
+        if r.held_out_broken
+    )
+    lines = [
+        f"In-sample: MAE {run.in_sample.mae:.2f} over n = {run.in_sample.n} all-program rounds "
+        f"({_span(own['date'].min(), own['date'].max())}), with settings chosen on those same "
+        f"rounds ({_settings_words(defaults)}). IRCC held no all-program round after April "
+        "2024, so no accuracy figure covers 2024-05 onwards: the bounds below are the check "
+        "there.",
+        f"Forward-chained: MAE {fwd.summary.mae:.2f} over n = {fwd.summary.n} rounds "
+        f"({_span(fwd.table['date'].min(), fwd.table['date'].max())}), every setting chosen only "
+        "on the all-program rounds and bounds dated before the round estimated; the first "
+        f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
+        f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
+        f"Bounds: {b.rows} restricted rounds with a published distribution "
+        f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
+        f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
+        + (f" ({families})" if families else "")
+        + f", smallest slack {b.held_out_smallest}, mean shortfall {b.held_out_shortfall:.2f}. "
+        f"Not honouring them: {u.broken} broken, smallest slack {u.smallest}.",
+        f"Not bounds: {run.pnp_rounds} PNP rounds with a distribution. Their cutoffs include the "
+        "nomination's 600 points: they invite the nominees, often more than the distribution's "
+        "601-1200 count (nominations arrive before the round), and constrain neither the "
+        "scores below 601 nor any estimate a report shows.",
+    ]
+    return lines
+
+
+#: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
+NOTES_BEGIN = "<!-- ee backtest: begin -->"
+NOTES_END = "<!-- ee backtest: end -->"
+
+
+def model_notes(run: BacktestRun, source: str = "") -> str:
+    """The current figures of the pool model as markdown (the generated part of
+    ``docs/pool-model.md``): every variant of the backtest, the forward-chained backtest, the
+    tail-rate check, the accuracy in words and the bounds per family. ``source`` names the
+    snapshot they were measured on."""
+    rows = [
+        "| variant | n | MAE | bias | RMSE | max | worst |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in [*run.summaries.values(), run.forward.summary]:
+        worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
+        rows.append(
+            f"| {s.label} | {s.n} | {s.mae:.2f} | {s.bias:+.2f} | {s.rmse:.2f} | {s.max_abs} "
+            f"| {worst or '-'} |"
+        )
+    bounds = [
+        "| family | bounds | broken | smallest slack | median slack | held out: broken "
+        "| held out: smallest slack |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in run.bounds_summary.by_family.itertuples():
+        bounds.append(
+            f"| {r.family} | {r.rows} | {r.broken} | {r.smallest} | {r.median:.0f} "
+            f"| {r.held_out_broken} | {r.held_out_smallest} |"
+        )
+    choice = run.choice
+    parts = [
+        f"Measured by `ee backtest`{f' on {source}' if source else ''}. Error = estimated - "
+        "actual cutoff, CRS points; all-program rounds with a published distribution.",
+        "",
+        *rows,
+        "",
+        *accuracy_lines(run),
+        "",
+        f"Tail rate {choice.rate:g}/point has the lowest in-sample MAE on the grid; leave-one-out "
+        f"MAE {choice.loo_mae:.2f}; chosen on rounds before {choice.split_date:%Y-%m-%d} it would "
+        f"be {choice.split_rate:g}, scoring MAE {choice.split_mae:.2f} on the later rounds.",
+        "",
+        "Bounds per family (slack = estimated cutoff - the round's cutoff; held out: each "
+        "round's own cutoff not used):",
+        "",
+        *bounds,
+    ]
+    return "\n".join(parts)
+
+
+def write_model_notes(run: BacktestRun, path: Path, source: str = "") -> bool:
+    """Rewrite the figures between :data:`NOTES_BEGIN` and :data:`NOTES_END` in ``path``
+    (``docs/pool-model.md``); the research log around them is left as it is. Returns False (and
+    writes nothing) when the file or its markers are missing."""
+    from analysis.storage import write_text_atomic  # noqa: PLC0415
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    if NOTES_BEGIN not in text or NOTES_END not in text:
+        return False
+    head, rest = text.split(NOTES_BEGIN, 1)
+    _, tail = rest.split(NOTES_END, 1)
+    body = f"{NOTES_BEGIN}\n{model_notes(run, source)}\n{NOTES_END}"
+    write_text_atomic(path, head + body + tail)
+    return True
+
+
+def main_backtest() -> int:
+    """``ee backtest``: backtest the pool model on the processed tables (in-sample and
+    forward-chained), check every bound, write ``pool_backtest``, ``pool_forward`` and
+    ``pool_bounds`` (``.parquet``/``.csv``) next to them, print the summary and, when the tables
+    are the project's own (not a scratch ``EE_DATA_DIR``), refresh the figures in
+    ``docs/pool-model.md``. Returns 0, or 1 when the processed tables are missing."""
+    folder = config.processed_dir()
+    try:
+        draws, pool = load_draws(folder), load_pool(folder)
+    except FileNotFoundError as missing:
+        print(f"ee backtest: {missing}", file=sys.stderr)
+        return 1
+    run = run_all(draws, pool)
+    written = write_backtest(run.table, folder)
+    write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    bounds = write_bounds(run.bounds, folder)
+    print(format_summary({**run.summaries, "forward": run.forward.summary}, run.choice))
+    for line in accuracy_lines(run):
+        print(textwrap.fill(line, width=100))
+    print(
+        f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
+        "(.parquet, .csv)."
+    )
+    meta = read_meta(folder) or {}
+    source = Path(str(meta.get("source") or meta.get("file") or "")).name
+    if meta.get("sha256"):
+        source += f" (sha256 {meta['sha256'][:12]}, newest round {meta.get('newest_date', '?')})"
+    notes = config.PROJECT_ROOT / "docs" / "pool-model.md"
+    # the research log quotes the project's own data only (not a scratch EE_DATA_DIR)
+    own_data = folder.resolve().is_relative_to(config.PROJECT_ROOT.resolve())
+    if own_data and write_model_notes(run, notes, source):
+        print(f"Refreshed the figures in {notes}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_backtest())
