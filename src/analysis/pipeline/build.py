@@ -366,7 +366,9 @@ def build_reports(
         plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
-        spare = jobs > len(todo) > 0  # a worker the months leave idle draws the family pages
+        # With more than one job, the family pages are drawn in another process while the
+        # months build (on a worker the months leave idle, or beside them in a backfill).
+        beside = jobs > 1 and bool(todo)
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -383,7 +385,7 @@ def build_reports(
                     f"({', '.join(sorted({p.reason for p in todo}))}), {len(skipped)} up to "
                     f"date, {jobs} at a time"
                 )
-                if spare:
+                if beside:
                     from analysis.publish.families import published_months
 
                     helper = stack.enter_context(
