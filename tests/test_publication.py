@@ -405,3 +405,42 @@ def test_a_new_round_redraws_only_its_family_page_and_matches_a_full_rebuild(
     assert files(incremental) == files(fresh)
     healthcare = (incremental / "families" / "healthcare" / "index.html").read_text()
     assert 'id="round-403"' in healthcare
+
+
+def test_a_month_page_has_a_contents_list_after_the_how_to_read_box():
+    from nbformat.v4 import new_markdown_cell
+
+    from analysis.report import narrative
+
+    box = display.glossary_html([("Gap", "Category cutoff minus baseline, in CRS points.")])
+    out = new_output("display_data", data={"text/html": str(box), "text/plain": "box"})
+    out.metadata = {TRUSTED_OUTPUT: {"escaped": True}}
+    nb = new_notebook(
+        cells=[
+            new_code_cell("display.show_glossary(...)", outputs=[out]),
+            new_markdown_cell("## The month in detail\n\nText."),
+            new_markdown_cell("## The month's rounds\n\nText."),
+            new_markdown_cell("## Data notes\n\nText."),
+        ]
+    )
+    html = render.notebook_node_to_html(nb, "March 2026")
+    nav = html[html.index('<nav class="ee-contents"') :]
+    nav = nav[: nav.index("</nav>")]
+    assert html.index("</aside>") < html.index('<nav class="ee-contents"')
+    targets = re.findall(r'href="#([^"]+)"', nav)
+    assert targets == ["the-month-in-detail", "the-month-s-rounds", "data-notes"]
+    for target in targets:
+        assert f'<h2 id="{target}">' in html
+    assert "how-to-read" not in targets
+    # the box's facts are as of the month: a 2023 page does not know rounds stopped in 2024
+    draws = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2023-07-11", "2024-04-23"]),
+            "family": ["all_program"] * 2,
+            "cutoff": [505, 529],
+        }
+    )
+    july = dict(narrative.glossary(draws, pd.Timestamp("2023-07-31")))
+    march = dict(narrative.glossary(draws, pd.Timestamp("2026-03-31")))
+    assert "2024" not in july["All-program round"] + july["Baselines"]
+    assert "since April 23, 2024" in march["All-program round"]

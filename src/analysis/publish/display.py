@@ -646,6 +646,32 @@ def show_answers(answers: Iterable[Any], family_href: str | None = None) -> None
     _display(html, plain=_plain(html))
 
 
+GLOSSARY_TITLE = "How to read this report"
+
+
+def glossary_html(terms: Iterable[tuple[str, str]], title: str = GLOSSARY_TITLE) -> Markup:
+    """A box of (term, definition) pairs (e.g. :func:`analysis.report.narrative.how_to_read`),
+    every value escaped; the contents list of the page comes after it.
+
+    >>> print(glossary_html([("Gap", "Cutoff minus <b>.")]))  # doctest: +NORMALIZE_WHITESPACE
+    <aside class="ee-howto" aria-labelledby="how-to-read"><h2 id="how-to-read">How to read this
+    report</h2><dl><dt>Gap</dt><dd>Cutoff minus &lt;b&gt;.</dd></dl></aside>
+    """
+    items = Markup("").join(
+        Markup("<dt>{}</dt><dd>{}</dd>").format(term, text) for term, text in terms
+    )
+    return Markup(
+        '<aside class="ee-howto" aria-labelledby="how-to-read"><h2 id="how-to-read">{}</h2>'
+        "<dl>{}</dl></aside>"
+    ).format(title, items)
+
+
+def show_glossary(terms: Iterable[tuple[str, str]], title: str = GLOSSARY_TITLE) -> None:
+    """Display :func:`glossary_html`."""
+    html = glossary_html(terms, title)
+    _display(html, plain=_plain(html))
+
+
 def _plain(html: Markup) -> str:
     return Markup(html).striptags()
 

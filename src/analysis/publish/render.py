@@ -120,11 +120,39 @@ _PAGER = re.compile(r"<!--ee:pager-->.*?<!--/ee:pager-->", re.DOTALL)
 _CONTENTS_AFTER = "</aside>"
 
 
+_BARE_H2 = re.compile(r"<h2>(.*?)</h2>", re.DOTALL)
+
+
+def _heading_ids(html: str) -> str:
+    """Give every bare ``<h2>`` (a Markdown heading: nbconvert adds no id when anchor links are
+    off) an id made from its text, unique on the page: ``The month's rounds`` ->
+    ``the-month-s-rounds``.
+
+    >>> _heading_ids('<h2 id="a">A</h2><h2>Data notes</h2><h2>Data notes</h2>')
+    '<h2 id="a">A</h2><h2 id="data-notes">Data notes</h2><h2 id="data-notes-2">Data notes</h2>'
+    """
+    used = set(re.findall(r'id="([^"]*)"', html))
+
+    def with_id(match: re.Match) -> str:
+        text = Markup(match.group(1)).striptags()
+        base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+        slug, number = base, 1
+        while slug in used:
+            number += 1
+            slug = f"{base}-{number}"
+        used.add(slug)
+        return f'<h2 id="{slug}">{match.group(1)}</h2>'
+
+    return _BARE_H2.sub(with_id, html)
+
+
 def _contents(html: str) -> str:
     """Insert a contents list of the page's ``<h2>`` headings after the "How to read" box
-    (or, without one, before the first heading). Deterministic: the headings' own ids."""
+    (or, without one, before the first heading). Deterministic: ids made from the headings'
+    text (:func:`_heading_ids`)."""
     from bs4 import BeautifulSoup
 
+    html = _heading_ids(html)
     main = html[html.find("<main") :]
     headings = [
         (h.get("id"), h.get_text(" ", strip=True))

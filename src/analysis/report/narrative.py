@@ -186,3 +186,74 @@ def teaser(data: MonthData) -> str:
         else ""
     )
     return " ".join([*parts, "; ".join(found) + "." + units])
+
+
+def how_to_read(data: MonthData) -> list[tuple[str, str]]:
+    """The "How to read this report" box of a month (:func:`glossary` as of its end)."""
+    return glossary(data.draws, data.end, data.params.window_days)
+
+
+def glossary(draws: pd.DataFrame, end, window_days: int = 30) -> list[tuple[str, str]]:
+    """(term, definition) pairs in plain words, with the facts as of ``end``: a July 2023 report
+    does not know that all-program rounds stopped in April 2024.
+
+    >>> draws = pd.DataFrame({"date": pd.to_datetime(["2023-07-04", "2024-04-23"]),
+    ...                       "family": ["all_program"] * 2, "cutoff": [511, 529]})
+    >>> july_2023 = dict(glossary(draws, pd.Timestamp("2023-07-31")))
+    >>> july_2023["All-program round"].split("restriction. ")[1]
+    'The latest by the end of July 2023 was on July 4, 2023.'
+    >>> march_2026 = dict(glossary(draws, pd.Timestamp("2026-03-31")))
+    >>> march_2026["All-program round"].split("restriction. ")[1]
+    'None has been held since April 23, 2024.'
+    >>> march_2026["Baselines"].split("(an estimate, ")[1], "moves" in july_2023["Baselines"]
+    ('shown with its range; since April 2024 the only one that moves).', False)
+    """
+    from analysis.ingest.feed import MAX_SCORE
+    from analysis.stats.verdict import comparison_kind
+
+    kind, last = comparison_kind(draws, end)
+    all_program = "A round open to every Express Entry program with no restriction."
+    if last is None:
+        all_program += f" None had been held by the end of {month_label(end)}."
+    elif kind == "pool":
+        all_program += f" None has been held since {day_label(last)}."
+    else:
+        all_program += f" The latest by the end of {month_label(end)} was on {day_label(last)}."
+    moves = (
+        f"; since {month_label(last)} the only one that moves"
+        if kind == "pool" and last is not None
+        else ""
+    )
+    return [
+        (
+            "CRS",
+            f"The Comprehensive Ranking System: points (up to {MAX_SCORE:,}) that IRCC gives each "
+            "candidate in the Express Entry pool for age, education, language, work experience "
+            "and more.",
+        ),
+        (
+            "Round and invitation",
+            "In a round of invitations IRCC invites the highest-ranked candidates to apply for "
+            "permanent residence. The cutoff is the score of the lowest-ranked candidate invited.",
+        ),
+        ("All-program round", all_program),
+        (
+            "Category and family",
+            "A category round invites only candidates in an occupation or with an attribute "
+            "(STEM, healthcare, French). A family groups a category's versions, or one program "
+            "(Canadian Experience Class, Provincial Nominee Program).",
+        ),
+        (
+            "Baselines",
+            f"A category cutoff is compared with three: the all-program rounds held in the "
+            f"{window_days} days before it (never after, so a published baseline never changes); "
+            "the latest all-program round before it; and the cutoff an all-program round of the "
+            "same size would have needed that day, estimated from IRCC's published scores of the "
+            f"pool (an estimate, shown with its range{moves}).",
+        ),
+        (
+            "Gap",
+            "Category cutoff minus baseline, in CRS points. A negative gap means the category "
+            "round invited candidates with lower scores.",
+        ),
+    ]
