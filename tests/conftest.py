@@ -94,16 +94,20 @@ def published_site(tmp_path_factory):
     return env, root / "site"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium (Debian's, see ``browsing.CHROMIUM``) for the whole session; skips the
-    test when Playwright or axe-playwright-python is not installed."""
+    """Headless Chromium (Debian's, see ``browsing.CHROMIUM``) for one test module, closed before
+    the next starts (Playwright's sync API allows one at a time, and nothing else in the session
+    shares its event loop); skips the test when Chromium, Playwright or axe-playwright-python is
+    not installed."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     pytest.importorskip(
         "axe_playwright_python.sync_playwright", reason="axe-playwright-python not installed"
     )
-    from browsing import CHROMIUM, CHROMIUM_ARGS
-
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -407,3 +407,30 @@ def test_real_round_254_window_is_the_same_in_july_2023_and_every_later_month(re
     # looking back only: 250, 251 and 253 (486, 486, 511), the same whenever it is built
     stable = [window_254(m, "before") for m in months]
     assert stable == [pytest.approx(486 - (486 + 486 + 511) / 3)] * 4
+
+
+def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():
+    """A family page asks for the latest rounds only: older rounds keep their row, with no
+    estimate and the reason, and the latest ones are estimated exactly as without a limit."""
+    # fmt: off
+    draws = make_draws([
+        ("1", "2023-01-21", "all_program", 3000, 490, "2023-01-20"),
+        ("2", "2023-01-22", "stem",         500, 480, "2023-01-20"),
+        ("3", "2023-01-23", "healthcare",  1500, 470, "2023-01-20"),
+        ("4", "2023-01-24", "stem",         700, 475, "2023-01-20"),
+        ("5", "2023-01-25", "stem",         900, 470, "2023-01-20"),
+    ])
+    # fmt: on
+    pool = make_pool(["2023-01-20"])
+    every = baselines.pool_baseline(draws, pool, estimator=FakeEstimator(), families=None)
+    latest = baselines.pool_baseline(
+        draws, pool, estimator=FakeEstimator(), families=None, latest_rounds=1
+    )
+    assert latest["round"].tolist() == every["round"].tolist()
+    newest = latest.groupby("family").tail(1).index
+    older = latest.index.difference(newest)
+    assert latest.loc[older, "round"].tolist() == ["2", "4"]
+    pd.testing.assert_frame_equal(latest.loc[newest], every.loc[newest])
+    assert latest.loc[older, "baseline_cutoff"].isna().all()
+    assert latest.loc[older, "reason"].str.startswith("not estimated").all()
+    assert latest.loc[older, "detail"].str.contains("latest 1 rounds").all()

@@ -182,20 +182,7 @@ def test_what_a_report_may_hold_passes(payload):
 
 # ------------------------------------------------------------------ the corpus is real
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+# the browser fixture (headless Chromium, skipped where it is missing) is in conftest.py
 
 
 def effects_in_chromium(browser, html: str, folder: Path) -> set[str]:

@@ -271,6 +271,7 @@ def pool_baseline(
     families: str | Iterable[str] | None = None,
     method: str | None = None,
     since=None,
+    latest_rounds: int | None = None,
 ) -> pd.DataFrame:
     """Per category round: the cutoff an all-program round of the same size would have needed
     that day, estimated from the pool distribution by ``estimator`` (default
@@ -282,7 +283,8 @@ def pool_baseline(
     distribution the estimate says it used, else the round's own), ``note`` (the estimate's
     ``note`` when it has one) and ``reason`` (why there is no estimate: the round has no
     published distribution of its own, that distribution is not in ``pool``, or the
-    estimator's ``ValueError`` message; null when there is an estimate).
+    estimator's ``ValueError`` message, or the round is older than the ``latest_rounds`` latest
+    of its family, which alone are estimated when it is given; null when there is an estimate).
 
     >>> from types import SimpleNamespace
     >>> def flat_500(draws, pool, round_id, **options):
@@ -298,12 +300,19 @@ def pool_baseline(
     require_columns(draws, [*_NEEDED, "distribution_date"], "pool_baseline")
     require_columns(pool, ["distribution_date"], "pool_baseline", table="pool")
     targets = category_rounds(draws, families, since).loc[:, [*ROUND_COLUMNS, "distribution_date"]]
+    # newest first within each family: 0 for the latest round
+    recency = targets.groupby("family", sort=False).cumcount(ascending=False)
+    too_old = (
+        recency >= latest_rounds if latest_rounds is not None else pd.Series(False, targets.index)
+    )
     published = set(pd.to_datetime(pool["distribution_date"]).dropna().unique())
     options = {} if method is None else {"method": method}
     estimate = None  # resolved lazily: rounds without a distribution never need it
 
     def one(row) -> dict:
         nonlocal estimate
+        if too_old[row.Index]:
+            return {"reason": f"not estimated: older than the latest {latest_rounds} rounds"}
         if pd.isna(row.distribution_date):
             return {"reason": "no pool distribution published for this round"}
         when = f"{row.distribution_date:%Y-%m-%d}"
@@ -374,6 +383,7 @@ def compare_with_baselines(
     since=None,
     baselines: Iterable[str] = BASELINES,
     window_look: str = "both",
+    pool_rounds: int | None = None,
 ) -> pd.DataFrame:
     """All three baselines for each category round, in long form: one row per (round, baseline).
 
@@ -381,7 +391,8 @@ def compare_with_baselines(
     dated on or after it (earlier rounds still serve as references and pool history).
     ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
     ``pool=None`` leaves out the pool baseline. ``window_look`` is the window's ``look``
-    (:func:`window_baseline`; the reports pass ``"before"``).
+    (:func:`window_baseline`; the reports pass ``"before"``). ``pool_rounds`` estimates the pool
+    baseline for only that many latest rounds of each family (:func:`pool_baseline`).
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
     - window: the mean cutoff of the all-program rounds within ``window_days``; their min and
@@ -421,9 +432,14 @@ def compare_with_baselines(
         )
     if "pool" in wanted and pool is not None:
         parts.append(
-            pool_baseline(draws, pool, estimator=estimator, families=families, since=since).assign(
-                baseline="pool", n_reference=pd.NA
-            )
+            pool_baseline(
+                draws,
+                pool,
+                estimator=estimator,
+                families=families,
+                since=since,
+                latest_rounds=pool_rounds,
+            ).assign(baseline="pool", n_reference=pd.NA)
         )
     order = {name: i for i, name in enumerate(BASELINES)}
     return (

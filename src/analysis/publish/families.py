@@ -45,9 +45,19 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
     baselines here are the ones its month published."""
     from analysis import baselines
     from analysis.report.month import WINDOW_LOOK
+    from analysis.stats.verdict import VERDICT_ROUNDS
+
+    # The pool baseline (one replay of the pool per round) for the latest rounds of each family
+    # only, as many as its verdict pairs, so a page costs the same whatever the length of the
+    # history; no family has had that many rounds yet.
 
     return baselines.compare_with_baselines(
-        draws, pool, families=families, since=CATEGORY_START, window_look=WINDOW_LOOK
+        draws,
+        pool,
+        families=families,
+        since=CATEGORY_START,
+        window_look=WINDOW_LOOK,
+        pool_rounds=VERDICT_ROUNDS,
     )
 
 
@@ -103,6 +113,19 @@ def family_table(
     return shown, full, hrefs
 
 
+def _not_estimated(comparisons: pd.DataFrame, family: str) -> str:
+    """The sentence for a family whose oldest rounds have no pool estimate (beyond the limit of
+    :func:`comparisons_for`), else nothing."""
+    rows = comparisons.loc[
+        (comparisons["family"] == family) & (comparisons["baseline"] == "pool"), "detail"
+    ]
+    if not rows.fillna("").str.startswith("not estimated").any():
+        return ""
+    from analysis.stats.verdict import VERDICT_ROUNDS
+
+    return f" Pool estimates cover the latest {VERDICT_ROUNDS} rounds."
+
+
 def render_family(
     draws: pd.DataFrame,
     comparisons: pd.DataFrame,
@@ -140,7 +163,8 @@ def render_family(
         links={"Round": hrefs},
         note="A negative gap means the round reached lower scores than the baseline; a dash "
         "means that baseline did not exist (no all-program round in the 30 days before, or no "
-        "published pool distribution). The download holds every baseline's value too.",
+        "published pool distribution). The download holds every baseline's value too."
+        + _not_estimated(comparisons, family),
         empty=f"No {label} round {SINCE}.",
     )
     cutoffs = rows["cutoff"].dropna()
