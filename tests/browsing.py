@@ -18,9 +18,11 @@ CHROMIUM_ARGS = [
 SERIOUS = {"serious", "critical"}
 
 
-def open_offline(browser, url: str):
-    """Open ``url`` with the network off; return (page, problems list filled by listeners)."""
-    context = browser.new_context()
+def open_offline(browser, url: str, **context_options):
+    """Open ``url`` with the network off; return (page, problems list filled by listeners).
+    ``context_options`` (``viewport``, ``color_scheme``, ...) are Playwright's: a page opened
+    at its final size loads the images meant for that size, with no swap left to wait for."""
+    context = browser.new_context(**context_options)
     problems: list[str] = []
 
     def route(route_request):

@@ -54,8 +54,8 @@ def real_site(tmp_path_factory) -> Path:
 
 
 def _open(browser, url: str, size: tuple[int, int], scheme: str = "light", media: str = "screen"):
-    page, problems = open_offline(browser, url)
-    page.set_viewport_size({"width": size[0], "height": size[1]})
+    viewport = {"width": size[0], "height": size[1]}
+    page, problems = open_offline(browser, url, viewport=viewport, color_scheme=scheme)
     page.emulate_media(color_scheme=scheme, media=media)
     return page, problems
 
