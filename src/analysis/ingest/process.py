@@ -27,7 +27,6 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.retrieve import Snapshot, distinct_snapshots, latest_snapshot
 from analysis.ingest.revisions import diff_rounds, empty_revisions
-from analysis.ingest.schemas import validate_tables
 from analysis.storage import hash_tree, write_tables_atomic
 
 log = logging.getLogger(__name__)
@@ -141,6 +140,8 @@ def clean_latest_snapshot(
     tables were already made from the same snapshot by the same code, unless ``force``.
     Raises :class:`FeedError` (nothing published) when the snapshot cannot be trusted.
     """
+    from analysis.ingest.schemas import validate_tables  # pandera: only when cleaning
+
     raw, processed = raw or config.raw_dir(), processed or config.processed_dir()
     snapshot = latest_snapshot(raw)
     if snapshot is None:

@@ -367,7 +367,13 @@ def render_page(template: str, **context) -> str:
     Every value is escaped (autoescape; a missing one is an error), the site's stylesheet is
     inlined, and the result passes :func:`check_page` before it is returned.
     """
-    html = (
+    html = _render(template, **context)
+    check_page(html)
+    return html
+
+
+def _render(template: str, **context) -> str:
+    return (
         _environment()
         .get_template(template)
         .render(
@@ -375,8 +381,6 @@ def render_page(template: str, **context) -> str:
             css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
         )
     )
-    check_page(html)
-    return html
 
 
 def render_index(
@@ -401,6 +405,21 @@ def render_index(
     >>> "Two &lt;b&gt;STEM&lt;/b&gt; draws" in html
     True
     """
+    html = _index_html(months, site_title, data_quality_href, footer=footer, site_links=site_links)
+    check_page(html)
+    return html
+
+
+def _index_html(
+    months: Iterable[Mapping[str, str]],
+    site_title: str,
+    data_quality_href: str,
+    *,
+    footer: str | None = None,
+    site_links: dict[str, str] | None = None,
+) -> str:
+    """:func:`render_index` before the page check (:func:`write_index` checks only a page that
+    changed: the one in place passed the check when it was written)."""
     _require_relative(data_quality_href, "data_quality_href")
     if not site_title.strip():
         raise ValueError("site title is empty")
@@ -424,7 +443,7 @@ def render_index(
     if duplicates:
         raise ValueError(f"months listed more than once: {', '.join(duplicates)}")
     entries.sort(key=lambda entry: entry["month"], reverse=True)
-    return render_page(
+    return _render(
         INDEX_TEMPLATE,
         months=entries,
         site_title=site_title,
@@ -499,7 +518,7 @@ def write_index(
     ...     write_index(Path(d), "Draws", "data-quality/index.html").name
     'index.html'
     """
-    html = render_index(
+    html = _index_html(
         read_months(site_dir),
         site_title,
         data_quality_href,
@@ -508,5 +527,6 @@ def write_index(
     )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
+        check_page(html)
         write_text_atomic(path, html)
     return path
