@@ -133,8 +133,10 @@ def _check(ok: bool, run: Run, why: str) -> None:
 
 
 def _pages(site: Path) -> dict[str, int]:
-    """mtime (ns) of every published page: the index and each ``*/index.html``."""
-    pages = [site / "index.html", *site.glob("*/index.html")]
+    """mtime (ns) of every published page: the index, each month, the family pages (kept pages
+    are copied with their time stamps, so only pages drawn anew count as changed)."""
+    pages = site.rglob("index.html")
+    pages = [p for p in pages if not p.relative_to(site).parts[0].startswith(".")]
     return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in pages if p.exists()}
 
 
