@@ -405,19 +405,12 @@ def render_index(
     >>> "Two &lt;b&gt;STEM&lt;/b&gt; draws" in html
     True
     """
-    html = _index_html(months, site_title, data_quality_href, footer=footer, site_links=site_links)
+    html = _index_html(months, site_title, data_quality_href, footer, site_links)
     check_page(html)
     return html
 
 
-def _index_html(
-    months: Iterable[Mapping[str, str]],
-    site_title: str,
-    data_quality_href: str,
-    *,
-    footer: str | None = None,
-    site_links: dict[str, str] | None = None,
-) -> str:
+def _index_html(months, site_title: str, data_quality_href: str, footer, site_links) -> str:
     """:func:`render_index` before the page check (:func:`write_index` checks only a page that
     changed: the one in place passed the check when it was written)."""
     _require_relative(data_quality_href, "data_quality_href")
@@ -518,13 +511,7 @@ def write_index(
     ...     write_index(Path(d), "Draws", "data-quality/index.html").name
     'index.html'
     """
-    html = _index_html(
-        read_months(site_dir),
-        site_title,
-        data_quality_href,
-        footer=footer,
-        site_links=site_links,
-    )
+    html = _index_html(read_months(site_dir), site_title, data_quality_href, footer, site_links)
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
         check_page(html)
