@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.pool import density as pool_density
-from analysis.pool.backtest import BacktestSummary, backtest, summarize_backtest
+from analysis.pool.backtest import (
+    BACKTEST_COLUMNS,
+    BacktestSummary,
+    backtest,
+    summarize_backtest,
+)
 from analysis.pool.bounds import bounds_table
 
 #: What the forward-chained backtest chooses from: every combination of these tail rates, tail
@@ -177,12 +182,7 @@ def forward_backtest(
     table = pd.DataFrame(
         records,
         columns=[
-            "round",
-            "date",
-            "invitations",
-            "actual_cutoff",
-            "estimated_cutoff",
-            "error",
+            *BACKTEST_COLUMNS[:6],  # round, date, invitations, actual, estimated, error
             "tail_rate",
             "tail_start",
             "same_pool_days",
