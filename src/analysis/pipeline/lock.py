@@ -1,55 +1,75 @@
 """One run at a time, and no run that can lock the project after it died.
 
 Every command that writes (``ee fetch``, ``ee clean``, ``ee data``, ``ee report``, ``ee reports``)
-holds **the data lock**, an exclusive ``flock`` on ``<data>/.ee.lock``, for its whole run:
-retrieval, cleaning and publishing never interleave. Publishing also takes **the site lock**
-(``<site>/.lock``), always after the data lock, never before (one order, so no deadlock).
+holds **the data lock** (``<data>/.ee.lock``) for its whole run: retrieval, cleaning and
+publishing never interleave. Publishing also takes **the site lock** (``<site>/.lock``), always
+after the data lock, never before (one order, so no deadlock).
 
-A dead holder cannot keep either lock:
+The locks are :mod:`filelock`'s ``flock`` locks; what it cannot do is kept here:
 
-- ``flock`` locks belong to open files, and the kernel closes a process's files when it dies,
-  whatever killed it (``kill -9`` included);
-- worker processes of a parallel build are forked, so they would inherit the open lock files
-  and keep the locks after their parent died: :func:`worker_initializer` makes each worker
-  drop its copies at once and die with its parent (Linux ``PR_SET_PDEATHSIG``);
-- a SIGTERM to the command becomes a ``KeyboardInterrupt``, so it cleans up as Ctrl-C does.
-
-The lock file names its holder (process id, command, start time), so a second command says who
-is running instead of waiting blindly.
+- re-entrance across the steps of one command (an outer step holds the lock, an inner one finds
+  it held), and the message naming the running command (process id, arguments, start), which
+  is written into the lock file while it is held;
+- a lock file planted as a symbolic link is refused with a message (``filelock`` opens with
+  ``O_NOFOLLOW``, so its target is never opened, let alone truncated);
+- a dead holder cannot keep a lock: ``flock`` locks belong to open files, which the kernel
+  closes when a process dies (``kill -9`` included); forked workers of a parallel build close
+  their inherited copies (``filelock`` does it at fork) and die with their parent
+  (:func:`worker_initializer`, Linux ``PR_SET_PDEATHSIG``); a SIGTERM to the command becomes a
+  ``KeyboardInterrupt``, so it cleans up as Ctrl-C does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import os
 import signal
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from analysis.errors import BuildFailed
 
-#: Lock files this process holds: path -> file descriptor (what forked workers must drop).
-_HELD: dict[Path, int] = {}
+#: The locks this process holds, by path (an inner step finds its command's lock here).
+_HELD: dict[Path, FileLock] = {}
 _GUARD = threading.RLock()
 _PR_SET_PDEATHSIG = 1
 
 
+def _write_holder(fd: int) -> None:
+    """Name this command in the lock file it just locked (read by a command that must wait)."""
+    started = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    command = " ".join(["ee", *sys.argv[1:]])[:200]
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}: {command}, since {started}\n".encode(), 0)
+
+
 def _holder(path: Path) -> str:
+    """`` (pid ...: ee ..., since ...)``: who holds the lock at ``path``, as it wrote there."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, encoding="utf-8", errors="replace") as file:
+            text = file.read(400).strip()
     except OSError:
         text = ""
     return f" ({text})" if text else ""
 
 
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise BuildFailed(
+            f"{path} is a symbolic link (to {os.readlink(path)}), not a lock file: a lock must "
+            "not follow links; remove the link and run the command again"
+        )
+
+
 @contextlib.contextmanager
 def exclusive(path: Path, what: str, wait: float = 0.0):
-    """Hold an exclusive ``flock`` on ``path`` (re-entrant within one process).
+    """Hold an exclusive lock on ``path`` (re-entrant within one process).
 
     Waits up to ``wait`` seconds for another holder to finish, then raises
     :class:`~analysis.errors.BuildFailed` naming the holder and ``what`` it protects.
@@ -59,34 +79,27 @@ def exclusive(path: Path, what: str, wait: float = 0.0):
         if path in _HELD:  # already ours: an outer step holds it
             yield
             return
+        _refuse_link(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise BuildFailed(
-                        f"another `ee` command is working on {what}{_holder(path)}; "
-                        "try again when it ends"
-                    ) from None
-                time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        started = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        command = " ".join(["ee", *sys.argv[1:]])[:200]
-        os.pwrite(fd, f"pid {os.getpid()}: {command}, since {started}\n".encode(), 0)
-        _HELD[path] = fd
+        lock = FileLock(
+            path, timeout=wait, thread_local=False, is_singleton=False, on_acquired=_write_holder
+        )
+        try:
+            lock.acquire(poll_interval=0.2)
+        except Timeout:
+            raise BuildFailed(
+                f"another `ee` command is working on {what}{_holder(path)}; try again when it ends"
+            ) from None
+        except OSError as error:  # e.g. a link planted between the check and the open
+            _refuse_link(path)
+            raise BuildFailed(f"cannot lock {path}: {error.strerror or error}") from None
+        _HELD[path] = lock
     try:
         yield
     finally:
         with _GUARD:
             _HELD.pop(path, None)
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # releases the lock
+            lock.release()
 
 
 def _raise_interrupt(signum, frame):
@@ -118,13 +131,9 @@ def die_with_parent(parent: int) -> None:
 
 
 def worker_initializer(parent: int) -> None:
-    """Run first in every worker process of a parallel build: die with the parent, give up
-    the inherited lock files (the parent's locks end when the parent does), and take SIGTERM
-    and Ctrl-C the default way."""
+    """Run first in every worker process of a parallel build: die with the parent, forget the
+    parent's locks (their inherited descriptors were closed at fork by ``filelock``), and take
+    SIGTERM and Ctrl-C the default way."""
     die_with_parent(parent)
-    for fd in list(_HELD.values()):
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, fd)  # this copy of the locked file is gone; the number stays valid
-        os.close(devnull)
     _HELD.clear()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
