@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -127,6 +128,35 @@ def test_bad_arguments_exit_2_before_any_work(workspace, args, message):
     result = ee(*args, env_extra={"EE_FEED": str(FEEDS / "small_feed.json")})
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _nothing_done(workspace)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "EE_FETCH_DEADLINE",
+            "1e10",
+            "EE_FETCH_DEADLINE='1e10' is not a number of seconds above 0 and at most "
+            f"{threading.TIMEOUT_MAX:.0f} (the longest wait this platform allows)",
+        ),
+        ("EE_FETCH_DEADLINE", "soon", "EE_FETCH_DEADLINE='soon' is not a number of seconds"),
+        (
+            "EE_SITE_URL",
+            "https://me.example/ee\x07/",
+            "EE_SITE_URL 'https://me.example/ee\\x07/' has a space or control character at "
+            "position 21",
+        ),
+        ("EE_SITE_URL", "me.example/ee", "EE_SITE_URL 'me.example/ee' must be an http(s) URL"),
+        ("EE_MAX_FEED_BYTES", "-1", "EE_MAX_FEED_BYTES='-1' is not a number of bytes above 0"),
+    ],
+)
+def test_bad_settings_exit_2_before_any_work(workspace, name, value, message):
+    env = {"EE_FEED": str(FEEDS / "small_feed.json"), name: value}
+    result = ee("data", "--no-notebook", env_extra=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"ee data: error: {message}" in result.stderr
     assert "Traceback" not in result.stderr
     assert _nothing_done(workspace)
 

@@ -1,12 +1,12 @@
 """The published site as a publication, without a browser: family colours, the answer block,
-plain-language tables, CSV downloads, figures for phones, the Atom feed and the family pages."""
+plain-language tables, CSV downloads, figures for phones and the family pages (the Atom feed is
+tested in test_atom.py)."""
 
 from __future__ import annotations
 
 import io
 import itertools
 import re
-from xml.etree import ElementTree as ET
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,7 +18,7 @@ from analysis import taxonomy
 from analysis.errors import ReportError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.publish import display, feed, render
+from analysis.publish import display, render
 from analysis.publish.trust import TRUSTED_OUTPUT
 from analysis.report import answer, charts, month, tables
 from analysis.stats import LABELS, Verdict
@@ -292,43 +292,6 @@ def test_the_pair_of_figures_is_one_picture_with_text_sizes():
     plt.close(narrow)
     assert html.count("<picture>") == 1 and html.count("<img") == 1
     assert '<source media="(max-width: 40rem)"' in html and html.count("data-text-pt=") == 2
-
-
-# ------------------------------------------------------------------ Atom feed
-
-
-def test_atom_feed_is_well_formed_with_one_entry_per_month():
-    entries = [
-        {"month": m, "summary": {"teaser": f"Teaser <b>{m}</b> & more", "title": m,
-                                 "snapshot": {"retrieved_at": "2026-03-05T12:00:00Z"}}}
-        for m in ("2026-02", "2026-03", "2025-12")
-    ]  # fmt: skip
-    xml = feed.render_feed(entries, "Express Entry draws")
-    root = ET.fromstring(xml)
-    ns = {"a": feed.ATOM}
-    got = root.findall("a:entry", ns)
-    assert len(got) == 3
-    assert [e.find("a:link", ns).get("href") for e in got] == [
-        "2026-03/index.html",
-        "2026-02/index.html",
-        "2025-12/index.html",
-    ]
-    assert root.get(feed.XML_BASE) == "./"
-    assert got[0].find("a:summary", ns).text == "Teaser <b>2026-03</b> & more"  # text, escaped
-    assert got[0].find("a:id", ns).text.startswith("tag:")
-    absolute = ET.fromstring(feed.render_feed(entries, "D", "https://me.github.io/ee/"))
-    assert absolute.find("a:entry/a:id", ns).text == "https://me.github.io/ee/2026-03/index.html"
-    assert feed.render_feed(list(reversed(entries)), "Express Entry draws") == xml
-
-
-def test_site_url_must_be_http(monkeypatch):
-    from analysis import config
-
-    monkeypatch.setenv("EE_SITE_URL", "me.github.io")
-    with pytest.raises(ValueError, match="must be an http"):
-        config.site_url()
-    monkeypatch.setenv("EE_SITE_URL", "https://me.github.io/ee")
-    assert config.site_url() == "https://me.github.io/ee/"
 
 
 # ------------------------------------------------------------------ family pages (real data)

@@ -11,13 +11,14 @@
 step with what it did and how long it took (the months built, with their build times); the
 messages then go to stderr.
 
-Arguments are checked before any work (nothing fetched, cleaned or recorded): a month must be
-written ``YYYY-MM`` exactly and lie between Express Entry's first month and the current one,
-``--since`` not after ``--until``, ``--jobs`` at least 1. What only the data can tell (a month
-after the newest round) is checked as soon as the data is read, before any report is built.
+Arguments and ``EE_*`` settings are checked before any work (nothing fetched, cleaned or
+recorded): a month follows the month rule (:func:`analysis.months.check_month`), ``--since`` not
+after ``--until``, ``--jobs`` at least 1, settings as :func:`analysis.config.check_settings`
+says. What only the data can tell (a month after the newest round) is checked as soon as the
+data is read, before any report is built.
 
 Exit status: 0 on success, 1 when the run cannot be trusted (the message says why and names
-the round and field), 2 on bad command-line arguments, 130 when interrupted.
+the round and field), 2 on bad command-line arguments or settings, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -31,8 +32,19 @@ from datetime import UTC, datetime
 
 import click
 
+from analysis import config
 from analysis.errors import USER_ERRORS, BadArgument
-from analysis.months import FIRST_MONTH, parse_month
+from analysis.months import check_month
+from analysis.pipeline.progress import Progress
+from analysis.pipeline.steps import (
+    Run,
+    clean_step,
+    data_steps,
+    fetch_step,
+    report_step,
+    reports_step,
+)
+from analysis.pool.accuracy import main_backtest
 
 #: Exit status for bad command-line arguments (as click and argparse use).
 BAD_ARGUMENTS = 2
@@ -42,35 +54,16 @@ FAILED = 1
 INTERRUPTED = 130
 
 
-def _current_month() -> str:
-    return f"{datetime.now(UTC):%Y-%m}"
-
-
-def check_month(text: object, what: str) -> str:
-    """``text`` as a month ``YYYY-MM`` that can have rounds; ``click.BadParameter`` otherwise.
-
-    >>> check_month("2023-07", "--month")
-    '2023-07'
-    >>> check_month("2014-12", "--month")
-    Traceback (most recent call last):
-    ...
-    click.exceptions.BadParameter: 2014-12 is before Express Entry's first round (2015-01)
-    """
+def _month(text: str, what: str) -> str:
+    """``text`` if it follows the month rule (:func:`analysis.months.check_month`)."""
     try:
-        month = parse_month(text, what)
+        return check_month(text, what)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    if month < FIRST_MONTH:
-        raise click.BadParameter(f"{month} is before Express Entry's first round ({FIRST_MONTH})")
-    if month > _current_month():
-        raise click.BadParameter(
-            f"{month} is after the data ends: it has not begun yet (it is {_current_month()} now)"
-        )
-    return month
 
 
 def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    return None if value is None else check_month(value, f"--{param.name}")
+    return None if value is None else _month(value, f"--{param.name}")
 
 
 def _months_option(
@@ -81,17 +74,15 @@ def _months_option(
     parts = value.split(",")
     if not any(p for p in parts):
         raise click.BadParameter("is empty: list months as YYYY-MM,YYYY-MM")
-    return sorted({check_month(part, "--months") for part in parts})
+    return sorted({_month(part, "--months") for part in parts})
 
 
 def _execute(command: str, as_json: bool, work: Callable) -> int:
     """Run ``work(run)`` as ``ee <command>``: exit status, error messages, ``--json`` summary."""
-    from analysis.pipeline.progress import Progress
-    from analysis.pipeline.steps import Run
-
     run = Run(command, Progress(sys.stderr if as_json else sys.stdout))
     status, error = 0, None
     try:
+        config.check_settings()
         work(run)
     except BadArgument as exc:
         status, error = BAD_ARGUMENTS, str(exc)
@@ -144,8 +135,6 @@ def ee(verbose: bool) -> None:
 @_no_notebook
 def fetch(source: str | None, no_notebook: bool) -> int:
     """Retrieve the feed into raw/ (notebook 1.0-ingest)."""
-    from analysis.pipeline.steps import fetch_step
-
     return _execute("fetch", False, lambda run: fetch_step(run, source, not no_notebook))
 
 
@@ -154,8 +143,6 @@ def fetch(source: str | None, no_notebook: bool) -> int:
 @_no_notebook
 def clean(force: bool, no_notebook: bool) -> int:
     """Clean the newest snapshot into processed/ (notebook 1.1-clean)."""
-    from analysis.pipeline.steps import clean_step
-
     return _execute("clean", False, lambda run: clean_step(run, force, not no_notebook))
 
 
@@ -166,16 +153,12 @@ def clean(force: bool, no_notebook: bool) -> int:
 @_as_json
 def data(source: str | None, force: bool, no_notebook: bool, as_json: bool) -> int:
     """Fetch, then clean."""
-    from analysis.pipeline.steps import data_steps
-
     return _execute("data", as_json, lambda run: data_steps(run, source, force, not no_notebook))
 
 
 @ee.command()
 def backtest() -> int:
     """Backtest the pool model on all-program rounds."""
-    from analysis.pool.accuracy import main_backtest
-
     statuses: list[int] = []
     failed = _execute("backtest", False, lambda run: statuses.append(main_backtest()))
     return failed or statuses[0]
@@ -193,8 +176,6 @@ def backtest() -> int:
 @_as_json
 def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int:
     """Fetch, clean, build one month's report and the index."""
-    from analysis.pipeline.steps import report_step
-
     return _execute(
         "report", as_json, lambda run: report_step(run, month, force, fetch=not no_fetch)
     )
@@ -231,8 +212,6 @@ def reports(
     as_json: bool,
 ) -> int:
     """The same for every month in a range (or the months listed), in parallel."""
-    from analysis.pipeline.steps import reports_step
-
     if months is not None and (since or until):
         raise click.UsageError("give either --months or --since/--until, not both")
     if months is None and since is None:

@@ -21,7 +21,11 @@ Defaults are the project's own folders; environment variables move them:
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from pathlib import Path
+
+from analysis.errors import SettingError
 
 #: IRCC's JSON feed behind the "Express Entry rounds of invitations" page.
 IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
@@ -91,34 +95,43 @@ def feed_source() -> str:
 
 #: Seconds a retrieval may take in all (``EE_FETCH_DEADLINE`` overrides).
 DEFAULT_FETCH_DEADLINE = 60.0
+#: The longest wait the platform's threads allow (a longer deadline is an OverflowError).
+MAX_FETCH_DEADLINE = threading.TIMEOUT_MAX
+
+#: The largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
+DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
+
+
+def _setting(name: str) -> str:
+    return os.environ.get(name, "").strip()
 
 
 def fetch_deadline() -> float:
     """Seconds a retrieval of the feed may take in all, retries included: ``EE_FETCH_DEADLINE``
     or :data:`DEFAULT_FETCH_DEADLINE`.
 
-    >>> import os; os.environ["EE_FETCH_DEADLINE"] = "soon"
-    >>> fetch_deadline()
+    >>> import os; os.environ["EE_FETCH_DEADLINE"] = "1e10"
+    >>> fetch_deadline()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: EE_FETCH_DEADLINE='soon' is not a number of seconds above 0
+    analysis.errors.SettingError: EE_FETCH_DEADLINE='1e10' is not a number of seconds above 0 ...
     >>> del os.environ["EE_FETCH_DEADLINE"]; fetch_deadline()
     60.0
     """
-    value = os.environ.get("EE_FETCH_DEADLINE", "").strip()
+    value = _setting("EE_FETCH_DEADLINE")
     if not value:
         return DEFAULT_FETCH_DEADLINE
     try:
         seconds = float(value)
     except ValueError:
         seconds = float("nan")
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0")
+    if not 0 < seconds <= MAX_FETCH_DEADLINE:
+        raise SettingError(
+            f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0 and at most "
+            f"{MAX_FETCH_DEADLINE:.0f} (the longest wait this platform allows); "
+            f"unset it for {DEFAULT_FETCH_DEADLINE:g}"
+        )
     return seconds
-
-
-#: The largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
-DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
 
 
 def max_feed_bytes() -> int:
@@ -127,28 +140,53 @@ def max_feed_bytes() -> int:
     >>> max_feed_bytes()
     20971520
     """
-    value = os.environ.get("EE_MAX_FEED_BYTES", "").strip()
+    value = _setting("EE_MAX_FEED_BYTES")
     if not value:
         return DEFAULT_MAX_FEED_BYTES
-    if not value.isascii() or not value.isdigit() or int(value) <= 0:
-        raise ValueError(f"EE_MAX_FEED_BYTES={value!r} is not a number of bytes above 0")
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= sys.maxsize:
+        raise SettingError(
+            f"EE_MAX_FEED_BYTES={value!r} is not a number of bytes above 0 and at most "
+            f"{sys.maxsize}"
+        )
     return int(value)
-
-
-def shared_snapshots_dir() -> Path:
-    """Real IRCC snapshots for tests and development (never copied into the project)."""
-    return _env_path("EE_SNAPSHOTS", PROJECT_ROOT.parent / "shared" / "data" / "ircc" / "snapshots")
 
 
 def site_url() -> str | None:
     """Where the published site lives (``EE_SITE_URL``, e.g. ``https://you.github.io/ee-draws/``),
     used for the absolute links an Atom feed should carry; ``None`` when unset (the feed then
-    uses links relative to itself). Must be an http(s) URL; a trailing ``/`` is added."""
-    value = os.environ.get("EE_SITE_URL", "").strip()
+    uses links relative to itself). Must be an http(s) URL without spaces or control
+    characters; a trailing ``/`` is added.
+
+    >>> import os; os.environ["EE_SITE_URL"] = "https://me.example/ee draws"
+    >>> site_url()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.SettingError: EE_SITE_URL 'https://me.example/ee draws' has a space or ...
+    >>> del os.environ["EE_SITE_URL"]
+    """
+    value = _setting("EE_SITE_URL")
     if not value:
         return None
+    example = "e.g. https://you.github.io/ee-draws/"
     if not value.startswith(("https://", "http://")):
-        raise ValueError(
-            f"EE_SITE_URL {value!r} must be an http(s) URL, e.g. https://you.github.io/ee-draws/"
+        raise SettingError(f"EE_SITE_URL {value!r} must be an http(s) URL, {example}")
+    bad = next((i for i, c in enumerate(value) if c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise SettingError(
+            f"EE_SITE_URL {value!r} has a space or control character at position {bad}: "
+            f"write the address alone, {example}"
         )
     return value if value.endswith("/") else value + "/"
+
+
+def check_settings() -> None:
+    """Check every ``EE_*`` setting that has rules, before a command does any work: a bad one
+    raises :class:`~analysis.errors.SettingError` (``ee`` exits 2) naming the variable."""
+    fetch_deadline()
+    max_feed_bytes()
+    site_url()
+
+
+def shared_snapshots_dir() -> Path:
+    """Real IRCC snapshots for tests and development (never copied into the project)."""
+    return _env_path("EE_SNAPSHOTS", PROJECT_ROOT.parent / "shared" / "data" / "ircc" / "snapshots")

@@ -54,6 +54,11 @@ class BadArgument(ValueError):
     ``ee`` exits with status 2, as for any bad argument."""
 
 
+class SettingError(BadArgument):
+    """An ``EE_*`` environment variable that cannot be used; the message names it and what is
+    allowed (``ee`` exits 2, as for a bad argument)."""
+
+
 #: What the CLI reports as a clear one-line error (exit status 1) rather than a traceback.
 USER_ERRORS = (
     FeedError,

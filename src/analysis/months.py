@@ -7,6 +7,8 @@
   in English whatever the machine's locale: ``strftime('%B')`` follows the C library's locale,
   so month names are spelled out here instead.
 - Express Entry began in January 2015 (:data:`FIRST_MONTH`): no round is older.
+- The month rule is :func:`check_month`, the one place the command line, the report's
+  parameters and the steps check a month a user asked for.
 
 Only the standard library is imported, so the command line can check a month before it
 imports anything heavy.
@@ -18,7 +20,7 @@ imports anything heavy.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 #: A month as text: four ASCII digits, a dash, 01 to 12 (use ``fullmatch``).
 MONTH_PATTERN = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
@@ -65,6 +67,47 @@ def parse_month(text: object, what: str = "month") -> str:
     if is_month(text.strip()):
         raise ValueError(f"{what} {text!r} has spaces or line breaks around it: write YYYY-MM")
     raise ValueError(f"{what} {text!r} is not a month: write it as YYYY-MM, e.g. 2023-07")
+
+
+def check_month(
+    text: object, what: str = "month", first_round: date | None = None, newest_round=None
+) -> str:
+    """``text`` if it is a month a report can be asked for; otherwise ``ValueError`` saying why.
+
+    The rule: written ``YYYY-MM`` (:func:`parse_month`), not before :data:`FIRST_MONTH`, not
+    after the current month, and, when the data's ``first_round`` and ``newest_round`` dates
+    are given, not before the first round's month nor after the newest round's.
+
+    >>> check_month("2023-07", "--month")
+    '2023-07'
+    >>> check_month("2014-12", "--month")
+    Traceback (most recent call last):
+    ...
+    ValueError: --month 2014-12 is before Express Entry's first round (2015-01)
+    >>> check_month("2023-09", "--month", newest_round=date(2023, 8, 15))
+    Traceback (most recent call last):
+    ...
+    ValueError: --month 2023-09: after the data ends (newest round 2023-08-15, in August 2023); choose months up to 2023-08
+    """  # noqa: E501
+    month = parse_month(text, what)
+    if month < FIRST_MONTH:
+        raise ValueError(f"{what} {month} is before Express Entry's first round ({FIRST_MONTH})")
+    now = f"{datetime.now(UTC):%Y-%m}"
+    if month > now:
+        raise ValueError(
+            f"{what} {month} is after the data ends: it has not begun yet (it is {now} now)"
+        )
+    if first_round is not None and month < f"{first_round:%Y-%m}":
+        raise ValueError(
+            f"{what} {month}: before the data begins (first round {first_round:%Y-%m-%d}, in "
+            f"{month_label(first_round)}); choose months from {first_round:%Y-%m}"
+        )
+    if newest_round is not None and month > f"{newest_round:%Y-%m}":
+        raise ValueError(
+            f"{what} {month}: after the data ends (newest round {newest_round:%Y-%m-%d}, in "
+            f"{month_label(newest_round)}); choose months up to {newest_round:%Y-%m}"
+        )
+    return month
 
 
 def _year_month(value: object) -> tuple[int, int]:

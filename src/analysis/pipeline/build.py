@@ -296,7 +296,7 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
     pages, their inputs) change. ``family_pages``: the future of :func:`_start_family_pages`,
     used when it was drawn for the months now published."""
-    from analysis.publish import families, feed, render
+    from analysis.publish import atom, families, render
 
     render.link_months(site)
     fingerprint, code = _site_fingerprint(inputs)
@@ -308,7 +308,7 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
             families.publish_families(site, prepared)
         else:
             families.write_families(site, inputs, fingerprint, code)
-    feed.write_feed(site, SITE_TITLE, config.site_url())
+    atom.write_feed(site, SITE_TITLE, config.site_url())
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
     )

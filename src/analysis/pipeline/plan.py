@@ -15,11 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.storage import (
-    hash_files,
-    hash_tree,
-    stamp_matches,
-)
+from analysis.report.month import is_to_date, month_bounds
+from analysis.storage import hash_files, hash_tree, stamp_matches
 
 REPORT_NOTEBOOK = "4.0-monthly-report"
 
@@ -111,8 +108,6 @@ def month_fingerprint(
 ) -> str:
     """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
     to share the row hashing between months)."""
-    from analysis.report.month import month_bounds
-
     _, end = month_bounds(month)
     tables = hashes if hashes is not None else input_hashes(inputs)
     parts = [
@@ -128,8 +123,6 @@ def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt."""
-    from analysis.report.month import is_to_date
-
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
     plans = []

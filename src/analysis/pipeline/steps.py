@@ -18,10 +18,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis import config
+from analysis.data import load_inputs, load_quality, read_meta
 from analysis.errors import BadArgument
-from analysis.months import month_label
+from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
+from analysis.ingest.quality import Finding
+from analysis.ingest.retrieve import retrieve_feed
+from analysis.months import check_month
 from analysis.pipeline.build import build_reports, data_lock
+from analysis.pipeline.notebooks import run_notebook
 from analysis.pipeline.progress import Progress
+from analysis.report.month import report_months
 from analysis.storage import stamp_matches, write_stamp
 from analysis.wording import plural
 
@@ -106,9 +112,6 @@ def _holding_data_lock(wait: float = 0.0):
 @_holding_data_lock(wait=STEP_LOCK_WAIT)
 def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> dict:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
-    from analysis.ingest.retrieve import retrieve_feed
-    from analysis.pipeline.notebooks import run_notebook
-
     if source:
         os.environ["EE_FEED"] = source
     source = config.feed_source()
@@ -146,10 +149,6 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
 def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
     """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date
     (and its files are the ones cleaning wrote: damaged ones are rebuilt from raw/, said so)."""
-    from analysis.data import load_quality, read_meta
-    from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
-    from analysis.ingest.quality import Finding
-    from analysis.pipeline.notebooks import run_notebook
 
     def state() -> str:
         meta = read_meta() or {}
@@ -216,23 +215,15 @@ def data_steps(
             tracker.finished(name, time.perf_counter() - began)
 
 
-def _months_in_data(wanted: list[str], inputs) -> None:
-    """Raise :class:`BadArgument` for a month the data cannot report on: before its first round
-    or after its newest."""
-    first_day, last_day = inputs.draws["date"].min(), inputs.data_end
-    first, newest = f"{first_day:%Y-%m}", f"{last_day:%Y-%m}"
-    early = [m for m in wanted if m < first]
-    if early:
-        raise BadArgument(
-            f"{', '.join(early)}: before the data begins (first round {first_day:%Y-%m-%d}, "
-            f"in {month_label(first)}); choose months from {first}"
-        )
-    late = [m for m in wanted if m > newest]
-    if late:
-        raise BadArgument(
-            f"{', '.join(late)}: after the data ends (newest round {last_day:%Y-%m-%d}, "
-            f"in {month_label(newest)}); choose months up to {newest}"
-        )
+def _months_in_data(wanted: dict[str, str], inputs) -> None:
+    """Raise :class:`BadArgument` for a month (``{month: the option that named it}``) the data
+    cannot report on: before its first round or after its newest."""
+    first, newest = inputs.draws["date"].min(), inputs.data_end
+    for month, what in wanted.items():
+        try:
+            check_month(month, what, first_round=first, newest_round=newest)
+        except ValueError as error:
+            raise BadArgument(str(error)) from None
 
 
 def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
@@ -257,13 +248,11 @@ def report_step(
     run: Run, month: str | None = None, force: bool = False, fetch: bool = True
 ) -> None:
     """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
-    from analysis.data import load_inputs
-
     if fetch:
         data_steps(run)
     inputs = load_inputs()
     month = month or f"{inputs.data_end:%Y-%m}"
-    _months_in_data([month], inputs)
+    _months_in_data({month: "--month"}, inputs)
     # One month: with a second CPU, the family pages are drawn beside it (build_reports).
     result = _build(run, [month], jobs=min(2, os.cpu_count() or 1), force=force, inputs=inputs)
     run.say(f"ee report: {os.path.join(result['site'], month, 'index.html')}")
@@ -281,17 +270,14 @@ def reports_step(
 ) -> None:
     """``ee reports``: the given ``months``, or every month from ``since`` to ``until`` (default:
     the newest); ``jobs`` at a time, at most one per month and per CPU."""
-    from analysis.data import load_inputs
-    from analysis.report.month import report_months
-
     if fetch:
         data_steps(run)
     inputs = load_inputs()
     if months is None:
-        _months_in_data([m for m in (since, until) if m], inputs)
+        _months_in_data({m: f"--{w}" for w, m in (("since", since), ("until", until)) if m}, inputs)
         months = report_months(inputs.draws, since, until)
     else:
-        _months_in_data(months, inputs)
+        _months_in_data(dict.fromkeys(months, "--months"), inputs)
     cpus = os.cpu_count() or 1
     capped = max(1, min(jobs, len(months), cpus))
     if capped < jobs:

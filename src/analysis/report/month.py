@@ -23,7 +23,7 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
-from analysis.months import FIRST_MONTH, month_label, parse_month
+from analysis.months import check_month, month_label
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -86,8 +86,8 @@ def check_parameters(
     """Validate the report's parameters before any analysis; raise :class:`ParameterError`.
 
     ``month`` must be text ``YYYY-MM`` (papermill can turn ``2023-07`` into a number: pass it
-    quoted; see :func:`analysis.months.parse_month`), not before Express Entry's first month
-    and not after ``data_end`` (the newest round's date).
+    quoted) and follow the month rule (:func:`analysis.months.check_month`), with ``data_end``
+    (the newest round's date) as the data's end.
 
     >>> check_parameters("2023-13")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -100,16 +100,9 @@ def check_parameters(
             "'\"2023-07\"' or -r month 2023-07)"
         )
     try:
-        month = parse_month(month)
+        month = check_month(month, "month", newest_round=data_end)
     except ValueError as error:
         raise ParameterError(str(error)) from None
-    if month < FIRST_MONTH:
-        raise ParameterError(f"month {month} is before Express Entry's first round ({FIRST_MONTH})")
-    if data_end is not None and month > f"{data_end:%Y-%m}":
-        raise ParameterError(
-            f"month {month} is after the data ends ({data_end:%Y-%m-%d}); "
-            f"allowed: {FIRST_MONTH} to {data_end:%Y-%m}"
-        )
     if categories is None:
         categories = FOCUS_FAMILIES
     categories = _as_list(categories)
