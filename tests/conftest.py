@@ -5,6 +5,7 @@ session, and a site built by the real pipeline. Plain helpers live in ``helpers.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,35 @@ def workspace(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("EE_REPORTS_DIR", str(reports))
     monkeypatch.delenv("EE_FEED", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def fixture_tables():
+    """The fixture feed cleaned as on 2023-09-01 (a CleanResult), once per session."""
+    from analysis.ingest.clean import clean_rounds
+    from analysis.ingest.feed import load_rounds
+
+    feed = load_rounds((FEEDS / "small_feed.json").read_bytes())
+    return clean_rounds(feed, today=date(2023, 9, 1))
+
+
+def _fixture_month(tables, name: str):
+    from analysis.report import month
+
+    params = month.check_parameters(name, data_end=tables.draws["date"].max())
+    return month.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
+
+
+@pytest.fixture(scope="session")
+def july(fixture_tables):
+    """July 2023 of the fixture feed, prepared as its report prepares it (STEM and healthcare)."""
+    return _fixture_month(fixture_tables, "2023-07")
+
+
+@pytest.fixture(scope="session")
+def august(fixture_tables):
+    """August 2023 of the fixture feed (neither STEM nor healthcare rounds)."""
+    return _fixture_month(fixture_tables, "2023-08")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 import tomllib
@@ -143,3 +144,85 @@ def test_every_runtime_dependency_is_used():
     imported = set().union(*(_distributions(m) for m in _imported_modules("src")))
     assert runtime - imported - set(USED_WITHOUT_IMPORT) == set()
     assert set(USED_WITHOUT_IMPORT) <= runtime
+
+
+# ------------------------------------------------------------------ imports flow one way
+
+#: The package's layers, lowest first: a module imports only from its own layer or below.
+LAYERS = (
+    ("config", "errors", "months", "wording", "storage", "taxonomy"),  # words, paths, files
+    ("ingest", "data"),  # the feed -> the processed tables
+    ("trends", "baselines", "pool", "stats", "forecast"),  # the analysis
+    ("report",),
+    ("publish",),
+    ("pipeline",),
+    ("cli", "__main__"),
+)
+SRC = ROOT / "src" / "analysis"
+
+
+def _module_name(path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) == 1:  # the package itself: its lazy exports reach every layer
+        return None
+    return next(i for i, names in enumerate(LAYERS) if parts[1] in names)
+
+
+def _own_imports(nodes) -> list[tuple[str, int]]:
+    """(module of the package, line) for every import among ``nodes``."""
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "analysis":
+            for alias in node.names:
+                if node.module != "analysis":
+                    found.append((node.module, node.lineno))
+                elif not alias.name.startswith("__"):  # __version__
+                    found.append((f"analysis.{alias.name}", node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names if a.name.startswith("analysis.")]
+    return found
+
+
+def _trees() -> dict:
+    return {
+        _module_name(path): (path, ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(SRC.rglob("*.py"))
+    }
+
+
+def test_imports_flow_one_way():
+    """ingest -> tables -> analysis -> report -> publish -> pipeline -> cli: no module imports a
+    layer above its own, at module level or inside a function."""
+    upward = []
+    for module, (path, tree) in _trees().items():
+        for imported, line in _own_imports(ast.walk(tree)):
+            low, high = _layer(module), _layer(imported)
+            if low is not None and high is not None and high > low:
+                upward.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
+    assert upward == []
+
+
+def test_module_level_imports_have_no_cycle():
+    trees = _trees()
+    graph = {
+        module: {name for name, _ in _own_imports(tree.body) if name in trees} - {module}
+        for module, (_, tree) in trees.items()
+    }
+    graph["analysis"] = set()  # the package's lazy exports are imported on first use only
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        if module in path:
+            raise AssertionError(f"import cycle: {' -> '.join(path[path.index(module) :])}")
+        if module not in done:
+            for imported in sorted(graph[module]):
+                visit(imported, (*path, module))
+            done.add(module)
+
+    for module in sorted(graph):
+        visit(module, ())

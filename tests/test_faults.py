@@ -105,11 +105,10 @@ def test_killed_parallel_build_frees_the_site(project, how):
     if how == signal.SIGTERM:
         assert "interrupted" in err and "Traceback" not in err
     assert gone(tree, FREED_WITHIN) == [], "workers or kernels outlived the killed command"
-    started = time.monotonic()
+    # `ee report` does not wait for a lock: it would stop at once, saying "try again"
     result = run_ee("report", "--month", "2023-08", "--no-fetch", env=project, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "try again" not in result.stderr
-    assert time.monotonic() - started < 120
     assert (site / "2023-08" / "index.html").is_file()
     assert not list(site.glob(".builds/*")) and not list(site.glob(".*.new-*"))
     sockets = [p.name for p in Path(tempfile.gettempdir()).glob("ee-kernel-p*")]

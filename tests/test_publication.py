@@ -20,9 +20,8 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import display, render
 from analysis.publish.trust import TRUSTED_OUTPUT
-from analysis.report import answer, charts, month, tables
+from analysis.report import answer, charts, tables
 from analysis.stats import LABELS, Verdict
-from helpers import FEEDS
 
 # ------------------------------------------------------------------ one colour per family
 
@@ -91,26 +90,7 @@ def test_unknown_round_types_show_ircc_s_own_name():
 
 
 # ------------------------------------------------------------------ the month on the fixture
-
-
-@pytest.fixture(scope="module")
-def cleaned():
-    return clean_rounds(
-        load_rounds((FEEDS / "small_feed.json").read_bytes()),
-        today=pd.Timestamp("2023-09-01").date(),
-    )
-
-
-@pytest.fixture(scope="module")
-def july(cleaned):
-    params = month.check_parameters("2023-07", data_end=cleaned.draws["date"].max())
-    return month.prepare_month(cleaned.draws, cleaned.pool, params, retrieved_at="2023-09-01")
-
-
-@pytest.fixture(scope="module")
-def august(cleaned):
-    params = month.check_parameters("2023-08", data_end=cleaned.draws["date"].max())
-    return month.prepare_month(cleaned.draws, cleaned.pool, params, retrieved_at="2023-09-01")
+# (the fixtures `july` and `august` live in conftest.py)
 
 
 def test_answer_block_gives_cutoff_comparison_gap_and_verdict_briefly(july):

@@ -10,28 +10,11 @@ import pytest
 
 from analysis import trends
 from analysis.errors import ParameterError
-from analysis.ingest.clean import clean_rounds
-from analysis.ingest.feed import load_rounds
 from analysis.publish import display as figures
 from analysis.report import charts as report_figures
 from analysis.report import month, narrative
 from analysis.report import summary as summary_json
 from analysis.report import tables as report_tables
-from helpers import FEEDS
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return clean_rounds(
-        load_rounds((FEEDS / "small_feed.json").read_bytes()),
-        today=pd.Timestamp("2023-09-01").date(),
-    )
-
-
-@pytest.fixture(scope="module")
-def july(tables):
-    params = month.check_parameters("2023-07", data_end=tables.draws["date"].max())
-    return month.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
 
 
 def test_parameters_are_checked_before_any_analysis():
@@ -98,8 +81,8 @@ def test_every_report_figure_is_labelled_with_alt_text_from_the_numbers(july, dr
     assert any(ch.isdigit() for ch in alt) and len(alt) > 40
 
 
-def test_rolling_cutoffs_figure(tables):
-    rolling = trends.rolling_cutoff(tables.draws, window="30D")
+def test_rolling_cutoffs_figure(fixture_tables):
+    rolling = trends.rolling_cutoff(fixture_tables.draws, window="30D")
     fig, alt = report_figures.rolling_cutoffs(rolling, ["stem"], since="2023-06-01", window="30D")
     try:
         figures.require_labels(fig)

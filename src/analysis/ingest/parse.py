@@ -21,26 +21,13 @@ from datetime import date, datetime
 import pandas as pd
 from dateutil import parser as dateutil_parser
 
+from analysis.months import MONTH_NAMES
+
+#: Month names as IRCC writes them, lower case: the full name, its first three letters, "sept".
 MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
+    **{name.lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},
+    **{name[:3].lower(): number for number, name in enumerate(MONTH_NAMES, start=1)},
+    "sept": 9,
 }
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
