@@ -7,10 +7,13 @@ import functools
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from analysis import config
+from analysis.ingest.schemas import DRAWS
 from analysis.pipeline.checks import notebooks_with_outputs
+from helpers import draws_table
 
 ROOT = config.PROJECT_ROOT
 
@@ -144,6 +147,31 @@ def test_every_runtime_dependency_is_used():
     imported = set().union(*(_distributions(m) for m in _imported_modules("src")))
     assert runtime - imported - set(USED_WITHOUT_IMPORT) == set()
     assert set(USED_WITHOUT_IMPORT) <= runtime
+
+
+# ------------------------------------------------------------------ the tests' own tables
+
+
+@pytest.mark.parametrize(
+    "extra", [("drawn_at", "tie_break_at"), ("distribution_date",)], ids=["times", "pool dates"]
+)
+def test_hand_built_draws_have_the_columns_and_dtypes_of_clean_rounds(extra):
+    """``helpers.draws_table`` (the hand-built draws of the trends, baselines and stats tests)
+    passes the schema cleaning's draws pass, with each kind of extra column and empty values."""
+    values = {
+        "drawn_at": ["2023-01-10 14:00:00", None],
+        "tie_break_at": ["2023-01-09 12:30:00", None],
+        "distribution_date": ["2023-01-09", None],
+    }
+    rows = [
+        ("1", "2023-01-10", "all_program", 3000, 500, *(values[e][0] for e in extra)),
+        ("2", "2023-01-20", "stem", 200, None, *(values[e][1] for e in extra)),
+        ("3", "2023-03-27", "cec", 3000, 530),
+        ("4", "2023-07-16", "french", 2000, 400),
+    ]
+    draws = draws_table(rows, extra=extra)
+    DRAWS.validate(draws)
+    assert list(draws.columns) == list(DRAWS.columns)
 
 
 # ------------------------------------------------------------------ imports flow one way

@@ -32,12 +32,6 @@ def draws() -> pd.DataFrame:
     # fmt: on
 
 
-def test_fixture_has_the_columns_and_dtypes_of_clean_rounds(draws):
-    from analysis.ingest.schemas import DRAWS
-
-    DRAWS.validate(draws)
-
-
 # --- summarize_by_period --------------------------------------------------------------------
 
 
