@@ -33,6 +33,9 @@ def test_atom_feed_is_well_formed_with_one_entry_per_month():
         "2025-12/index.html",
     ]
     assert root.get(atom.XML_BASE) == "./"
+    assert {(e.find("a:link", NS).get("rel"), e.find("a:link", NS).get("type")) for e in got} == {
+        ("alternate", "text/html")
+    }
     assert got[0].find("a:summary", NS).text == "Teaser <b>2026-03</b> & more"  # text, escaped
     assert got[0].find("a:id", NS).text.startswith("tag:")
     absolute = ET.fromstring(atom.render_feed(entries(), "D", "https://me.github.io/ee/"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.errors import BuildFailed
+from analysis.errors import LockRefused
 from analysis.pipeline.lock import exclusive
 from helpers import FEEDS, run_ee
 
@@ -43,7 +43,7 @@ def test_a_held_lock_names_its_holder_and_is_not_waited_for(tmp_path):
     path = tmp_path / "data" / ".ee.lock"
     holder = hold_elsewhere(path, 30)
     try:
-        with pytest.raises(BuildFailed) as refused, exclusive(path, "the data in data/"):
+        with pytest.raises(LockRefused) as refused, exclusive(path, "the data in data/"):
             pass
         message = str(refused.value)
         assert message.startswith("another `ee` command is working on the data in data/ (pid ")
@@ -105,14 +105,14 @@ def test_a_lock_planted_as_a_symlink_is_refused_and_its_target_kept(tmp_path, na
     path = tmp_path / name
     path.parent.mkdir()
     path.symlink_to(target)
-    refused = pytest.raises(BuildFailed, match="is a symbolic link .* not a lock file")
+    refused = pytest.raises(LockRefused, match="is a symbolic link .* not a lock file")
     with refused, exclusive(path, "the site"):
         pass
     assert target.read_text() == "a file someone cares about\n"
     dangling = tmp_path / "dangling"
     path.unlink()
     path.symlink_to(dangling)
-    with pytest.raises(BuildFailed, match="is a symbolic link"), exclusive(path, "the site"):
+    with pytest.raises(LockRefused, match="is a symbolic link"), exclusive(path, "the site"):
         pass
     assert not dangling.exists()
 

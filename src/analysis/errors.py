@@ -41,6 +41,11 @@ class BuildFailed(RuntimeError):
     """One or more months failed; nothing was published."""
 
 
+class LockRefused(RuntimeError):
+    """Another ``ee`` command holds the lock (the message names it), or the lock file cannot be
+    used (e.g. a symbolic link planted in its place)."""
+
+
 class ReportError(ValueError):
     """A notebook or page that must not be published; the message says where and why."""
 
@@ -65,6 +70,7 @@ USER_ERRORS = (
     RetrievalError,
     NotebookFailed,
     BuildFailed,
+    LockRefused,
     ReportError,
     FileNotFoundError,
     ValueError,

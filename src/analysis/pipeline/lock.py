@@ -32,7 +32,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from analysis.errors import BuildFailed
+from analysis.errors import LockRefused
 
 #: The locks this process holds, by path (an inner step finds its command's lock here).
 _HELD: dict[Path, FileLock] = {}
@@ -61,7 +61,7 @@ def _holder(path: Path) -> str:
 
 def _refuse_link(path: Path) -> None:
     if path.is_symlink():
-        raise BuildFailed(
+        raise LockRefused(
             f"{path} is a symbolic link (to {os.readlink(path)}), not a lock file: a lock must "
             "not follow links; remove the link and run the command again"
         )
@@ -72,7 +72,7 @@ def exclusive(path: Path, what: str, wait: float = 0.0):
     """Hold an exclusive lock on ``path`` (re-entrant within one process).
 
     Waits up to ``wait`` seconds for another holder to finish, then raises
-    :class:`~analysis.errors.BuildFailed` naming the holder and ``what`` it protects.
+    :class:`~analysis.errors.LockRefused` naming the holder and ``what`` it protects.
     """
     path = Path(path)
     with _GUARD:
@@ -87,12 +87,12 @@ def exclusive(path: Path, what: str, wait: float = 0.0):
         try:
             lock.acquire(poll_interval=0.2)
         except Timeout:
-            raise BuildFailed(
+            raise LockRefused(
                 f"another `ee` command is working on {what}{_holder(path)}; try again when it ends"
             ) from None
         except OSError as error:  # e.g. a link planted between the check and the open
             _refuse_link(path)
-            raise BuildFailed(f"cannot lock {path}: {error.strerror or error}") from None
+            raise LockRefused(f"cannot lock {path}: {error.strerror or error}") from None
         _HELD[path] = lock
     try:
         yield

@@ -76,13 +76,17 @@ def render_feed(entries: list[dict], title: str, site_url: str | None = None) ->
         heading = summary.get("title") or month_label(month)
         item.title(_NOT_XML.sub("\ufffd", f"Express Entry rounds: {heading}"))
         item.id(f"{site_url}{href}" if site_url else f"{TAG_AUTHORITY}:{month}")
-        item.link(href=href, rel="alternate", type="text/html")
+        item.link(href=href)
         item.updated(when)
         text = summary.get("teaser") or summary.get("headline") or month_label(month)
         item.summary(_NOT_XML.sub("\ufffd", str(text)), type="text")
-    # xml:base has no feedgen setter: set it on the root of feedgen's document.
+    # Two things feedgen 1.0 cannot write: xml:base (no setter) and an entry link's rel and
+    # type (it drops them), so they are set on its document.
     root = etree.fromstring(feed.atom_str())
     root.set(XML_BASE, site_url or "./")
+    for link in root.iterfind(f"{{{ATOM}}}entry/{{{ATOM}}}link"):
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
     xml = etree.tostring(root, encoding="unicode", pretty_print=True)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + xml
 
