@@ -139,7 +139,7 @@ def test_bad_arguments_exit_2_before_any_work(workspace, args, message):
             "EE_FETCH_DEADLINE",
             "1e10",
             "EE_FETCH_DEADLINE='1e10' is not a number of seconds above 0 and at most "
-            f"{threading.TIMEOUT_MAX:.0f} (the longest wait this platform allows)",
+            f"{int(threading.TIMEOUT_MAX):,} (the longest wait this platform allows)",
         ),
         ("EE_FETCH_DEADLINE", "soon", "EE_FETCH_DEADLINE='soon' is not a number of seconds"),
         (

@@ -93,10 +93,9 @@ def feed_source() -> str:
     return str(Path(value).expanduser().resolve())
 
 
-#: Seconds a retrieval may take in all (``EE_FETCH_DEADLINE`` overrides).
-DEFAULT_FETCH_DEADLINE = 60.0
-#: The longest wait the platform's threads allow (a longer deadline is an OverflowError).
-MAX_FETCH_DEADLINE = threading.TIMEOUT_MAX
+#: Seconds a retrieval may take in all (``EE_FETCH_DEADLINE`` overrides), and at most: the
+#: longest wait the platform's threads allow (beyond it, an OverflowError).
+DEFAULT_FETCH_DEADLINE, MAX_FETCH_DEADLINE = 60.0, threading.TIMEOUT_MAX
 
 #: The largest feed accepted (the real feed is about 0.6 MB and grows ~0.1 MB a year).
 DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -104,6 +103,23 @@ DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
 
 def _setting(name: str) -> str:
     return os.environ.get(name, "").strip()
+
+
+def _number(name: str, default, kind: type, unit: str, maximum, why: str = ""):
+    """The number ``name`` holds (``kind``: int or float), from above 0 to ``maximum``."""
+    value = _setting(name)
+    if not value:
+        return default
+    try:
+        number = kind(value) if value.isascii() else None
+    except ValueError:
+        number = None
+    if number is None or not 0 < number <= maximum:  # NaN fails too
+        raise SettingError(
+            f"{name}={value!r} is not a number of {unit} above 0 and at most {int(maximum):,}"
+            f"{why}; unset it for the default, {int(default):,}"
+        )
+    return number
 
 
 def fetch_deadline() -> float:
@@ -118,20 +134,10 @@ def fetch_deadline() -> float:
     >>> del os.environ["EE_FETCH_DEADLINE"]; fetch_deadline()
     60.0
     """
-    value = _setting("EE_FETCH_DEADLINE")
-    if not value:
-        return DEFAULT_FETCH_DEADLINE
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 < seconds <= MAX_FETCH_DEADLINE:
-        raise SettingError(
-            f"EE_FETCH_DEADLINE={value!r} is not a number of seconds above 0 and at most "
-            f"{MAX_FETCH_DEADLINE:.0f} (the longest wait this platform allows); "
-            f"unset it for {DEFAULT_FETCH_DEADLINE:g}"
-        )
-    return seconds
+    why = " (the longest wait this platform allows)"
+    return _number(
+        "EE_FETCH_DEADLINE", DEFAULT_FETCH_DEADLINE, float, "seconds", MAX_FETCH_DEADLINE, why
+    )
 
 
 def max_feed_bytes() -> int:
@@ -140,15 +146,7 @@ def max_feed_bytes() -> int:
     >>> max_feed_bytes()
     20971520
     """
-    value = _setting("EE_MAX_FEED_BYTES")
-    if not value:
-        return DEFAULT_MAX_FEED_BYTES
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= sys.maxsize:
-        raise SettingError(
-            f"EE_MAX_FEED_BYTES={value!r} is not a number of bytes above 0 and at most "
-            f"{sys.maxsize}"
-        )
-    return int(value)
+    return _number("EE_MAX_FEED_BYTES", DEFAULT_MAX_FEED_BYTES, int, "bytes", sys.maxsize)
 
 
 def site_url() -> str | None:

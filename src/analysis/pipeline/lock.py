@@ -1,22 +1,14 @@
 """One run at a time, and no run that can lock the project after it died.
 
-Every command that writes (``ee fetch``, ``ee clean``, ``ee data``, ``ee report``, ``ee reports``)
-holds **the data lock** (``<data>/.ee.lock``) for its whole run: retrieval, cleaning and
-publishing never interleave. Publishing also takes **the site lock** (``<site>/.lock``), always
-after the data lock, never before (one order, so no deadlock).
-
-The locks are :mod:`filelock`'s ``flock`` locks; what it cannot do is kept here:
-
-- re-entrance across the steps of one command (an outer step holds the lock, an inner one finds
-  it held), and the message naming the running command (process id, arguments, start), which
-  is written into the lock file while it is held;
-- a lock file planted as a symbolic link is refused with a message (``filelock`` opens with
-  ``O_NOFOLLOW``, so its target is never opened, let alone truncated);
-- a dead holder cannot keep a lock: ``flock`` locks belong to open files, which the kernel
-  closes when a process dies (``kill -9`` included); forked workers of a parallel build close
-  their inherited copies (``filelock`` does it at fork) and die with their parent
-  (:func:`worker_initializer`, Linux ``PR_SET_PDEATHSIG``); a SIGTERM to the command becomes a
-  ``KeyboardInterrupt``, so it cleans up as Ctrl-C does.
+Every command that writes holds **the data lock** (``<data>/.ee.lock``) for its whole run, so
+retrieval, cleaning and publishing never interleave; publishing also takes **the site lock**
+(``<site>/.lock``), always after the data lock (one order, so no deadlock). The locks are
+:mod:`filelock`'s ``flock`` locks: the kernel drops them when their holder dies (``kill -9``
+too), filelock closes a forked child's copies and opens with ``O_NOFOLLOW``. Kept here, as no
+library does it: re-entrance across one command's steps, the holder's name in the lock file
+(pid, command, start) for a command that must wait, a clear refusal of a lock planted as a
+symbolic link, workers that die with their parent (:func:`worker_initializer`), and SIGTERM
+cleaning up as Ctrl-C does (:func:`terminate_as_interrupt`).
 """
 
 from __future__ import annotations
