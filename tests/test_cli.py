@@ -32,6 +32,16 @@ def test_help_lists_the_commands():
         assert command in result.stdout
 
 
+def test_the_command_imports_no_heavy_library_before_it_needs_one():
+    """The package's own modules are imported at the top of cli and steps; the heavy libraries
+    stay out until a step needs them (a no-change `make report` never does)."""
+    heavy = ("statsmodels", "matplotlib", "seaborn", "scipy", "nbformat", "papermill", "pandera")
+    code = f"import sys, analysis.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_bad_arguments_exit_2():
     assert ee("fetch", "--bogus").returncode == 2
 
