@@ -8,7 +8,6 @@ columns every helper makes (:func:`require_columns`).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from analysis import config
 from analysis.errors import FeedError
@@ -85,10 +85,13 @@ def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
         raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
     data = path.read_bytes()
     try:
-        # no Arrow thread pools: the tables are small, and a pool still running when the process
-        # exits can abort it ("terminate called without an active exception", apache/arrow#34314)
+        # Read from a buffer Arrow owns, not a Python object: Arrow may drop its reader on one
+        # of its own threads, and one that needs Python while the process exits aborts it
+        # ("terminate called without an active exception", apache/arrow#34314).
+        buffer = pa.allocate_buffer(len(data))
+        pa.FixedSizeBufferWriter(buffer).write(data)
         frame = pd.read_parquet(
-            io.BytesIO(data), use_threads=False, to_pandas_kwargs={"use_threads": False}
+            pa.BufferReader(buffer), use_threads=False, to_pandas_kwargs={"use_threads": False}
         )
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise _damaged(path, name, f"not a readable Parquet file ({exc})") from None
