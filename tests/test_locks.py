@@ -57,9 +57,9 @@ def test_a_held_lock_names_its_holder_and_is_not_waited_for(tmp_path):
 def test_a_waiting_command_gets_the_lock_when_the_holder_ends(tmp_path):
     path = tmp_path / ".ee.lock"
     holder = hold_elsewhere(path, 0.5)
-    with exclusive(path, "the data", wait=60):
-        assert holder.poll() == 0  # it ended before this process got the lock
+    with exclusive(path, "the data", wait=60):  # waits for the holder's half second
         assert f"pid {os.getpid()}: ee " in path.read_text()
+    assert holder.wait(timeout=60) == 0
 
 
 def test_one_process_reenters_its_own_lock_and_releases_it_once(tmp_path):
