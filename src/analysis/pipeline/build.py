@@ -38,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from analysis import config
+from analysis.data import load_inputs
 from analysis.errors import BuildFailed
 from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
 from analysis.pipeline.plan import (
@@ -307,8 +308,6 @@ def build_reports(
     the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
     ``site``.
     """
-    from analysis.data import load_inputs
-
     progress = progress or Progress()
     site = config.reports_dir()
     with data_lock(), _site_lock(site):
