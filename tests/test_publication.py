@@ -452,3 +452,29 @@ def test_every_page_says_what_the_golden_text_says(published_site):
     for page in pages:
         expected = (golden / f"{golden_name(page, site)}.txt").read_text(encoding="utf-8")
         assert page_text(page.read_text(encoding="utf-8")) == expected, page
+
+
+@pytest.mark.slow
+def test_a_month_appearing_beside_a_published_one_rebuilds_only_that_neighbour(
+    published_site, monkeypatch
+):
+    """Previous/next links are rendered with a page: a new month is part of its neighbour's
+    inputs, so planning it also plans the month it will stand beside, and nothing else."""
+    from analysis.data import load_inputs
+    from analysis.pipeline import plan
+
+    env, site = published_site
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    inputs = load_inputs()
+    assert [p.reason for p in plan.plan_months(["2023-07", "2023-08"], inputs, site)] == [
+        "up to date",
+        "up to date",
+    ]
+    plans = plan.plan_months(["2023-09"], inputs, site)
+    assert [(p.month, p.reason) for p in plans] == [
+        ("2023-09", "not built yet"),
+        ("2023-08", "a neighbouring month changed"),
+    ]
+    assert plans[1].neighbours == ("2023-07", "2023-09")
+    assert plans[1].notebook_parameters["next_month"] == "2023-09"
