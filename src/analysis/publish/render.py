@@ -118,12 +118,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_page(template: str, **context: Any) -> str:
+def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     """One page of the site from ``templates/<template>`` (which extends ``base.html.j2``).
 
     Every value is escaped (autoescape; a missing one is an error); ``context`` gives the
     template's values, with ``title``, ``nav`` (:func:`site_nav`) and ``footer`` for the frame.
-    The result ends with one newline and passes :func:`check_page`.
+    The result ends with one newline and passes :func:`check_page` (``check=False``: the caller
+    checks it, e.g. only when it differs from a page already published).
     """
     context.setdefault("nav", [])
     context.setdefault("footer", None)
@@ -139,7 +140,8 @@ def render_page(template: str, **context: Any) -> str:
         )
     )
     html = html.rstrip("\n") + "\n"
-    check_page(html)
+    if check:
+        check_page(html)
     return html
 
 
@@ -167,12 +169,14 @@ def render_index(
     *,
     footer: str | None = None,
     site_links: dict[str, str] | None = None,
+    check: bool = True,
 ) -> str:
     """The site's index page: every month newest first, with its headline and link.
 
     ``months``: mappings with ``month`` (``'YYYY-MM'``) and ``headline`` (plain text, e.g. from
     the month's ``summary.json``); order does not matter. ``data_quality_href`` is a relative
-    link to the data-quality page. All text is escaped; all links are relative.
+    link to the data-quality page. All text is escaped; all links are relative. ``check``: see
+    :func:`render_page`.
 
     >>> html = render_index([{"month": "2026-02", "headline": "Two <b>STEM</b> draws"},
     ...                      {"month": "2026-03", "headline": "No all-program draw"}],
@@ -208,6 +212,7 @@ def render_index(
     nav = site_nav("", "index", full=bool(site_links), hrefs={"data-quality": data_quality_href})
     return render_page(
         INDEX_TEMPLATE,
+        check=check,
         months=entries,
         site_title=site_title,
         data_quality_href=data_quality_href,
@@ -274,9 +279,15 @@ def write_index(
     'index.html'
     """
     html = render_index(
-        read_months(site_dir), site_title, data_quality_href, footer=footer, site_links=site_links
+        read_months(site_dir),
+        site_title,
+        data_quality_href,
+        footer=footer,
+        site_links=site_links,
+        check=False,
     )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
+        check_page(html)  # the page in place passed the check when it was written
         write_text_atomic(path, html)
     return path
