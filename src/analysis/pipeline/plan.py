@@ -143,11 +143,13 @@ def published_months(site: Path) -> set[str]:
     return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
 
 
-def _recorded_neighbours(stamp: Path) -> list | None:
+def _recorded(stamp: Path) -> dict:
+    """What a published month's ``inputs.json`` records (empty when unreadable)."""
     try:
-        return json.loads(stamp.read_text()).get("neighbours")
+        recorded = json.loads(stamp.read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def plan_months(
@@ -155,12 +157,12 @@ def plan_months(
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt; then every
     other published month whose previous/next month changes (a month appears beside it), to
-    be rebuilt with its new links."""
+    be rebuilt with its new links and the parameters it was built with."""
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
     site_months = published_months(site) | set(months)
 
-    def planned(month: str) -> tuple[MonthPlan, Path]:
+    def planned(month: str, parameters: dict | None) -> tuple[MonthPlan, Path]:
         params = {"month": month, **(parameters or {})}
         near = neighbours(site_months, month)
         fingerprint = month_fingerprint(
@@ -170,7 +172,7 @@ def plan_months(
 
     plans = []
     for month in months:
-        plan_, published = planned(month)
+        plan_, published = planned(month, parameters)
         if force:
             reason = "forced"
         elif not (site / month / "index.html").exists() or not published.exists():
@@ -181,7 +183,8 @@ def plan_months(
             reason = "up to date"
         plans.append(replace(plan_, reason=reason))
     for month in sorted(published_months(site) - set(months)):
-        plan_, published = planned(month)
-        if _recorded_neighbours(published) != list(plan_.neighbours):
+        recorded = _recorded(site / month / INPUTS_FILE)
+        plan_, _ = planned(month, recorded.get("parameters"))
+        if recorded.get("neighbours") != list(plan_.neighbours):
             plans.append(replace(plan_, reason="a neighbouring month changed"))
     return plans
