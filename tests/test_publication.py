@@ -12,16 +12,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from markupsafe import Markup
 
 from analysis import taxonomy
-from analysis.errors import ReportError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.publish import display, render
-from analysis.publish.trust import TRUSTED_OUTPUT
-from analysis.report import answer, charts, tables
+from analysis.publish import content, display
+from analysis.publish.content import Table
+from analysis.report import answer, charts, month, tables
 from analysis.stats import LABELS, Verdict
+from helpers import FEEDS
 
 # ------------------------------------------------------------------ one colour per family
 
@@ -125,7 +125,7 @@ def test_tables_speak_plain_language(july):
     stats, _ = tables.statistics(july)
     coefficients, _ = tables.regression(july)
     for frame in (stats, coefficients):
-        text = display.table_html(frame, caption="Statistics").striptags()
+        text = Markup(Table(frame, caption="Statistics")._repr_html_()).striptags()
         assert not re.search(r"\d[eE][-+]\d", text), text  # no e-notation
         assert "all_program" not in text and "<NA>" not in text and "nan" not in text.lower()
     notes = tables.data_notes(
@@ -163,42 +163,31 @@ def test_numbers_get_thousands_separators_and_the_right_alignment_class():
     frame = pd.DataFrame(
         {"Round": ["254"], "Invitations": [1500], "Gap": pd.array([None], dtype="Int64")}
     )
-    html = str(display.table_html(frame, caption="Rounds", row_ids=pd.Series(["round-254"])))
+    html = Table(frame, caption="Rounds", row_ids=pd.Series(["round-254"]))._repr_html_()
     assert "<td>1,500</td>" in html and '<tr id="round-254">' in html
     assert "ee-num-2 ee-num-3" in html and "ee-num-1" not in html
     assert "<NA>" not in html and "nan" not in html
 
 
 def test_an_empty_table_is_a_sentence():
-    html = str(
-        display.table_html(
-            pd.DataFrame({"Round": []}), caption="Revisions", empty="No revisions by IRCC."
-        )
-    )
+    html = Table(
+        pd.DataFrame({"Round": []}), caption="Revisions", empty="No revisions by IRCC."
+    )._repr_html_()
     assert "<table" not in html and "No revisions by IRCC." in html
 
 
-def test_downloads_come_from_the_outputs_and_names_are_checked():
-    def output(name, text):
-        out = new_output("display_data", data={"text/html": "<p>t</p>", "text/plain": "t"})
-        out.metadata = {TRUSTED_OUTPUT: {"escaped": True, "download": {"name": name, "text": text}}}
-        return out
-
-    nb = new_notebook(cells=[new_code_cell("t", outputs=[output("rounds.csv", "a,b\n1,2\n")])])
-    assert render.downloads(nb) == {"rounds.csv": "a,b\n1,2\n"}
-    twice = new_notebook(
-        cells=[new_code_cell("t", outputs=[output("a.csv", "x"), output("a.csv", "y")])]
-    )
-    with pytest.raises(ReportError, match="same download 'a.csv'"):
-        render.downloads(twice)
-    escape = new_notebook(cells=[new_code_cell("t", outputs=[output("../x.csv", "x")])])
-    with pytest.raises(ReportError, match="plain file name"):
-        render.downloads(escape)
+def test_downloads_come_from_the_tables_and_names_are_checked():
+    rounds = Table(pd.DataFrame({"a": [1], "b": [2]}), "Rounds", download="rounds.csv")
+    assert content.downloads([rounds]) == {"rounds.csv": "a,b\n1,2\n"}
+    with pytest.raises(ValueError, match="same download 'rounds.csv'"):
+        content.downloads([rounds, rounds])
+    with pytest.raises(ValueError, match="plain file name"):
+        Table(pd.DataFrame({"a": [1]}), "Rounds", download="../x.csv")
 
 
 def test_csv_text_keeps_plain_numbers():
     frame = pd.DataFrame({"Round": ["254"], "Invitations": [1500], "Gap": [None]})
-    assert pd.read_csv(io.StringIO(display.csv_text(frame)), dtype=str).fillna(
+    assert pd.read_csv(io.StringIO(content.csv_text(frame)), dtype=str).fillna(
         ""
     ).values.tolist() == [["254", "1500", ""]]
 
@@ -267,7 +256,7 @@ def test_the_pair_of_figures_is_one_picture_with_text_sizes():
     ax.set(title="t", xlabel="x (days)", ylabel="y (points)")
     narrow, ax2 = plt.subplots(figsize=(3, 3))
     ax2.set(title="t", xlabel="x (days)", ylabel="y (points)")
-    html = str(display.figure_pair_html(wide, narrow, alt="A flat line of cutoffs"))
+    html = display.figure_pair(wide, narrow, alt="A flat line of cutoffs")._repr_html_()
     plt.close(wide)
     plt.close(narrow)
     assert html.count("<picture>") == 1 and html.count("<img") == 1
@@ -351,27 +340,24 @@ def test_a_new_round_redraws_only_its_family_page_and_matches_a_full_rebuild(
 
 
 def test_a_month_page_has_a_contents_list_after_the_how_to_read_box():
-    from nbformat.v4 import new_markdown_cell
-
+    from analysis.publish.month_page import MonthPage
     from analysis.report import narrative
 
-    box = display.glossary_html([("Gap", "Category cutoff minus baseline, in CRS points.")])
-    out = new_output("display_data", data={"text/html": str(box), "text/plain": "box"})
-    out.metadata = {TRUSTED_OUTPUT: {"escaped": True}}
-    nb = new_notebook(
-        cells=[
-            new_code_cell("display.show_glossary(...)", outputs=[out]),
-            new_markdown_cell("## The month in detail\n\nText."),
-            new_markdown_cell("## The month's rounds\n\nText."),
-            new_markdown_cell("## Data notes\n\nText."),
-        ]
+    page = MonthPage()
+    page.add(
+        "answer", content.Glossary([("Gap", "Category cutoff minus baseline, in CRS points.")])
     )
-    html = render.notebook_node_to_html(nb, "March 2026")
+    for section in ("the-month-in-detail", "the-month-s-rounds", "data-notes"):
+        page.add(section, content.Paragraph("Text."))
+    html = page.html(
+        {"title": "March 2026", "as_of": "2026-03-31", "snapshot": {"file": "f", "sha256": "0"}}
+    )
     nav = html[html.index('<nav class="ee-contents"') :]
     nav = nav[: nav.index("</nav>")]
     assert html.index("</aside>") < html.index('<nav class="ee-contents"')
     targets = re.findall(r'href="#([^"]+)"', nav)
-    assert targets == ["the-month-in-detail", "the-month-s-rounds", "data-notes"]
+    assert targets[0] == "the-month-in-detail" and targets[1] == "the-month-s-rounds"
+    assert targets[-1] == "data-notes"
     for target in targets:
         assert f'<h2 id="{target}">' in html
     assert "how-to-read" not in targets
@@ -387,3 +373,52 @@ def test_a_month_page_has_a_contents_list_after_the_how_to_read_box():
     march = dict(narrative.glossary(draws, pd.Timestamp("2026-03-31")))
     assert "2024" not in july["All-program round"] + july["Baselines"]
     assert "since April 23, 2024" in march["All-program round"]
+
+
+# ------------------------------------------------------------------ the pages say the same
+
+
+@pytest.mark.slow
+def test_every_page_says_what_the_golden_text_says(published_site):
+    """What a reader gets from each page of the fixture site (text, table cells, links, alt
+    texts, the figures' PNG bytes) against ``tests/fixtures/pages``: written by the publisher
+    before the one-renderer move (nbconvert pages); the deliberate changes since are in their
+    git history. Regenerate with ``python tests/page_text.py SITE tests/fixtures/pages`` only
+    for a change meant to be seen."""
+    from page_text import golden_name, page_text, site_pages
+
+    _, site = published_site
+    golden = FEEDS.parent / "pages"
+    pages = site_pages(site)
+    assert sorted(golden_name(p, site) for p in pages) == sorted(
+        p.stem for p in golden.glob("*.txt")
+    )
+    for page in pages:
+        expected = (golden / f"{golden_name(page, site)}.txt").read_text(encoding="utf-8")
+        assert page_text(page.read_text(encoding="utf-8")) == expected, page
+
+
+@pytest.mark.slow
+def test_a_month_appearing_beside_a_published_one_rebuilds_only_that_neighbour(
+    published_site, monkeypatch
+):
+    """Previous/next links are rendered with a page: a new month is part of its neighbour's
+    inputs, so planning it also plans the month it will stand beside, and nothing else."""
+    from analysis.data import load_inputs
+    from analysis.pipeline import plan
+
+    env, site = published_site
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    inputs = load_inputs()
+    assert [p.reason for p in plan.plan_months(["2023-07", "2023-08"], inputs, site)] == [
+        "up to date",
+        "up to date",
+    ]
+    plans = plan.plan_months(["2023-09"], inputs, site)
+    assert [(p.month, p.reason) for p in plans] == [
+        ("2023-09", "not built yet"),
+        ("2023-08", "a neighbouring month changed"),
+    ]
+    assert plans[1].neighbours == ("2023-07", "2023-09")
+    assert plans[1].notebook_parameters["next_month"] == "2023-09"

@@ -1,12 +1,13 @@
-"""Publishing layer: figures/tables helpers, notebook -> HTML, page checks, index, atomic publish.
+"""Publishing layer: figures and content objects, the renderer, page checks, index, atomic
+publish.
 
-Fast tests build notebooks in memory with the helpers' real outputs; the tests marked ``slow``
-execute tests/fixtures/notebooks/publish-sample.ipynb in a real kernel (python3 of this venv).
+Fast tests build pages in memory from the content objects the analysis makes; the test marked
+``slow`` executes tests/fixtures/notebooks/publish-sample.ipynb (which writes its page) in a real
+kernel (python3 of this venv).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -17,22 +18,30 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 
-from analysis import config
+from analysis import config  # noqa: E402
 from analysis.errors import ReportError  # noqa: E402
-from analysis.publish import display as figures
+from analysis.publish import display as figures  # noqa: E402
 from analysis.publish import render, safety, swap  # noqa: E402
+from analysis.publish.content import Figure, ItemList, Paragraph, Table  # noqa: E402
+from analysis.publish.month_page import MonthPage  # noqa: E402
 from analysis.storage import write_text_atomic  # noqa: E402
 from helpers import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
 from helpers import execute_notebook  # noqa: E402
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
-TRUSTED = {figures.TRUSTED_OUTPUT: {"escaped": True}}
+SUMMARY = {
+    "title": "March 2026",
+    "rounds": 2,
+    "invitations": 3000,
+    "as_of": "2026-03-31",
+    "to_date": False,
+    "snapshot": {"file": "snapshot X", "sha256": "0" * 64},
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,39 +56,31 @@ def labelled_figure(title="Cutoffs by round"):
     return fig
 
 
-def trusted_html_output(html, output_type="display_data"):
-    output = new_output(output_type, data={"text/html": str(html), "text/plain": "x"})
-    output.metadata = copy.deepcopy(TRUSTED)
-    return output
+def page_of(*blocks, section: str = "the-month-in-detail") -> MonthPage:
+    page = MonthPage()
+    for block in blocks:
+        page.add(section, block)
+    return page
 
 
-def sample_notebook():
-    """The fixture report, with outputs made in-process by the same helpers the kernel uses."""
+def sample_page() -> MonthPage:
+    """A month's page with a table and a figure holding markup, a sentence and a list."""
     fig = labelled_figure()
-    figure = figures.figure_html(fig, alt="Cutoffs moved between 488 and 502 points.")
+    figure = figures.figure_pair(fig, fig, alt="Cutoffs moved between 488 and 502 points.")
     plt.close(fig)
-    table = figures.table_html(
-        pd.DataFrame({"round": ["300", "301"], "name": [XSS_NAME, "STEM & health"]}),
-        caption="Rounds <b>this</b> month",
+    page = MonthPage()
+    page.add("the-month-in-detail", Paragraph("<script>alert(1)</script> printed as text"))
+    page.add(
+        "the-month-s-rounds",
+        Table(
+            pd.DataFrame({"round": ["300", "301"], "name": [XSS_NAME, "STEM & health"]}),
+            caption="Rounds <b>this</b> month",
+            download="rounds.csv",
+        ),
     )
-    sentence = figures.format_html("<p>Lowest: <strong>{c}</strong> ({n})</p>", c=488, n=XSS_NAME)
-    cells = [
-        new_markdown_cell("## What happened\n\nText with a [link](../index.html)."),
-        new_code_cell(
-            'print("<script>alert(1)</script>")',
-            outputs=[new_output("stream", name="stdout", text="<script>alert(1)</script>\n")],
-        ),
-        new_code_cell(
-            "figures.show_table(rounds, caption=...)", outputs=[trusted_html_output(table)]
-        ),
-        new_code_cell("figures.show(fig, alt=...)", outputs=[trusted_html_output(figure)]),
-        new_code_cell("figures.show_html(...)", outputs=[trusted_html_output(sentence)]),
-        new_code_cell(
-            "warnings.warn('noise')",
-            outputs=[new_output("stream", name="stderr", text="UserWarning: noise\n")],
-        ),
-    ]
-    return new_notebook(cells=cells)
+    page.add("figures", figure)
+    page.add("is-the-difference-real", ItemList([f"Lowest: 488 ({XSS_NAME})"], title="Note"))
+    return page
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -90,14 +91,13 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-CODE_FRAGMENTS = ("print(", "show_table(rounds", "show(fig", "show_html(", "warnings.warn(",
+CODE_FRAGMENTS = ("print(", "show_table(rounds", "show(fig", "figure_pair(", "warnings.warn(",
                   "plt.subplots", "import pandas", 'month = "2026-03"')  # fmt: skip
 
 
 def visible_text_of_code(html: str) -> list[str]:
-    """Code-cell source that made it onto the page (sources of both sample notebooks)."""
-    shown = [fragment for fragment in CODE_FRAGMENTS if fragment in html]
-    return shown + (["jp-InputArea-editor"] if "jp-InputArea-editor" in html else [])
+    """Code of the sample notebooks that made it onto the page."""
+    return [fragment for fragment in CODE_FRAGMENTS if fragment in html]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,33 +160,41 @@ def test_png_bytes_are_deterministic_and_carry_no_software_version():
     plt.close("all")
 
 
-def test_figure_html_escapes_alt_and_requires_it():
+def test_figure_escapes_alt_and_requires_it():
     fig = labelled_figure()
-    html = figures.figure_html(fig, alt='Cutoffs "fell" <sharply> & rose')
+    html = figures.figure_pair(fig, fig, alt='Cutoffs "fell" <sharply> & rose')._repr_html_()
     assert 'alt="Cutoffs &#34;fell&#34; &lt;sharply&gt; &amp; rose"' in html
     width, height = figures._png_size(figures.png_bytes(fig))
     css = f'width="{round(width * 96 / 144)}" height="{round(height * 96 / 144)}"'
     assert css in html  # shown at 96 CSS px per inch: sharp on high-density screens
     with pytest.raises(ValueError, match="alt text is empty"):
-        figures.figure_html(fig, alt="   ")
+        figures.figure_pair(fig, fig, alt="   ")
+    with pytest.raises(ValueError, match="alt text is empty"):
+        Figure(alt=" ", wide=figures.image(figures.png_bytes(fig)))
     plt.close(fig)
 
 
 def test_table_html_escapes_headers_cells_and_caption_and_drops_the_index():
     frame = pd.DataFrame({"<th>": [XSS_NAME], "n": [1.25]}, index=["INDEX-LABEL"])
-    html = str(figures.table_html(frame, caption="A & <b>B</b>", float_format="{:.1f}"))
+    html = Table(frame, caption="A & <b>B</b>", float_format="{:.1f}")._repr_html_()
     assert "<caption>A &amp; &lt;b&gt;B&lt;/b&gt;</caption>" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "<th>&lt;th&gt;</th>" in html
     assert "INDEX-LABEL" not in html
     assert "<td>1.2</td>" in html
     with pytest.raises(ValueError, match="caption is empty"):
-        figures.table_html(frame, caption="")
+        Table(frame, caption="")
 
 
-def test_format_html_escapes_values_but_keeps_the_template():
-    html = figures.format_html("<p>{a} <strong>{b:,}</strong></p>", a=XSS_NAME, b=1234)
-    assert str(html) == "<p>&lt;img src=x onerror=alert(1)&gt; <strong>1,234</strong></p>"
+def test_paragraphs_and_lists_escape_their_text():
+    html = Paragraph(f"{XSS_NAME} & 1,234")._repr_html_()
+    assert html == "<p>&lt;img src=x onerror=alert(1)&gt; &amp; 1,234</p>"
+    listed = ItemList(["", f"<b>{XSS_NAME}</b>"], title="Read <i>with</i> care")._repr_html_()
+    assert listed == (
+        "<p><strong>Read &lt;i&gt;with&lt;/i&gt; care</strong></p>"
+        "<ul><li>&lt;b&gt;&lt;img src=x onerror=alert(1)&gt;&lt;/b&gt;</li></ul>"
+    )
+    assert ItemList(["", None]).items == [] and ItemList([])._repr_html_() == ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,24 +245,26 @@ def test_unsafe_markup_finds_active_markup_but_not_escaped_text():
     assert safety.unsafe_markup("<p>&lt;script&gt; onclick=1 javascript:x</p>") == []
 
 
-def test_images_without_alt_counts_blank_and_nbconvert_placeholder_as_missing():
-    html = (
-        '<img src="data:," alt="Cutoffs by month"><img src="data:,"><img src="data:," alt=" ">'
-        f'<img src="data:," alt="{safety.NBCONVERT_PLACEHOLDER_ALT}">'
-    )
-    assert len(safety.images_without_alt(html)) == 3
+def test_images_without_alt_counts_missing_and_blank_alt():
+    html = '<img src="data:," alt="Cutoffs by month"><img src="data:,"><img src="data:," alt=" ">'
+    assert len(safety.images_without_alt(html)) == 2
 
 
 # ---------------------------------------------------------------------------------------------
-# notebook -> HTML
+# content -> page
 # ---------------------------------------------------------------------------------------------
 
 
 def assert_publishable(html: str) -> None:
     """What every published report page must satisfy (the brief's list)."""
     assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
+    head = html[html.index("<head>") + len("<head>") :].lstrip()
+    assert head.startswith(
+        '<meta http-equiv="Content-Security-Policy" content="'
+        f'{render.content_security_policy().replace(chr(39), "&#39;")}">'
+    )
     assert re.search(r"<title>[^<]+</title>", html)
-    assert '<meta content="width=device-width, initial-scale=1" name="viewport"/>' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "<main" in html and "<nav" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # printed markup shown, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # table cell from the data, escaped
@@ -262,106 +272,85 @@ def assert_publishable(html: str) -> None:
     assert not re.search(r"<[^>]*\sonerror\s*=", html, re.IGNORECASE)
     assert safety.unsafe_markup(html) == []
     assert safety.external_references(html) == []
-    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
+    assert not re.search(r"(src|srcset)\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
+    assert set(safety.external_links(html)) == {render.IRCC_ROUNDS_PAGE}  # the source's page
     assert "@import" not in html
     assert safety.images_without_alt(html) == []
     assert html.count("<img ") >= 1
     assert "In&nbsp;[" not in html and "Out[" not in html  # no prompts
-    assert visible_text_of_code(html) == []  # no code cell source
+    assert visible_text_of_code(html) == []  # no code
 
 
-def test_notebook_to_html_has_no_code_escapes_data_and_is_self_contained(tmp_path):
-    path = tmp_path / "report.ipynb"
-    nbformat.write(sample_notebook(), path)
-    html = render.notebook_to_html(path, "Sample report: March 2026", footer="Data: snapshot X")
+def test_month_page_has_the_frame_escapes_data_and_is_self_contained(tmp_path):
+    page = sample_page()
+    html = page.html(SUMMARY)
     assert_publishable(html)
-    assert "<title>Sample report: March 2026</title>" in html
+    assert "<title>Express Entry rounds: March 2026</title>" in html
     assert '<a href="../index.html">All monthly reports</a>' in html
-    assert "UserWarning" not in html  # stderr hidden by default
-    assert "<p>Data: snapshot X</p>" in html
-    with_warnings = render.notebook_to_html(path, "Sample", include_stderr=True)
-    assert "UserWarning: noise" in with_warnings
+    assert (
+        "<p>Data: IRCC Express Entry rounds feed, snapshot snapshot X (SHA-256 000000000000)."
+        in html
+    )
+    assert "<caption>Rounds &lt;b&gt;this&lt;/b&gt; month</caption>" in html
+    assert "UserWarning" not in html
+    written = page.write(tmp_path / "2026-03", SUMMARY, "2026-02", None)
+    assert written.read_text() == page.html(SUMMARY, "2026-02", None)
+    assert (tmp_path / "2026-03" / "rounds.csv").read_text() == (
+        "round,name\n300,<img src=x onerror=alert(1)>\n301,STEM & health\n"
+    )
 
 
-def test_same_notebook_gives_byte_identical_html_whatever_its_ids_counts_and_metadata():
-    nb = sample_notebook()
-    first = render.notebook_node_to_html(nb, "Sample")
-    assert render.notebook_node_to_html(copy.deepcopy(nb), "Sample") == first
-
-    rerun = copy.deepcopy(nb)  # what a second papermill run changes without changing content
-    rerun.metadata["papermill"] = {"start_time": "2030-01-01T00:00:00", "duration": 9.9}
-    for number, cell in enumerate(rerun.cells):
-        cell.id = f"other-id-{number}"
-        cell.metadata["execution"] = {"iopub.execute_input": "2030-01-01T00:00:01Z"}
-        if cell.cell_type == "code":
-            cell.execution_count = number + 40
-    assert render.notebook_node_to_html(rerun, "Sample") == first
-    assert "other-id" not in first and "cell-id" not in first
+def test_same_content_gives_byte_identical_pages():
+    first = sample_page().html(SUMMARY, "2026-02", "2026-04")
+    assert sample_page().html(SUMMARY, "2026-02", "2026-04") == first
+    assert first.count('<nav class="ee-pager"') == 2  # above and below the content
+    assert '<a rel="prev" href="../2026-02/index.html">← February 2026</a>' in first
+    assert '<a rel="next" href="../2026-04/index.html">April 2026 →</a>' in first
+    assert '<nav class="ee-pager"' not in sample_page().html(SUMMARY)
 
 
-def test_cell_tags_remove_cells_and_outputs():
-    nb = sample_notebook()
-    nb.cells[1].metadata["tags"] = ["remove-output"]  # the print cell
-    nb.cells[0].metadata["tags"] = ["remove-cell"]  # the markdown cell
-    nb.cells[2].outputs.append(new_output("execute_result", data={"text/html": XSS_NAME}))
-    nb.cells[2].metadata["tags"] = ["remove-output"]  # hidden, so its raw HTML is not refused
-    html = render.notebook_node_to_html(nb, "Sample")
-    assert "alert(1)&lt;/script" not in html and "What happened" not in html
-    assert "<table" not in html
+def test_contents_list_comes_from_the_sections():
+    html = sample_page().html(SUMMARY)
+    contents = re.search(r'<nav class="ee-contents".*?</nav>', html).group(0)
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert targets[:2] == ["the-month-in-detail", "the-month-s-rounds"]
+    for target in targets:
+        assert f'<h2 id="{target}">' in html
+    with pytest.raises(ValueError, match="no section 'nowhere'"):
+        MonthPage().add("nowhere", Paragraph("x"))
 
 
-@pytest.mark.parametrize(
-    ("output", "message"),
-    [
-        (
-            new_output("execute_result", data={"text/html": f"<p>{XSS_NAME}</p>"}),
-            "HTML output not made by analysis.publish.display",
-        ),
-        (
-            new_output("display_data", data={"text/markdown": f"**{XSS_NAME}**"}),
-            "HTML output not made by analysis.publish.display",
-        ),
-        (
-            new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Fig>"}),
-            "image without alt text",
-        ),
-        (
-            new_output("display_data", data={"application/javascript": "alert(1)"}),
-            "output needs JavaScript",
-        ),
-        (new_output("error", ename="KeyError", evalue="'cutoff'", traceback=[]), "raised KeyError"),
-    ],
-)
-def test_untrusted_outputs_are_refused_naming_the_cell(output, message):
-    nb = new_notebook(cells=[new_markdown_cell("## Hi"), new_code_cell("rounds", outputs=[output])])
-    with pytest.raises(ReportError, match=rf"cell 2 \('rounds'\): {message}"):
-        render.notebook_node_to_html(nb, "Sample")
+def test_downloads_need_plain_csv_names_and_one_table_each():
+    frame = pd.DataFrame({"a": [1]})
+    for name in ("../x.csv", "x.txt", ".hidden.csv"):
+        with pytest.raises(ValueError, match="plain file name ending in .csv"):
+            Table(frame, caption="t", download=name)
+    page = page_of(Table(frame, "t", download="a.csv"), Table(frame, "u", download="a.csv"))
+    with pytest.raises(ValueError, match="two tables offer the same download 'a.csv'"):
+        page.downloads()
+    empty = page_of(Table(frame.iloc[:0], "t", download="a.csv", empty="None yet."))
+    assert empty.downloads() == {}  # no rows: no download offered, no link
+    assert "Download this table" not in empty.html(SUMMARY) and "None yet." in empty.html(SUMMARY)
 
 
-def test_active_markup_is_refused_even_in_trusted_outputs_and_markdown():
-    forged = trusted_html_output("<p>ok</p><script>alert(1)</script>")
-    nb = new_notebook(cells=[new_code_cell("x", outputs=[forged])])
+def test_active_markup_is_refused_even_when_passed_as_markup():
     with pytest.raises(ReportError, match="script or active markup"):
-        render.notebook_node_to_html(nb, "Sample")
-    for markdown, message in [
+        page_of(Paragraph(Markup("<p>ok</p><script>alert(1)</script>"))).html(SUMMARY)
+    for markup, message in [
         ("<img src=x onerror=alert(1)>", "onerror"),
         ('<img src="https://example.org/a.png" alt="a">', "loads from another host"),
-        ("![chart](chart.png)", "image not inline"),
+        ('<img src="chart.png" alt="chart">', "image not inline"),
         ("<a href='javascript:alert(1)'>x</a>", "a href: javascript"),
     ]:
-        nb = new_notebook(cells=[new_markdown_cell(markdown)])
         with pytest.raises(ReportError, match=message):
-            render.notebook_node_to_html(nb, "Sample")
+            page_of(Paragraph(Markup(markup))).html(SUMMARY)
 
 
 def test_index_href_and_title_are_checked():
-    nb = new_notebook(cells=[new_markdown_cell("## Hi")])
-    with pytest.raises(ValueError, match="relative link"):
-        render.notebook_node_to_html(nb, "Sample", index_href="https://example.org/")
     with pytest.raises(ValueError, match="title is empty"):
-        render.notebook_node_to_html(nb, " ")
-    html = render.notebook_node_to_html(nb, "A <b>title</b>", index_href=None)
-    assert "<nav" not in html and "<title>A &lt;b&gt;title&lt;/b&gt;</title>" in html
+        render.render_index([], " ", "data-quality/index.html")
+    html = render.render_index([], "A <b>title</b>", "data-quality/index.html")
+    assert "<title>A &lt;b&gt;title&lt;/b&gt;</title>" in html
 
 
 def test_real_feed_html_fields_are_shown_escaped():
@@ -373,10 +362,9 @@ def test_real_feed_html_fields_are_shown_escaped():
     rounds = pd.DataFrame(load_rounds(snapshot.read_bytes())).head(25)
     shown = rounds[["drawNumber", "drawName", "mitext", "DrawText1"]]
     assert shown["mitext"].str.contains("<a href=").all()  # the feed really carries markup
-    table = figures.table_html(shown, caption="Latest rounds, as the feed gives them")
-    nb = new_notebook(cells=[new_code_cell("t", outputs=[trusted_html_output(table)])])
-    html = render.notebook_node_to_html(nb, "Feed fields")
-    assert "&lt;a href='/content/canadasite" in html
+    table = Table(shown, caption="Latest rounds, as the feed gives them")
+    html = page_of(table).html(SUMMARY)
+    assert "&lt;a href=&#39;/content/canadasite" in html
     assert "<a href='/content" not in html and 'href="/content' not in html
     assert html.count("<tr>") == 25
     assert safety.external_references(html) == []
@@ -566,13 +554,12 @@ def test_write_atomic_replaces_whole_file(tmp_path):
 def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = execute_notebook(SAMPLE, tmp_path / "a")
-    html = render.notebook_to_html(first, "Sample report: March 2026")
+    execute_notebook(SAMPLE, tmp_path / "a")
+    html = (tmp_path / "a" / "page" / "index.html").read_text()
     assert_publishable(html)
     assert "<caption>Rounds in &lt;b&gt;2026-03&lt;/b&gt;</caption>" in html
     assert "(&lt;script&gt;alert(2)&lt;/script&gt;)" in html
     assert "hidden output" not in html and "a warning readers should not see" not in html
-    assert render.notebook_to_html(first, "Sample report: March 2026") == html
     # A second, independent execution of the same notebook gives the same bytes.
-    second = execute_notebook(SAMPLE, tmp_path / "b")
-    assert render.notebook_to_html(second, "Sample report: March 2026") == html
+    execute_notebook(SAMPLE, tmp_path / "b")
+    assert tree(tmp_path / "b" / "page") == tree(tmp_path / "a" / "page")

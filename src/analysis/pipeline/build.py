@@ -4,8 +4,8 @@
 It knows each step's inputs and outputs:
 
     feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
-                                                                   --> reports/index.html
-    data/runs/1.1-clean.ipynb ------------------------------------> reports/data-quality/
+                                              --render------------> reports/data-quality/,
+                                                                    families/, feed, index
 
 - **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
   data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
@@ -28,6 +28,7 @@ It knows each step's inputs and outputs:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import multiprocessing
 import os
@@ -37,12 +38,20 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from analysis import config
+from analysis.data import load_inputs
 from analysis.errors import BuildFailed
 from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
-from analysis.pipeline.plan import INPUTS_FILE, REPORT_NOTEBOOK, MonthPlan, plan_months
+from analysis.pipeline.plan import (
+    INPUTS_FILE,
+    REPORT_NOTEBOOK,
+    MonthPlan,
+    input_hashes,
+    plan_months,
+    report_code_fingerprint,
+)
 from analysis.pipeline.progress import Progress
+from analysis.publish import atom, families, quality_page, render, swap
 from analysis.storage import (
-    hash_files,
     remove_leftovers,
     stamp_matches,
     write_stamp,
@@ -92,8 +101,8 @@ def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) 
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
+    # papermill and the kernel machinery (~1 s to import): only when a month is built
     from analysis.pipeline.notebooks import run_notebook
-    from analysis.publish import render
 
     started = time.perf_counter()
     folder = staging / plan_.month
@@ -102,59 +111,18 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     run_notebook(
         REPORT_NOTEBOOK,
         record,
-        {**plan_.parameters, "data_dir": data_dir, "output_dir": str(folder)},
+        {**plan_.notebook_parameters, "data_dir": data_dir, "output_dir": str(folder)},
     )
-    summary = json.loads((folder / "summary.json").read_text())
-    html = render.notebook_to_html(
-        record,
-        title=f"Express Entry rounds: {summary['title']}",
-        index_href="../index.html",
-        subtitle=_subtitle(summary),
-        links=render.SITE_LINKS,
-        pager=True,
-        footer=f"Data: IRCC Express Entry rounds feed, snapshot "
-        f"{str(summary['snapshot']['file']).rsplit('/', 1)[-1]} "
-        f"(SHA-256 {str(summary['snapshot']['sha256'])[:12]}). Open Government Licence - "
-        "Canada.",
+    for name in ("index.html", "summary.json"):
+        if not (folder / name).is_file():
+            raise BuildFailed(f"{plan_.month}: the report notebook wrote no {name} ({record})")
+    write_stamp(
+        folder / INPUTS_FILE,
+        plan_.fingerprint,
+        parameters=plan_.parameters,
+        neighbours=list(plan_.neighbours),
     )
-    import nbformat
-
-    for name, text in render.downloads(nbformat.read(record, as_version=4)).items():
-        write_text_atomic(folder / name, text)
-    write_text_atomic(folder / "index.html", html)
-    write_stamp(folder / INPUTS_FILE, plan_.fingerprint, parameters=plan_.parameters)
     return plan_.month, time.perf_counter() - started
-
-
-def _subtitle(summary: dict) -> str:
-    """The standfirst under a month's title: the month in one sentence, then what the page
-    answers and as of when.
-
-    >>> _subtitle({"title": "July 2023", "rounds": 5, "invitations": 7300, "as_of": "2023-07-31",
-    ...            "to_date": False})  # doctest: +NORMALIZE_WHITESPACE
-    'In July 2023 IRCC held five rounds and issued 7,300 invitations. Below, how the cutoffs of
-    its category rounds compared with rounds open to every program (in CRS points), using
-    rounds up to July 31, 2023.'
-    """
-    import pandas as pd
-
-    from analysis.months import day_label
-    from analysis.wording import count_in_words
-
-    rounds, invitations = int(summary.get("rounds", 0)), int(summary.get("invitations", 0))
-    month = str(summary.get("title", "")).replace(" (to date)", "")
-    when = f"{month} so far" if summary.get("to_date") else month
-    as_of = pd.Timestamp(summary.get("as_of"))
-    opening = (
-        f"In {when} IRCC held {count_in_words(rounds, 'round')} and issued {invitations:,} "
-        "invitations."
-        if rounds
-        else f"IRCC held no Express Entry round in {when}."
-    )
-    return (
-        f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
-        f"every program (in CRS points), using rounds up to {day_label(as_of)}."
-    )
 
 
 def _build_all(
@@ -233,8 +201,6 @@ def _workers_stopped_on_exit(pool: ProcessPoolExecutor):
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
-    from analysis.publish import swap
-
     for month in built:
         source = staging / month
 
@@ -245,22 +211,14 @@ def _publish_months(built: list[str], staging: Path, site: Path) -> None:
         swap.publish_month(move, site, month)
 
 
-def _publish_data_quality(site: Path) -> None:
-    """The executed cleaning notebook as the site's data-quality page (when it changed)."""
-    from analysis.publish import render, swap
-
-    record = config.runs_dir() / "1.1-clean.ipynb"
-    if not record.exists():
-        return
-    fingerprint = hash_files([record, *render.TEMPLATES_DIR.glob("*")])
+def _publish_data_quality(site: Path, inputs) -> None:
+    """The site's data-quality page, from the processed tables (when they or the code changed)."""
+    fingerprint = hashlib.sha256(
+        (report_code_fingerprint() + json.dumps(inputs.meta, sort_keys=True)).encode()
+    ).hexdigest()
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
-    html = render.notebook_to_html(
-        record,
-        title="Data quality: the latest cleaning run",
-        index_href="../index.html",
-        links=render.SITE_LINKS,
-    )
+    html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
         write_text_atomic(folder / "index.html", html)
@@ -271,8 +229,6 @@ def _publish_data_quality(site: Path) -> None:
 
 def _site_fingerprint(inputs) -> tuple[str, str]:
     """(what the family pages are made from: code and data, the code alone)."""
-    from analysis.pipeline.plan import input_hashes, report_code_fingerprint
-
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
     return "|".join([code, *(table.digest(inputs.data_end) for table in hashes[:2])]), code
@@ -281,8 +237,6 @@ def _site_fingerprint(inputs) -> tuple[str, str]:
 def _start_family_pages(executor: ProcessPoolExecutor, site: Path, inputs, months: set[str]):
     """Draw the family pages that will need it in ``executor`` (another process) while the months
     are built; None when nothing changed for them."""
-    from analysis.publish import families
-
     fingerprint, code = _site_fingerprint(inputs)
     pending = families.families_stamp(site, fingerprint, months)
     if pending is None:
@@ -296,9 +250,6 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
     pages, their inputs) change. ``family_pages``: the future of :func:`_start_family_pages`,
     used when it was drawn for the months now published."""
-    from analysis.publish import atom, families, render
-
-    render.link_months(site)
     fingerprint, code = _site_fingerprint(inputs)
     months = families.published_months(site)
     pending = families.families_stamp(site, fingerprint, months)
@@ -357,8 +308,6 @@ def build_reports(
     the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
     ``site``.
     """
-    from analysis.data import load_inputs
-
     progress = progress or Progress()
     site = config.reports_dir()
     with data_lock(), _site_lock(site):
@@ -386,15 +335,13 @@ def build_reports(
                     f"date, {jobs} at a time"
                 )
                 if beside:
-                    from analysis.publish.families import published_months
-
                     helper = stack.enter_context(
                         ProcessPoolExecutor(
                             max_workers=1, initializer=worker_initializer, initargs=(os.getpid(),)
                         )
                     )
                     stack.enter_context(_workers_stopped_on_exit(helper))
-                    months_after = published_months(site) | {p.month for p in todo}
+                    months_after = families.published_months(site) | {p.month for p in todo}
                     family_pages = _start_family_pages(helper, site, inputs, months_after)
                 staging = site / BUILDS / f"{os.getpid()}"
                 staging.mkdir(parents=True)
@@ -402,7 +349,7 @@ def build_reports(
                 timings = _build_all(todo, staging, jobs, progress)
                 _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
-            _publish_data_quality(site)
+            _publish_data_quality(site, inputs)
             _publish_site(site, inputs, family_pages)
     return {
         "built": timings,

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.months import is_month
+from analysis.publish.month_page import neighbours
 from analysis.report.month import is_to_date, month_bounds
-from analysis.storage import hash_files, hash_tree, stamp_matches
+from analysis.storage import (
+    hash_files,
+    hash_tree,
+    stamp_matches,
+)
 
 REPORT_NOTEBOOK = "4.0-monthly-report"
 
@@ -29,18 +35,26 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class MonthPlan:
-    """One month to publish: its inputs' fingerprint, its notebook parameters, and why it is
-    (re)built (``reason``), or ``"up to date"``."""
+    """One month to publish: its inputs' fingerprint, its notebook parameters, the months its
+    page links to as previous and next (``neighbours``), and why it is (re)built (``reason``),
+    or ``"up to date"``."""
 
     month: str
     fingerprint: str
     parameters: dict
     reason: str  # why it is (re)built, or "up to date"
+    neighbours: tuple[str | None, str | None] = (None, None)
 
     @property
     def needed(self) -> bool:
         """True when the month must be (re)built."""
         return self.reason != "up to date"
+
+    @property
+    def notebook_parameters(self) -> dict:
+        """The report notebook's parameters: the month's, and the months it links to."""
+        previous_month, next_month = self.neighbours
+        return {**self.parameters, "previous_month": previous_month, "next_month": next_month}
 
 
 def report_code_fingerprint(package: Path | None = None) -> str:
@@ -105,9 +119,11 @@ def month_fingerprint(
     code: str,
     to_date: bool,
     hashes: list[_TableHashes] | None = None,
+    neighbours: tuple[str | None, str | None] = (None, None),
 ) -> str:
     """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
-    to share the row hashing between months)."""
+    to share the row hashing between months; ``neighbours``: the months its page links to as
+    previous and next, so a month is rebuilt when a neighbour appears)."""
     _, end = month_bounds(month)
     tables = hashes if hashes is not None else input_hashes(inputs)
     parts = [
@@ -115,30 +131,60 @@ def month_fingerprint(
         json.dumps(parameters, sort_keys=True),
         code,
         str(to_date),
+        json.dumps(list(neighbours)),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def published_months(site: Path) -> set[str]:
+    """The months published in ``site`` (``YYYY-MM`` folders holding ``index.html``)."""
+    if not site.is_dir():
+        return set()
+    return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
+
+
+def _recorded(stamp: Path) -> dict:
+    """What a published month's ``inputs.json`` records (empty when unreadable)."""
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
-    """For each month: its fingerprint and whether (and why) it must be rebuilt."""
+    """For each month: its fingerprint and whether (and why) it must be rebuilt; then every
+    other published month whose previous/next month changes (a month appears beside it), to
+    be rebuilt with its new links and the parameters it was built with."""
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
+    site_months = published_months(site) | set(months)
+
+    def planned(month: str, parameters: dict | None) -> tuple[MonthPlan, Path]:
+        params = {"month": month, **(parameters or {})}
+        near = neighbours(site_months, month)
+        fingerprint = month_fingerprint(
+            inputs, month, params, code, is_to_date(month, inputs.retrieved_at), hashes, near
+        )
+        return MonthPlan(month, fingerprint, params, "", near), site / month / INPUTS_FILE
+
     plans = []
     for month in months:
-        params = {"month": month, **(parameters or {})}
-        fingerprint = month_fingerprint(
-            inputs, month, params, code, is_to_date(month, inputs.retrieved_at), hashes
-        )
-        published = site / month / INPUTS_FILE
+        plan_, published = planned(month, parameters)
         if force:
             reason = "forced"
         elif not (site / month / "index.html").exists() or not published.exists():
             reason = "not built yet"
-        elif not stamp_matches(published, fingerprint):
+        elif not stamp_matches(published, plan_.fingerprint):
             reason = "inputs changed"
         else:
             reason = "up to date"
-        plans.append(MonthPlan(month, fingerprint, params, reason))
+        plans.append(replace(plan_, reason=reason))
+    for month in sorted(published_months(site) - set(months)):
+        recorded = _recorded(site / month / INPUTS_FILE)
+        plan_, _ = planned(month, recorded.get("parameters"))
+        if recorded.get("neighbours") != list(plan_.neighbours):
+            plans.append(replace(plan_, reason="a neighbouring month changed"))
     return plans

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import baselines
 from analysis.months import day_label, is_month, month_label
-from analysis.publish.render import IRCC_ROUNDS_PAGE, render_page
+from analysis.publish import swap
+from analysis.publish.content import Table, csv_text
+from analysis.publish.render import render_page, site_nav
+from analysis.report.month import WINDOW_LOOK, ReportParams
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 from analysis.wording import plural
@@ -27,6 +31,8 @@ from analysis.wording import plural
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
 INDEX_TEMPLATE = "families_index.html.j2"
+#: The window baseline's length in days (the report's default).
+WINDOW_DAYS = ReportParams.window_days
 SINCE = f"since {month_label(CATEGORY_START)}"  # "since June 2023": category rounds began then
 
 
@@ -43,8 +49,7 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
     """Every round of ``families`` since category rounds began against the three baselines (long
     form), as the monthly reports show them: the window looks only backwards, so a round's
     baselines here are the ones its month published."""
-    from analysis import baselines
-    from analysis.report.month import WINDOW_LOOK
+    # statsmodels (~1.5 s) comes with the verdicts: not on the no-change path
     from analysis.stats.verdict import VERDICT_ROUNDS
 
     # The pool baseline (one replay of the pool per round) for the latest rounds of each family
@@ -65,8 +70,6 @@ def family_table(
     draws: pd.DataFrame, comparisons: pd.DataFrame, family: str, months: set[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """(shown table, full table for the download, links to each round's month page)."""
-    from analysis import baselines
-
     mine = comparisons.loc[comparisons["family"] == family]
     wide = baselines.gaps_wide(mine) if len(mine) else pd.DataFrame()
     rounds = draws.set_index("round")
@@ -121,7 +124,7 @@ def _not_estimated(comparisons: pd.DataFrame, family: str) -> str:
     ]
     if not rows.fillna("").str.startswith("not estimated").any():
         return ""
-    from analysis.stats.verdict import VERDICT_ROUNDS
+    from analysis.stats.verdict import VERDICT_ROUNDS  # statsmodels: see comparisons_for
 
     return f" Pool estimates cover the latest {VERDICT_ROUNDS} rounds."
 
@@ -135,36 +138,26 @@ def render_family(
     verdict_text: str | None = None,
 ) -> tuple[str, str]:
     """(HTML page, CSV text) of one family."""
-    import matplotlib
-
-    from analysis.publish import display  # matplotlib and seaborn: only when a page is drawn
+    # matplotlib and seaborn (~1 s): only when a page is drawn, not on the no-change path
+    from analysis.publish import display
     from analysis.report import charts
 
-    matplotlib.use("Agg")
     display.set_theme()
     shown, full, hrefs = family_table(draws, comparisons, family, months)
     rows = draws.loc[(draws["family"] == family) & (draws["date"] >= CATEGORY_START)]
-    wide, alt = charts.family_history(draws, comparisons, family, label, CATEGORY_START)
-    narrow, _ = charts.family_history(
-        draws, comparisons, family, label, CATEGORY_START, layout=charts.NARROW
+    figure = display.figure(
+        charts.family_history, draws, comparisons, family, label, CATEGORY_START
     )
-    try:
-        figure = display.figure_pair_html(wide, narrow, alt)
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(wide)
-        plt.close(narrow)
-    table = display.table_html(
+    table = Table(
         shown,
         caption=f"Every {label} round {SINCE} against the all-program baselines (CRS points)",
         download="rounds.csv",
         row_ids=shown["Round"].map(lambda r: f"round-{str(r).lower()}"),
         links={"Round": hrefs},
         note="A negative gap means the round reached lower scores than the baseline; a dash "
-        "means that baseline did not exist (no all-program round in the 30 days before, or no "
-        "published pool distribution). The download holds every baseline's value too."
-        + _not_estimated(comparisons, family),
+        f"means that baseline did not exist (no all-program round in the {WINDOW_DAYS} days "
+        "before, or no published pool distribution). The download holds every baseline's "
+        "value too." + _not_estimated(comparisons, family),
         empty=f"No {label} round {SINCE}.",
     )
     cutoffs = rows["cutoff"].dropna()
@@ -182,18 +175,27 @@ def render_family(
     html = render_page(
         TEMPLATE,
         title=f"{label}: every round",
+        nav=site_nav("../../", hrefs={"families": "../index.html"}),
+        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada. Gaps in "
+        "CRS points; a round links to its month's report.",
         label=label,
         intro=intro,
         verdict=verdict_text,
         figure=figure,
         table=table,
-        ircc=IRCC_ROUNDS_PAGE,
+        window_days=WINDOW_DAYS,
     )
-    return html, display.csv_text(full)
+    return html, csv_text(full)
 
 
 def render_families_index(entries: list[dict]) -> str:
-    return render_page(INDEX_TEMPLATE, families=entries, since=SINCE, ircc=IRCC_ROUNDS_PAGE)
+    return render_page(
+        INDEX_TEMPLATE,
+        families=entries,
+        since=SINCE,
+        nav=site_nav("../", "families", hrefs={"families": "index.html"}),
+        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+    )
 
 
 @dataclass
@@ -273,6 +275,7 @@ def prepare_families(
     ``previous`` (family -> key of the published page) and the families index.
 
     Reads nothing from the site, so it can run in another process while months are built."""
+    # statsmodels (~1.5 s): only when the pages are drawn, not on the no-change path
     from analysis.report.answer import verdict_line
     from analysis.stats.verdict import category_verdict
 
@@ -309,8 +312,6 @@ def prepare_families(
 def publish_families(site_dir: Path, prepared: FamilyPages) -> None:
     """Swap ``site_dir/families`` for the prepared pages in one move; pages that were not drawn
     anew are copied from the published folder."""
-    from analysis.publish import swap
-
     folder = Path(site_dir) / FOLDER
 
     def build(target: Path) -> None:

@@ -1,34 +1,29 @@
-"""Rendering: executed notebooks to self-contained HTML pages, and the site index.
+"""The one renderer of the site: every page comes from a Jinja template (autoescape on) that
+extends ``templates/base.html.j2``, fed by content objects (:mod:`analysis.publish.content`).
 
-A published page loads nothing from any other host and runs no script: it opens the same from
-``file://``, any static host, or an archive years later. The same executed notebook always gives
-byte-identical HTML (no build time, ids, execution counts or tool versions on the page), so a
-rebuild that changed nothing changes no bytes.
-
-Safety: text from the feed only ever reaches a page escaped. Plain-text outputs are escaped by
-nbconvert; HTML outputs are accepted only when :mod:`analysis.publish.display` made them (they
-carry its :data:`~analysis.publish.trust.TRUSTED_OUTPUT` marker and escape every value). Any page
-that still contains a ``<script>``, an ``on...=`` handler, a ``javascript:`` URL, a reference to
-another host or an image without alt text is refused with :class:`ReportError` (fail loudly, never
-publish): see :mod:`analysis.publish.safety`. Pages are put in place by
-:mod:`analysis.publish.swap`.
+A published page loads nothing from any other host and runs no script, and says so: the first
+element of its ``<head>`` is a Content-Security-Policy (:func:`content_security_policy`) that
+allows inline images and the one inlined stylesheet (by its hash), nothing else. It opens the same
+from ``file://``, any static host, or an archive years later. The same inputs always give
+byte-identical HTML (no build time, ids or tool versions on the page). Every page passes
+:func:`analysis.publish.safety.check_page` before it is returned.
 
 Site layout (all links relative)::
 
     site_dir/index.html             render_index(...)   months newest first
-    site_dir/YYYY-MM/index.html     notebook_to_html(...)
+    site_dir/YYYY-MM/index.html     analysis.publish.month_page (run by the monthly notebook)
     site_dir/YYYY-MM/summary.json   {"headline": "...", ...}   (read by read_months)
 """
 
 from __future__ import annotations
 
-import copy
+import base64
 import functools
+import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -36,319 +31,80 @@ from markupsafe import Markup
 
 from analysis.errors import ReportError
 from analysis.months import is_month, month_label
+from analysis.publish.safety import check_page
 from analysis.storage import write_text_atomic
 
-if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
-    from nbconvert import HTMLExporter
-    from nbformat import NotebookNode
-from analysis.publish.safety import REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG, check_outputs, check_page
-
-#: Templates shipped with the package: the nbconvert page template, the index page and the CSS.
+#: Templates shipped with the package: the page frame, the pages, the macros and the CSS.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-REPORT_TEMPLATE = TEMPLATES_DIR / "report.html.j2"
 
 INDEX_TEMPLATE = "site_index.html.j2"
 
 STYLESHEET = TEMPLATES_DIR / "site.css"
 
-
-def _prepared(nb: NotebookNode, include_stderr: bool) -> NotebookNode:
-    """A copy of ``nb`` holding only what the page shows: no ids, counts, timings or metadata."""
-    from nbformat import NotebookNode
-
-    nb = copy.deepcopy(nb)
-    nb.metadata = NotebookNode({})
-    nb.nbformat_minor = min(nb.nbformat_minor, 4)  # format 4.4: cells without ids
-    cells = []
-    for cell in nb.cells:
-        tags = list(cell.get("metadata", {}).get("tags", []))
-        if REMOVE_CELL_TAG in tags:
-            continue
-        cell.pop("id", None)
-        cell.metadata = NotebookNode({"tags": tags} if tags else {})
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            outputs = [] if REMOVE_OUTPUT_TAG in tags else cell.outputs
-            cell.outputs = [
-                output
-                for output in outputs
-                if include_stderr
-                or not (output.output_type == "stream" and output.name == "stderr")
-            ]
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output.execution_count = None
-        cells.append(cell)
-    nb.cells = cells
-    return nb
-
-
-def _exporter() -> HTMLExporter:
-    from nbconvert import HTMLExporter
-
-    return HTMLExporter(
-        template_name="lab",  # cell markup from nbconvert's lab/base.html.j2
-        template_file=str(REPORT_TEMPLATE),  # our page frame: no scripts, inlined CSS
-        extra_template_basedirs=[],  # never look for templates in the working directory
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-        # embed_images stays off: nbconvert 7.17 then re-parses inline HTML fragments and breaks
-        # them ("<b>no</b>" -> "<b></b>no"). Markdown images must be cell attachments (always
-        # embedded); check_page refuses any image that is not inline.
-    )
-
-
-#: Links every page of the site carries beside "All monthly reports" (relative to a page one
-#: folder down; IRCC's rounds page is the source).
+#: IRCC's rounds page: the source every page links to.
 IRCC_ROUNDS_PAGE = (
     "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
     "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds.html"
 )
 
-SITE_LINKS = (
-    ("../families/index.html", "Categories"),
-    ("../data-quality/index.html", "Data quality"),
-    ("../feed.xml", "Atom feed"),
-    (IRCC_ROUNDS_PAGE, "IRCC's rounds page"),
-)
-
-_PAGER = re.compile(r"<!--ee:pager-->.*?<!--/ee:pager-->", re.DOTALL)
-
-_CONTENTS_AFTER = "</aside>"
+#: The index's links to the rest of a full site (the builder passes them).
+INDEX_LINKS = {
+    "families": "families/index.html",
+    "feed": "feed.xml",
+    "ircc": IRCC_ROUNDS_PAGE,
+}
 
 
-_BARE_H2 = re.compile(r"<h2>(.*?)</h2>", re.DOTALL)
+@functools.cache
+def stylesheet() -> str:
+    """The text of the page's one ``<style>`` element (the site's CSS between newlines)."""
+    return "\n" + STYLESHEET.read_text(encoding="utf-8") + "\n"
 
 
-def _heading_ids(html: str) -> str:
-    """Give every bare ``<h2>`` (a Markdown heading: nbconvert adds no id when anchor links are
-    off) an id made from its text, unique on the page: ``The month's rounds`` ->
-    ``the-month-s-rounds``.
+@functools.cache
+def content_security_policy() -> str:
+    """The policy every page declares: no script, nothing from other hosts, inline images only,
+    and the inlined stylesheet only (by its SHA-256).
 
-    >>> _heading_ids('<h2 id="a">A</h2><h2>Data notes</h2><h2>Data notes</h2>')
-    '<h2 id="a">A</h2><h2 id="data-notes">Data notes</h2><h2 id="data-notes-2">Data notes</h2>'
+    >>> content_security_policy().split("; ")[:2]
+    ["default-src 'none'", 'img-src data:']
     """
-    used = set(re.findall(r'id="([^"]*)"', html))
-
-    def with_id(match: re.Match) -> str:
-        text = Markup(match.group(1)).striptags()
-        base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-        slug, number = base, 1
-        while slug in used:
-            number += 1
-            slug = f"{base}-{number}"
-        used.add(slug)
-        return f'<h2 id="{slug}">{match.group(1)}</h2>'
-
-    return _BARE_H2.sub(with_id, html)
+    digest = base64.b64encode(hashlib.sha256(stylesheet().encode("utf-8")).digest()).decode()
+    return (
+        f"default-src 'none'; img-src data:; style-src 'sha256-{digest}'; base-uri 'none'; "
+        "form-action 'none'"
+    )
 
 
-def _contents(html: str) -> str:
-    """Insert a contents list of the page's ``<h2>`` headings after the "How to read" box
-    (or, without one, before the first heading). Deterministic: ids made from the headings'
-    text (:func:`_heading_ids`)."""
-    from bs4 import BeautifulSoup
+def site_nav(
+    root: str, current: str | None = None, *, full: bool = True, hrefs: dict | None = None
+) -> list[dict]:
+    """The site's links for a page ``root`` folders down (``""``, ``"../"``, ``"../../"``):
+    the monthly reports, the categories, the data-quality page, the feed and IRCC's rounds page.
+    ``current`` names the page's own entry (``"index"``, ``"families"``); ``full=False`` gives
+    only the reports and the data-quality page (a site without the rest); ``hrefs`` gives
+    other links for some entries (by name).
 
-    html = _heading_ids(html)
-    main = html[html.find("<main") :]
-    headings = [
-        (h.get("id"), h.get_text(" ", strip=True))
-        for h in BeautifulSoup(main, "html.parser").find_all("h2")
-        if h.get("id")
-        and "ee-visually-hidden" not in (h.get("class") or [])
-        and h.get("id") != "how-to-read"
+    >>> [link["href"] for link in site_nav("../")][:2]
+    ['../index.html', '../families/index.html']
+    """
+    links = [
+        ("index", f"{root}index.html", "Monthly reports" if current == "index" else None),
+        ("families", f"{root}families/index.html", "Categories"),
+        ("data-quality", f"{root}data-quality/index.html", "Data quality"),
+        ("feed", f"{root}feed.xml", "Atom feed"),
+        ("ircc", IRCC_ROUNDS_PAGE, "IRCC's rounds page"),
     ]
-    if len(headings) < 3:
-        return html
-    items = Markup("").join(
-        Markup('<li><a href="#{}">{}</a></li>').format(anchor, text) for anchor, text in headings
-    )
-    nav = str(
-        Markup(
-            '<nav class="ee-contents" aria-labelledby="contents"><h2 id="contents">'
-            "Contents</h2><ol>{}</ol></nav>"
-        ).format(items)
-    )
-    at = html.find(_CONTENTS_AFTER)
-    if at < 0:
-        at = html.find("<h2", html.find("<main"))
-        return html if at < 0 else html[:at] + nav + "\n" + html[at:]
-    at += len(_CONTENTS_AFTER)
-    return html[:at] + "\n" + nav + html[at:]
-
-
-def notebook_node_to_html(
-    nb: NotebookNode,
-    title: str,
-    *,
-    index_href: str | None = "../index.html",
-    footer: str | None = None,
-    include_stderr: bool = False,
-    subtitle: str | None = None,
-    links: tuple[tuple[str, str], ...] = (),
-    pager: bool = False,
-) -> str:
-    """Render an executed notebook (in memory) as one self-contained HTML page without code;
-    :func:`notebook_to_html` describes the page and the arguments.
-
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Answer\\nYes.")])
-    >>> html = notebook_node_to_html(nb, "March 2026")
-    >>> '<html lang="en">' in html, "<title>March 2026</title>" in html, "<script" in html
-    (True, True, False)
-    """
-    if not title.strip():
-        raise ValueError("page title is empty")
-    if index_href is not None:
-        _require_relative(index_href, "index_href")
-    check_outputs(nb)
-    resources = {
-        "ee": {
-            "title": title,
-            "index_href": index_href,
-            "footer": footer,
-            "subtitle": subtitle,
-            "links": list(links),
-            "pager": pager,
-        },
-        "metadata": {"path": ""},
-    }
-    html, _ = _exporter().from_notebook_node(_prepared(nb, include_stderr), resources=resources)
-    html = _contents(html)
-    html = html if html.endswith("\n") else html + "\n"
-    check_page(html)
-    return html
-
-
-def downloads(nb: NotebookNode) -> dict[str, str]:
-    """``{file name: CSV text}``: the tables an executed notebook offers as downloads (made by
-    :func:`analysis.publish.display.show_table` with ``download=``). A name used twice is an
-    error: two tables cannot share one file."""
-    from analysis.publish.trust import TRUSTED_OUTPUT
-
-    found: dict[str, str] = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            download = output.get("metadata", {}).get(TRUSTED_OUTPUT, {}).get("download")
-            if not download:
-                continue
-            name, text = str(download["name"]), str(download["text"])
-            if "/" in name or "\\" in name or not name.endswith(".csv") or name.startswith("."):
-                raise ReportError(f"download {name!r}: a plain file name ending in .csv expected")
-            if name in found:
-                raise ReportError(f"two tables offer the same download {name!r}")
-            found[name] = text
-    return found
-
-
-def pager_html(months: list[str], month: str) -> str:
-    """Previous / next month links of ``month`` among the published ``months``.
-
-    >>> "2023-06/index.html" in pager_html(["2023-06", "2023-07"], "2023-07")
-    True
-    """
-    ordered = sorted(months)
-    at = ordered.index(month)
-    before = ordered[at - 1] if at > 0 else None
-    after = ordered[at + 1] if at + 1 < len(ordered) else None
-    parts = []
-    if before:
-        parts.append(
-            Markup('<a rel="prev" href="../{m}/index.html">← {label}</a>').format(
-                m=before, label=month_label(before)
-            )
-        )
-    if after:
-        parts.append(
-            Markup('<a rel="next" href="../{m}/index.html">{label} →</a>').format(
-                m=after, label=month_label(after)
-            )
-        )
-    if not parts:
-        return ""
-    return str(
-        Markup('<nav class="ee-pager" aria-label="Previous and next month">{}</nav>').format(
-            Markup(" ").join(parts)
-        )
-    )
-
-
-def link_months(site_dir: Path) -> list[str]:
-    """Fill in every published month's previous/next links (between its ``ee:pager``
-    markers). A page whose bytes would not change is left alone; returns the months rewritten.
-    """
-    site_dir = Path(site_dir)
-    months = [m["month"] for m in _month_folders(site_dir)]
-    changed = []
-    for month in months:
-        path = site_dir / month / "index.html"
-        html = path.read_text(encoding="utf-8")
-        block = f"<!--ee:pager-->{pager_html(months, month)}<!--/ee:pager-->"
-        new = _PAGER.sub(lambda _, block=block: block, html)
-        if new != html:
-            check_page(new)
-            write_text_atomic(path, new)
-            changed.append(month)
-    return changed
-
-
-def _month_folders(site_dir: Path) -> list[dict[str, str]]:
-    """The published month folders (``YYYY-MM`` holding ``index.html``), oldest first."""
-    if not site_dir.is_dir():
-        return []
+    hrefs = hrefs or {}
     return [
-        {"month": folder.name}
-        for folder in sorted(site_dir.iterdir())
-        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file()
+        {
+            "href": hrefs.get(name, href),
+            "text": text or "All monthly reports",
+            "current": name == current,
+        }
+        for name, href, text in links
+        if full or name in ("index", "data-quality")
     ]
-
-
-def notebook_to_html(executed_notebook: Path, title: str, **options) -> str:
-    """Render an executed notebook file as one self-contained HTML page without code.
-
-    - No code, no prompts: readers see Markdown cells and outputs. Cells tagged ``remove-cell``
-      are dropped, outputs of cells tagged ``remove-output`` are hidden, stderr (warnings) is
-      hidden unless ``include_stderr``.
-    - Self-contained: one inlined stylesheet, images inline, no scripts, nothing from other hosts.
-      (Images in Markdown cells must be cell attachments, which are embedded.)
-    - Deterministic: the same notebook gives byte-identical HTML (no build time on the page).
-    - ``title`` is the ``<title>`` and the page's ``<h1>`` (so notebooks start at ``##``);
-      ``index_href`` is the relative link back to the site index (``None`` for none);
-      ``footer`` is an optional line of plain text (e.g. the data snapshot used);
-      ``subtitle``, ``links`` and ``pager`` fill the page's header. These keyword ``options``
-      are those of :func:`notebook_node_to_html`.
-
-    Raises :class:`ReportError` when an output or the page fails the checks (see
-    :func:`check_outputs` and :func:`check_page`).
-
-    >>> import nbformat
-    >>> from tempfile import TemporaryDirectory
-    >>> with TemporaryDirectory() as d:
-    ...     path = Path(d) / "report.ipynb"
-    ...     nbformat.write(nbformat.v4.new_notebook(), path)
-    ...     "<main" in notebook_to_html(path, "March 2026")
-    True
-    """
-    executed_notebook = Path(executed_notebook)
-    import nbformat
-
-    nb = nbformat.read(executed_notebook, as_version=nbformat.NO_CONVERT)
-    try:
-        return notebook_node_to_html(nb, title, **options)
-    except ReportError as error:
-        raise ReportError(f"{executed_notebook.name}: {error}") from None
-
-
-def _require_relative(href: str, what: str) -> None:
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith("/") or not href.strip():
-        raise ValueError(
-            f"{what} {href!r} must be a relative link (the site must work from file:// and any "
-            "static host)"
-        )
 
 
 @functools.cache
@@ -358,29 +114,52 @@ def _environment() -> jinja2.Environment:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=False,
     )
 
 
-def render_page(template: str, **context) -> str:
-    """One of the site's own pages (index, category pages) from ``templates/<template>``.
+def render_page(template: str, *, check: bool = True, **context: Any) -> str:
+    """One page of the site from ``templates/<template>`` (which extends ``base.html.j2``).
 
-    Every value is escaped (autoescape; a missing one is an error), the site's stylesheet is
-    inlined, and the result passes :func:`check_page` before it is returned.
+    Every value is escaped (autoescape; a missing one is an error); ``context`` gives the
+    template's values, with ``title``, ``nav`` (:func:`site_nav`) and ``footer`` for the frame.
+    The result ends with one newline and passes :func:`check_page` (``check=False``: the caller
+    checks it, e.g. only when it differs from a page already published).
     """
-    html = _render(template, **context)
-    check_page(html)
-    return html
-
-
-def _render(template: str, **context) -> str:
-    return (
+    context.setdefault("nav", [])
+    context.setdefault("footer", None)
+    context.setdefault("title", "")
+    html = (
         _environment()
         .get_template(template)
         .render(
             **context,
-            css=Markup(STYLESHEET.read_text(encoding="utf-8")),  # noqa: S704 (our own file)
+            csp=content_security_policy(),
+            style=Markup(stylesheet()),  # noqa: S704 (our own file)
+            ircc=IRCC_ROUNDS_PAGE,
         )
     )
+    html = html.rstrip("\n") + "\n"
+    if check:
+        check_page(html)
+    return html
+
+
+def block_html(block: Any) -> Markup:
+    """One content object (a table, a figure, ...) as HTML, by its macro: what a page shows and
+    what a notebook displays (``_repr_html_``)."""
+    macros = _environment().get_template("macros.html.j2").module
+    return Markup(macros.block(block))  # noqa: S704 (rendered with autoescape)
+
+
+def require_relative(href: str, what: str) -> None:
+    """Raise ``ValueError`` unless ``href`` is a relative link."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("/") or not href.strip():
+        raise ValueError(
+            f"{what} {href!r} must be a relative link (the site must work from file:// and any "
+            "static host)"
+        )
 
 
 def render_index(
@@ -390,12 +169,14 @@ def render_index(
     *,
     footer: str | None = None,
     site_links: dict[str, str] | None = None,
+    check: bool = True,
 ) -> str:
     """The site's index page: every month newest first, with its headline and link.
 
     ``months``: mappings with ``month`` (``'YYYY-MM'``) and ``headline`` (plain text, e.g. from
     the month's ``summary.json``); order does not matter. ``data_quality_href`` is a relative
-    link to the data-quality page. All text is escaped; all links are relative.
+    link to the data-quality page. All text is escaped; all links are relative. ``check``: see
+    :func:`render_page`.
 
     >>> html = render_index([{"month": "2026-02", "headline": "Two <b>STEM</b> draws"},
     ...                      {"month": "2026-03", "headline": "No all-program draw"}],
@@ -405,15 +186,7 @@ def render_index(
     >>> "Two &lt;b&gt;STEM&lt;/b&gt; draws" in html
     True
     """
-    html = _index_html(months, site_title, data_quality_href, footer, site_links)
-    check_page(html)
-    return html
-
-
-def _index_html(months, site_title: str, data_quality_href: str, footer, site_links) -> str:
-    """:func:`render_index` before the page check (:func:`write_index` checks only a page that
-    changed: the one in place passed the check when it was written)."""
-    _require_relative(data_quality_href, "data_quality_href")
+    require_relative(data_quality_href, "data_quality_href")
     if not site_title.strip():
         raise ValueError("site title is empty")
     entries = []
@@ -436,22 +209,25 @@ def _index_html(months, site_title: str, data_quality_href: str, footer, site_li
     if duplicates:
         raise ValueError(f"months listed more than once: {', '.join(duplicates)}")
     entries.sort(key=lambda entry: entry["month"], reverse=True)
-    return _render(
+    nav = site_nav("", "index", full=bool(site_links), hrefs={"data-quality": data_quality_href})
+    return render_page(
         INDEX_TEMPLATE,
+        check=check,
         months=entries,
         site_title=site_title,
         data_quality_href=data_quality_href,
         site_links=site_links,
         footer=footer,
+        nav=nav,
     )
 
 
 def read_months(site_dir: Path) -> list[dict[str, str]]:
     """The published months under ``site_dir``, newest first: ``[{"month", "headline"}, ...]``.
 
-    A month is a ``YYYY-MM`` folder holding ``index.html``; its headline is the ``headline``
-    string of its ``summary.json``. Raises :class:`ReportError` naming a month whose
-    ``summary.json`` is missing or has no headline.
+    A month is a ``YYYY-MM`` folder holding ``index.html``; its headline is the one-line
+    ``teaser`` of its ``summary.json`` when it has one, else the ``headline``. Raises
+    :class:`ReportError` naming a month whose ``summary.json`` is missing or has neither.
 
     >>> from tempfile import TemporaryDirectory
     >>> with TemporaryDirectory() as d:
@@ -475,7 +251,6 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
             raise ReportError(
                 f"{summary_path}: cannot read the month's summary ({error})"
             ) from None
-        # the index shows the one-line teaser when the month has one, else the headline
         headline = (
             (summary.get("teaser") or summary.get("headline"))
             if isinstance(summary, dict)
@@ -485,14 +260,6 @@ def read_months(site_dir: Path) -> list[dict[str, str]]:
             raise ReportError(f"{summary_path}: no 'headline' string")
         months.append({"month": folder.name, "headline": headline})
     return months
-
-
-#: The index's links to the rest of a full site (the builder passes them).
-INDEX_LINKS = {
-    "families": "families/index.html",
-    "feed": "feed.xml",
-    "ircc": IRCC_ROUNDS_PAGE,
-}
 
 
 def write_index(
@@ -511,9 +278,16 @@ def write_index(
     ...     write_index(Path(d), "Draws", "data-quality/index.html").name
     'index.html'
     """
-    html = _index_html(read_months(site_dir), site_title, data_quality_href, footer, site_links)
+    html = render_index(
+        read_months(site_dir),
+        site_title,
+        data_quality_href,
+        footer=footer,
+        site_links=site_links,
+        check=False,
+    )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
-        check_page(html)
+        check_page(html)  # the page in place passed the check when it was written
         write_text_atomic(path, html)
     return path

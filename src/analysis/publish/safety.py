@@ -1,29 +1,23 @@
-"""The checks every page passes before it is published: no script or active markup, nothing
-loaded from another host, alt text on every image, and notebook outputs that only
-:mod:`analysis.publish.display` made (every value escaped).
+"""The check every page passes before it is published: it declares the site's
+Content-Security-Policy first in its ``<head>`` (no script, nothing from another host), and
+nothing in it could run code or load from another host were the policy ignored, and every image
+has alt text.
 
-A page is read as browsers read it, then refused if anything in it can run code or load from
-another host.
+The page is parsed once, as browsers parse it (html5lib follows the WHATWG specification, with
+scripting on as in a reader's browser), so comments ended early (``<!-->``), ``<![CDATA[``, and
+raw-text elements closed inside what looked like an attribute (``<textarea>``, ``<title>``,
+``<style>``, ``<noscript>``...) are read as a browser reads them. Only the elements our templates
+write are allowed (:data:`ALLOWED_ELEMENTS`): anything else (``<script>``, frames,
+``<object>``, ``<form>``, ``<select>``, ``<noscript>``, SVG animation...) is refused, as are
+``on...=`` handlers, ``srcdoc``, a ``javascript:`` or ``data:`` URL anywhere but an inline image,
+a reference to another host (attributes, and CSS read with tinycss2 so escapes such as
+``\\75rl(`` cannot hide a ``url()``), and an image without alt text.
 
-Patterns over the page's text, or a lenient parser, are not enough: browsers end a comment at
-``<!-->``, read ``<![CDATA[`` as a comment in HTML, end ``<textarea>``, ``<title>``, ``<style>``,
-``<xmp>``, ``<noscript>`` (when scripts run) and other raw-text elements inside what looked like
-an attribute, and leave ``<img>`` inside ``<select>`` (Chromium since 2025). So the page is parsed
-by HTML5 parsers that follow the WHATWG specification, and every element any of them builds is
-checked:
-
-- html5lib, twice: as a browser with scripting on (``<noscript>`` content is raw text) and off;
-- Lexbor (through selectolax), which follows the current specification (``<select>`` content).
-
-A page passes only when no parse finds anything. Refused: script-running elements (``<script>``,
-frames, ``<object>``/``<embed>``, ``<base>``, ``<form>``, SVG ``<set>``/``<animate*>``...),
-``<meta http-equiv=refresh>``, any ``on...=`` attribute, ``srcdoc``, and a ``javascript:``,
-``vbscript:`` or ``data:`` URL in any attribute that is not plain text (``alt``, ``title``...),
-except ``data:`` images (and CSV, JSON or plain-text downloads) that run nothing. CSS (``<style>``
-and ``style=""``) is read with tinycss2, so escapes such as ``\\75rl(`` cannot hide a ``url()``.
+Whether the payloads this check refuses really run in a browser is checked on demand, not in
+the test suite: ``python benchmarks/safety_corpus.py`` opens each payload in Chromium.
 
 >>> unsafe_markup('<textarea><p title="</textarea><img src=x onerror=alert(1)>"></textarea>')
-['img onerror= attribute']
+['<textarea> element: <textarea>', 'img onerror= attribute']
 >>> unsafe_markup("<p>&lt;script&gt; is text</p>")
 []
 """
@@ -33,48 +27,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import html5lib
 import tinycss2
-from selectolax.lexbor import LexborHTMLParser
 
 from analysis.errors import ReportError
-from analysis.publish.trust import TRUSTED_OUTPUT
 
-if TYPE_CHECKING:  # nbformat and nbconvert take ~1 s to import: only when a page is exported
-    from nbformat import NotebookNode
-
-#: The alt text nbconvert puts on images that have none: treated as missing.
-NBCONVERT_PLACEHOLDER_ALT = "No description has been provided for this image"
-
-#: Cell tags honoured when exporting (as in Jupyter Book / nbconvert conventions).
-REMOVE_CELL_TAG = "remove-cell"
-
-REMOVE_OUTPUT_TAG = "remove-output"
-
-# Output types that need scripts to show, or are not shown by our template at all.
-_SCRIPT_MIMETYPES = (
-    "application/javascript",
-    "application/vnd.jupyter.widget-view+json",
-    "text/vnd.mermaid",
-)
-
-_HTML_MIMETYPES = ("text/html", "text/markdown")
-
-_IMAGE_MIMETYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+#: The elements a page may hold: what the site's templates write, and inert inline SVG.
+ALLOWED_ELEMENTS = frozenset({
+    "html", "head", "meta", "title", "style", "body", "header", "nav", "main", "footer",
+    "section", "aside", "div", "span", "p", "a", "h1", "h2", "h3", "h4", "ul", "ol", "li", "dl",
+    "dt", "dd", "strong", "em", "b", "i", "code", "small", "time", "br", "table", "caption",
+    "thead", "tbody", "tfoot", "tr", "th", "td", "figure", "figcaption", "picture", "source",
+    "img", "svg", "g", "rect", "path", "line", "circle", "ellipse", "polyline", "polygon",
+    "text", "tspan", "desc",
+})  # fmt: skip
 
 _FETCHING_SCHEMES = {"http", "https", "ftp", "ws", "wss", "file"}
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:", "mocha:")
-#: Elements that run code, embed other documents, or change where the page's links point.
-_FORBIDDEN_TAGS = (
-    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
-    "portal", "fencedframe",
-    # SVG animation sets any attribute (an href to javascript:, an event handler) at run time
-    "set", "animate", "animatemotion", "animatetransform", "animatecolor", "discard",
-    "handler", "listener",
-)  # fmt: skip
 #: Attributes whose value is text for people, never a URL: a "javascript:" there runs nothing.
 _TEXT_ATTRIBUTES = {
     "alt", "title", "aria-label", "aria-description", "aria-roledescription", "placeholder",
@@ -129,11 +100,13 @@ def _local(name: str) -> str:
     return name
 
 
-def _html5lib_elements(html: str, scripting: bool) -> list[Element]:
+@lru_cache(maxsize=4)  # a page is checked by several functions in a row
+def parse_elements(html: str) -> tuple[Element, ...]:
+    """Every element of ``html`` as a browser with scripting on builds it, in document order."""
     document = html5lib.parse(
-        html, treebuilder="etree", namespaceHTMLElements=False, scripting=scripting
+        html, treebuilder="etree", namespaceHTMLElements=False, scripting=True
     )
-    return [
+    return tuple(
         Element(
             _local(node.tag).lower(),
             tuple((_local(k).lower(), v or "") for k, v in node.attrib.items()),
@@ -141,46 +114,12 @@ def _html5lib_elements(html: str, scripting: bool) -> list[Element]:
         )
         for node in document.iter()
         if isinstance(node.tag, str)
-    ]
-
-
-def _lexbor_elements(html: str) -> list[Element]:
-    root = LexborHTMLParser(html).root
-    if root is None:
-        return []
-    return [
-        Element(
-            node.tag.lower(),
-            tuple((k.lower(), v or "") for k, v in node.attributes.items()),
-            node.text(deep=True) if node.tag.lower() in _TEXT_OF else "",
-        )
-        for node in root.traverse(include_text=False)
-        if node.tag and node.tag[0] not in "-#"
-    ]
-
-
-@lru_cache(maxsize=4)  # a page is checked by several functions in a row
-def _parses(html: str) -> tuple[tuple[Element, ...], ...]:
-    """The page as browsers build it: html5lib with scripting on and off, and Lexbor. The first
-    parse is the one a reader's browser (scripts on) makes."""
-    return (
-        tuple(_html5lib_elements(html, scripting=True)),
-        tuple(_html5lib_elements(html, scripting=False)),
-        tuple(_lexbor_elements(html)),
     )
 
 
-def parse_elements(html: str) -> tuple[tuple[Element, ...], ...]:
-    """Every element of ``html`` in each of the browser-grade parses (see the module's doc)."""
-    return _parses(html)
-
-
-def _union(html: str, finder) -> list[str]:
-    """``finder(elements)`` over every parse, in document order of the first, without repeats."""
-    found: list[str] = []
-    for elements in parse_elements(html):
-        found += finder(elements)
-    return list(dict.fromkeys(found))
+def _found(html: str, finder) -> list[str]:
+    """``finder(elements)`` over the page, without repeats."""
+    return list(dict.fromkeys(finder(parse_elements(html))))
 
 
 # ------------------------------------------------------------------ URLs and CSS
@@ -316,7 +255,7 @@ def external_references(html: str) -> list[str]:
     ...                     '<img src="data:image/png;base64,AAAA" alt="ok">')
     ['link href: //cdn.example/x.css', 'style @import/url(): https://fonts.example/f.css']
     """
-    return _union(html, _references)
+    return _found(html, _references)
 
 
 def external_links(html: str) -> list[str]:
@@ -325,7 +264,7 @@ def external_links(html: str) -> list[str]:
     >>> external_links('<a href="https://www.canada.ca/x">IRCC</a> <a href="../index.html">up</a>')
     ['https://www.canada.ca/x']
     """
-    return _union(
+    return _found(
         html,
         lambda elements: [
             e.get("href") for e in elements if e.tag == "a" and is_other_host(e.get("href") or "")
@@ -341,7 +280,7 @@ def _snippet(text: str, limit: int = 100) -> str:
 def _active(elements) -> list[str]:
     found: list[str] = []
     for element in elements:
-        if element.tag in _FORBIDDEN_TAGS:
+        if element.tag not in ALLOWED_ELEMENTS:
             found.append(f"<{element.tag}> element: {_snippet(element)}")
         if element.tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
             found.append(f"meta refresh: {_snippet(element.get('content') or '')}")
@@ -367,8 +306,8 @@ def _active(elements) -> list[str]:
 
 
 def unsafe_markup(html: str) -> list[str]:
-    """Markup in ``html`` that could run code or send the reader elsewhere unasked, in any of
-    the browser-grade parses (see the module's doc). Escaped text (``&lt;script&gt;``) is
+    """Markup in ``html`` that could run code or send the reader elsewhere unasked, or any
+    element our pages do not use (see the module's doc). Escaped text (``&lt;script&gt;``) is
     text, not markup, and is not reported.
 
     >>> unsafe_markup('<p>&lt;script&gt;</p><img src=x onerror=alert(1) alt="a">')
@@ -376,34 +315,75 @@ def unsafe_markup(html: str) -> list[str]:
     >>> unsafe_markup('<!--><script>alert(1)</script>-->')[0]
     '<script> element: <script>'
     """
-    return _union(html, _active)
+    return _found(html, _active)
 
 
 def images_without_alt(html: str) -> list[str]:
-    """``<img>`` elements with no alt text (missing, blank, or nbconvert's placeholder).
+    """``<img>`` elements with no alt text (missing or blank).
 
     >>> images_without_alt('<img src="a.png" alt="Cutoffs by month"><img src="b.png">')
     ['<img src="b.png">']
     """
-    return _union(
+    return _found(
         html,
         lambda elements: [
-            _snippet(e)
-            for e in elements
-            if e.tag == "img" and (e.get("alt") or "").strip() in ("", NBCONVERT_PLACEHOLDER_ALT)
+            _snippet(e) for e in elements if e.tag == "img" and not (e.get("alt") or "").strip()
         ],
     )
+
+
+#: Sources a page's policy may allow: nothing, inline images, and the stylesheet by its hash.
+_POLICY_SOURCES = re.compile(r"'none'|'sha256-[A-Za-z0-9+/]+=*'")
+
+
+def policy_problems(policy: str) -> list[str]:
+    """What a Content-Security-Policy allows beyond the site's rule: anything but ``'none'``,
+    ``data:`` images and hashed styles, or no ``default-src 'none'``.
+
+    >>> policy_problems("default-src 'none'; img-src data:; style-src 'sha256-AA='")
+    []
+    >>> policy_problems("default-src 'none'; script-src 'unsafe-inline'")
+    ["script-src allows 'unsafe-inline'"]
+    """
+    directives = {}
+    for part in policy.split(";"):
+        name, *sources = part.split()
+        if name:
+            directives[name.lower()] = sources
+    problems = [] if directives.get("default-src") == ["'none'"] else ["no default-src 'none'"]
+    for name, sources in directives.items():
+        for source in sources:
+            if not (_POLICY_SOURCES.fullmatch(source) or (name, source) == ("img-src", "data:")):
+                problems.append(f"{name} allows {source}")
+    return problems
+
+
+def _policy(html: str) -> list[str]:
+    """The page's Content-Security-Policy must be the first element of its ``<head>``."""
+    elements = parse_elements(html)
+    head = next((i for i, e in enumerate(elements) if e.tag == "head"), None)
+    first = elements[head + 1] if head is not None and head + 1 < len(elements) else None
+    if (
+        first is None
+        or first.tag != "meta"
+        or ((first.get("http-equiv") or "").lower() != "content-security-policy")
+    ):
+        return ["no Content-Security-Policy <meta> first in <head>"]
+    return [f"Content-Security-Policy: {p}" for p in policy_problems(first.get("content") or "")]
 
 
 def check_page(html: str) -> None:
     """Raise :class:`ReportError` unless ``html`` is safe and self-contained.
 
-    Safe: :func:`unsafe_markup` finds nothing. Self-contained: :func:`external_references` finds
+    Guarded: the page's first ``<head>`` element is a Content-Security-Policy allowing no script
+    and nothing from other hosts (:func:`policy_problems`). Safe: :func:`unsafe_markup` finds
+    nothing. Self-contained: :func:`external_references` finds
     nothing and every ``<img>`` is inline (``data:``). Accessible: every ``<img>`` has alt text,
     the page declares ``lang`` and has a ``<title>``.
 
-    >>> check_page('<!DOCTYPE html><html lang="en"><title>t</title><p>ok</p></html>')
-    >>> check_page('<html lang="en"><title>t</title><script>x()</script></html>')
+    >>> head = '<head><meta http-equiv="Content-Security-Policy" content="default-src \\'none\\'">'
+    >>> check_page(f'<!DOCTYPE html><html lang="en">{head}<title>t</title><p>ok</p></html>')
+    >>> check_page(f'<html lang="en">{head}<title>t</title><script>x()</script></html>')
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -412,7 +392,7 @@ def check_page(html: str) -> None:
     problems = [f"script or active markup: {item}" for item in unsafe_markup(html)]
     problems += [f"loads from another host: {item}" for item in external_references(html)]
     problems += [f"image without alt text: {item}" for item in images_without_alt(html)]
-    problems += _union(
+    problems += _found(
         html,
         lambda elements: [
             f"image not inline (not self-contained): {_snippet(e)}"
@@ -420,7 +400,8 @@ def check_page(html: str) -> None:
             if e.tag == "img" and not _squeezed(e.get("src") or "").startswith("data:")
         ],
     )
-    browser = parse_elements(html)[0]
+    problems += _policy(html)
+    browser = parse_elements(html)
     root = next((e for e in browser if e.tag == "html"), None)
     if root is None or not (root.get("lang") or "").strip():
         problems.append('no <html lang="..."> declaration')
@@ -429,56 +410,3 @@ def check_page(html: str) -> None:
         problems.append("no <title>")
     if problems:
         raise ReportError("page refused: " + "; ".join(problems))
-
-
-# ------------------------------------------------------------------ notebook outputs
-
-
-def _cell_name(number: int, cell: NotebookNode) -> str:
-    first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
-    return f"cell {number} ({_snippet(first_line, 60)!r})"
-
-
-def check_outputs(nb: NotebookNode) -> None:
-    """Raise :class:`ReportError` naming every cell whose outputs must not be published.
-
-    Refused: errors (tracebacks); outputs that need scripts (JavaScript, widgets, mermaid);
-    HTML or Markdown outputs not made by :mod:`analysis.publish.display` (a bare DataFrame or
-    Styler, ``IPython.display.HTML``...: they may carry unescaped feed text); images without alt
-    text (a matplotlib figure left open instead of ``display.show(fig, alt=...)``). Cells tagged
-    ``remove-cell`` or ``remove-output`` are not shown, so not checked.
-
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("df", outputs=[
-    ...     nbformat.v4.new_output("execute_result", data={"text/html": "<table></table>"})])])
-    >>> check_outputs(nb)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    analysis.errors.ReportError: notebook refused: cell 1 ('df'): HTML output not made by ...
-    """
-    problems = []
-    for number, cell in enumerate(nb.cells, start=1):
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type != "code" or {REMOVE_CELL_TAG, REMOVE_OUTPUT_TAG} & set(tags):
-            continue  # not shown on the page
-        for output in cell.get("outputs", []):
-            where = _cell_name(number, cell)
-            if output.output_type == "error":
-                problems.append(f"{where}: raised {output.ename}: {_snippet(output.evalue)}")
-                continue
-            data = output.get("data", {})
-            trusted = TRUSTED_OUTPUT in output.get("metadata", {})
-            if any(mime in data for mime in _SCRIPT_MIMETYPES):
-                problems.append(f"{where}: output needs JavaScript ({', '.join(data)})")
-            elif any(mime in data for mime in _HTML_MIMETYPES) and not trusted:
-                problems.append(
-                    f"{where}: HTML output not made by analysis.publish.display (show tables with "
-                    "display.show_table, sentences with display.show_html / show_text)"
-                )
-            elif any(mime in data for mime in _IMAGE_MIMETYPES) and not trusted:
-                problems.append(
-                    f"{where}: image without alt text (a figure left open?): "
-                    "use display.show(fig, alt=...)"
-                )
-    if problems:
-        raise ReportError("notebook refused: " + "; ".join(problems))

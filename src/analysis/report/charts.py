@@ -6,9 +6,9 @@ Every family is drawn in its own colour and marker from ``family_styles.csv`` (b
 taxonomy), the same in every figure and every month. Legends sit below the plot, never over the
 data; every month of the window is named on the date axis.
 
-Show them with :func:`analysis.publish.display.show_figure`, which draws both layouts::
+Draw both layouts with :func:`analysis.publish.display.figure`::
 
-    display.show_figure(charts.cutoffs_over_time, data)
+    display.figure(charts.cutoffs_over_time, data)
 """
 
 from __future__ import annotations

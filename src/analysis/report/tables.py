@@ -434,7 +434,7 @@ def data_notes(
         "matplotlib",
         "seaborn",
         "papermill",
-        "nbconvert",
+        "jinja2",
         "pandera",
     ),
 ) -> pd.DataFrame:
