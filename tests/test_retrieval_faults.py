@@ -31,7 +31,8 @@ PROMPT = 15.0
 class FaultyServer:
     """A local HTTP server whose answer is chosen by the path: /trickle sends one byte every
     0.2 s, /stall sends nothing, /loop redirects to itself, /gzip answers the fixture feed
-    gzipped (Content-Length of the compressed bytes), /good answers it plainly.
+    gzipped (Content-Length of the compressed bytes), /badgzip and /baddeflate a corrupt
+    compressed body, /html a maintenance page with status 200, /good the feed plainly.
     Every handler gives up after 60 s or when the test ends."""
 
     def __init__(self):
@@ -56,6 +57,22 @@ class FaultyServer:
                         body = gzip.compress(GOOD)
                         self.send_response(200)
                         self.send_header("Content-Encoding", "gzip")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    elif self.path.startswith(("/badgzip", "/baddeflate", "/html")):
+                        kind = self.path.split("/")[1]
+                        body = (
+                            b"<!DOCTYPE html><html><body>Maintenance</body></html>"
+                            if kind == "html"
+                            else gzip.compress(GOOD)[:40] + b"\x00garbage" * 50
+                        )
+                        self.send_response(200)
+                        if kind == "html":
+                            self.send_header("Content-Type", "text/html; charset=utf-8")
+                        else:
+                            encoding = "gzip" if kind == "badgzip" else "deflate"
+                            self.send_header("Content-Encoding", encoding)
                         self.send_header("Content-Length", str(len(body)))
                         self.end_headers()
                         self.wfile.write(body)
@@ -100,6 +117,27 @@ def timed(call):
     started = time.monotonic()
     result = call()
     return result, time.monotonic() - started
+
+
+# ------------------------------------------------------------------ issue 17: decoding, HTML
+
+
+@pytest.mark.parametrize("path", ["badgzip", "baddeflate", "html"])
+def test_a_corrupt_or_html_answer_uses_the_stored_snapshot_naming_the_url(
+    faulty, tmp_path, caplog, path
+):
+    first = retrieve.retrieve_feed(faulty.url("good"), raw=tmp_path)
+    with caplog.at_level(logging.WARNING):
+        cached = retrieve.retrieve_feed(faulty.url(path), raw=tmp_path, attempts=1)
+    assert cached.file == first.file and not cached.new_content
+    assert faulty.url(path) in caplog.text and "using the latest stored snapshot" in caplog.text
+    expected = "HTML page" if path == "html" else "could not be decoded"
+    assert expected in caplog.text
+
+
+def test_an_invalid_ipv6_url_is_named(tmp_path):
+    with pytest.raises(RetrievalError, match=r"'http://\[::1/feed.json' is not a URL"):
+        retrieve.retrieve_feed("http://[::1/feed.json", raw=tmp_path)
 
 
 # ------------------------------------------------------------------ item 4: the deadline

@@ -106,7 +106,7 @@ def _holding_data_lock(wait: float = 0.0):
 @_holding_data_lock(wait=STEP_LOCK_WAIT)
 def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> dict:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
-    from analysis.ingest.retrieve import retrieve_feed
+    from analysis.ingest.retrieve import retrieval_state, retrieve_feed
     from analysis.pipeline.notebooks import run_notebook
 
     if source:
@@ -121,11 +121,7 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     if recorded:
         run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
-    state = (
-        "new content stored"
-        if snapshot.new_content
-        else "same content as the latest stored snapshot"
-    )
+    state = retrieval_state(snapshot)
     run.say(
         f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
+from analysis import storage
 from analysis.publish.trust import TRUSTED_OUTPUT
 
 #: Resolution of every published PNG (pixels per inch). Fixed so the bytes never depend on rcParams.
@@ -327,7 +328,7 @@ def csv_text(df: pd.DataFrame) -> str:
     Round,Invitations
     254,1500
     """
-    return df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return storage.csv_text(df, lineterminator="\n", date_format="%Y-%m-%d")
 
 
 #: A narrow figure is shown instead of the wide one on screens up to this width.
