@@ -259,3 +259,22 @@ def test_ee_clean_refuses_a_cut_feed_and_accepts_it_when_told(tmp_path, feed_fil
     accepted = run_ee("clean", "--no-notebook", "--accept-removals", env=env)
     assert accepted.returncode == 0, accepted.stderr
     assert "12 rounds" in accepted.stdout
+
+
+def test_the_ingest_notebook_compares_with_the_previous_accepted_retrieval(tmp_path, monkeypatch):
+    from analysis.ingest import views
+
+    monkeypatch.setenv("EE_DATA_DIR", str(tmp_path))
+    raw = tmp_path / "raw"
+    revised = with_round(GOOD, "258", drawCRS="431")
+    store(raw, GOOD, 1)
+    store(raw, with_round(GOOD, "260", drawDate="2031-01-01"), 2)  # refused
+    store(raw, revised, 3)
+    latest = store(raw, GOOD, 4)
+    changes = views.changes_since_previous(latest)
+    assert changes[["round", "field", "old", "new"]].values.tolist() == [
+        ["258", "drawCRS", "431", GOOD["rounds"][2]["drawCRS"]]
+    ]
+    decisions = views.retrieval_decisions()
+    assert decisions["verdict"].tolist() == ["accepted", "accepted", "refused", "accepted"]
+    assert "is in the future" in decisions["reason"].iloc[2]

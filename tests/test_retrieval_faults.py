@@ -337,3 +337,33 @@ def test_a_changed_snapshot_without_a_row_is_refused_naming_it(three_retrievals)
     (raw / "manifest.csv").unlink()
     with pytest.raises(FeedError, match=f"{path.name} does not match the sha256 in its name"):
         retrieve.read_manifest(raw)
+
+
+# ------------------------------------------------------------------ issue 17: clear messages
+
+
+def test_a_full_disk_while_storing_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from analysis import storage
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(OSError, match=r"could not write .*raw.*ee_rounds_.*\.json: No space"):
+        retrieve.retrieve_feed(str(FEEDS / "small_feed.json"), raw=tmp_path / "raw")
+    monkeypatch.undo()
+    assert not list((tmp_path / "raw").glob("*.tmp")) and not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_a_deadline_beyond_the_platform_is_refused_with_exit_2(tmp_path):
+    env = {
+        "EE_DATA_DIR": str(tmp_path / "data"),
+        "EE_REPORTS_DIR": str(tmp_path / "reports"),
+        "EE_FETCH_DEADLINE": "1e10",
+    }
+    result = run_ee("fetch", "--no-notebook", "--source", "http://127.0.0.1:9/feed.json", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "EE_FETCH_DEADLINE=1e+10 is beyond the longest wait" in result.stderr
+    assert "Traceback" not in result.stderr

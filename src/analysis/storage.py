@@ -14,6 +14,7 @@ b'hello'
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -30,8 +31,13 @@ import pandas as pd
 def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -40,10 +46,30 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         if mode is not None:
             os.chmod(temporary, mode)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` with a message that names the file and what to do (a full disk says only "No
+    space left on device"); the same class (PermissionError stays one).
+
+    >>> print(_naming(OSError(28, "No space left on device"), Path("/data/m.csv")).strerror)
+    could not write /data/m.csv: No space left on device (free some space and run the command again)
+    """
+    if exc.errno is None or "could not write" in str(exc.strerror):
+        return exc
+    hint = {
+        errno.ENOSPC: " (free some space and run the command again)",
+        errno.EDQUOT: " (free some space and run the command again)",
+        errno.EROFS: " (the folder is read-only)",
+        errno.EACCES: " (no permission to write there)",
+    }.get(exc.errno, "")
+    return type(exc)(exc.errno, f"could not write {path}: {exc.strerror}{hint}")
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -347,7 +373,7 @@ def write_tables_generation(
                     out.flush()
                     os.fsync(out.fileno())
             except OSError as exc:
-                raise OSError(exc.errno, f"could not write {path} ({exc.strerror})") from exc
+                raise _naming(exc, path) from None
         if folder.is_dir():
             for kept in folder.iterdir():
                 if kept.is_file() and kept.name not in files and not kept.name.startswith("."):

@@ -38,6 +38,7 @@ MAX_DEPTH = 8
 
 #: A lone UTF-16 surrogate (``"\ud800"`` in JSON): valid JSON, but no UTF-8 file can hold it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,12 @@ class _Pairs:
         self.repeated: list[tuple[dict, str, list]] = []
 
     def __call__(self, pairs):
-        result: dict = {}
-        seen: dict[str, list] = {}
-        for key, value in pairs:
-            seen.setdefault(key, []).append(value)
-            result[key] = value
-        for key, values in seen.items():
-            if len(values) > 1:
-                self.repeated.append((result, key, values))
+        result = dict(pairs)
+        if len(result) != len(pairs):  # rare: find which keys, and their values
+            seen: dict[str, list] = {}
+            for key, value in pairs:
+                seen.setdefault(key, []).append(value)
+            self.repeated.extend((result, k, v) for k, v in seen.items() if len(v) > 1)
         return result
 
 
@@ -108,9 +107,17 @@ def _deep_place(text: str) -> str:
     return f"{where.replace(chr(34), chr(39))}, field {field.replace(chr(34), chr(39))}"
 
 
-def _check_values(source: str, document: dict, rounds: list) -> None:
+def _check_values(
+    source: str, document: dict, rounds: list, escaped_surrogate: bool = True
+) -> None:
     """Refuse what later readers cannot hold: lone surrogates in any text, values nested deeper
     than :data:`MAX_DEPTH`. The message names the round and the field."""
+    flat = all(
+        type(value) is str or (key == "rounds" and value is rounds)
+        for key, value in document.items()
+    ) and all(type(value) is str for item in rounds for value in item.values())
+    if flat and not escaped_surrogate:
+        return  # IRCC's shape (three levels of text), and no surrogate escape in the text
     stack: list[tuple[object, int, str, str]] = [(document, 1, "feed", "")]
     round_names = {id(item): _round_of(item) for item in rounds}
     while stack:
@@ -191,7 +198,8 @@ def load_rounds(data: bytes, source: str = "feed", max_bytes: int | None = None)
             raise FeedError(
                 f"{source}: rounds[{position}] is a {type(item).__name__}, not an object"
             )
-    _check_values(source, document, rounds)
+    # text decoded from UTF-8 holds a surrogate only through a JSON escape (\ud800)
+    _check_values(source, document, rounds, bool(_SURROGATE_ESCAPE.search(text)))
     _check_repeated_keys(source, pairs)
     return rounds
 

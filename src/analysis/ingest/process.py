@@ -280,7 +280,7 @@ def accepted_history(
                         clean_rounds(rounds, today=_retrieval_day(snapshot))
                         decided[outcome] = ""
                     except FeedError as exc:
-                        decided[outcome] = str(exc).splitlines()[0]
+                        decided[outcome] = _reason(exc)
                 if decided[outcome]:
                     verdict, reason = "refused", f"{snapshot.file}: {decided[outcome]}"
         if known is None:
@@ -297,6 +297,12 @@ def accepted_history(
     if changed:
         _write_verdicts(raw, verdicts)
     return history
+
+
+def _reason(exc: Exception, limit: int = 400) -> str:
+    """An error's message on one line, shortened: why a feed was refused."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _record_verdict(raw: Path, snapshot: Snapshot, verdict: str, reason: str) -> None:
@@ -448,7 +454,7 @@ def clean_latest_snapshot(
             removed={number: day for number, (_, day) in removed.items()},
         )
     except FeedError as exc:
-        _record_verdict(raw, snapshot, "refused", f"{snapshot.file}: {str(exc).splitlines()[0]}")
+        _record_verdict(raw, snapshot, "refused", f"{snapshot.file}: {_reason(exc)}")
         raise
     if suspect:
         log.warning("%s; accepted as asked (--accept-removals)", suspect)
