@@ -152,4 +152,4 @@ def test_a_100_kb_name_gives_a_readable_label():
     assert row["name"] == name  # nothing lost
     assert len(row["label"]) == taxonomy.LABEL_LIMIT and row["label"].endswith("…")
     assert taxonomy.reader_labels(result.draws).str.len().max() <= taxonomy.LABEL_LIMIT
-    assert len(taxonomy.family_labels(result.draws)[taxonomy.UNCLASSIFIED]) <= 3 * 80
+    assert len(taxonomy.family_labels(result.draws)[taxonomy.UNCLASSIFIED]) <= taxonomy.LABEL_LIMIT

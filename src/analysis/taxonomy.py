@@ -151,7 +151,7 @@ def family_labels(draws: pd.DataFrame | None = None) -> dict[str, str]:
         names = draws.loc[draws["family"].eq(UNCLASSIFIED).fillna(False), "label"].dropna()
         names = [short_label(str(n)) for n in dict.fromkeys(names) if str(n).strip()]
         if names:
-            labels[UNCLASSIFIED] = short_label(" / ".join(names), 3 * LABEL_LIMIT)
+            labels[UNCLASSIFIED] = short_label(" / ".join(names))
     return labels
 
 

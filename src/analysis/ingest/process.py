@@ -432,12 +432,8 @@ def clean_latest_snapshot(
             *(load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")),
             skipped=True,
         )
-    entries = retrievals(raw)
-    if entries and (entries[-1].retrieved_at, entries[-1].sha256) == (
-        snapshot.retrieved_at,
-        snapshot.sha256,
-    ):
-        entries = entries[:-1]
+    latest_key = (snapshot.retrieved_at, snapshot.sha256)
+    entries = [e for e in retrievals(raw) if (e.retrieved_at, e.sha256) != latest_key]
     cache: dict = {}
     history = accepted_history(raw, entries, cache)
     rounds = load_rounds(read_snapshot_bytes(snapshot, raw), snapshot.file)
