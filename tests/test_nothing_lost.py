@@ -278,3 +278,14 @@ def test_the_ingest_notebook_compares_with_the_previous_accepted_retrieval(tmp_p
     decisions = views.retrieval_decisions()
     assert decisions["verdict"].tolist() == ["accepted", "accepted", "refused", "accepted"]
     assert "is in the future" in decisions["reason"].iloc[2]
+
+
+def test_pages_have_one_sentence_for_a_removed_round(tmp_path):
+    from analysis.data import removal_notes
+
+    raw = tmp_path / "raw"
+    store(raw, GOOD, 1)
+    clean(tmp_path)
+    store(raw, without(GOOD, "255"), 2)
+    notes = removal_notes(clean(tmp_path).draws)
+    assert notes[notes != ""].tolist() == ["no longer in IRCC's feed since 2023-09-02"]
