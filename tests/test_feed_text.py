@@ -153,3 +153,14 @@ def test_a_100_kb_name_gives_a_readable_label():
     assert len(row["label"]) == taxonomy.LABEL_LIMIT and row["label"].endswith("…")
     assert taxonomy.reader_labels(result.draws).str.len().max() <= taxonomy.LABEL_LIMIT
     assert len(taxonomy.family_labels(result.draws)[taxonomy.UNCLASSIFIED]) <= taxonomy.LABEL_LIMIT
+
+
+def test_escape_sequences_in_the_newest_round_never_reach_the_fetch_message(tmp_path, feed_file):
+    from helpers import run_ee
+
+    feed = with_round(GOOD, "260", drawNumber="\x1b[2J\x1b[31m260")
+    env = {"EE_DATA_DIR": str(tmp_path / "data"), "EE_REPORTS_DIR": str(tmp_path / "reports")}
+    fetched = run_ee("fetch", "--no-notebook", "--source", str(feed_file(feed)), env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "\x1b" not in fetched.stdout + fetched.stderr
+    assert "newest \\x1b[2J\\x1b[31m260 on 2023-08-15" in fetched.stdout

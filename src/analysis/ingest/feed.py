@@ -13,6 +13,7 @@ import re
 
 from analysis import config
 from analysis.errors import FeedError
+from analysis.ingest.parse import visible
 
 #: Fields every round must carry; without one of them the feed's format has changed.
 REQUIRED_FIELDS = (
@@ -210,4 +211,6 @@ def newest_round(rounds: list[dict]) -> tuple[str | None, str | None]:
     if not dated:
         return None, None
     newest = max(dated, key=lambda r: (r["drawDate"], str(r.get("drawNumber", ""))))
-    return newest.get("drawNumber"), newest.get("drawDate")
+    number = newest.get("drawNumber")
+    # recorded in manifest.csv and printed by `ee fetch`: escape sequences written visibly
+    return (None if number is None else visible(str(number))[:60]), visible(newest["drawDate"])[:60]

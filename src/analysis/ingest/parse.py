@@ -115,13 +115,28 @@ def visible(text: str) -> str:
 def shown(text: str, limit: int = 120) -> str:
     """``text`` quoted for a message, shortened when it is long (a 20 MB value stays a line).
 
+    Characters that are not printable are written as escapes once (:func:`visible`), so a
+    value the quality log already made visible is not escaped twice.
+
     >>> shown("1" * 5000, limit=20)
     "'11111111111111111111'… (5,000 characters)"
+    >>> print(shown("\\x1b[31m260"), shown(visible("\\x1b[31m260")))
+    '\\x1b[31m260' '\\x1b[31m260'
     """
     text = str(text)
     if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
+        return _quoted(visible(text))
+    return f"{_quoted(visible(text[:limit]))}… ({len(text):,} characters)"
+
+
+def _quoted(text: str) -> str:
+    """``text`` in single quotes (double quotes when it holds a single quote), as repr writes
+    printable text, without doubling backslashes."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return repr(text)
 
 
 def parse_count(text: str) -> int:
