@@ -104,3 +104,18 @@ def test_a_plain_folder_of_an_older_version_is_replaced_and_derived_tables_kept(
     assert (processed / "pool_bounds.parquet").is_file()  # ee backtest's table carried over
     assert read_meta(processed)["sha256"] != "old"
     assert len(generations(tmp_path)) == 1
+
+
+def test_leftovers_in_a_folder_that_cannot_be_written_are_left_without_an_error(
+    tmp_path, monkeypatch
+):
+    leftover = tmp_path / f".draws.parquet.p{2**22 + 99}-x.tmp"
+    leftover.write_bytes(b"half")
+
+    def read_only(self, missing_ok=False):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(type(leftover), "unlink", read_only)
+    assert storage.remove_leftovers(tmp_path, ".*.tmp") == []
+    monkeypatch.undo()
+    assert leftover.exists()

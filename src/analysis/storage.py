@@ -201,8 +201,12 @@ def remove_leftovers(folder: Path, pattern: str, unowned_age: float = 0.0) -> li
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:  # a read-only folder: left for a run that can write
+                continue
         removed.append(path)
     return removed
 
