@@ -244,6 +244,12 @@ def test_the_fetch_message_names_the_latest_snapshot_after_a_to_b_to_a(tmp_path)
     assert first.file in state and second.file in state
     same = store(raw, GOOD, 4)
     assert retrieve.retrieval_state(same, raw) == "same content as the latest stored snapshot"
+    env = {"EE_DATA_DIR": str(tmp_path), "EE_REPORTS_DIR": str(tmp_path / "reports")}
+    fallback = run_ee("fetch", "--no-notebook", "--source", str(tmp_path / "gone.json"), env=env)
+    assert fallback.returncode == 0, fallback.stderr
+    assert f"nothing new retrieved; the latest stored snapshot is used: {raw / same.file}" in (
+        fallback.stdout
+    )
 
 
 def test_ee_clean_refuses_a_cut_feed_and_accepts_it_when_told(tmp_path, feed_file):
