@@ -40,7 +40,8 @@ def draws_table(rows: list[tuple], extra: tuple[str, ...] = ()):
     """A draws table with the exact columns and dtypes of ``clean_rounds``' ``draws``.
 
     Each row: (round, date, family, invitations, cutoff, *values of ``extra``), where ``extra``
-    names some of ``drawn_at``, ``tie_break_at`` (UTC strings) and ``distribution_date``.
+    names some of ``drawn_at``, ``tie_break_at`` (UTC strings), ``distribution_date`` and
+    ``removed_since``.
     Category rounds get version 1; everything else is derived.
     """
     width = 5 + len(extra)
@@ -75,6 +76,9 @@ def draws_table(rows: list[tuple], extra: tuple[str, ...] = ()):
             "is_all_program": [f == "all_program" for f in family],
             "is_category": is_category,
             "distribution_date": pd.to_datetime(given.get("distribution_date", [None] * n)).astype(
+                "datetime64[ns]"
+            ),
+            "removed_since": pd.to_datetime(given.get("removed_since", [None] * n)).astype(
                 "datetime64[ns]"
             ),
         }

@@ -102,10 +102,20 @@ def test_body_cut_short_is_retried_and_never_stored(server, tmp_path):
 
 
 def test_invalid_json_is_refused_and_not_stored(server, tmp_path):
-    server.answers = [(200, b"<html>We are updating this page</html>", {})]
+    server.answers = [(200, b'{"rounds": [{"drawNumber": "1"', {})]
     with pytest.raises(FeedError, match="not valid JSON"):
         retrieve.retrieve_feed(server.url, raw=tmp_path)
     assert server.requests == 1  # a complete answer that is wrong is not retried
+    assert stored_snapshots(tmp_path) == []
+
+
+def test_an_html_page_is_a_failed_retrieval_naming_the_url(server, tmp_path):
+    """A maintenance page served with status 200 (issue 17): not stored, not retried, and (with
+    a stored snapshot) the stored one is used; here there is none, so the error names the URL."""
+    server.answers = [(200, b"<html>We are updating this page</html>", {})]
+    with pytest.raises(RetrievalError, match=f"{server.url} answered with an HTML page"):
+        retrieve.retrieve_feed(server.url, raw=tmp_path)
+    assert server.requests == 1
     assert stored_snapshots(tmp_path) == []
 
 

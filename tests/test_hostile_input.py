@@ -227,12 +227,25 @@ def test_unreadable_json_is_a_feed_error(content, message):
         load_rounds(content, "feed.json")
 
 
-def test_values_nested_as_deep_as_json_allows_are_read_as_text(small_feed):
-    deep = json.dumps(small_feed).replace(
-        '"Provincial Nominee Program"', "[" * 900 + '"x"' + "]" * 900, 1
+def test_a_value_nested_a_little_is_read_as_text(small_feed):
+    nested = json.dumps(small_feed).replace(
+        '"Provincial Nominee Program"', "[" * 3 + '"x"' + "]" * 3, 1
     )
-    result = clean_rounds(load_rounds(deep.encode()), today=TODAY)
+    result = clean_rounds(load_rounds(nested.encode()), today=TODAY)
     assert ("260", "drawName") in found(result, "repaired")
+
+
+@pytest.mark.parametrize("depth", [20, 900, 975])
+def test_values_nested_deep_are_refused_naming_round_and_field(small_feed, depth):
+    """Valid JSON that every later reader chokes on (issue 17, probe 1b): it never gets stored,
+    so it can never block a later run."""
+    deep = json.dumps(small_feed).replace(
+        '"Provincial Nominee Program"', "[" * depth + '"x"' + "]" * depth, 1
+    )
+    with pytest.raises(
+        FeedError, match=r"feed.json: round '260', field 'drawName' is nested too deeply"
+    ):
+        load_rounds(deep.encode(), "feed.json")
 
 
 def test_revisions_match_rounds_however_their_number_is_written():

@@ -31,7 +31,8 @@ PROMPT = 15.0
 class FaultyServer:
     """A local HTTP server whose answer is chosen by the path: /trickle sends one byte every
     0.2 s, /stall sends nothing, /loop redirects to itself, /gzip answers the fixture feed
-    gzipped (Content-Length of the compressed bytes), /good answers it plainly.
+    gzipped (Content-Length of the compressed bytes), /badgzip and /baddeflate a corrupt
+    compressed body, /html a maintenance page with status 200, /good the feed plainly.
     Every handler gives up after 60 s or when the test ends."""
 
     def __init__(self):
@@ -56,6 +57,22 @@ class FaultyServer:
                         body = gzip.compress(GOOD)
                         self.send_response(200)
                         self.send_header("Content-Encoding", "gzip")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    elif self.path.startswith(("/badgzip", "/baddeflate", "/html")):
+                        kind = self.path.split("/")[1]
+                        body = (
+                            b"<!DOCTYPE html><html><body>Maintenance</body></html>"
+                            if kind == "html"
+                            else gzip.compress(GOOD)[:40] + b"\x00garbage" * 50
+                        )
+                        self.send_response(200)
+                        if kind == "html":
+                            self.send_header("Content-Type", "text/html; charset=utf-8")
+                        else:
+                            encoding = "gzip" if kind == "badgzip" else "deflate"
+                            self.send_header("Content-Encoding", encoding)
                         self.send_header("Content-Length", str(len(body)))
                         self.end_headers()
                         self.wfile.write(body)
@@ -100,6 +117,27 @@ def timed(call):
     started = time.monotonic()
     result = call()
     return result, time.monotonic() - started
+
+
+# ------------------------------------------------------------------ issue 17: decoding, HTML
+
+
+@pytest.mark.parametrize("path", ["badgzip", "baddeflate", "html"])
+def test_a_corrupt_or_html_answer_uses_the_stored_snapshot_naming_the_url(
+    faulty, tmp_path, caplog, path
+):
+    first = retrieve.retrieve_feed(faulty.url("good"), raw=tmp_path)
+    with caplog.at_level(logging.WARNING):
+        cached = retrieve.retrieve_feed(faulty.url(path), raw=tmp_path, attempts=1)
+    assert cached.file == first.file and not cached.new_content
+    assert faulty.url(path) in caplog.text and "using the latest stored snapshot" in caplog.text
+    expected = "HTML page" if path == "html" else "could not be decoded"
+    assert expected in caplog.text
+
+
+def test_an_invalid_ipv6_url_is_named(tmp_path):
+    with pytest.raises(RetrievalError, match=r"'http://\[::1/feed.json' is not a URL"):
+        retrieve.retrieve_feed("http://[::1/feed.json", raw=tmp_path)
 
 
 # ------------------------------------------------------------------ item 4: the deadline
@@ -299,3 +337,33 @@ def test_a_changed_snapshot_without_a_row_is_refused_naming_it(three_retrievals)
     (raw / "manifest.csv").unlink()
     with pytest.raises(FeedError, match=f"{path.name} does not match the sha256 in its name"):
         retrieve.read_manifest(raw)
+
+
+# ------------------------------------------------------------------ issue 17: clear messages
+
+
+def test_a_full_disk_while_storing_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from analysis import storage
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(OSError, match=r"could not write .*raw.*ee_rounds_.*\.json: No space"):
+        retrieve.retrieve_feed(str(FEEDS / "small_feed.json"), raw=tmp_path / "raw")
+    monkeypatch.undo()
+    assert not list((tmp_path / "raw").glob("*.tmp")) and not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_a_deadline_beyond_the_platform_is_refused_with_exit_2(tmp_path):
+    env = {
+        "EE_DATA_DIR": str(tmp_path / "data"),
+        "EE_REPORTS_DIR": str(tmp_path / "reports"),
+        "EE_FETCH_DEADLINE": "1e10",
+    }
+    result = run_ee("fetch", "--no-notebook", "--source", "http://127.0.0.1:9/feed.json", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "EE_FETCH_DEADLINE=1e+10 is beyond the longest wait" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -112,6 +112,25 @@ _no_notebook = click.option(
 )
 _force = click.option("--force", is_flag=True, help="redo the work even if nothing changed")
 _no_fetch = click.option("--no-fetch", is_flag=True, help="use the processed data as it is")
+
+
+def _set_accept_removals(ctx, param, value: bool) -> None:
+    """``--accept-removals`` reaches cleaning (also in its notebook) as EE_ACCEPT_REMOVALS."""
+    from analysis.ingest.process import ACCEPT_REMOVALS_VARIABLE
+
+    if value:
+        os.environ[ACCEPT_REMOVALS_VARIABLE] = "1"
+    else:
+        os.environ.pop(ACCEPT_REMOVALS_VARIABLE, None)
+
+
+_accept_removals = click.option(
+    "--accept-removals",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_accept_removals,
+    help="accept a feed that lacks rounds published before, or is older (they stay, marked)",
+)
 _as_json = click.option(
     "--json",
     "as_json",
@@ -141,6 +160,7 @@ def fetch(source: str | None, no_notebook: bool) -> int:
 @ee.command()
 @_force
 @_no_notebook
+@_accept_removals
 def clean(force: bool, no_notebook: bool) -> int:
     """Clean the newest snapshot into processed/ (notebook 1.1-clean)."""
     return _execute("clean", False, lambda run: clean_step(run, force, not no_notebook))
@@ -150,6 +170,7 @@ def clean(force: bool, no_notebook: bool) -> int:
 @_source
 @_force
 @_no_notebook
+@_accept_removals
 @_as_json
 def data(source: str | None, force: bool, no_notebook: bool, as_json: bool) -> int:
     """Fetch, then clean."""
@@ -173,6 +194,7 @@ def backtest() -> int:
 )
 @_force
 @_no_fetch
+@_accept_removals
 @_as_json
 def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int:
     """Fetch, clean, build one month's report and the index."""
@@ -201,6 +223,7 @@ def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int
 )
 @_force
 @_no_fetch
+@_accept_removals
 @_as_json
 def reports(
     since: str | None,

@@ -122,6 +122,22 @@ def load_quality(processed: Path | None = None) -> pd.DataFrame:
     return load_table("quality", processed)
 
 
+def removal_notes(draws: pd.DataFrame) -> pd.Series:
+    """What a page says of each round IRCC's feed no longer lists (``removed_since``): "no
+    longer in IRCC's feed since <date>"; empty for every other round. The one home of that
+    sentence.
+
+    >>> draws = pd.DataFrame({"removed_since": pd.to_datetime([None, "2026-03-05"])})
+    >>> removal_notes(draws).tolist()
+    ['', "no longer in IRCC's feed since 2026-03-05"]
+    """
+    if "removed_since" not in draws.columns:
+        return pd.Series("", index=draws.index, dtype="string")
+    since = pd.to_datetime(draws["removed_since"])
+    notes = "no longer in IRCC's feed since " + since.dt.strftime("%Y-%m-%d")
+    return notes.fillna("").astype("string").rename("removed")
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The processed tables a report reads, and which snapshot they came from."""

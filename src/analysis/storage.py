@@ -14,6 +14,7 @@ b'hello'
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -30,8 +31,13 @@ import pandas as pd
 def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -40,10 +46,30 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         if mode is not None:
             os.chmod(temporary, mode)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` with a message that names the file and what to do (a full disk says only "No
+    space left on device"); the same class (PermissionError stays one).
+
+    >>> print(_naming(OSError(28, "No space left on device"), Path("/data/m.csv")).strerror)
+    could not write /data/m.csv: No space left on device (free some space and run the command again)
+    """
+    if exc.errno is None or "could not write" in str(exc.strerror):
+        return exc
+    hint = {
+        errno.ENOSPC: " (free some space and run the command again)",
+        errno.EDQUOT: " (free some space and run the command again)",
+        errno.EROFS: " (the folder is read-only)",
+        errno.EACCES: " (no permission to write there)",
+    }.get(exc.errno, "")
+    return type(exc)(exc.errno, f"could not write {path}: {exc.strerror}{hint}")
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -175,18 +201,73 @@ def remove_leftovers(folder: Path, pattern: str, unowned_age: float = 0.0) -> li
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:  # a read-only folder: left for a run that can write
+                continue
         removed.append(path)
     return removed
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def neutralise_cell(value):
+    """A text cell a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return and is not a number), prefixed with a single quote as OWASP
+    advises; a carriage return inside a cell becomes a line break (pandas would leave it
+    unquoted, and readers would split the row there); anything else unchanged.
+
+    >>> print(neutralise_cell('=HYPERLINK("http://evil.example")'), neutralise_cell("-12.5"))
+    '=HYPERLINK("http://evil.example") -12.5
+    """
+    if not isinstance(value, str):
+        return value
+    risky = value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value)
+    if "\r" in value:  # pandas leaves a lone CR unquoted: it would split the row
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if risky else value
+
+
+def neutralise_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run neutralised
+    (:func:`neutralise_cell`); numbers, dates and the column names' meaning are left alone.
+    The one home of this rule: processed tables and published downloads both use it."""
+    text = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_string_dtype(frame[c]) or pd.api.types.is_object_dtype(frame[c])
+    ]
+    if not text:
+        return frame
+    return frame.assign(**{c: frame[c].map(neutralise_cell, na_action="ignore") for c in text})
+
+
+def csv_text(frame: pd.DataFrame, **options) -> str:
+    """``frame`` as CSV text (no index) with formula-like cells neutralised
+    (:func:`neutralise_csv_cells`); ``options`` go to :meth:`pandas.DataFrame.to_csv`.
+
+    >>> print(csv_text(pd.DataFrame({"name": ["@SUM(1+1)", "STEM"], "gap": [-3, 4]})), end="")
+    name,gap
+    '@SUM(1+1),-3
+    STEM,4
+    """
+    safe = neutralise_csv_cells(frame)
+    safe.columns = [neutralise_cell(str(c)) for c in frame.columns]
+    return safe.to_csv(index=False, **options)
+
+
 def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
-    """The Parquet and CSV files of one table, as bytes (``{"parquet": ..., "csv": ...}``)."""
+    """The Parquet and CSV files of one table, as bytes (``{"parquet": ..., "csv": ...}``); the
+    CSV's formula-like text cells neutralised (:func:`csv_text`)."""
     return {
         "parquet": frame.to_parquet(index=False),
         # pandas writes dates as 2023-07-05, times with their offset
-        "csv": frame.to_csv(index=False).encode("utf-8"),
+        "csv": csv_text(frame).encode("utf-8"),
     }
 
 
@@ -224,3 +305,104 @@ def write_tables_atomic(
         return published
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _generation_prefix(folder: Path) -> str:
+    return f".{folder.name}.gen-"
+
+
+def current_generation(folder: Path) -> Path | None:
+    """The generation folder ``folder`` points to (None when ``folder`` is a plain folder or
+    missing)."""
+    folder = Path(folder)
+    if not folder.is_symlink():
+        return None
+    return folder.parent / os.readlink(folder)
+
+
+def remove_old_generations(folder: Path) -> list[Path]:
+    """Remove the generation folders of ``folder`` that it does not point to and whose maker is
+    gone (a run killed before or after its swap)."""
+    folder = Path(folder)
+    current = current_generation(folder)
+    removed = []
+    for path in sorted(folder.parent.glob(_generation_prefix(folder) + "*")):
+        if current is not None and path.name == current.name:
+            continue
+        owner = _OWNER.search(path.name)
+        if owner and process_alive(int(owner[1])) and int(owner[1]) != os.getpid():
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed + remove_leftovers(folder.parent, f".{folder.name}.link-*")
+
+
+def write_tables_generation(
+    tables: dict[str, pd.DataFrame],
+    folder: Path,
+    extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None = None,
+) -> Path:
+    """Publish a set of tables all at once: write them (``<name>.parquet`` and ``.csv``, and
+    ``extra_files`` as in :func:`write_tables_atomic`) into a new generation folder beside
+    ``folder``, then make ``folder`` a symbolic link to it with one atomic rename. A reader sees
+    the old set or the new one, never a mix; a kill at any point leaves a complete set (the old
+    generation until the rename, the new one after). Files of the old generation that this set
+    does not replace (tables later steps derived) are carried over. Returns the new generation.
+
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = write_tables_generation({"t": pd.DataFrame({"a": [1]})}, root / "processed")
+    >>> sorted(p.name for p in (root / "processed").iterdir())
+    ['t.csv', 't.parquet']
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_old_generations(folder)
+    files = {
+        f"{name}.{kind}": data
+        for name, frame in tables.items()
+        for kind, data in table_bytes(frame).items()
+    }
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    for name, extra in (extra_files or {}).items():
+        files[name] = extra(digests) if callable(extra) else extra
+    generation = Path(
+        tempfile.mkdtemp(prefix=leftover_prefix(_generation_prefix(folder)), dir=folder.parent)
+    )
+    try:
+        for name, data in files.items():
+            path = generation / name
+            try:
+                with open(path, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                raise _naming(exc, path) from None
+        if folder.is_dir():
+            for kept in folder.iterdir():
+                if kept.is_file() and kept.name not in files and not kept.name.startswith("."):
+                    shutil.copy2(kept, generation / kept.name)
+        os.chmod(generation, 0o755)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    previous = current_generation(folder)
+    link = folder.parent / f"{leftover_prefix(f'.{folder.name}.link-')}{generation.name[-8:]}"
+    aside = None
+    try:
+        os.symlink(generation.name, link)
+        if folder.exists() and not folder.is_symlink():
+            # a plain folder made by an older version: moved aside once, then the link
+            aside = previous = generation.with_name(generation.name + "-old")
+            os.replace(folder, aside)
+        os.replace(link, folder)  # the one step that publishes the new set
+    except BaseException:
+        if aside is not None and not folder.exists() and not folder.is_symlink():
+            os.replace(aside, folder)
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    if previous is not None and previous != generation:
+        shutil.rmtree(previous, ignore_errors=True)
+    return generation

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -69,15 +70,33 @@ _VERSION_PATTERNS = [
 _SEPARATORS = " \t\n\r\f\v\u00a0,-–"
 
 
+#: The longest label shown for a name from the feed (figures, tables, messages): longer ones
+#: are cut with an ellipsis, so a 100 KB round name cannot make a gigapixel legend.
+LABEL_LIMIT = 80
+
+
+def short_label(text: str, limit: int = LABEL_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut.
+
+    >>> short_label("x" * 100, limit=10)
+    'xxxxxxxxx…'
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Category:
-    """What a ``drawName`` is: family, label, selection, and version (number and year)."""
+    """What a ``drawName`` is: family, label, selection, and version (number and year).
+    ``looks_like``: the family a name imitates with look-alike characters (it is then
+    ``unclassified``, and its label shows the look-alikes as code points)."""
 
     family: str
     label: str
     selection: str
     version: int | None = None
     version_year: int | None = None
+    looks_like: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +109,14 @@ class _Rule:
 
 @cache
 def rules() -> tuple[_Rule, ...]:
-    """The taxonomy table, compiled (read once from ``taxonomy.csv``)."""
+    """The taxonomy table, compiled (read once from ``taxonomy.csv``). Letter case is ignored
+    for ASCII letters only: Unicode case folding would read the long s ``ſ`` as ``s``."""
     return tuple(
         _Rule(
-            re.compile(row["pattern"], re.IGNORECASE), row["family"], row["label"], row["selection"]
+            re.compile(row["pattern"], re.IGNORECASE | re.ASCII),
+            row["family"],
+            row["label"],
+            row["selection"],
         )
         for row in _read_csv("taxonomy.csv")
     )
@@ -126,9 +149,9 @@ def family_labels(draws: pd.DataFrame | None = None) -> dict[str, str]:
     labels[UNCLASSIFIED] = UNKNOWN_TYPE_LABEL
     if draws is not None and {"family", "label"} <= set(draws.columns):
         names = draws.loc[draws["family"].eq(UNCLASSIFIED).fillna(False), "label"].dropna()
-        names = [str(n) for n in dict.fromkeys(names) if str(n).strip()]
+        names = [short_label(str(n)) for n in dict.fromkeys(names) if str(n).strip()]
         if names:
-            labels[UNCLASSIFIED] = " / ".join(names)
+            labels[UNCLASSIFIED] = short_label(" / ".join(names))
     return labels
 
 
@@ -204,7 +227,12 @@ def reader_labels(draws: pd.DataFrame) -> pd.Series:
     ['STEM', 'Space pilots']
     """
     labels = family_labels()
-    own_names = draws["name"].astype("string").map(lambda n: split_version(str(n))[0])
+    if "label" in draws.columns:  # cleaning's label: cut to length, look-alikes made visible
+        own_names = draws["label"].astype("string").map(short_label, na_action="ignore")
+    else:
+        own_names = (
+            draws["name"].astype("string").map(lambda n: short_label(split_version(str(n))[0]))
+        )
     known = draws["family"].map(labels).fillna(draws["family"]).astype("string")
     return known.where(draws["family"] != UNCLASSIFIED, own_names).rename("family_label")
 
@@ -246,7 +274,51 @@ def classify(name: str) -> Category:
     """
     base, version, year = split_version(name)
     key = normalize_name(base)
-    for rule in rules():
-        if rule.pattern.search(key):
-            return Category(rule.family, rule.label, rule.selection, version, year)
-    return Category(UNCLASSIFIED, base or UNKNOWN_TYPE_LABEL, "unknown", version, year)
+    family = _match(key)
+    if family is not None:
+        return Category(family.family, family.label, family.selection, version, year)
+    imitated = _match(normalize_name(skeleton(base))) if not key.isascii() else None
+    if imitated is not None:
+        return Category(
+            UNCLASSIFIED, short_label(code_points(base)), "unknown", version, year, imitated.family
+        )
+    return Category(UNCLASSIFIED, short_label(base) or UNKNOWN_TYPE_LABEL, "unknown", version, year)
+
+
+def _match(key: str) -> _Rule | None:
+    return next((rule for rule in rules() if rule.pattern.search(key)), None)
+
+
+def skeleton(text: str) -> str:
+    """What ``text`` looks like (after Unicode TR39's confusable skeletons): compatibility
+    forms folded (NFKC: ``ſ`` -> ``s``) and each character that imitates a Latin one replaced by
+    it (the ``confusable_homoglyphs`` data of Unicode's confusables.txt).
+
+    >>> skeleton("ST\\u0395M"), skeleton("\\u017fTEM")
+    ('STEM', 'sTEM')
+    """
+    from confusable_homoglyphs import confusables  # noqa: PLC0415 (only for non-ASCII names)
+
+    folded = unicodedata.normalize("NFKC", text)
+    if folded.isascii():
+        return folded
+    out = []
+    for character in folded:
+        found = (
+            confusables.is_confusable(character, preferred_aliases=["latin"])
+            if not character.isascii()
+            else False
+        )
+        latin = [h["c"] for h in found[0]["homoglyphs"] if h["c"].isascii()] if found else []
+        out.append(latin[0] if latin else character)
+    return "".join(out)
+
+
+def code_points(text: str) -> str:
+    """``text`` with every character outside ASCII written as its code point, so that a
+    look-alike can never pass for the letter it imitates.
+
+    >>> code_points("ST\\u0395M")
+    'ST[U+0395]M'
+    """
+    return "".join(c if c.isascii() else f"[U+{ord(c):04X}]" for c in text)

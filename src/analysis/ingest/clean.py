@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
@@ -25,12 +25,14 @@ from analysis.data import require_columns
 from analysis.ingest import feed as feed_format
 from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
 from analysis.ingest.parse import (
+    invisible_characters,
     parse_count,
     parse_date,
     parse_score,
     parse_timestamp,
     read_round_date,
     shown,
+    without_invisible,
 )
 from analysis.ingest.quality import QualityLog
 from analysis.months import EXPRESS_ENTRY_START
@@ -62,6 +64,13 @@ SUBTOTALS = {
 }
 #: Version years beyond this are not read as years (the schema's bound).
 LATEST_VERSION_YEAR = 2100
+#: Where a round has no published distribution, more invitations than this are not believed
+#: (the largest rounds have invited tens of thousands, never a hundred thousand).
+MAX_INVITATIONS = 100_000
+#: A cutoff below this is not believed: a score of 0 ranks nobody.
+MIN_CUTOFF = 1
+#: Identical duplicate rounds warned about one by one; beyond this, one warning sums them up.
+DUPLICATES_LISTED = 5
 
 DRAW_COLUMNS = [
     "round",
@@ -81,6 +90,7 @@ DRAW_COLUMNS = [
     "is_all_program",
     "is_category",
     "distribution_date",
+    "removed_since",
 ]
 POOL_COLUMNS = ["distribution_date", "score_low", "score_high", "candidates", "bin", "round"]
 
@@ -197,9 +207,7 @@ class _RoundCleaner:
     def when(self) -> date | None:
         """The round's date from drawDate, cross-checked with drawDateFull (None: error logged)."""
         text, full = self._field("drawDate"), self._field("drawDateFull")
-        reading = read_round_date(
-            text, full, _text(self.raw.get("drawDateTime")), self.today + timedelta(days=1)
-        )
+        reading = read_round_date(text, full, _text(self.raw.get("drawDateTime")), self.today)
         day, problem = reading.value, reading.problem
         if day is not None and day < EXPRESS_ENTRY_START:
             day = None
@@ -229,7 +237,7 @@ class _RoundCleaner:
                 text,
                 f"disagrees with drawDateFull {full!r}; drawDate used",
             )
-        if day > self.today + timedelta(days=1):
+        if day > self.today:
             self.log.error(
                 self.number,
                 "drawDate",
@@ -254,6 +262,25 @@ class _RoundCleaner:
             return None
         return value
 
+    def invitations(self, pool_size: int | None) -> int | None:
+        """drawSize: a positive whole number no larger than the pool it was drawn from (the
+        round's published distribution), or than :data:`MAX_INVITATIONS` where none is
+        published (None, with a warning, otherwise: kept out of totals and pages)."""
+        value = self.count("drawSize", "invitations")
+        if value is None:
+            return None
+        limit, what = (
+            (pool_size, f"the {pool_size:,} candidates in the pool the round drew from")
+            if pool_size
+            else (MAX_INVITATIONS, f"{MAX_INVITATIONS:,}, more than any round has invited")
+        )
+        if value > limit:
+            self.log.warn(
+                self.number, "drawSize", self._field("drawSize"), f"is more than {what}; left empty"
+            )
+            return None
+        return value
+
     def cutoff(self) -> int | None:
         """The CRS cutoff (drawCRS) within the score range (None, with a warning, otherwise)."""
         text = self._field("drawCRS")
@@ -270,6 +297,14 @@ class _RoundCleaner:
                 f"is outside the CRS range {MIN_SCORE}-{MAX_SCORE}; left empty",
             )
             return None
+        if value < MIN_CUTOFF:
+            self.log.warn(
+                self.number,
+                "drawCRS",
+                text,
+                f"is below {MIN_CUTOFF}: no round has invited at a cutoff that low; left empty",
+            )
+            return None
         return value
 
     def moment(self, name: str, day: date) -> pd.Timestamp | None:
@@ -282,7 +317,7 @@ class _RoundCleaner:
         except ValueError as exc:
             self.log.warn(self.number, name, text, f"{exc}; left empty")
             return None
-        if not EXPRESS_ENTRY_START <= parsed.value.date() <= self.today + timedelta(days=1):
+        if not EXPRESS_ENTRY_START <= parsed.value.date() <= self.today:
             self.log.warn(
                 self.number,
                 name,
@@ -295,9 +330,26 @@ class _RoundCleaner:
             self.log.repaired(self.number, name, text, note)
         return parsed.value
 
+    def _visible(self, field: str, text: str) -> str:
+        """``text`` without direction, zero-width and control characters (warning naming them):
+        they make a name read as another (``"\\u202eMETS"`` shows as STEM) or reach a
+        terminal."""
+        found = invisible_characters(text)
+        if not found:
+            return text
+        self.log.warn(
+            self.number,
+            field,
+            text,
+            f"contains invisible, direction or control characters ({', '.join(found[:6])}); "
+            "removed",
+        )
+        return without_invisible(text)
+
     def names(self) -> tuple[str, str]:
         """drawName and drawText2 as plain text (markup is warned about, never dropped)."""
         name, programs = self._field("drawName"), self._field("drawText2")
+        name, programs = self._visible("drawName", name), self._visible("drawText2", programs)
         for field, value in (("drawName", name), ("drawText2", programs)):
             if _MARKUP.search(value):
                 self.log.warn(
@@ -350,7 +402,7 @@ class _RoundCleaner:
         text = self._field("drawDistributionAsOn")
         try:
             as_on = _round_date(text)
-            if as_on > self.today + timedelta(days=1):
+            if as_on > self.today:
                 raise ValueError(f"{shown(text)} is after the day the feed was read")
         except ValueError as exc:
             self.log.warn(
@@ -374,7 +426,7 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
     """Rounds listed twice (also as ``434`` and ``0434``): kept once when identical apart from
     how the number is written (warning), an error when their content differs."""
     seen: dict[str, dict] = {}
-    kept = []
+    kept, repeated = [], []
     for raw in rounds:
         written = _text(raw.get("drawNumber")).strip()
         number = canonical_round(written) or written
@@ -384,12 +436,7 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
             spelled = f" (as {first!r} and {written!r})" if first != written else ""
             before = {**seen[number], "drawNumber": number}
             if before == content:
-                log.warn(
-                    number,
-                    "drawNumber",
-                    written,
-                    f"appears twice{spelled} with the same content; kept once",
-                )
+                repeated.append((number, written, spelled))
             else:
                 differing = sorted(
                     k for k in set(content) | set(before) if content.get(k) != before.get(k)
@@ -403,14 +450,38 @@ def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:
             continue
         seen[number] = raw
         kept.append(raw)
+    if len(repeated) <= DUPLICATES_LISTED:
+        for number, written, spelled in repeated:
+            log.warn(
+                number,
+                "drawNumber",
+                written,
+                f"appears twice{spelled} with the same content; kept once",
+            )
+    else:
+        number, written, spelled = repeated[0]
+        others = sorted({n for n, _, _ in repeated[1:]}, key=round_sort_key)
+        listed = ", ".join(others[:10]) + (", ..." if len(others) > 10 else "")
+        log.warn(
+            number,
+            "drawNumber",
+            written,
+            f"appears twice{spelled} with the same content, and so do {len(repeated) - 1:,} more "
+            f"listings ({listed}); each round kept once",
+        )
     return kept
 
 
-def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
+def clean_rounds(
+    rounds: list[dict], today: date | None = None, removed: dict[str, date] | None = None
+) -> CleanResult:
     """Clean the feed's rounds. Raises :class:`~analysis.errors.FeedError` on errors.
 
     ``today`` is the day the feed was retrieved (dates after it are refused); default: now, UTC.
+    ``removed``: rounds kept from earlier feeds that IRCC's feed no longer lists, with the day
+    since when (the ``removed_since`` column: published history is append-only).
     """
+    removed = removed or {}
     today = today or datetime.now(UTC).date()
     log = QualityLog()
     rounds = _check_duplicates(rounds, log)
@@ -424,7 +495,15 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
             continue
         name, programs = cleaner.names()
         category = _checked_version(classify(name), cleaner, name)
-        if category.family == UNCLASSIFIED and name:
+        if category.looks_like:
+            log.warn(
+                cleaner.number,
+                "drawName",
+                name,
+                f"looks like a {category.looks_like} round's name but is written with look-alike "
+                f"characters; kept as unclassified, labelled {category.label!r}",
+            )
+        elif category.family == UNCLASSIFIED and name:
             log.warn(
                 cleaner.number,
                 "drawName",
@@ -467,7 +546,7 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
                 "round": cleaner.number,
                 "date": day,
                 "drawn_at": drawn_at,
-                "invitations": cleaner.count("drawSize", "invitations"),
+                "invitations": cleaner.invitations(sum(bins.values()) if bins else None),
                 "cutoff": cleaner.cutoff(),
                 "tie_break_at": tie_break_at,
                 "name": name,
@@ -478,6 +557,7 @@ def clean_rounds(rounds: list[dict], today: date | None = None) -> CleanResult:
                 "version": category.version,
                 "version_year": category.version_year,
                 "distribution_date": as_on,
+                "removed_since": removed.get(cleaner.number),
             }
         )
     log.raise_if_errors()
@@ -517,6 +597,7 @@ def _draws_frame(rows: list[dict]) -> pd.DataFrame:
                 "datetime64[ns, UTC]"
             ),
             distribution_date=pd.to_datetime(frame["distribution_date"]).astype("datetime64[ns]"),
+            removed_since=pd.to_datetime(frame["removed_since"]).astype("datetime64[ns]"),
             invitations=frame["invitations"].astype("Int64"),
             cutoff=frame["cutoff"].astype("Int64"),
             version=frame["version"].astype("Int64"),

@@ -58,16 +58,72 @@ _WHOLE_DECIMAL = re.compile(r"[0-9]+\.0+")
 MAX_COUNT_DIGITS = 15
 
 
+#: Characters that change how text reads without being seen: direction controls (embeddings,
+#: overrides, isolates, marks), zero-width characters and the byte-order mark, and control
+#: characters (C0 and C1, DEL) other than tab and newline.
+INVISIBLE = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    "\u200b-\u200d\u2060\ufeff"
+    "\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def invisible_characters(text: str) -> list[str]:
+    """The invisible, direction and control characters in ``text``, named (``U+202E``), once
+    each, in order.
+
+    >>> invisible_characters("\\u202eMETS\\u200d")
+    ['U+202E', 'U+200D']
+    """
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in INVISIBLE.findall(text)))
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without :data:`INVISIBLE` characters (what a reader would have seen, minus the
+    tricks).
+
+    >>> without_invisible("ST\\u200bEM\\x1b[31m")
+    'STEM[31m'
+    """
+    return INVISIBLE.sub("", text)
+
+
+def visible(text: str) -> str:
+    """``text`` safe for a terminal or a log line: anything not printable (escape sequences,
+    direction controls) written as Python escapes.
+
+    >>> print(visible("\\x1b[31m91"))
+    \\x1b[31m91
+    """
+    text = str(text)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def shown(text: str, limit: int = 120) -> str:
     """``text`` quoted for a message, shortened when it is long (a 20 MB value stays a line).
 
+    Characters that are not printable are written as escapes once (:func:`visible`), so a
+    value the quality log already made visible is not escaped twice.
+
     >>> shown("1" * 5000, limit=20)
     "'11111111111111111111'… (5,000 characters)"
+    >>> print(shown("\\x1b[31m260"), shown(visible("\\x1b[31m260")))
+    '\\x1b[31m260' '\\x1b[31m260'
     """
     text = str(text)
     if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
+        return _quoted(visible(text))
+    return f"{_quoted(visible(text[:limit]))}… ({len(text):,} characters)"
+
+
+def _quoted(text: str) -> str:
+    """``text`` in single quotes (double quotes when it holds a single quote), as repr writes
+    printable text, without doubling backslashes."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return repr(text)
 
 
 def parse_count(text: str) -> int:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from analysis.errors import FeedError
-from analysis.ingest.parse import shown
+from analysis.ingest.parse import shown, visible
 from analysis.wording import plural
 
 SEVERITIES = ("error", "warning", "repaired")
@@ -41,7 +41,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        where = f"feed round {self.round}" if self.round is not None else "feed"
+        where = f"feed round {visible(self.round)}" if self.round is not None else "feed"
         what = f": {self.field}" if self.field else ":"
         value = f" {shown(self.value)}" if self.value is not None else ""
         return f"{where}{what}{value} {self.message}"
@@ -57,7 +57,9 @@ class QualityLog:
         """Record a finding of ``severity`` about ``field_`` of round ``round_``."""
         if severity not in SEVERITIES:
             raise ValueError(f"unknown severity {severity!r}")
-        shown = None if value is None else str(value)
+        # direction, zero-width and control characters written as escapes: the log is shown
+        # on pages, in CSVs and on terminals
+        shown = None if value is None else visible(str(value))
         self.findings.append(Finding(severity, round_, field_, shown, message))
 
     def error(self, round_, field_, value, message):

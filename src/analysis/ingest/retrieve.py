@@ -35,10 +35,10 @@ from tenacity import (
     stop_after_delay,
     wait_exponential,
 )
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import DecodeError, ProtocolError
 
 from analysis import config
-from analysis.errors import FeedError, RetrievalError
+from analysis.errors import BadArgument, FeedError, RetrievalError
 from analysis.ingest.feed import load_rounds, newest_round
 from analysis.storage import write_bytes_atomic
 
@@ -158,6 +158,7 @@ def _http_get(url: str, timeout: float, max_bytes: int, deadline: _Deadline) -> 
             received = response.raw.tell()  # bytes as sent (before gzip is undone)
             if declared and declared.isdigit() and received != int(declared):
                 raise _Retryable(f"{url}: body cut short ({received:,} of {int(declared):,} bytes)")
+            _refuse_html(url, response.headers.get("Content-Type", ""), data)
             return data
     except requests.TooManyRedirects as exc:
         last = exc.response.url if exc.response is not None else url
@@ -169,8 +170,24 @@ def _http_get(url: str, timeout: float, max_bytes: int, deadline: _Deadline) -> 
         raise _Retryable(f"{url}: {type(exc).__name__}: {exc}") from exc
     except (requests.exceptions.ChunkedEncodingError, ProtocolError) as exc:
         raise _Retryable(f"{url}: body cut short ({exc})") from exc
+    except (DecodeError, requests.exceptions.ContentDecodingError) as exc:
+        raise RetrievalError(
+            f"{url}: the compressed answer could not be decoded (corrupt gzip or deflate: "
+            f"{type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     except requests.RequestException as exc:  # a URL requests cannot use, and the like
         raise RetrievalError(f"{url}: {type(exc).__name__}: {exc}") from None
+
+
+def _refuse_html(url: str, content_type: str, data: bytes) -> None:
+    """An HTML page where the JSON feed should be (a maintenance or error page served with
+    status 200) is a failed retrieval, not a broken feed: the stored snapshot is used."""
+    start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if "html" in content_type.lower() or start.startswith((b"<!doctype", b"<html", b"<")):
+        raise RetrievalError(
+            f"{url} answered with an HTML page (Content-Type: {content_type or 'none'}), not "
+            "the JSON feed (a maintenance or error page?)"
+        )
 
 
 def _retrying_get(url, timeout, attempts, backoff, max_bytes, deadline: _Deadline) -> bytes:
@@ -236,8 +253,18 @@ def retrieve_bytes(
     """
     source = source or config.feed_source()
     max_bytes = max_bytes or config.max_feed_bytes()
-    if _is_url(source):
-        limit = _Deadline(deadline if deadline is not None else config.fetch_deadline())
+    try:
+        is_url = _is_url(source)
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like, from urllib
+        raise RetrievalError(f"{source!r} is not a URL that can be read: {exc}") from None
+    if is_url:
+        seconds = deadline if deadline is not None else config.fetch_deadline()
+        if seconds > threading.TIMEOUT_MAX:
+            raise BadArgument(
+                f"EE_FETCH_DEADLINE={seconds:g} is beyond the longest wait this platform allows "
+                f"({threading.TIMEOUT_MAX:g} s); give a number of seconds such as 60"
+            )
+        limit = _Deadline(seconds)
         data = _within(
             limit,
             source,
@@ -298,7 +325,15 @@ def _recovered_row(path: Path) -> dict:
             f"{path} does not match the sha256 in its name: raw files must never be modified "
             "(move it away and run `ee fetch` again)"
         )
-    rounds = load_rounds(data, path.name)
+    try:
+        rounds = load_rounds(data, path.name)
+    except FeedError as exc:  # stored by an older version that read less strictly
+        log.warning(
+            "%s cannot be read (%s); listed in manifest.csv, left out of the revision history",
+            path,
+            str(exc).splitlines()[0],
+        )
+        rounds = []
     number, day = newest_round(rounds)
     moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     return asdict(
@@ -377,6 +412,11 @@ def _record(row: pd.Series) -> Snapshot:
     return Snapshot(**values)
 
 
+def manifest_snapshots(raw: Path | None = None) -> list[Snapshot]:
+    """Every retrieval in the manifest (a content retrieved twice: twice), oldest first."""
+    return [_record(row) for _, row in read_manifest(raw).iterrows()]
+
+
 def distinct_snapshots(raw: Path | None = None) -> list[Snapshot]:
     """Distinct stored snapshots (first retrieval of each content), oldest first."""
     manifest = read_manifest(raw)
@@ -435,7 +475,13 @@ def store_snapshot(
         [manifest, pd.DataFrame([asdict(record)]).astype("string")], ignore_index=True
     )
     write_bytes_atomic(raw / MANIFEST, updated.to_csv(index=False).encode("utf-8"))
+    _RECORDED.add((record.retrieved_at, record.sha256))
     return record
+
+
+#: Retrievals this process recorded (a stored snapshot handed back after a failed retrieval
+#: is not one of them): what :func:`retrieval_state` describes.
+_RECORDED: set[tuple[str, str]] = set()
 
 
 # ------------------------------------------------------------------ the bundled snapshot
@@ -494,6 +540,28 @@ def _store_bundled(reason: Exception, raw: Path | None) -> Snapshot | None:
         config.IRCC_FEED_URL,
     )
     return record
+
+
+def retrieval_state(snapshot: Snapshot, raw: Path | None = None) -> str:
+    """What a retrieval brought, in words: new content, the same content as the latest stored
+    snapshot, or the content of an earlier snapshot (naming the latest, which it is not).
+
+    ``snapshot`` is the retrieval just recorded (the manifest's last row)."""
+    if snapshot.new_content:
+        return "new content stored"
+    if (snapshot.retrieved_at, snapshot.sha256) not in _RECORDED:
+        return "nothing new retrieved; the latest stored snapshot is used"
+    rows = manifest_snapshots(raw)
+    before = [
+        s for s in rows if (s.retrieved_at, s.sha256) != (snapshot.retrieved_at, snapshot.sha256)
+    ]
+    if not before or before[-1].sha256 == snapshot.sha256:
+        return "same content as the latest stored snapshot"
+    latest = before[-1]
+    return (
+        f"same content as the earlier snapshot {snapshot.file}, not as the latest stored one "
+        f"({latest.file}, retrieved {latest.retrieved_at})"
+    )
 
 
 def retrieve_or_latest(source: str | None = None, retrieve_now: bool = True) -> Snapshot:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.clean import canonical_round, round_sort_key
-from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date
+from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date, visible
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 
@@ -92,6 +92,9 @@ def diff_rounds(
                 if a.get(field) != b.get(field) and not same_meaning(field, a, b):
                     change = "renamed" if field == "drawName" else "changed"
                     rows.append((number, change, field, a.get(field), b.get(field)))
+    # values as IRCC wrote them, but direction and control characters written as escapes:
+    # the log is shown on pages, in CSVs and on terminals
+    rows = [(*row[:3], *(None if v is None else visible(str(v)) for v in row[3:])) for row in rows]
     frame = pd.DataFrame(rows, columns=REVISION_COLUMNS[2:])
     return frame.assign(snapshot=snapshot, previous=previous)[REVISION_COLUMNS].astype(
         {c: "string" for c in REVISION_COLUMNS}

@@ -35,6 +35,7 @@ DRAWS = pa.DataFrameSchema(
         "is_all_program": pa.Column(bool),
         "is_category": pa.Column(bool),
         "distribution_date": pa.Column("datetime64[ns]", nullable=True),
+        "removed_since": pa.Column("datetime64[ns]", nullable=True),
     },
     checks=[
         pa.Check(

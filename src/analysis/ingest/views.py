@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.process import CleanRun, read_snapshot_bytes
-from analysis.ingest.retrieve import Snapshot, distinct_snapshots
+from analysis.ingest.retrieve import Snapshot
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.taxonomy import family_labels
 from analysis.wording import source_words
@@ -51,17 +51,26 @@ def newest_raw_rounds(snapshot: Snapshot, n: int = 10) -> pd.DataFrame:
 
 
 def changes_since_previous(snapshot: Snapshot) -> pd.DataFrame:
-    """Revisions between this snapshot and the distinct snapshot stored before it."""
-    history = distinct_snapshots()
-    position = next(i for i, s in enumerate(history) if s.sha256 == snapshot.sha256)
-    if position == 0:
+    """Revisions between this retrieval and the accepted one before it (refused feeds are never
+    compared with; A -> B -> A shows B's change undone)."""
+    from analysis.ingest.process import accepted_history  # noqa: PLC0415
+
+    history = accepted_history()
+    keys = [(a.snapshot.retrieved_at, a.snapshot.sha256) for a in history]
+    key = (snapshot.retrieved_at, snapshot.sha256)
+    position = keys.index(key) if key in keys else None
+    if position is None:  # not accepted (or not decided yet): compare with the newest accepted
+        earlier = [a for a in history if a.snapshot.retrieved_at <= snapshot.retrieved_at]
+        before = earlier[-1] if earlier else None
+    else:
+        before = history[position - 1] if position > 0 else None
+    if before is None or before.snapshot.sha256 == snapshot.sha256:
         return empty_revisions()
-    before = history[position - 1]
     return diff_rounds(
-        load_rounds(read_snapshot_bytes(before), before.file),
+        before.rounds,
         load_rounds(read_snapshot_bytes(snapshot), snapshot.file),
         snapshot.file,
-        before.file,
+        before.snapshot.file,
     )
 
 
@@ -209,3 +218,12 @@ def newest_clean_rounds(draws: pd.DataFrame, n: int = 10) -> pd.DataFrame:
             "Pool distribution of": newest["distribution_date"].dt.strftime("%Y-%m-%d"),
         }
     ).reset_index(drop=True)
+
+
+def retrieval_decisions(raw=None) -> pd.DataFrame:
+    """Cleaning's decision on every retrieval (``raw/verdicts.csv``), newest first: accepted,
+    accepted with removals (``--accept-removals``) or refused, and why."""
+    from analysis.ingest.process import VERDICT_COLUMNS, read_verdicts  # noqa: PLC0415
+
+    rows = sorted(read_verdicts(raw).values(), key=lambda r: r["retrieved_at"], reverse=True)
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS).drop(columns="sha256").astype("string")

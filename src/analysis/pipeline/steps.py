@@ -22,7 +22,7 @@ from analysis.data import load_inputs, load_quality, read_meta
 from analysis.errors import BadArgument
 from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
 from analysis.ingest.quality import Finding
-from analysis.ingest.retrieve import retrieve_feed
+from analysis.ingest.retrieve import retrieval_state, retrieve_feed
 from analysis.months import check_month
 from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.notebooks import run_notebook
@@ -124,11 +124,7 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     if recorded:
         run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         _mark_record("1.0-ingest", snapshot.sha256)
-    state = (
-        "new content stored"
-        if snapshot.new_content
-        else "same content as the latest stored snapshot"
-    )
+    state = retrieval_state(snapshot)
     run.say(
         f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"

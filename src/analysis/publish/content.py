@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import storage
 from analysis.publish import render
 
 #: Largest number of columns whose alignment the stylesheet knows (``.ee-num-N``).
@@ -82,13 +83,14 @@ def cell_text(value: Any, number: bool, float_format: str | None, na_rep: str) -
 
 def csv_text(df: pd.DataFrame) -> str:
     """``df`` as CSV text (UTF-8, plain numbers, ISO dates, empty cells for missing values):
-    what a page offers as the download of a table.
+    what a page offers as the download of a table, with formula-like text cells neutralised
+    (:func:`analysis.storage.csv_text`).
 
     >>> print(csv_text(pd.DataFrame({"Round": ["254"], "Invitations": [1500]})), end="")
     Round,Invitations
     254,1500
     """
-    return df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return storage.csv_text(df, lineterminator="\n", date_format="%Y-%m-%d")
 
 
 @dataclass(eq=False)
