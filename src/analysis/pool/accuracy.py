@@ -31,20 +31,27 @@ from analysis.pool.backtest import (
     with_distribution,
     write_backtest,
 )
-from analysis.pool.bounds import BoundsSummary, bounds_table, summarize_bounds, write_bounds
+from analysis.pool.bounds import (
+    BoundsSummary,
+    bounds_table,
+    summarize_bounds,
+    with_held_out,
+    write_bounds,
+)
 from analysis.pool.forward import ForwardBacktest, forward_backtest
+from analysis.pool.regime import RegimeBacktest, regime_backtest
 from analysis.storage import write_tables_atomic
 
 #: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
 #: re-measures it): the figures the reports' data notes and the README quote.
 DOCUMENTED_ACCURACY = {
     "snapshot": "ee_rounds_2026-03-05.json",
-    "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
+    "in_sample": {"mae": 1.70, "n": 37, "first": "2022-08", "last": "2024-04"},
     "forward": {"mae": 2.09, "n": 32, "first": "2022-10", "last": "2024-04"},
     "bounds": {
         "rows": 90,
         "broken": 0,
-        "held_out_broken": 23,
+        "held_out_broken": 2,
         "first": "2023-02",
         "last": "2026-03",
     },
@@ -85,6 +92,7 @@ class BacktestRun:
     bounds_summary: BoundsSummary
     unbounded: BoundsSummary
     pnp_rounds: int
+    regime: RegimeBacktest | None = None
 
     @property
     def in_sample(self) -> BacktestSummary:
@@ -96,8 +104,8 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
     :func:`analysis.pool.forward.forward_backtest` and the bounds
     (:func:`analysis.pool.bounds.bounds_table`) on one snapshot's tables."""
     table, summaries = run_backtest(draws, pool)
-    bounds = bounds_table(draws, pool)
     held_out = bounds_table(draws, pool, own_bound=False)
+    bounds = with_held_out(bounds_table(draws, pool), held_out)
     unbounded = bounds_table(draws, pool, bounds=False)
     pnp = draws.loc[
         ~draws["is_all_program"].astype(bool)
@@ -113,6 +121,7 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
         bounds_summary=summarize_bounds(bounds, held_out),
         unbounded=summarize_bounds(unbounded),
         pnp_rounds=len(pnp),
+        regime=regime_backtest(draws, pool),
     )
 
 
@@ -184,6 +193,7 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
         "on the all-program rounds and bounds dated before the round estimated; the first "
         f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
         f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
+        *regime_lines(run.regime),
         f"Bounds: {b.rows} restricted rounds with a published distribution "
         f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
         f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
@@ -197,6 +207,35 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     ]
     return lines
 
+
+def regime_lines(regime: RegimeBacktest | None) -> list[str]:
+    """The regime backtest in words (empty without one): n, MAE, bias and what its ranges
+    covered, over all lags and per lag."""
+    if regime is None or regime.summary.n == 0:
+        return []
+    s, t = regime.summary, regime.table
+    per_lag = "; ".join(
+        f"{lag} back: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
+        f"{v.within_interval:.0%}"
+        for lag, v in regime.by_lag.items()
+    )
+    chosen = regime.chosen
+    return [
+        f"Regime (how 2024-26 baselines are made: from an earlier distribution, the rounds in "
+        f"between taken out, newcomers added): MAE {s.mae:.2f}, bias {s.bias:+.2f} over n = "
+        f"{s.n} estimates of {t['round'].nunique()} all-program rounds "
+        f"({_span(t['date'].min(), t['date'].max())}), from 1 to {int(t['lag'].max())} "
+        f"distributions back ({int(t['days'].min())}-{int(t['days'].max())} days, up to "
+        f"{int(t['invitations_taken_out'].max()):,} invitations taken out first); every setting "
+        f"and each {RANGE_WORDS} range chosen on earlier rounds only; the ranges covered "
+        f"{s.within_interval:.0%} of the actual cutoffs. {per_lag}. All the data choose an "
+        f"eligible share of {chosen.eligible_share:g} and {chosen.nominee_inflow:g} of the "
+        "nominees' arrivals.",
+    ]
+
+
+#: The range of a regime estimate, in words.
+RANGE_WORDS = "80%"
 
 #: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
 NOTES_BEGIN = "<!-- ee backtest: begin -->"
@@ -212,7 +251,8 @@ def model_notes(run: BacktestRun, source: str = "") -> str:
         "| variant | n | MAE | bias | RMSE | max | worst |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for s in [*run.summaries.values(), run.forward.summary]:
+    regime = [] if run.regime is None else [run.regime.summary, *run.regime.by_lag.values()]
+    for s in [*run.summaries.values(), run.forward.summary, *regime]:
         worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
         rows.append(
             f"| {s.label} | {s.n} | {s.mae:.2f} | {s.bias:+.2f} | {s.rmse:.2f} | {s.max_abs} "
@@ -283,12 +323,16 @@ def main_backtest() -> int:
     run = run_all(draws, pool)
     written = write_backtest(run.table, folder)
     write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    if run.regime is not None:
+        write_tables_atomic({"pool_regime": run.regime.table}, folder)
     bounds = write_bounds(run.bounds, folder)
-    print(format_summary({**run.summaries, "forward": run.forward.summary}, run.choice))
+    regime = {} if run.regime is None else {"regime": run.regime.summary, **run.regime.by_lag}
+    print(format_summary({**run.summaries, "forward": run.forward.summary, **regime}, run.choice))
     for line in accuracy_lines(run):
         print(textwrap.fill(line, width=100))
     print(
-        f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
+        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and "
+        f"{bounds[0].stem} "
         "(.parquet, .csv)."
     )
     meta = read_meta(folder) or {}

@@ -73,7 +73,7 @@ ERROR_BANDS = {
     },
     "replay": {
         "direct": {"narrow": (-2, 1), "wide": (-5, 3)},
-        "adjusted": {"narrow": (-19, 0), "wide": (-36, -2)},
+        "adjusted": {"narrow": (-10, 1), "wide": (-30, -2)},
     },
 }
 
