@@ -518,6 +518,7 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     processed.mkdir(parents=True)
     draws.to_parquet(processed / "draws.parquet")
     pool_table.to_parquet(processed / "pool.parquet")
+    (processed / "snapshot.json").write_text('{"sha256": "' + "a" * 64 + '"}')
     monkeypatch.setattr(pool_backtest, "TAIL_RATES", (0.045, 0.05, 0.055))
     monkeypatch.setattr(pool_forward, "GRID_TAIL_RATES", (0.045, 0.05))
     assert pool_accuracy.main_backtest() == 0
@@ -556,6 +557,11 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     assert (processed / "pool_regime.csv").is_file()
     assert re.search(r"Regime \(.*\): MAE \d+\.\d\d, bias [+-]\d+\.\d\d over n = \d+", words)
     assert "the ranges covered" in words
+    # the reports' accuracy note gets the forward-chained figures of this feed too
+    recorded = pool_accuracy.measured_accuracy(processed)
+    assert recorded["forward"]["n"] == 32 and recorded["regime_forward"]["n"] == len(regime)
+    sentence = pool_accuracy.accuracy_sentence(recorded)
+    assert "over 32 rounds (2022-10 to 2024-04) when every setting was chosen" in sentence
 
 
 # --------------------------------------------------------------------------- bounds
@@ -772,7 +778,11 @@ def test_documented_accuracy_is_what_the_backtests_measure(real_run, real_forwar
     )
     assert bounds.held_out_broken == documented["bounds"]["held_out_broken"]
     sentence = pool_accuracy.accuracy_sentence()
-    assert "32 all-program rounds (2022-10 to 2024-04)" in sentence and "37 rounds" in sentence
+    assert "over 32 rounds (2022-10 to 2024-04)" in sentence
+    assert "37 all-program rounds (2022-08 to 2024-04)" in sentence
+    assert documented["bounds"]["held_out_cec"] == int(
+        bounds.by_family.set_index("family").loc["cec", "held_out_broken"]
+    )
 
 
 def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):

@@ -100,3 +100,29 @@ def test_held_out_bounds_mostly_hold_and_every_bound_holds_in_sample(real):
     assert len(cec) == 29
     assert (cec["held_out_slack"] < 0).mean() <= 0.10  # the issue's target
     assert (table["held_out_slack"] <= table["slack"]).all()
+
+
+def test_every_post_2024_pool_baseline_carries_the_regime_range(real, real_regime):
+    """Item 4 of issue 15: a baseline estimated across rounds and days gets the range the regime
+    backtest measured (its misses: estimated - actual), not a band from another situation."""
+    from analysis import baselines
+
+    draws, pool = real
+    low_error, high_error = regime.regime_error_range(draws, pool)
+    assert low_error < high_error <= 1  # the estimates have been too low, not too high
+    errors = real_regime.table["error"]
+    assert low_error <= errors.median() <= high_error
+    long = baselines.compare_with_baselines(
+        draws, pool, families=["healthcare"], since="2025-01-01", baselines=("pool",)
+    )
+    assert len(long) >= 5
+    for row in long.itertuples():
+        estimate = int(row.baseline_cutoff)
+        assert row.low == max(min(estimate - high_error, estimate), row.cutoff)
+        assert row.high == max(estimate - low_error, estimate)
+
+
+def test_the_regime_range_needs_all_program_rounds_to_be_measured():
+    from analysis.pool.examples import example_draws, example_pool
+
+    assert regime.regime_error_range(example_draws(), example_pool()) is None

@@ -141,11 +141,19 @@ def carry_forward(
     return density, taken_out, added
 
 
-def _interval(method: str, cutoff: int, bin_range: tuple[int, int], adjusted: bool):
+def _interval(
+    method: str,
+    cutoff: int,
+    bin_range: tuple[int, int],
+    adjusted: bool,
+    error_range: tuple[int, int] | None = None,
+):
     low_bin, high_bin = bin_range
     width = "narrow" if high_bin - low_bin + 1 <= NARROW_BIN else "wide"
     p5, p95 = ERROR_BANDS[method]["direct"][width]
-    if adjusted:
+    if adjusted and error_range is not None:  # measured where it is used: the regime backtest
+        p5, p95 = error_range
+    elif adjusted:
         other = ERROR_BANDS[method]["adjusted"][width]
         p5, p95 = min(p5, other[0]), max(p95, other[1])
     low, high = cutoff - p95, cutoff - p5
@@ -168,6 +176,7 @@ def estimate_from_density(
     take_others: bool = True,
     bounds: bool = False,
     own: tuple[float, float] | None = None,
+    error_range: tuple[int, int] | None = None,
 ) -> CutoffEstimate:
     """The estimate from a fine density: carried forward to the round (:func:`carry_forward`),
     the cutoff ``invitations`` reach on it, its interval and notes. What
@@ -197,7 +206,8 @@ def estimate_from_density(
         )
         low, high = bin_range
     else:
-        low, high = _interval(method, cutoff, bin_range, adjusted=bool(ids) or added != 0)
+        adjusted = bool(ids) or added != 0
+        low, high = _interval(method, cutoff, bin_range, adjusted, error_range)
     if edges is not None and own is not None and is_bound(*own, False):
         floor = int(own[1])
         if invitations <= own[0] and cutoff >= floor:  # the round's own bound: at least its cutoff
@@ -312,6 +322,7 @@ def estimate_for_round(
     bounds: bool = True,
     own_bound: bool = True,
     settings: Settings | None = None,
+    error_range: tuple[int, int] | None = None,
 ) -> CutoffEstimate:
     """The cutoff an all-program round of the same size as ``round_id`` would have needed.
 
@@ -323,7 +334,10 @@ def estimate_for_round(
     round: with ``replay``, every restricted round's bound is honoured (:func:`honour_bound`;
     ``bounds=False`` leaves them out, ``own_bound=False`` leaves out only the round's own, to
     check the bound out of sample). ``settings`` (default: the module's, with ``tail_rate``)
-    chooses the tail and the newcomers' start. Raises ``ValueError`` when the round has no
+    chooses the tail and the newcomers' start. ``error_range`` (errors estimated - actual, e.g.
+    :func:`analysis.pool.regime.regime_error_range`) makes the interval of an estimate carried
+    across rounds or days ``cutoff - high`` to ``cutoff - low`` instead of :data:`ERROR_BANDS`'
+    "adjusted" band. Raises ``ValueError`` when the round has no
     invitations or no distribution on or before its date.
 
     >>> from analysis.pool.examples import example_draws, example_pool
@@ -367,4 +381,5 @@ def estimate_for_round(
         settings=settings,
         bounds=bounds,
         own=own if bounds and own is not None and is_bound(*own, False) else None,
+        error_range=error_range if method == "replay" else None,
     )

@@ -264,6 +264,43 @@ def _taken_out(ordered: pd.DataFrame, distribution_date, round_id) -> int:
     return int(between["invitations"].fillna(0).sum())
 
 
+_RANGES: dict[tuple, tuple[int, int] | None] = {}
+
+
+def regime_error_range(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    *,
+    coverage: float = RANGE_COVERAGE,
+    lags: Sequence[int] = REGIME_LAGS,
+) -> tuple[int, int] | None:
+    """The middle ``coverage`` of the regime errors (estimated - actual) at the model's own
+    settings, over every all-program round of ``draws`` estimated from 1-3 distributions back:
+    what the range of a baseline estimated across rounds and days is made of (None when fewer
+    than :data:`REGIME_MIN_ROUNDS` all-program rounds can be scored). Remembered for the last
+    few inputs (a month's report asks once per round).
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> regime_error_range(example_draws(), example_pool()) is None   # one all-program round
+    True
+    """
+    from analysis.pool.replay import DRAW_COLUMNS, fingerprint  # noqa: PLC0415
+
+    key = (
+        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
+        fingerprint(pool.loc[:, ["distribution_date", "score_low", "score_high", "candidates"]]),
+        float(coverage),
+        tuple(lags),
+    )
+    if key not in _RANGES:
+        if len(_RANGES) >= 8:
+            _RANGES.pop(next(iter(_RANGES)))
+        table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+        enough = table["round"].nunique() >= REGIME_MIN_ROUNDS
+        _RANGES[key] = error_range(regime_errors(table), coverage) if enough else None
+    return _RANGES[key]
+
+
 def regime_errors(table: pd.DataFrame) -> np.ndarray:
     """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
     honest range is made of (:func:`error_range`)."""

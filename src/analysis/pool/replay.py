@@ -446,7 +446,8 @@ def replay(
     )
 
 
-def _fingerprint(frame: pd.DataFrame) -> tuple:
+def fingerprint(frame: pd.DataFrame) -> tuple:
+    """A table's shape and content hash: the key of the remembered replays and ranges."""
     return (frame.shape, int(pd.util.hash_pandas_object(frame, index=False).sum()))
 
 
@@ -459,8 +460,8 @@ def cached_replay(
     """:func:`replay`, remembered for the last few inputs (estimate_for_round is called once
     per round by the baselines; the replay is the same for all of them)."""
     key = (
-        _fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        _fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
+        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
+        fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
         settings,
         bool(bounds),
     )
