@@ -337,7 +337,7 @@ def forecasts(data: MonthData) -> pd.DataFrame:
                     if ok
                     else forecast.status
                 ),
-                "Past forecasts' mean error: model / same as last round (n)": errors,
+                "Past forecasts' mean error: forecast / same as last round (n)": errors,
                 "Inside the 80% interval": inside,
                 "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
             }
