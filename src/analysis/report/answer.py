@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
-from analysis.stats.verdict import Trend, Verdict, category_verdict, trend_words
+from analysis.stats.verdict import Verdict, category_verdict
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.wording import plural, shown_gap, signed_points, whole_points
 
@@ -63,34 +63,32 @@ def verdict_line(verdict: Verdict) -> str:
     >>> line = verdict_line(Verdict("healthcare", "pool", 10, 5.0, -48, -66, -36, 0.95, "size",
     ...                             "", "", since=pd.Timestamp("2024-05-31"), slope=15.0,
     ...                             slope_low=5.0, slope_high=25.0))
-    >>> line.startswith('About 48 points below what an all-program round of the same size')
+    >>> line.startswith("About 48 points below the pool estimate over 10 rounds since May 2024")
     True
-    >>> line.endswith('narrowed by about 15 points a year (95% interval +5 to +25).')
+    >>> line.endswith("(likely −66 to −36); narrowing by about 15 points a year.")
     True
+
     """
     if verdict.label == "too few rounds" or (verdict.estimate is None and verdict.rank_p is None):
         return f"Too few rounds to tell: {rounds_counted(verdict)}."
     if verdict.label == "size":
         where = "below" if verdict.estimate < 0 else "above"
         since = f" since {month_label(verdict.since)}" if verdict.since is not None else ""
+        own = ", with the estimate's own error" if verdict.error_low is not None else ""
         trend = ""
         if verdict.slope is not None:
-            trend = trend_words(
-                Trend(
-                    verdict.n,
-                    verdict.slope,
-                    verdict.slope_low,
-                    verdict.slope_high,
-                    verdict.level,
-                ),
-                verdict.estimate,
-            )
-        own = "the estimate's own error" if verdict.error_low is not None else "autocorrelation"
+            if verdict.slope_low <= 0 <= verdict.slope_high:
+                trend = "; no clear change over time"
+            else:
+                narrows = (verdict.slope > 0) == (verdict.estimate < 0)
+                trend = (
+                    f"; {'narrowing' if narrows else 'widening'} by about "
+                    f"{_points(verdict.slope)} a year"
+                )
         return (
-            f"About {_points(verdict.estimate)} {where} what an all-program round of the same "
-            f"size would have needed (likely {signed_points(verdict.low)} to "
-            f"{signed_points(verdict.high)}, allowing for {own}; {verdict.n} rounds{since})"
-            f"{trend}."
+            f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
+            f"rounds{since} (likely {signed_points(verdict.low)} to "
+            f"{signed_points(verdict.high)}{own}){trend}."
         )
     if verdict.estimate is None:  # few rounds, judged by their order only
         word = "lower" if verdict.label == "below" else "higher"
