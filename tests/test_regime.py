@@ -39,7 +39,11 @@ def test_error_range_is_the_middle_of_the_errors_rounded_outwards():
 
 def test_regime_grid_varies_only_what_the_regime_chooses():
     grid = regime.regime_grid()
-    assert len(grid) == len(regime.GRID_ELIGIBLE_SHARES) * len(regime.GRID_NOMINEE_INFLOWS)
+    assert len(grid) == (
+        len(regime.GRID_ELIGIBLE_SHARES)
+        * len(regime.GRID_NOMINEE_INFLOWS)
+        * len(regime.GRID_INFLOW_RATES)
+    )
     assert {(g.tail_rate, g.tail_start, g.same_pool_days) for g in grid} == {(0.05, 451, 1)}
 
 
@@ -83,13 +87,19 @@ def test_regime_backtest_never_looks_ahead(real, real_scores, real_regime):
 
 
 def test_regime_accuracy_on_the_newest_snapshot(real_regime):
-    """The figures docs/pool-model.md quotes (what ee backtest measured on the newest shared
-    snapshot). The issue's targets (MAE <= 4, bias within 1.5) are not met yet: said there."""
-    s = real_regime.summary
-    assert s.n == 96
-    assert s.mae == pytest.approx(7.67, abs=0.05)
-    assert s.bias == pytest.approx(-7.56, abs=0.05)
-    assert 0.7 <= s.within_interval <= 0.85  # an 80% range, chosen on earlier rounds
+    """The figures docs/pool-model.md and the README quote (what ee backtest measured on the
+    newest shared snapshot). The issue's targets (MAE <= 4, bias within 1.5, ranges covering
+    75-85%) are not all met: said there, with the figures before the model change (MAE 9.46,
+    bias -9.46 one distribution back)."""
+    from analysis.pool.accuracy import DOCUMENTED_ACCURACY
+
+    s, documented = real_regime.summary, DOCUMENTED_ACCURACY["regime"]
+    assert s.n == documented["n"] == 96
+    assert s.mae == pytest.approx(documented["mae"], abs=0.01)
+    assert s.bias == pytest.approx(documented["bias"], abs=0.01)
+    assert s.within_interval == pytest.approx(documented["covered"], abs=0.005)
+    one_back = real_regime.by_lag[1]
+    assert one_back.mae < 9.46 - 2 and abs(one_back.bias) < 9.46 / 3  # the issue's "before"
 
 
 def test_held_out_bounds_mostly_hold_and_every_bound_holds_in_sample(real):
@@ -109,7 +119,8 @@ def test_every_post_2024_pool_baseline_carries_the_regime_range(real, real_regim
 
     draws, pool = real
     low_error, high_error = regime.regime_error_range(draws, pool)
-    assert low_error < high_error <= 1  # the estimates have been too low, not too high
+    assert low_error < 0 < high_error  # too low more often and by more than too high
+    assert abs(low_error) > abs(high_error)
     errors = real_regime.table["error"]
     assert low_error <= errors.median() <= high_error
     long = baselines.compare_with_baselines(

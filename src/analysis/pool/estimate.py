@@ -73,7 +73,7 @@ ERROR_BANDS = {
     },
     "replay": {
         "direct": {"narrow": (-2, 1), "wide": (-5, 3)},
-        "adjusted": {"narrow": (-10, 1), "wide": (-30, -2)},
+        "adjusted": {"narrow": (-9, 1), "wide": (-22, 5)},
     },
 }
 

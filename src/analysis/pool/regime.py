@@ -38,8 +38,9 @@ from analysis.pool.bounds import bounds_table
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
 REGIME_LAGS = (1, 2, 3)
 #: What the regime backtest chooses from (on earlier rounds only).
-GRID_ELIGIBLE_SHARES = (1.0, 0.8, 0.6)
-GRID_NOMINEE_INFLOWS = (0.0, 0.25, 0.5)
+GRID_ELIGIBLE_SHARES = (0.6, 1.0)
+GRID_NOMINEE_INFLOWS = (0.25, 0.5)
+GRID_INFLOW_RATES = (0.05, 0.015, 0.0)
 #: The range of an estimate covers this middle share of the earlier errors.
 RANGE_COVERAGE = 0.8
 #: A round is estimated only when this many all-program rounds came before it.
@@ -60,6 +61,7 @@ REGIME_COLUMNS = [
     "lag",
     "eligible_share",
     "nominee_inflow",
+    "inflow_rate",
     "rounds_before",
 ]
 _DTYPES = {
@@ -77,26 +79,31 @@ _DTYPES = {
     "lag": "int64",
     "eligible_share": "float64",
     "nominee_inflow": "float64",
+    "inflow_rate": "float64",
     "rounds_before": "int64",
 }
 
 
 def regime_grid(
-    shares: Sequence[float] | None = None, inflows: Sequence[float] | None = None
+    shares: Sequence[float] | None = None,
+    inflows: Sequence[float] | None = None,
+    rates: Sequence[float] | None = None,
 ) -> list[pool_density.Settings]:
     """The settings the regime backtest chooses from: the model's own with every eligible
-    share and nominee inflow of the grid.
+    share, nominee inflow and newcomers' fall per point of the grid.
 
-    >>> [(s.eligible_share, s.nominee_inflow) for s in regime_grid([0.6], [0.0, 0.5])]
+    >>> [(s.eligible_share, s.nominee_inflow) for s in regime_grid([0.6], [0.0, 0.5], [0.0])]
     [(0.6, 0.0), (0.6, 0.5)]
     """
     shares = GRID_ELIGIBLE_SHARES if shares is None else shares
     inflows = GRID_NOMINEE_INFLOWS if inflows is None else inflows
+    rates = GRID_INFLOW_RATES if rates is None else rates
     base = pool_density.DEFAULT_SETTINGS
     return [
-        replace(base, eligible_share=float(s), nominee_inflow=float(i))
+        replace(base, eligible_share=float(s), nominee_inflow=float(i), inflow_rate=float(r))
         for s in shares
         for i in inflows
+        for r in rates
     ]
 
 
@@ -226,6 +233,7 @@ def regime_backtest(
                 "lag": int(own["lag"]),
                 "eligible_share": scores.grid[chosen].eligible_share,
                 "nominee_inflow": scores.grid[chosen].nominee_inflow,
+                "inflow_rate": scores.grid[chosen].inflow_rate,
                 "rounds_before": rounds_before,
             }
         )

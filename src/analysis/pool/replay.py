@@ -20,7 +20,7 @@ second layer of the pool model; see ``docs/pool-model.md``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -521,4 +521,6 @@ def age(
     for low, high, _ in rows:
         covered[low : high + 1] = True
     settings = settings or Settings(tail_rate=tail_rate)
-    return np.where(covered, spread_bins(rows, "tail", settings, values), values)
+    # newcomers spread with their own fall per point (settings.inflow_rate), not the stock's
+    newcomers = replace(settings, tail_rate=float(settings.inflow_rate))
+    return np.where(covered, spread_bins(rows, "tail", newcomers, values), values)
