@@ -439,13 +439,3 @@ def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():
     assert latest.loc[older, "reason"].str.startswith("not estimated").all()
     assert latest.loc[older, "detail"].str.contains("latest 1 rounds").all()
 
-
-def test_the_analysts_default_window_is_the_reports():
-    """One word, one meaning: compare_with_baselines' default window looks only backwards, as
-    the reports' does (round 254: -8 in both, not -15 for one and -8 for the other)."""
-    import inspect
-
-    from analysis.report.month import WINDOW_LOOK
-
-    default = inspect.signature(baselines.compare_with_baselines).parameters["window_look"]
-    assert default.default == WINDOW_LOOK == "before"

@@ -395,7 +395,7 @@ def compare_with_baselines(
     include_same_day: bool = False,
     since=None,
     baselines: Iterable[str] = BASELINES,
-    window_look: str = "before",
+    window_look: str = "both",
     pool_rounds: int | None = None,
 ) -> pd.DataFrame:
     """All three baselines for each category round, in long form: one row per (round, baseline).
@@ -404,9 +404,7 @@ def compare_with_baselines(
     dated on or after it (earlier rounds still serve as references and pool history).
     ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
     ``pool=None`` leaves out the pool baseline. ``window_look`` is the window's ``look``
-    (:func:`window_baseline`): ``"before"`` by default, as the reports use it, so an analyst's
-    table and a published page give a round the same window baseline (``"both"`` also takes the
-    all-program rounds after it). ``pool_rounds`` estimates the pool
+    (:func:`window_baseline`; the reports pass ``"before"``). ``pool_rounds`` estimates the pool
     baseline for only that many latest rounds of each family (:func:`pool_baseline`).
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
