@@ -438,4 +438,3 @@ def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():
     assert latest.loc[older, "baseline_cutoff"].isna().all()
     assert latest.loc[older, "reason"].str.startswith("not estimated").all()
     assert latest.loc[older, "detail"].str.contains("latest 1 rounds").all()
-
