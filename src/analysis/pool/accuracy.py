@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.data import load_draws, load_pool, read_meta
+from analysis.months import month_label
 from analysis.pool import density as pool_density
 from analysis.pool.backtest import (
     BacktestSummary,
@@ -41,7 +42,7 @@ from analysis.pool.bounds import (
 from analysis.pool.forward import ForwardBacktest, forward_backtest
 from analysis.pool.regime import RegimeBacktest, regime_backtest
 from analysis.storage import write_tables_atomic
-from analysis.wording import signed_points
+from analysis.wording import plural, signed_points
 
 #: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
 #: re-measures it): the figures the README and ``docs/pool-model.md`` quote. The reports do not
@@ -51,6 +52,7 @@ DOCUMENTED_ACCURACY = {
     "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
     "forward": {"mae": 2.12, "n": 32, "first": "2022-10", "last": "2024-04"},
     "regime": {"mae": 7.29, "bias": -2.56, "n": 96, "covered": 0.68},
+    "stopped": "2024-04",
     "bounds": {
         "rows": 90,
         "broken": 0,
@@ -65,7 +67,7 @@ DOCUMENTED_ACCURACY = {
 #: The figures the reports quote, cached next to the processed tables per feed (its sha256)
 #: and version of this measure.
 ACCURACY_FILE = "pool_accuracy.json"
-ACCURACY_VERSION = 1
+ACCURACY_VERSION = 2
 
 
 def _month(stamp) -> str:
@@ -83,6 +85,11 @@ def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
     own = backtest(draws, pool)
     lagged = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, REGIME_LAGS)
     out: dict = {"version": ACCURACY_VERSION}
+    all_program = draws.loc[draws["is_all_program"].astype(bool) & draws["cutoff"].notna()]
+    if len(all_program) and len(draws):
+        last, newest = all_program["date"].max(), draws["date"].max()
+        if (newest - last).days > 60:  # analysis.stats.verdict.OVERLAP_GAP_DAYS
+            out["all_program_stopped"] = _month(last)
     if len(own):
         errors = own["error"].astype(float)
         out["in_sample"] = {
@@ -207,7 +214,8 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
     if ins:
         parts.append(
             f"Estimated all-program cutoffs missed actual ones by {ins['mae']:.1f} points on "
-            f"average over {ins['n']} all-program rounds ({ins['first']} to {ins['last']}) "
+            f"average over {plural(ins['n'], 'all-program round')} ({ins['first']} to "
+            f"{ins['last']}) "
             "estimated from the distribution published with them, with settings chosen on "
             "those same rounds"
             + (
@@ -228,22 +236,37 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         else:
             covered = f"; the ranges held {regime['covered']:.0%} of the actual cutoffs."
         parts.append(
-            "Estimated the way every estimate after April 2024 is made (from an earlier "
-            "distribution, with the rounds in between taken out and newcomers added), they "
-            f"with the model's settings, missed by {regime['mae']:.1f} points on average, "
+            "Estimated the way every estimate made across rounds and days is (from an earlier "
+            "distribution, with the rounds in between taken out and newcomers added) and "
+            + (
+                "with the model's settings"
+                if "range" in regime
+                else "with every setting chosen on earlier rounds only"
+            )
+            + f", they missed by {regime['mae']:.1f} points on average, "
             f"{abs(regime['bias']):.1f} too "
             f"{'low' if regime['bias'] < 0 else 'high'} ({regime['n']} estimates)" + covered
         )
     b = a.get("bounds")
     if b:
+        stopped = a.get("all_program_stopped") or a.get("stopped")
+        stopped = month_label(pd.Timestamp(stopped)) if stopped else None
+        opening = (
+            f"No all-program round has been held since {stopped}, so no accuracy figure covers "
+            "later months; there, each"
+            if stopped
+            else "Each"
+        )
+        cec = (
+            f" ({b['held_out_cec']} of the {b['cec']} Canadian Experience Class rounds fall short)"
+            if b.get("cec")
+            else ""
+        )
         parts.append(
-            "No all-program round has been held since April 2024, so no accuracy figure covers "
-            f"later months; there, each of the {b['rows']} restricted rounds with a published "
-            f"distribution ({b['first']} to {b['last']}) shows the least an all-program round "
-            f"of its size would have needed: the estimates honour {b['rows'] - b['broken']} of "
-            f"them, and {b['rows'] - b['held_out_broken']} when each round's own cutoff is not "
-            f"used ({b['held_out_cec']} of the {b['cec']} Canadian Experience Class rounds "
-            "fall short)."
+            f"{opening} of the {b['rows']} restricted rounds with a published distribution "
+            f"({b['first']} to {b['last']}) shows the least an all-program round of its size "
+            f"would have needed: the estimates honour {b['rows'] - b['broken']} of them, and "
+            f"{b['rows'] - b['held_out_broken']} when each round's own cutoff is not used{cec}."
         )
     if a.get("sha256"):
         parts.append(

@@ -444,6 +444,16 @@ def quality_for_month(quality: pd.DataFrame, data: MonthData) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _accuracy_note() -> str:
+    """The pool model's accuracy as measured on the feed that built the report (cached next to
+    its processed tables: :func:`analysis.pool.accuracy.measured_accuracy`), never a figure
+    copied from another snapshot."""
+    measured = measured_accuracy()
+    if not measured:
+        return "Not measured: the processed tables this report was made from were not found."
+    return accuracy_sentence(measured) or "Too few rounds in this feed to measure it."
+
+
 def data_notes(
     meta: dict,
     params: ReportParams,
@@ -483,7 +493,7 @@ def data_notes(
             f"{params.window_days} days before a round; baselines: "
             + ", ".join(BASELINE_NAMES[b].format(days=params.window_days) for b in params.baselines)
         ),
-        "Pool estimate: accuracy": accuracy_sentence(measured_accuracy()),
+        "Pool estimate: accuracy": _accuracy_note(),
         "Baselines": "The window baseline takes the all-program rounds in the "
         f"{params.window_days} days before a category round, never after it, so a baseline "
         "once published is the same in every later report, summary.json and the index.",
