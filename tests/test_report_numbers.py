@@ -66,7 +66,8 @@ def test_data_notes_say_what_the_accuracy_covers_and_how_baselines_stay(
     accuracy = notes["Pool estimate: accuracy"]
     for words in (
         "over 37 all-program rounds (2022-08 to 2024-04)",
-        "Estimated the way every estimate after April 2024 is made",
+        "Estimated the way every estimate made across rounds and days is",
+        "No all-program round has been held since April 2024",
         "each of the 90 restricted rounds",
         "2 of the 29 Canadian Experience Class rounds fall short",
         "newest round 2026-03-05",
