@@ -137,3 +137,28 @@ def test_the_regime_range_needs_all_program_rounds_to_be_measured():
     from analysis.pool.examples import example_draws, example_pool
 
     assert regime.regime_error_range(example_draws(), example_pool()) is None
+
+
+def test_the_reports_ranges_are_measured_on_the_feed_not_copied(real, monkeypatch):
+    """Error bands are computed from the data at hand: the baselines' ranges do not move when the
+    documented constant does (it is only the fallback of direct calls)."""
+    from analysis import baselines
+    from analysis.pool import backtest as pool_backtest
+    from analysis.pool import estimate
+
+    draws, pool = real
+    measured = pool_backtest.measured_error_bands(draws, pool)
+    assert measured == pool_backtest.error_bands(draws, pool, ["replay"])["replay"]
+
+    def pool_rows():
+        long = baselines.compare_with_baselines(
+            draws, pool, families=["healthcare", "stem"], since="2023-06-01", baselines=("pool",)
+        )
+        return long[["round", "baseline_cutoff", "low", "high"]].reset_index(drop=True)
+
+    before = pool_rows()
+    absurd = {"direct": {"narrow": (-90, 90), "wide": (-90, 90)}}
+    absurd["adjusted"] = absurd["direct"]
+    monkeypatch.setitem(estimate.ERROR_BANDS, "replay", absurd)
+    pd.testing.assert_frame_equal(pool_rows(), before)
+    assert ((before["high"] - before["low"]) < 90).all()

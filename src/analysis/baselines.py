@@ -259,6 +259,7 @@ def latest_baseline(
 
 def _default_estimator() -> Estimator:
     try:
+        from analysis.pool.backtest import measured_error_bands
         from analysis.pool.estimate import estimate_for_round
         from analysis.pool.regime import regime_error_range
     except ImportError as error:
@@ -272,6 +273,7 @@ def _default_estimator() -> Estimator:
         distribution, across rounds and days: how every post-2024 baseline is made)."""
         if options.get("method", "replay") == "replay":
             options.setdefault("error_range", regime_error_range(draws, pool))
+            options.setdefault("bands", measured_error_bands(draws, pool))
         return estimate_for_round(draws, pool, round_id, **options)
 
     return with_honest_range
