@@ -227,7 +227,9 @@ def test_pool_baseline_without_the_pool_module(draws, monkeypatch):
 
 def test_compare_with_baselines_long_form(draws):
     pool = make_pool(["2023-01-20", "2023-07-14"])
-    long = baselines.compare_with_baselines(draws, pool, estimator=FakeEstimator())
+    long = baselines.compare_with_baselines(
+        draws, pool, estimator=FakeEstimator(), window_look="both"
+    )
     assert long.columns.tolist() == baselines.LONG_COLUMNS
     assert list(zip(long["round"], long["baseline"], strict=True)) == [
         ("3", "window"),
@@ -309,7 +311,9 @@ def real(newest_tables):
 
 
 def test_real_july_2023_stem_and_healthcare_against_window_and_latest(real):
-    long = baselines.compare_with_baselines(real.draws, None, families=("stem", "healthcare"))
+    long = baselines.compare_with_baselines(
+        real.draws, None, families=("stem", "healthcare"), window_look="both"
+    )
     july = long[long["date"].dt.strftime("%Y-%m") == "2023-07"].set_index(["round", "baseline"])
     # round 254, STEM, 2023-07-05: 500 ITAs at 486. All-program rounds within 30 days:
     # 250 (486), 251 (486), 253 (511), 257 (505), 259 (517) -> mean 501

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -263,16 +264,29 @@ def test_the_forecast_is_calibrated_like_the_backtest():
     draws = series("cec", _noisy(25))
     table, _ = forecast_backtest(draws, "cec")
     f = forecast_next_cutoff(draws, "cec")
+    # the point forecast is the method that did best on the earlier forecasts, the interval
+    # is calibrated on that method's errors
+    candidates = {
+        "model": table["model_point"].to_numpy(),
+        "naive": table["naive"].to_numpy(),
+        "blend": (table["model_point"].to_numpy() + table["naive"].to_numpy()) / 2,
+    }
+    actual = table["actual"].to_numpy()
+    assert f.method == forecast.choose_method(
+        {m: np.abs(actual - v) for m, v in candidates.items()}
+    )
     scores = forecast._scores(
-        table["actual"].to_numpy(),
-        table["point"].to_numpy(),
+        actual,
+        candidates[f.method],
         table["model_low"].to_numpy(),
         table["model_high"].to_numpy(),
     )
     assert f.scale == pytest.approx(forecast.calibration_scale(scores))
     assert f.calibrated_on == len(table)
     own = forecast_next_cutoff(draws, "cec", calibrate=False)
-    assert f.point == own.point and own.scale is None
+    last = float(draws["cutoff"].iloc[-1])
+    expected = {"model": own.point, "naive": last, "blend": (own.point + last) / 2}
+    assert f.point == pytest.approx(expected[f.method]) and own.scale is None
     assert f.high - f.point == pytest.approx(f.scale * (own.high - own.point))
     few = forecast_next_cutoff(series("cec", _noisy(9)), "cec")
     assert few.scale is None and any("model's own" in n for n in few.notes)
@@ -311,3 +325,31 @@ def test_real_calibrated_coverage_is_near_80_percent(real_draws):
     # families with too few calibrated forecasts are not judged
     assert not table.loc["french", "calibration_checked"]
     assert table.loc["healthcare", "n_calibrated"] == 3
+    # the point forecast, chosen on earlier rounds, is no worse than "same as last round"
+    # except for CEC (its README note says why: one round of 75 in 2021 and a 3-year gap)
+    for family in ("all_program", "pnp", "french", "healthcare"):
+        assert table.loc[family, "mae"] <= table.loc[family, "naive_mae"] + 1e-9, family
+
+
+def test_the_point_forecast_is_the_method_that_won_the_earlier_rounds():
+    """Per family the point forecast is the model, the naive "same as last round" or their
+    average, whichever had the lowest mean error on the forecasts before it (none of them
+    later); the naive one until there are enough earlier forecasts to choose on."""
+    from analysis import forecast
+
+    draws = series("pnp", _noisy(40, seed=3))
+    table, summary = forecast_backtest(draws, "pnp")
+    actual = table["actual"].to_numpy()
+    candidates = {
+        "model": table["model_point"].to_numpy(),
+        "naive": table["naive"].to_numpy(),
+        "blend": (table["model_point"].to_numpy() + table["naive"].to_numpy()) / 2,
+    }
+    errors = {m: np.abs(actual - v) for m, v in candidates.items()}
+    for i, row in table.iterrows():
+        start = max(0, i - forecast.CALIBRATION_FORECASTS)
+        chosen = forecast.choose_method({m: e[start:i] for m, e in errors.items()})
+        assert row["method"] == chosen
+        assert row["point"] == pytest.approx(candidates[chosen][i])
+    assert (table["method"].iloc[: forecast.MIN_CALIBRATION] == "naive").all()
+    assert summary.mae == pytest.approx(np.abs(actual - table["point"]).mean())

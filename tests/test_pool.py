@@ -6,6 +6,7 @@ with the figures the module documents."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from analysis.pool import bounds as pool_bounds
 from analysis.pool import density as pool_density
 from analysis.pool import estimate
 from analysis.pool import forward as pool_forward
+from analysis.pool import regime as regime_module
 from analysis.pool import replay as replaying
 from analysis.pool.density import candidates_at_or_above, cutoff_from_density, score_density
 from analysis.pool.estimate import (
@@ -447,7 +449,8 @@ def test_taking_out_the_rounds_in_between_is_what_makes_an_older_distribution_us
     assert nothing.n == rounds_only.n == everything.n == 37
     assert nothing.mae == pytest.approx(35.57, abs=0.3)
     assert rounds_only.mae == pytest.approx(13.13, abs=0.3)
-    assert everything.mae == pytest.approx(9.46, abs=0.3)
+    # eligible share, nominee arrivals, newcomers' own shape (issue 15): 9.46 before
+    assert everything.mae == pytest.approx(5.62, abs=0.3)
     assert everything.mae < rounds_only.mae < nothing.mae
 
 
@@ -516,6 +519,7 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     processed.mkdir(parents=True)
     draws.to_parquet(processed / "draws.parquet")
     pool_table.to_parquet(processed / "pool.parquet")
+    (processed / "snapshot.json").write_text('{"sha256": "' + "a" * 64 + '"}')
     monkeypatch.setattr(pool_backtest, "TAIL_RATES", (0.045, 0.05, 0.055))
     monkeypatch.setattr(pool_forward, "GRID_TAIL_RATES", (0.045, 0.05))
     assert pool_accuracy.main_backtest() == 0
@@ -536,13 +540,29 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
         "low",
         "high",
         "slack",
+        "held_out_estimate",
+        "held_out_slack",
     ]
     assert len(bounds) == 90 and (bounds["slack"] >= 0).all()
+    assert bounds["held_out_slack"].notna().all()
+    assert (bounds["held_out_slack"] <= bounds["slack"]).all()  # its own cutoff only helps
     assert (processed / "pool_bounds.csv").is_file()
     assert (processed / "pool_forward.parquet").is_file()
     words = " ".join(out.split())  # the summary is wrapped for the terminal
     assert "Forward-chained: MAE" in words and "Bounds: 90 restricted rounds" in words
-    assert "0 broken, smallest slack 0" in words
+    assert re.search(r"0 broken, smallest slack \d", words)
+    # the regime backtest: written, printed with n, MAE, bias and what its ranges covered
+    regime = pd.read_parquet(processed / "pool_regime.parquet")
+    assert set(regime_module.REGIME_COLUMNS) <= set(regime.columns)
+    assert set(regime["lag"]) == set(regime_module.REGIME_LAGS)
+    assert (processed / "pool_regime.csv").is_file()
+    assert re.search(r"Regime \(.*\): MAE \d+\.\d\d, bias [+-]\d+\.\d\d over n = \d+", words)
+    assert "the ranges covered" in words
+    # the reports' accuracy note gets the forward-chained figures of this feed too
+    recorded = pool_accuracy.measured_accuracy(processed)
+    assert recorded["forward"]["n"] == 32 and recorded["regime_forward"]["n"] == len(regime)
+    sentence = pool_accuracy.accuracy_sentence(recorded)
+    assert "over 32 rounds (2022-10 to 2024-04) when every setting was chosen" in sentence
 
 
 # --------------------------------------------------------------------------- bounds
@@ -553,14 +573,20 @@ def test_honour_bound_moves_candidates_up_inside_the_cutoffs_bin_only():
     density = np.zeros(1201)
     density[491:501] = 10.0
     density[501:601] = 10.0  # flat: 500 at 551 and up
-    after = replaying.honour_bound(density, 600, 551, bins)
+    after = replaying.honour_bound(density, 600, 551, bins, eligible_share=1.0)
     assert after.loc[551:].sum() == pytest.approx(600)
     assert after.loc[501:600].sum() == pytest.approx(1000)  # the published count is kept
     assert after.loc[491:500].tolist() == [10.0] * 10  # other bins untouched
     assert after.loc[501:550].tolist() == pytest.approx([8.0] * 50)  # 100 taken proportionally
     assert after.loc[551] > after.loc[600]  # added as low as possible: the tail's fall
+    # only a share of those there could be invited: the pool held N / share at or above c
+    shared = replaying.honour_bound(density, 360, 551, bins, eligible_share=0.6)
+    assert shared.loc[551:].sum() == pytest.approx(600)
+    assert shared.loc[501:600].sum() == pytest.approx(1000)
     # a bound that already holds changes nothing
-    np.testing.assert_array_equal(replaying.honour_bound(density, 400, 551, bins), density)
+    unchanged = replaying.honour_bound(density, 400, 551, bins, eligible_share=1.0)
+    np.testing.assert_array_equal(unchanged, density)
+    np.testing.assert_array_equal(replaying.honour_bound(density, 250, 551, bins), density)
     # a cutoff at a bin's lowest score: the published counts decide, nothing can be moved
     np.testing.assert_array_equal(replaying.honour_bound(density, 1500, 501, bins), density)
 
@@ -632,6 +658,8 @@ def test_bounds_table_has_the_documented_columns_and_slack():
         "low",
         "high",
         "slack",
+        "held_out_estimate",
+        "held_out_slack",
     ]
     assert table["round"].tolist() == ["11", "12"]  # restricted rounds with a cutoff
     assert (table["slack"] == table["estimated_cutoff"] - table["cutoff"]).all()
@@ -640,6 +668,11 @@ def test_bounds_table_has_the_documented_columns_and_slack():
     summary = pool_bounds.summarize_bounds(table, held_out)
     assert (summary.rows, summary.broken, summary.held_out_broken) == (2, 0, 1)
     assert summary.held_out_shortfall > 0
+    # the held-out estimate in the open: the same rounds, each without its own cutoff
+    both = pool_bounds.with_held_out(table, held_out)
+    assert both["held_out_estimate"].tolist() == held_out["estimated_cutoff"].tolist()
+    assert (both["held_out_slack"] == both["held_out_estimate"] - both["cutoff"]).all()
+    assert int((both["held_out_slack"] < 0).sum()) == summary.held_out_broken
 
 
 def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | None = None):
@@ -746,7 +779,11 @@ def test_documented_accuracy_is_what_the_backtests_measure(real_run, real_forwar
     )
     assert bounds.held_out_broken == documented["bounds"]["held_out_broken"]
     sentence = pool_accuracy.accuracy_sentence()
-    assert "32 all-program rounds (2022-10 to 2024-04)" in sentence and "37 rounds" in sentence
+    assert "over 32 rounds (2022-10 to 2024-04)" in sentence
+    assert "37 all-program rounds (2022-08 to 2024-04)" in sentence
+    assert documented["bounds"]["held_out_cec"] == int(
+        bounds.by_family.set_index("family").loc["cec", "held_out_broken"]
+    )
 
 
 def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):

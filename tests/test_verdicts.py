@@ -14,11 +14,13 @@ from scipy import stats as scipy_stats
 from analysis import baselines, stats
 from analysis.stats import (
     MIN_ROUNDS,
+    Trend,
     Verdict,
     category_verdict,
     comparison_kind,
     mean_with_autocorrelation,
     smallest_rank_p,
+    trend_words,
     verdict_table,
 )
 
@@ -106,6 +108,36 @@ def test_the_interval_covers_about_what_it_says_on_autocorrelated_series():
     assert covered / runs > plain_covered / runs + 0.05
 
 
+@pytest.mark.parametrize(
+    ("n", "rho", "at_least"), [(10, 0.0, 0.92), (10, 0.3, 0.86), (15, 0.6, 0.80), (30, 0.6, 0.85)]
+)
+def test_the_trend_interval_covers_about_what_the_readme_says(n, rho, at_least):
+    """Gaps that change by 5 points a year plus AR(1) noise, on irregular dates: how often the
+    95% interval of the change per year holds 5 (the README quotes these coverages)."""
+    rng = np.random.default_rng(15)
+    covered, runs = 0, 300
+    for _ in range(runs):
+        days = np.sort(rng.choice(700, n, replace=False))
+        dates = pd.Timestamp("2024-06-01") + pd.to_timedelta(days, unit="D")
+        years = days / 365.25
+        trend = stats.trend_per_year(dates, 5 * years + 5 * _ar1(rng, n, rho))
+        covered += trend.low <= 5 <= trend.high
+    assert covered / runs >= at_least
+
+
+def test_trend_words_say_narrowed_widened_or_no_clear_change():
+    below = -47.0
+    assert "narrowed by about 15 points a year" in trend_words(
+        Trend(9, 15.0, 5.0, 25.0, 0.95), below
+    )
+    assert "widened by about 15 points a year" in trend_words(
+        Trend(9, -15.0, -25.0, -5.0, 0.95), below
+    )
+    assert "no clear change" in trend_words(Trend(9, 15.0, -5.0, 35.0, 0.95), below)
+    assert "widened" in trend_words(Trend(9, 15.0, 5.0, 25.0, 0.95), 20.0)  # above, rising
+    assert trend_words(None, below) == ""
+
+
 def test_constant_series_and_too_short_series():
     m = mean_with_autocorrelation([5.0, 5.0, 5.0])
     assert (m.mean, m.se, m.n_effective) == (5.0, 0.0, 3.0)
@@ -153,18 +185,24 @@ def test_pool_verdict_is_the_mean_paired_gap_with_its_interval():
     assert v.estimate == pytest.approx(np.mean(gaps))
     assert v.low < v.estimate < v.high < 0
     assert 1 <= v.n_effective <= 10
-    assert (v.label, v.words) == ("below", "clearly below")
-    assert v.sentence.startswith("Over 10 rounds since April 2024, healthcare cutoffs were 48")
-    assert "allowing for autocorrelation: about" in v.sentence
-    assert v.sentence.endswith(": clearly below.")
+    # never a verdict on the sign of a pool gap (a restricted round's cutoff is a floor of the
+    # estimate): its size, with the interval, and its change per year
+    assert (v.label, v.words) == ("size", "about 48 points below")
+    assert v.sentence.startswith("Over 10 rounds since April 2024, healthcare cutoffs have been")
+    assert "about 48 points below what an all-program round of the same size" in v.sentence
+    assert "for autocorrelation: about" in v.sentence
+    assert "not for the estimate's own error" in v.sentence  # no range in this table
+    assert "clearly" not in v.sentence
+    assert v.slope is not None and v.slope_low < v.slope < v.slope_high
+    assert "points a year" in v.sentence
     assert v.since == pd.Timestamp("2024-04-23")
 
 
 def test_pool_verdict_words_for_above_and_for_no_clear_difference():
     above = category_verdict(STOPPED, pool_gaps([10.0, 12, 9, 11, 13, 10]), "healthcare", "2026")
-    assert (above.label, above.words) == ("above", "clearly above")
+    assert (above.label, above.words) == ("size", "about 11 points above")
     mixed = category_verdict(STOPPED, pool_gaps([10.0, -12, 9, -11, 3, -2]), "healthcare", "2026")
-    assert (mixed.label, mixed.words) == ("no clear difference", "consistent with no difference")
+    assert (mixed.label, mixed.words) == ("size", "about 1 point below")
     assert mixed.low < 0 < mixed.high
 
 
@@ -177,6 +215,26 @@ def test_pool_verdict_uses_only_rounds_after_the_overlap_and_up_to_as_of():
     assert v.estimate == pytest.approx(-40.0)
     other = category_verdict(STOPPED, both, "stem", "2024-11-30")  # not in the table: none
     assert other.n == 0 and other.label == "too few rounds"
+
+
+def test_few_rounds_all_below_every_all_program_round_can_speak():
+    """Four category rounds each below all 20 all-program rounds: too few for a mean with an
+    interval, not for an exact order-only test (p = 2 / C(24, 4))."""
+    rows = [
+        (f"2023-{6 + i // 4:02d}-{1 + 7 * (i % 4):02d}", "all_program", 480 + i) for i in range(20)
+    ]
+    rows += [(f"2023-{7 + i:02d}-15", "healthcare", 430 + 5 * i) for i in range(4)]
+    v = category_verdict(make_draws(rows), None, "healthcare", "2023-11-30")
+    assert (v.kind, v.n, v.label) == ("all_program", 4, "below")
+    assert v.rank_p == pytest.approx(2 / math.comb(24, 4), rel=1e-6)
+    assert v.estimate is None and v.low is None  # no mean, no interval: the order only
+    assert "each of the 4 healthcare rounds had a cutoff below every one of the 20" in v.sentence
+    assert "order-only test, exact" in v.sentence
+    # mixed orders: no verdict from the order either
+    mixed = rows[:20] + [(f"2023-{7 + i:02d}-15", "healthcare", 470 + 10 * i) for i in range(4)]
+    assert category_verdict(make_draws(mixed), None, "healthcare", "2023-11-30").label == (
+        "too few rounds"
+    )
 
 
 def test_all_program_verdict_over_the_overlap():
@@ -217,7 +275,7 @@ def test_verdict_arguments_are_checked():
 def test_verdict_table_and_plain_values():
     v = category_verdict(STOPPED, pool_gaps([-40.0, -42, -38, -41, -39]), "healthcare", "2026")
     table = verdict_table([v, category_verdict(STOPPED, pool_gaps([]), "stem", "2026")])
-    assert table["label"].tolist() == ["below", "too few rounds"]
+    assert table["label"].tolist() == ["size", "too few rounds"]
     assert table["estimate"].dtype == "Float64" and pd.isna(table.loc[1, "estimate"])
     plain = v.to_dict()
     assert plain["since"] == "2024-04-23" and isinstance(plain["estimate"], float)
@@ -238,10 +296,27 @@ def real(newest_tables):
 def test_real_verdicts_for_march_2026(real):
     draws, comparisons = real
     health = category_verdict(draws, comparisons, "healthcare", "2026-03-31")
-    assert (health.kind, health.n, health.label) == ("pool", 10, "below")
+    assert (health.kind, health.n, health.label) == ("pool", 10, "size")
     assert health.high < -25 and health.n_effective < 10
+    # the estimate's own error (the regime backtest's misses) moves the interval lower
+    assert health.error_low < 0 <= health.error_high
+    assert "allowing for the estimate's own error" in health.sentence
+    assert health.n_since_start == 14
     stem = category_verdict(draws, comparisons, "stem", "2026-03-31")
     assert (stem.kind, stem.n, stem.label) == ("pool", 0, "too few rounds")
+
+
+def test_real_verdicts_for_april_2024_use_the_order_of_the_few_rounds(real):
+    draws, _ = real
+    as_of = draws.loc[draws["date"] <= "2024-04-30"]
+    health = category_verdict(as_of, None, "healthcare", "2024-04-30")
+    assert (health.kind, health.n, health.n_reference, health.label) == (
+        "all_program",
+        4,
+        20,
+        "below",
+    )
+    assert health.rank_p < 0.001
 
 
 def test_real_verdicts_for_july_2023_say_too_few(real):

@@ -12,7 +12,11 @@ all-program rounds (see the README, "The monthly report").
   came before" and is already covered by the window baseline; ``include_same_day=True``
   changes that. (No day in the feed so far has both kinds.)
 - **pool**: the cutoff an all-program round of the same size would have needed that day,
-  estimated from the published CRS distribution of the pool, with an interval (low, high).
+  estimated from the published CRS distribution of the pool, with its range (low, high): for an
+  estimate made across rounds or days (every one after April 2024), the middle 80% of the
+  misses of the regime backtest (:func:`analysis.pool.regime.regime_error_range`: all-program
+  rounds of 2022-24 estimated the same way), so the range says how far off such an estimate has
+  been, and it lies mostly above the estimate (they have been too low).
 
 Every gap is ``cutoff - baseline_cutoff``: negative means the category round reached lower
 than the all-program baseline. Only all-program rounds with a cutoff serve as references. A
@@ -255,13 +259,24 @@ def latest_baseline(
 
 def _default_estimator() -> Estimator:
     try:
+        from analysis.pool.backtest import measured_error_bands
         from analysis.pool.estimate import estimate_for_round
+        from analysis.pool.regime import regime_error_range
     except ImportError as error:
         raise ImportError(
             "pool_baseline needs analysis.pool.estimate.estimate_for_round; pass estimator=... "
             "(or pool=None to compare_with_baselines) until that module exists"
         ) from error
-    return estimate_for_round
+
+    def with_honest_range(draws, pool, round_id, **options):
+        """The estimate with the range the regime backtest measured (estimates from an earlier
+        distribution, across rounds and days: how every post-2024 baseline is made)."""
+        if options.get("method", "replay") == "replay":
+            options.setdefault("error_range", regime_error_range(draws, pool))
+            options.setdefault("bands", measured_error_bands(draws, pool))
+        return estimate_for_round(draws, pool, round_id, **options)
+
+    return with_honest_range
 
 
 def pool_baseline(

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.data import load_draws, load_pool, read_meta
+from analysis.months import month_label
 from analysis.pool import density as pool_density
 from analysis.pool.backtest import (
     BacktestSummary,
@@ -31,45 +32,250 @@ from analysis.pool.backtest import (
     with_distribution,
     write_backtest,
 )
-from analysis.pool.bounds import BoundsSummary, bounds_table, summarize_bounds, write_bounds
+from analysis.pool.bounds import (
+    BoundsSummary,
+    bounds_table,
+    summarize_bounds,
+    with_held_out,
+    write_bounds,
+)
 from analysis.pool.forward import ForwardBacktest, forward_backtest
+from analysis.pool.regime import RegimeBacktest, regime_backtest
 from analysis.storage import write_tables_atomic
+from analysis.wording import plural, signed_points
 
 #: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
-#: re-measures it): the figures the reports' data notes and the README quote.
+#: re-measures it): the figures the README and ``docs/pool-model.md`` quote. The reports do not
+#: quote it: their notes are measured on the feed that built them (:func:`measured_accuracy`).
 DOCUMENTED_ACCURACY = {
     "snapshot": "ee_rounds_2026-03-05.json",
     "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
-    "forward": {"mae": 2.09, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "forward": {"mae": 2.12, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "regime": {"mae": 7.29, "bias": -2.56, "n": 96, "covered": 0.68},
+    "stopped": "2024-04",
     "bounds": {
         "rows": 90,
         "broken": 0,
-        "held_out_broken": 23,
+        "held_out_broken": 2,
+        "held_out_cec": 2,
+        "cec": 29,
         "first": "2023-02",
         "last": "2026-03",
     },
 }
 
+#: The figures the reports quote, cached next to the processed tables per feed (its sha256)
+#: and version of this measure.
+ACCURACY_FILE = "pool_accuracy.json"
+ACCURACY_VERSION = 2
+
+
+def _month(stamp) -> str:
+    return f"{pd.Timestamp(stamp):%Y-%m}"
+
+
+def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
+    """The pool model's accuracy on one feed's tables, as the reports quote it: in-sample
+    (own distribution), the regime (from 1-3 distributions back, across rounds and days, the
+    model's settings; with the share of actual cutoffs its 80% range held) and the bounds (in
+    sample and held out). About a second; :func:`measured_accuracy` caches it per feed."""
+    from analysis.pool.backtest import backtest  # noqa: PLC0415
+    from analysis.pool.regime import REGIME_LAGS, _lagged, error_range  # noqa: PLC0415
+
+    own = backtest(draws, pool)
+    lagged = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, REGIME_LAGS)
+    out: dict = {"version": ACCURACY_VERSION}
+    all_program = draws.loc[draws["is_all_program"].astype(bool) & draws["cutoff"].notna()]
+    if len(all_program) and len(draws):
+        last, newest = all_program["date"].max(), draws["date"].max()
+        if (newest - last).days > 60:  # analysis.stats.verdict.OVERLAP_GAP_DAYS
+            out["all_program_stopped"] = _month(last)
+    if len(own):
+        errors = own["error"].astype(float)
+        out["in_sample"] = {
+            "mae": round(float(errors.abs().mean()), 2),
+            "bias": round(float(errors.mean()), 2),
+            "n": len(own),
+            "first": _month(own["date"].min()),
+            "last": _month(own["date"].max()),
+        }
+    if lagged["round"].nunique() >= 5:
+        errors = lagged["error"].astype(float)
+        low, high = error_range(errors.to_numpy())
+        out["regime"] = {
+            "mae": round(float(errors.abs().mean()), 2),
+            "bias": round(float(errors.mean()), 2),
+            "n": len(lagged),
+            "rounds": int(lagged["round"].nunique()),
+            "range": [low, high],
+            "first": _month(lagged["date"].min()),
+            "last": _month(lagged["date"].max()),
+        }
+    held = bounds_table(draws, pool, own_bound=False)
+    table = with_held_out(bounds_table(draws, pool), held)
+    if len(table):
+        cec = table["family"].eq("cec").fillna(False)
+        out["bounds"] = {
+            "rows": len(table),
+            "broken": int((table["slack"] < 0).sum()),
+            "held_out_broken": int((table["held_out_slack"] < 0).sum()),
+            "held_out_cec": int((table.loc[cec, "held_out_slack"] < 0).sum()),
+            "cec": int(cec.sum()),
+            "first": _month(table["date"].min()),
+            "last": _month(table["date"].max()),
+        }
+    return out
+
+
+def measured_accuracy(folder: Path | None = None) -> dict | None:
+    """:func:`measure_accuracy` on the processed tables in ``folder`` (default
+    :func:`analysis.config.processed_dir`), read from :data:`ACCURACY_FILE` there when it was
+    measured on the same feed (its sha256) and otherwise measured and written there, so it is
+    computed once per data change. ``ee backtest`` adds the forward-chained figures to the same
+    file. None when there are no processed tables."""
+    import json  # noqa: PLC0415
+
+    from analysis.storage import write_text_atomic  # noqa: PLC0415
+
+    folder = Path(folder or config.processed_dir())
+    meta = read_meta(folder) or {}
+    key = str(meta.get("sha256", ""))
+    path = folder / ACCURACY_FILE
+    cached = None
+    if path.is_file():
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            cached = None
+    if (
+        isinstance(cached, dict)
+        and key
+        and cached.get("sha256") == key
+        and cached.get("version") == ACCURACY_VERSION
+    ):
+        return cached
+    try:
+        draws, pool = load_draws(folder), load_pool(folder)
+    except FileNotFoundError:
+        return None
+    measured = {
+        **measure_accuracy(draws, pool),
+        "sha256": key,
+        "snapshot": Path(str(meta.get("file") or meta.get("source") or "")).name,
+        "newest": str(meta.get("newest_date", "")),
+    }
+    if key:
+        write_text_atomic(path, json.dumps(measured, indent=1, sort_keys=True))
+    return measured
+
+
+def record_forward(run: BacktestRun, folder: Path) -> dict | None:
+    """Add the forward-chained figures of ``run`` (own distribution, and the regime's) to the
+    feed's :data:`ACCURACY_FILE` (:func:`measured_accuracy`), so the reports quote them too."""
+    import json  # noqa: PLC0415
+
+    from analysis.storage import write_text_atomic  # noqa: PLC0415
+
+    measured = measured_accuracy(folder)
+    if measured is None or not measured.get("sha256"):
+        return measured
+    fwd = run.forward
+    if fwd.summary.n:
+        measured["forward"] = {
+            "mae": round(fwd.summary.mae, 2),
+            "bias": round(fwd.summary.bias, 2),
+            "n": fwd.summary.n,
+            "first": _month(fwd.table["date"].min()),
+            "last": _month(fwd.table["date"].max()),
+        }
+    if run.regime is not None and run.regime.summary.n:
+        s = run.regime.summary
+        measured["regime_forward"] = {
+            "mae": round(s.mae, 2),
+            "bias": round(s.bias, 2),
+            "n": s.n,
+            "covered": round(s.within_interval, 3),
+        }
+    write_text_atomic(Path(folder) / ACCURACY_FILE, json.dumps(measured, indent=1, sort_keys=True))
+    return measured
+
 
 def accuracy_sentence(accuracy: dict | None = None) -> str:
-    """The pool model's accuracy in one plain sentence, with n and the years it covers.
+    """The pool model's accuracy in plain sentences, with n and the years each figure covers,
+    as measured on the feed given (``accuracy``: :func:`measured_accuracy`'s dict; default
+    :data:`DOCUMENTED_ACCURACY`). Figures missing from ``accuracy`` are left out.
 
     >>> accuracy_sentence().startswith("Estimated all-program cutoffs missed actual ones by")
     True
     """
     a = accuracy or DOCUMENTED_ACCURACY
-    ins, fwd, b = a["in_sample"], a["forward"], a["bounds"]
-    return (
-        f"Estimated all-program cutoffs missed actual ones by {fwd['mae']:.1f} points on average "
-        f"over {fwd['n']} all-program rounds ({fwd['first']} to {fwd['last']}) when every "
-        f"setting was chosen on earlier rounds only ({ins['mae']:.1f} over {ins['n']} rounds "
-        f"with settings chosen on those same rounds). No all-program round has been held since "
-        f"April 2024, so no accuracy figure covers later months; there, each of the "
-        f"{b['rows']} restricted rounds with a published distribution ({b['first']} to "
-        f"{b['last']}) shows the least an all-program round of its size would have needed, and "
-        f"the estimates honour all of them ({b['broken']} broken). Measured on the feed "
-        f"snapshot {a['snapshot']}."
-    )
+    parts = []
+    ins, fwd = a.get("in_sample"), a.get("forward")
+    if ins:
+        parts.append(
+            f"Estimated all-program cutoffs missed actual ones by {ins['mae']:.1f} points on "
+            f"average over {plural(ins['n'], 'all-program round')} ({ins['first']} to "
+            f"{ins['last']}) "
+            "estimated from the distribution published with them, with settings chosen on "
+            "those same rounds"
+            + (
+                f"; {fwd['mae']:.1f} over {fwd['n']} rounds ({fwd['first']} to {fwd['last']}) "
+                "when every setting was chosen on earlier rounds only."
+                if fwd
+                else "."
+            )
+        )
+    regime = a.get("regime")
+    if regime:
+        if "range" in regime:
+            low, high = regime["range"]
+            covered = (
+                f"; 80% of the misses fell within {signed_points(low)} to {signed_points(high)} "
+                "points, the range each such estimate is shown with."
+            )
+        else:
+            covered = f"; the ranges held {regime['covered']:.0%} of the actual cutoffs."
+        parts.append(
+            "Estimated the way every estimate made across rounds and days is (from an earlier "
+            "distribution, with the rounds in between taken out and newcomers added) and "
+            + (
+                "with the model's settings"
+                if "range" in regime
+                else "with every setting chosen on earlier rounds only"
+            )
+            + f", they missed by {regime['mae']:.1f} points on average, "
+            f"{abs(regime['bias']):.1f} too "
+            f"{'low' if regime['bias'] < 0 else 'high'} ({regime['n']} estimates)" + covered
+        )
+    b = a.get("bounds")
+    if b:
+        stopped = a.get("all_program_stopped") or a.get("stopped")
+        stopped = month_label(pd.Timestamp(stopped)) if stopped else None
+        opening = (
+            f"No all-program round has been held since {stopped}, so no accuracy figure covers "
+            "later months; there, each"
+            if stopped
+            else "Each"
+        )
+        cec = (
+            f" ({b['held_out_cec']} of the {b['cec']} Canadian Experience Class rounds fall short)"
+            if b.get("cec")
+            else ""
+        )
+        parts.append(
+            f"{opening} of the {b['rows']} restricted rounds with a published distribution "
+            f"({b['first']} to {b['last']}) shows the least an all-program round of its size "
+            f"would have needed: the estimates honour {b['rows'] - b['broken']} of them, and "
+            f"{b['rows'] - b['held_out_broken']} when each round's own cutoff is not used{cec}."
+        )
+    if a.get("sha256"):
+        parts.append(
+            f"Measured on the feed that built this report (newest round {a.get('newest', '?')}, "
+            f"SHA-256 {a['sha256'][:12]})."
+        )
+    elif a.get("snapshot"):
+        parts.append(f"Measured on the feed snapshot {a['snapshot']}.")
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -85,6 +291,7 @@ class BacktestRun:
     bounds_summary: BoundsSummary
     unbounded: BoundsSummary
     pnp_rounds: int
+    regime: RegimeBacktest | None = None
 
     @property
     def in_sample(self) -> BacktestSummary:
@@ -96,8 +303,8 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
     :func:`analysis.pool.forward.forward_backtest` and the bounds
     (:func:`analysis.pool.bounds.bounds_table`) on one snapshot's tables."""
     table, summaries = run_backtest(draws, pool)
-    bounds = bounds_table(draws, pool)
     held_out = bounds_table(draws, pool, own_bound=False)
+    bounds = with_held_out(bounds_table(draws, pool), held_out)
     unbounded = bounds_table(draws, pool, bounds=False)
     pnp = draws.loc[
         ~draws["is_all_program"].astype(bool)
@@ -113,6 +320,7 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
         bounds_summary=summarize_bounds(bounds, held_out),
         unbounded=summarize_bounds(unbounded),
         pnp_rounds=len(pnp),
+        regime=regime_backtest(draws, pool),
     )
 
 
@@ -184,6 +392,7 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
         "on the all-program rounds and bounds dated before the round estimated; the first "
         f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
         f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
+        *regime_lines(run.regime),
         f"Bounds: {b.rows} restricted rounds with a published distribution "
         f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
         f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
@@ -197,6 +406,35 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     ]
     return lines
 
+
+def regime_lines(regime: RegimeBacktest | None) -> list[str]:
+    """The regime backtest in words (empty without one): n, MAE, bias and what its ranges
+    covered, over all lags and per lag."""
+    if regime is None or regime.summary.n == 0:
+        return []
+    s, t = regime.summary, regime.table
+    per_lag = "; ".join(
+        f"{lag} back: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
+        f"{v.within_interval:.0%}"
+        for lag, v in regime.by_lag.items()
+    )
+    chosen = regime.chosen
+    return [
+        f"Regime (how 2024-26 baselines are made: from an earlier distribution, the rounds in "
+        f"between taken out, newcomers added): MAE {s.mae:.2f}, bias {s.bias:+.2f} over n = "
+        f"{s.n} estimates of {t['round'].nunique()} all-program rounds "
+        f"({_span(t['date'].min(), t['date'].max())}), from 1 to {int(t['lag'].max())} "
+        f"distributions back ({int(t['days'].min())}-{int(t['days'].max())} days, up to "
+        f"{int(t['invitations_taken_out'].max()):,} invitations taken out first); every setting "
+        f"and each {RANGE_WORDS} range chosen on earlier rounds only; the ranges covered "
+        f"{s.within_interval:.0%} of the actual cutoffs. {per_lag}. All the data choose an "
+        f"eligible share of {chosen.eligible_share:g}, {chosen.nominee_inflow:g} of the "
+        f"nominees' arrivals and newcomers falling by {chosen.inflow_rate:g} per point.",
+    ]
+
+
+#: The range of a regime estimate, in words.
+RANGE_WORDS = "80%"
 
 #: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
 NOTES_BEGIN = "<!-- ee backtest: begin -->"
@@ -212,7 +450,8 @@ def model_notes(run: BacktestRun, source: str = "") -> str:
         "| variant | n | MAE | bias | RMSE | max | worst |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for s in [*run.summaries.values(), run.forward.summary]:
+    regime = [] if run.regime is None else [run.regime.summary, *run.regime.by_lag.values()]
+    for s in [*run.summaries.values(), run.forward.summary, *regime]:
         worst = ", ".join(f"{r['round']} ({int(r['error']):+d})" for _, r in s.worst.iterrows())
         rows.append(
             f"| {s.label} | {s.n} | {s.mae:.2f} | {s.bias:+.2f} | {s.rmse:.2f} | {s.max_abs} "
@@ -283,14 +522,19 @@ def main_backtest() -> int:
     run = run_all(draws, pool)
     written = write_backtest(run.table, folder)
     write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    if run.regime is not None:
+        write_tables_atomic({"pool_regime": run.regime.table}, folder)
     bounds = write_bounds(run.bounds, folder)
-    print(format_summary({**run.summaries, "forward": run.forward.summary}, run.choice))
+    regime = {} if run.regime is None else {"regime": run.regime.summary, **run.regime.by_lag}
+    print(format_summary({**run.summaries, "forward": run.forward.summary, **regime}, run.choice))
     for line in accuracy_lines(run):
         print(textwrap.fill(line, width=100))
     print(
-        f"Wrote {written[0]} and {written[1].name}; pool_forward and {bounds[0].stem} "
+        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and "
+        f"{bounds[0].stem} "
         "(.parquet, .csv)."
     )
+    record_forward(run, folder)
     meta = read_meta(folder) or {}
     source = Path(str(meta.get("source") or meta.get("file") or "")).name
     if meta.get("sha256"):

@@ -392,6 +392,36 @@ def error_bands(
     return bands
 
 
+_BANDS: dict[tuple, dict | None] = {}
+
+
+def measured_error_bands(
+    draws: pd.DataFrame, pool: pd.DataFrame, method: str = "replay", min_rounds: int = 5
+) -> dict | None:
+    """:func:`error_bands` of one method on the data at hand (``{"direct": ..., "adjusted":
+    ...}``), None with fewer than ``min_rounds`` all-program rounds to measure them on.
+    Remembered for the last few inputs (a report asks once per round).
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> measured_error_bands(example_draws(), example_pool()) is None   # one all-program round
+    True
+    """
+    key = (
+        pool_replay.fingerprint(draws.loc[:, list(pool_replay.DRAW_COLUMNS)]),
+        pool_replay.fingerprint(
+            pool.loc[:, ["distribution_date", *pool_density.DISTRIBUTION_COLUMNS]]
+        ),
+        method,
+        min_rounds,
+    )
+    if key not in _BANDS:
+        if len(_BANDS) >= 8:
+            _BANDS.pop(next(iter(_BANDS)))
+        enough = len(_targets(draws, pool)) >= min_rounds
+        _BANDS[key] = error_bands(draws, pool, [method])[method] if enough else None
+    return _BANDS[key]
+
+
 def _percentiles(errors: pd.Series) -> tuple[int, int]:
     if errors.empty:
         return (0, 0)

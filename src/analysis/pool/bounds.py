@@ -33,6 +33,8 @@ BOUNDS_COLUMNS = [
     "low",
     "high",
     "slack",
+    "held_out_estimate",
+    "held_out_slack",
 ]
 _BOUNDS_DTYPES = {
     "round": "string",
@@ -44,6 +46,8 @@ _BOUNDS_DTYPES = {
     "low": "int64",
     "high": "int64",
     "slack": "int64",
+    "held_out_estimate": "Int64",
+    "held_out_slack": "Int64",
 }
 
 
@@ -106,10 +110,29 @@ def bounds_table(
             "low": estimate.low,
             "high": estimate.high,
             "slack": estimate.cutoff - int(row.cutoff),
+            "held_out_estimate": pd.NA,
+            "held_out_slack": pd.NA,
         }
         for row, estimate, _, _ in found
     ]
     return pd.DataFrame(records, columns=BOUNDS_COLUMNS).astype(_BOUNDS_DTYPES)
+
+
+def with_held_out(table: pd.DataFrame, held_out: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``held_out_estimate`` and ``held_out_slack`` from ``held_out`` (the same
+    rounds' :func:`bounds_table` with ``own_bound=False``: each estimate made without that
+    round's own cutoff or anything after it), matched by round.
+
+    >>> t = pd.DataFrame({"round": ["1"], "estimated_cutoff": [500], "slack": [0]})
+    >>> with_held_out(t, t.assign(estimated_cutoff=498, slack=-2))[["held_out_slack"]]
+       held_out_slack
+    0              -2
+    """
+    held = held_out.set_index("round")
+    return table.assign(
+        held_out_estimate=table["round"].map(held["estimated_cutoff"]).astype("Int64"),
+        held_out_slack=table["round"].map(held["slack"]).astype("Int64"),
+    )
 
 
 @dataclass(frozen=True)

@@ -50,17 +50,39 @@ METHODS = ("flat", "tail", "replay")
 #: Days after the distribution date that add no newcomers (see the module notes).
 SAME_POOL_DAYS = 1
 
+#: Share of the candidates at or above a restricted round's cutoff that the round could invite
+#: (its program's or category's own): a round of N shows at least N / share candidates there,
+#: and leaves the others in the pool. Chosen by the regime backtest (analysis.pool.regime).
+ELIGIBLE_SHARE = 0.6
+
+#: Share of the nominees' measured net arrivals per day (601-1200) that the model adds between
+#: a distribution and a round. Nominations come in bursts, so the full rate overshoots; none at
+#: all leaves every estimate made across days too low. Chosen by the regime backtest.
+NOMINEE_INFLOW = 0.5
+
+#: Fall per CRS point of the newcomers added between a distribution and a round (below 601):
+#: they arrive spread more evenly than the pool's stock, which the rounds have carved. Chosen by
+#: the regime backtest.
+INFLOW_RATE = 0.015
+
 
 @dataclass(frozen=True)
 class Settings:
     """The settings of the model that were chosen by looking at data: the tail's fall per point
-    and where it starts, and the days after a distribution that add no newcomers. The forward-
-    chained backtest (:func:`analysis.pool.forward.forward_backtest`) chooses them again for
-    every round from earlier rounds only."""
+    and where it starts, the days after a distribution that add no newcomers, the share of the
+    pool above a restricted round's cutoff that it could invite (:data:`ELIGIBLE_SHARE`) and the
+    share of the nominees' arrivals added (:data:`NOMINEE_INFLOW`) and the fall of the
+    newcomers' spread (:data:`INFLOW_RATE`). The forward-chained backtest
+    (:func:`analysis.pool.forward.forward_backtest`) chooses the first three again for every
+    round from earlier rounds only, the regime backtest
+    (:func:`analysis.pool.regime.regime_backtest`) the last three."""
 
     tail_rate: float = TAIL_RATE
     tail_start: int = TAIL_START
     same_pool_days: int = SAME_POOL_DAYS
+    eligible_share: float = ELIGIBLE_SHARE
+    nominee_inflow: float = NOMINEE_INFLOW
+    inflow_rate: float = INFLOW_RATE
 
 
 DEFAULT_SETTINGS = Settings()

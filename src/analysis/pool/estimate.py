@@ -59,9 +59,11 @@ NARROW_BIN = 10
 #: width of the bin the estimate falls in. "direct": the round's own distribution, nothing in
 #: between; "adjusted": from the previous distribution, about two weeks earlier, rounds taken
 #: out and newcomers added (replay only). Measured by backtest.error_bands on the
-#: 2026-03-05 snapshot; a test re-measures them. The interval is cutoff - p95 .. cutoff - p5,
-#: clipped to the bin for "direct"; an adjusted estimate gets the union of both bands (most are
-#: a few days from their distribution, not two weeks).
+#: 2026-03-05 snapshot; a test re-measures them. The reports do not use these: their baselines
+#: get the bands measured on the feed at hand (backtest.measured_error_bands) and, across
+#: rounds and days, the regime backtest's range (regime.regime_error_range). The interval is
+#: cutoff - p95 .. cutoff - p5, clipped to the bin for "direct"; an adjusted estimate gets the
+#: union of both bands (most are a few days from their distribution, not two weeks).
 ERROR_BANDS = {
     "flat": {
         "direct": {"narrow": (-1, 3), "wide": (12, 62)},
@@ -73,7 +75,7 @@ ERROR_BANDS = {
     },
     "replay": {
         "direct": {"narrow": (-2, 1), "wide": (-5, 3)},
-        "adjusted": {"narrow": (-19, 0), "wide": (-36, -2)},
+        "adjusted": {"narrow": (-9, 1), "wide": (-22, 5)},
     },
 }
 
@@ -141,12 +143,22 @@ def carry_forward(
     return density, taken_out, added
 
 
-def _interval(method: str, cutoff: int, bin_range: tuple[int, int], adjusted: bool):
+def _interval(
+    method: str,
+    cutoff: int,
+    bin_range: tuple[int, int],
+    adjusted: bool,
+    error_range: tuple[int, int] | None = None,
+    bands: dict | None = None,
+):
     low_bin, high_bin = bin_range
     width = "narrow" if high_bin - low_bin + 1 <= NARROW_BIN else "wide"
-    p5, p95 = ERROR_BANDS[method]["direct"][width]
-    if adjusted:
-        other = ERROR_BANDS[method]["adjusted"][width]
+    bands = bands or ERROR_BANDS[method]
+    p5, p95 = bands["direct"][width]
+    if adjusted and error_range is not None:  # measured where it is used: the regime backtest
+        p5, p95 = error_range
+    elif adjusted:
+        other = bands["adjusted"][width]
         p5, p95 = min(p5, other[0]), max(p95, other[1])
     low, high = cutoff - p95, cutoff - p5
     if not adjusted:  # the published counts pin the cutoff inside this bin
@@ -168,6 +180,8 @@ def estimate_from_density(
     take_others: bool = True,
     bounds: bool = False,
     own: tuple[float, float] | None = None,
+    error_range: tuple[int, int] | None = None,
+    bands: dict | None = None,
 ) -> CutoffEstimate:
     """The estimate from a fine density: carried forward to the round (:func:`carry_forward`),
     the cutoff ``invitations`` reach on it, its interval and notes. What
@@ -197,7 +211,8 @@ def estimate_from_density(
         )
         low, high = bin_range
     else:
-        low, high = _interval(method, cutoff, bin_range, adjusted=bool(ids) or added != 0)
+        adjusted = bool(ids) or added != 0
+        low, high = _interval(method, cutoff, bin_range, adjusted, error_range, bands)
     if edges is not None and own is not None and is_bound(*own, False):
         floor = int(own[1])
         if invitations <= own[0] and cutoff >= floor:  # the round's own bound: at least its cutoff
@@ -312,6 +327,8 @@ def estimate_for_round(
     bounds: bool = True,
     own_bound: bool = True,
     settings: Settings | None = None,
+    error_range: tuple[int, int] | None = None,
+    bands: dict | None = None,
 ) -> CutoffEstimate:
     """The cutoff an all-program round of the same size as ``round_id`` would have needed.
 
@@ -323,7 +340,12 @@ def estimate_for_round(
     round: with ``replay``, every restricted round's bound is honoured (:func:`honour_bound`;
     ``bounds=False`` leaves them out, ``own_bound=False`` leaves out only the round's own, to
     check the bound out of sample). ``settings`` (default: the module's, with ``tail_rate``)
-    chooses the tail and the newcomers' start. Raises ``ValueError`` when the round has no
+    chooses the tail and the newcomers' start. ``error_range`` (errors estimated - actual, e.g.
+    :func:`analysis.pool.regime.regime_error_range`) makes the interval of an estimate carried
+    across rounds or days ``cutoff - high`` to ``cutoff - low`` instead of :data:`ERROR_BANDS`'
+    "adjusted" band; ``bands`` (one method's ``{"direct": ..., "adjusted": ...}``, e.g.
+    :func:`analysis.pool.backtest.measured_error_bands`) replaces :data:`ERROR_BANDS` for it.
+    Raises ``ValueError`` when the round has no
     invitations or no distribution on or before its date.
 
     >>> from analysis.pool.examples import example_draws, example_pool
@@ -367,4 +389,6 @@ def estimate_for_round(
         settings=settings,
         bounds=bounds,
         own=own if bounds and own is not None and is_bound(*own, False) else None,
+        error_range=error_range if method == "replay" else None,
+        bands=bands,
     )

@@ -44,8 +44,9 @@ def settings_grid(
     """Every combination of the settings to choose from (defaults: :data:`GRID_TAIL_RATES`,
     :data:`GRID_TAIL_STARTS`, :data:`GRID_SAME_POOL_DAYS`).
 
-    >>> len(settings_grid()), settings_grid([0.05], [451], [1])
-    (28, [Settings(tail_rate=0.05, tail_start=451, same_pool_days=1)])
+    >>> grid = settings_grid([0.05], [451], [1])
+    >>> len(settings_grid()), (grid[0].tail_rate, grid[0].tail_start, grid[0].same_pool_days)
+    (28, (0.05, 451, 1))
     """
     rates = GRID_TAIL_RATES if rates is None else rates
     starts = GRID_TAIL_STARTS if starts is None else starts

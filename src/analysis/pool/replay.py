@@ -20,7 +20,7 @@ second layer of the pool model; see ``docs/pool-model.md``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from analysis.ingest.clean import in_round_order
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     DISTRIBUTION_COLUMNS,
+    ELIGIBLE_SHARE,
     MAX_SCORE,
     NOMINEE_FLOOR,
     TAIL_RATE,
@@ -184,7 +185,9 @@ def honour_bound_values(
     if not is_bound(invitations, cutoff, False):
         return values
     cutoff = int(cutoff)
-    need = float(invitations) * (1 + BOUND_MARGIN) - values[cutoff:].sum()
+    # only the round's own program could be invited: N of the eligible share of those there
+    share = float(settings.eligible_share)
+    need = float(invitations) / share * (1 + BOUND_MARGIN) - values[cutoff:].sum()
     if need <= 0:
         return values
     low, high = _bin_around(edges, cutoff)
@@ -207,13 +210,18 @@ def honour_bound(
     bins: pd.DataFrame,
     *,
     tail_rate: float = TAIL_RATE,
+    eligible_share: float = ELIGIBLE_SHARE,
 ) -> pd.Series:
     """The fine density, reshaped so that a restricted round's bound holds: at least
     ``invitations`` candidates at or above ``cutoff``.
 
     A restricted round (CEC, FSW, any category) of N invitations with cutoff c drew from a
     subset of the pool, so the pool held at least N candidates at or above c, and an
-    all-program round of N on it needs at least c. When the modelled density has fewer, the
+    all-program round of N on it needs at least c. Only its own program's candidates could be
+    invited, a share of those there (the setting ``eligible_share``,
+    :data:`analysis.pool.density.ELIGIBLE_SHARE`), so the pool is taken to have held
+    N / share of them; the round then takes its N out in proportion and leaves the others
+    (:func:`take_round`). When the modelled density has fewer, the
     smallest change that fits the published counts is made: inside the bin of ``bins`` that
     holds ``cutoff``, candidates are moved from below the cutoff (proportionally) to the
     cutoff and up (spread with the tail's fall, so as low as possible). Bin totals do not
@@ -222,14 +230,22 @@ def honour_bound(
 
     >>> d = np.zeros(1201); d[501:601] = 10.0                      # 1,000 in 501-600
     >>> bins = pd.DataFrame({"score_low": [501], "score_high": [600], "candidates": [1000]})
-    >>> after = honour_bound(d, 600, 551, bins)                    # 500 above 551 before
+    >>> after = honour_bound(d, 420, 551, bins)     # 500 above 551 before; 420 / 0.6 = 700
     >>> round(float(after[551:].sum())), round(float(after.sum()))
-    (600, 1000)
+    (700, 1000)
+    >>> round(float(honour_bound(d, 600, 551, bins, eligible_share=1.0)[551:].sum()))
+    600
     """
     values = as_density(density)
     edges = bin_edges(bin_rows(checked_bins(bins)))
     return density_series(
-        honour_bound_values(values, invitations, cutoff, edges, Settings(tail_rate=tail_rate))
+        honour_bound_values(
+            values,
+            invitations,
+            cutoff,
+            edges,
+            Settings(tail_rate=tail_rate, eligible_share=eligible_share),
+        )
     )
 
 
@@ -333,11 +349,13 @@ class Replay:
     densities: dict[pd.Timestamp, np.ndarray] = field(repr=False)
     changes: pd.DataFrame = field(repr=False)
     _inflows: dict = field(default_factory=dict, repr=False, compare=False)
+    settings: Settings = DEFAULT_SETTINGS
 
     def inflow(self, as_of: pd.Timestamp, window_days: int | None = None) -> Rows:
         """Net newcomers per day per bin below 601 over the ``window_days`` (default
         :data:`INFLOW_WINDOW_DAYS`) up to ``as_of``, as (low, high, per_day) rows; empty
-        before the second snapshot. Nominees (601+) are left out: they come in bursts."""
+        before the second snapshot. Nominees (601+) come in bursts: their rate is scaled by the
+        setting ``nominee_inflow`` (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
         key = (pd.Timestamp(as_of), window_days)
         if key not in self._inflows:
             self._inflows[key] = self._inflow(*key)
@@ -352,10 +370,11 @@ class Replay:
             return []
         days = recent.drop_duplicates("date")["days"].sum()
         per_bin = recent.groupby(["score_low", "score_high"])["change"].sum() / days
+        nominees = self.settings.nominee_inflow
         return [
-            (int(low), int(high), float(value))
+            (int(low), int(high), float(value) * (1.0 if low < NOMINEE_FLOOR else nominees))
             for (low, high), value in per_bin.items()
-            if low < NOMINEE_FLOOR
+            if low < NOMINEE_FLOOR or nominees
         ]
 
 
@@ -414,7 +433,8 @@ def replay(
     frame = pd.DataFrame(changes, columns=["date", "score_low", "score_high", "change", "days"])
     return Replay(
         densities,
-        frame.astype(
+        settings=settings,
+        changes=frame.astype(
             {
                 "date": "datetime64[ns]",
                 "score_low": "int64",
@@ -426,7 +446,8 @@ def replay(
     )
 
 
-def _fingerprint(frame: pd.DataFrame) -> tuple:
+def fingerprint(frame: pd.DataFrame) -> tuple:
+    """A table's shape and content hash: the key of the remembered replays and ranges."""
     return (frame.shape, int(pd.util.hash_pandas_object(frame, index=False).sum()))
 
 
@@ -439,8 +460,8 @@ def cached_replay(
     """:func:`replay`, remembered for the last few inputs (estimate_for_round is called once
     per round by the baselines; the replay is the same for all of them)."""
     key = (
-        _fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        _fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
+        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
+        fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
         settings,
         bool(bounds),
     )
@@ -500,4 +521,6 @@ def age(
     for low, high, _ in rows:
         covered[low : high + 1] = True
     settings = settings or Settings(tail_rate=tail_rate)
-    return np.where(covered, spread_bins(rows, "tail", settings, values), values)
+    # newcomers spread with their own fall per point (settings.inflow_rate), not the stock's
+    newcomers = replace(settings, tail_rate=float(settings.inflow_rate))
+    return np.where(covered, spread_bins(rows, "tail", newcomers, values), values)

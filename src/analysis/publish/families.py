@@ -26,7 +26,7 @@ from analysis.publish.render import render_page, site_nav
 from analysis.report.month import WINDOW_LOOK, ReportParams
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
-from analysis.wording import plural
+from analysis.wording import plural, shown_gap, whole_points
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
@@ -88,8 +88,13 @@ def family_table(
         ("pool", "Pool estimate"),
     ):
         if f"baseline_{kind}" in wide:
-            full[name] = wide[f"baseline_{kind}"].round(0).astype("Int64")
-            full[f"Gap vs {name.lower()}"] = wide[f"gap_{kind}"].round(0).astype("Int64")
+            # the one rounding home: the baseline in whole points, the gap from it
+            values = wide[f"baseline_{kind}"].tolist()
+            full[name] = pd.array([whole_points(b) for b in values], dtype="Int64")
+            full[f"Gap vs {name.lower()}"] = pd.array(
+                [shown_gap(c, b) for c, b in zip(wide["cutoff"], values, strict=True)],
+                dtype="Int64",
+            )
     shown_columns = {
         "Round": "Round",
         "Date": "Date",

@@ -25,7 +25,7 @@ from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
 from analysis.stats.verdict import Verdict, category_verdict
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
-from analysis.wording import plural, signed_points, whole_points
+from analysis.wording import plural, shown_gap, signed_points, whole_points
 
 
 def _points(value: float) -> str:
@@ -33,19 +33,69 @@ def _points(value: float) -> str:
     return plural(abs(whole_points(value)), "point")
 
 
+def rounds_counted(verdict: Verdict) -> str:
+    """The rounds a verdict counts, with what they are: ``3 STEM rounds since June 2023, none
+    since April 2024`` (after all-program rounds stopped), ``4 Healthcare rounds since June
+    2023`` (while they were held).
+
+    >>> rounds_counted(Verdict("stem", "pool", 0, None, None, None, None, 0.95, "too few rounds",
+    ...                        "", "", family_label="STEM", since=pd.Timestamp("2024-04-23"),
+    ...                        n_since_start=3))
+    '3 STEM rounds since June 2023, none since April 2024'
+    """
+    label = verdict.family_label or verdict.family
+    start = month_label(pd.Timestamp(CATEGORY_START))
+    total = verdict.n if verdict.n_since_start is None else verdict.n_since_start
+    words = f"{plural(total, f'{label} round')} since {start}"
+    if verdict.kind != ALL_PROGRAM and verdict.since is not None:
+        words += f", {verdict.n or 'none'} since {month_label(verdict.since)}"
+    return words
+
+
 def verdict_line(verdict: Verdict) -> str:
-    """The verdict in a few words with its numbers: what the answer block shows.
+    """The verdict in a few words with its numbers: what the answer block shows. After
+    all-program rounds stopped it is the size of the gap to the pool estimate (never its sign:
+    a restricted round's cutoff is a floor of that estimate) and its change per year.
 
     >>> v = Verdict("stem", ALL_PROGRAM, 5, None, -15.2, -25.1, -5.3, 0.95, "below", "", "")
     >>> verdict_line(v)
     'Yes: lower (on average −15 points since June 2023, 95% interval −25 to −5; 5 rounds).'
-    >>> line = verdict_line(Verdict("healthcare", "pool", 10, 5.0, -48, -61, -36, 0.95, "below",
-    ...                             "", "", since=pd.Timestamp("2024-05-31")))
-    >>> line.startswith('Yes: lower (on average −48 points against the pool estimate since May')
+    >>> line = verdict_line(Verdict("healthcare", "pool", 10, 5.0, -48, -66, -36, 0.95, "size",
+    ...                             "", "", since=pd.Timestamp("2024-05-31"), slope=15.0,
+    ...                             slope_low=5.0, slope_high=25.0))
+    >>> line.startswith("About 48 points below the pool estimate over 10 rounds since May 2024")
     True
+    >>> line.endswith("(likely −66 to −36); narrowing by about 15 points a year.")
+    True
+
     """
-    if verdict.label == "too few rounds" or verdict.estimate is None:
-        return f"Too few rounds to tell ({verdict.n} so far)."
+    if verdict.label == "too few rounds" or (verdict.estimate is None and verdict.rank_p is None):
+        return f"Too few rounds to tell: {rounds_counted(verdict)}."
+    if verdict.label == "size":
+        where = "below" if verdict.estimate < 0 else "above"
+        since = f" since {month_label(verdict.since)}" if verdict.since is not None else ""
+        own = ", with the estimate's own error" if verdict.error_low is not None else ""
+        trend = ""
+        if verdict.slope is not None:
+            if verdict.slope_low <= 0 <= verdict.slope_high:
+                trend = "; no clear change over time"
+            else:
+                narrows = (verdict.slope > 0) == (verdict.estimate < 0)
+                trend = (
+                    f"; {'narrowing' if narrows else 'widening'} by about "
+                    f"{_points(verdict.slope)} a year"
+                )
+        return (
+            f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
+            f"rounds{since} (likely {signed_points(verdict.low)} to "
+            f"{signed_points(verdict.high)}{own}){trend}."
+        )
+    if verdict.estimate is None:  # few rounds, judged by their order only
+        word = "lower" if verdict.label == "below" else "higher"
+        return (
+            f"Yes: {word} ({rounds_counted(verdict)}, each compared with every all-program "
+            f"round: order-only test, p = {verdict.rank_p:.2g})."
+        )
     if verdict.kind == ALL_PROGRAM:
         since = f"since {month_label(verdict.since or CATEGORY_START)}"
     elif verdict.since is not None:
@@ -105,35 +155,46 @@ def _cutoffs(rounds: pd.DataFrame) -> str:
     return f"{count} rounds, cutoffs {', '.join(values[:-1])} and {values[-1]}"
 
 
+def _shown_mean(compared: pd.DataFrame) -> float:
+    """The mean of the gaps as the tables show them (:func:`analysis.wording.shown_gap`), so a
+    single round's gap here is the one in every table."""
+    pairs = zip(compared["cutoff"], compared["baseline_cutoff"], strict=True)
+    gaps = [shown_gap(c, b) for c, b in pairs]
+    return float(pd.Series(gaps, dtype="float64").mean())
+
+
 def _comparison(data: MonthData, rounds: pd.DataFrame) -> str:
     """The comparison that matters for the month's rounds of one category, in words."""
     compared = data.comparisons.loc[data.comparisons["round"].isin(rounds["round"])]
     window = compared.loc[(compared["baseline"] == "window") & compared["gap"].notna()]
     if len(window):
-        gap = float(window["gap"].mean())
-        reference = float(window["baseline_cutoff"].mean())
+        gap = _shown_mean(window)
+        reference = whole_points(window["baseline_cutoff"].mean())
         return (
             f"All-program rounds in the {data.params.window_days} days before had a mean cutoff of "
-            f"{reference:.0f}: {_points(gap)} {'lower' if gap < 0 else 'higher'}"
+            f"{reference}: {_points(gap)} {'lower' if gap < 0 else 'higher'}"
             + (" on average." if len(window) > 1 else ".")
-            if round(gap) != 0
+            if whole_points(gap) != 0
             else f"All-program rounds in the {data.params.window_days} days before: level "
-            f"({reference:.0f})."
+            f"({reference})."
         )
     pool = compared.loc[(compared["baseline"] == "pool") & compared["gap"].notna()]
     if len(pool):
-        gap = float(pool["gap"].mean())
+        gap = _shown_mean(pool)
         row = pool.iloc[0]
         interval = (
-            f", likely {row['low']:.0f}-{row['high']:.0f}"
+            f", likely {whole_points(row['low'])}-{whole_points(row['high'])}"
             if pd.notna(row["low"]) and pd.notna(row["high"])
             else ""
         )
         if len(pool) == 1:
-            needed = f"about {row['baseline_cutoff']:.0f} (estimated from the pool{interval})"
+            needed = (
+                f"about {whole_points(row['baseline_cutoff'])} (estimated from the pool{interval})"
+            )
         else:
             needed = (
-                f"on average about {pool['baseline_cutoff'].mean():.0f} (estimated from the pool)"
+                f"on average about {whole_points(pool['baseline_cutoff'].mean())} "
+                "(estimated from the pool)"
             )
         return (
             f"No all-program round was held; one of the same size would have needed {needed}: "

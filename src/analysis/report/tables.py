@@ -15,7 +15,8 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis import trends
 from analysis.months import month_label
-from analysis.pool.accuracy import accuracy_sentence
+from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
+from analysis.report.answer import rounds_counted
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
 from analysis.wording import shown_gap, signed_points, source_words, whole_points
@@ -159,7 +160,7 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
         v = data.verdicts.get(family)
         if v is None:
             continue
-        few = v.estimate is None
+        few = v.estimate is None or v.low is None
         against = (
             f"all-program rounds, {month_label(v.since)} to {month_label(v.until)}"
             if v.kind == ALL_PROGRAM and v.until is not None
@@ -167,23 +168,36 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
             if v.kind == ALL_PROGRAM
             else "the pool estimate, round by round"
         )
-        rounds = str(v.n) + (f" and {v.n_reference}" if v.kind == ALL_PROGRAM else "")
+        label = data.label(family)
+        rounds = (
+            f"{v.n} {label}, {v.n_reference} all-program"
+            if v.kind == ALL_PROGRAM
+            else f"{v.n} since {month_label(v.since)}"
+            if v.since is not None
+            else str(v.n)
+        )
         worth = "–"
-        if not few:
-            worth = f"{v.n_effective:.0f}" + (
-                f" and {v.n_reference_effective:.0f}" if v.kind == ALL_PROGRAM else ""
+        if not few and v.n_effective is not None:
+            worth = f"{whole_points(v.n_effective)}" + (
+                f" and {whole_points(v.n_reference_effective)}" if v.kind == ALL_PROGRAM else ""
             )
+        interval = "–"
+        if not few and v.kind == ALL_PROGRAM:
+            interval = f"{v.level:.0%}: {signed_points(v.low)} to {signed_points(v.high)}"
+        elif not few:
+            interval = f"likely {signed_points(v.low)} to {signed_points(v.high)}"
+        verdict = v.words
+        if v.label == "too few rounds":
+            verdict = f"{v.words}: {rounds_counted(v)}"
         rows.append(
             {
-                "Category": data.label(family),
+                "Category": label,
                 "Compared with": against,
                 "Rounds": rounds,
                 "Worth about (independent rounds)": worth,
-                "Mean gap (points)": "–" if few else signed_points(round(v.estimate)),
-                "95% interval": "–"
-                if few
-                else f"{signed_points(round(v.low))} to {signed_points(round(v.high))}",
-                "Verdict": v.words,
+                "Mean gap (points)": "–" if few else signed_points(v.estimate),
+                "Interval": interval,
+                "Verdict": verdict,
             }
         )
         notes.append(v.sentence)
@@ -206,9 +220,16 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
         "first-order autocorrelation standard errors, and 'worth about' says how many "
         "independent rounds the series is worth. In simulations of series like these, such 95% "
         "intervals held the true mean about 9 times in 10.",
-        f"With fewer than {MIN_ROUNDS} rounds no interval is given: too few rounds to compare.",
+        f"With fewer than {MIN_ROUNDS} rounds no interval is given: too few rounds to compare, "
+        "unless the order of the cutoffs alone can tell (every category round below every "
+        "all-program round: an exact order-only test).",
         "'Clearly below' means the whole interval is below zero; 'consistent with no "
-        "difference' means it includes zero.",
+        "difference' means it includes zero. Against the pool estimate no such verdict is "
+        "given: a restricted round's cutoff is at most the estimate by construction, so only "
+        "the size of the gap, its likely range and its change per year can be told. That range "
+        "adds to the mean's 95% interval the estimate's own error (the middle 80% of its misses "
+        "when all-program rounds of 2022-24 were estimated the same way, from an earlier "
+        "distribution, across rounds and days).",
     ]
     return pd.DataFrame(rows), notes
 
@@ -316,7 +337,7 @@ def forecasts(data: MonthData) -> pd.DataFrame:
                     if ok
                     else forecast.status
                 ),
-                "Past forecasts' mean error: model / same as last round (n)": errors,
+                "Past forecasts' mean error: forecast / same as last round (n)": errors,
                 "Inside the 80% interval": inside,
                 "Notes": "; ".join(forecast.notes) if ok else (forecast.reason or ""),
             }
@@ -423,6 +444,16 @@ def quality_for_month(quality: pd.DataFrame, data: MonthData) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _accuracy_note() -> str:
+    """The pool model's accuracy as measured on the feed that built the report (cached next to
+    its processed tables: :func:`analysis.pool.accuracy.measured_accuracy`), never a figure
+    copied from another snapshot."""
+    measured = measured_accuracy()
+    if not measured:
+        return "Not measured: the processed tables this report was made from were not found."
+    return accuracy_sentence(measured) or "Too few rounds in this feed to measure it."
+
+
 def data_notes(
     meta: dict,
     params: ReportParams,
@@ -462,7 +493,7 @@ def data_notes(
             f"{params.window_days} days before a round; baselines: "
             + ", ".join(BASELINE_NAMES[b].format(days=params.window_days) for b in params.baselines)
         ),
-        "Pool estimate: accuracy": accuracy_sentence(),
+        "Pool estimate: accuracy": _accuracy_note(),
         "Baselines": "The window baseline takes the all-program rounds in the "
         f"{params.window_days} days before a category round, never after it, so a baseline "
         "once published is the same in every later report, summary.json and the index.",

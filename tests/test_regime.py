@@ -1,0 +1,164 @@
+"""Tests of the regime backtest (analysis.pool.regime): the pool model scored the way the
+post-2024 baselines are made (from an earlier distribution, the rounds in between taken out,
+newcomers added), every setting and range chosen on earlier rounds only; then the held-out
+bounds in the open."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.pool import bounds as pool_bounds
+from analysis.pool import regime
+
+
+@pytest.fixture(scope="module")
+def real(newest_tables):
+    return newest_tables.draws, newest_tables.pool
+
+
+@pytest.fixture(scope="module")
+def real_scores(real):
+    return regime.score_regime(*real)
+
+
+@pytest.fixture(scope="module")
+def real_regime(real, real_scores):
+    return regime.regime_backtest(*real, scores=real_scores)
+
+
+def test_error_range_is_the_middle_of_the_errors_rounded_outwards():
+    assert regime.error_range(np.arange(-10, 11)) == (-8, 8)
+    assert regime.error_range(np.array([-3.2, -3.2, -3.2])) == (-4, -3)
+    low, high = regime.error_range(np.arange(100), coverage=0.5)
+    assert (low, high) == (24, 75)
+
+
+def test_regime_grid_varies_only_what_the_regime_chooses():
+    grid = regime.regime_grid()
+    assert len(grid) == (
+        len(regime.GRID_ELIGIBLE_SHARES)
+        * len(regime.GRID_NOMINEE_INFLOWS)
+        * len(regime.GRID_INFLOW_RATES)
+    )
+    assert {(g.tail_rate, g.tail_start, g.same_pool_days) for g in grid} == {(0.05, 451, 1)}
+
+
+def test_every_round_is_estimated_from_earlier_distributions_across_rounds(real_regime):
+    table = real_regime.table
+    assert table.columns.tolist() == regime.REGIME_COLUMNS
+    assert set(table["lag"]) == set(regime.REGIME_LAGS)
+    assert (table["days"] > 0).all()
+    assert (table["rounds_taken_out"] >= 1).all()  # always something in between
+    assert (table["error"] == table["estimate"] - table["actual_cutoff"]).all()
+    assert (table["low"] <= table["high"]).all()
+    # a round further back has more in between
+    by_lag = table.groupby("lag")[["days", "invitations_taken_out"]].median()
+    assert by_lag["days"].is_monotonic_increasing
+    assert by_lag["invitations_taken_out"].is_monotonic_increasing
+    assert (table["rounds_before"] >= regime.REGIME_MIN_ROUNDS).all()
+
+
+def test_the_summary_says_what_the_ranges_covered(real_regime):
+    table, summary = real_regime.table, real_regime.summary
+    covered = table["actual_cutoff"].between(table["low"], table["high"]).mean()
+    assert summary.within_interval == pytest.approx(covered, abs=1e-3)
+    assert summary.n == len(table)
+    assert summary.mae == pytest.approx(table["error"].abs().mean(), abs=1e-3)
+    assert sum(s.n for s in real_regime.by_lag.values()) == summary.n
+
+
+def test_regime_backtest_never_looks_ahead(real, real_scores, real_regime):
+    """Change every error of the newest round: no earlier round's setting, range or estimate
+    moves."""
+    table = real_regime.table
+    newest = table["date"].max()
+    changed = tuple(
+        t.assign(error=np.where(t["date"] == newest, t["error"] + 500, t["error"]))
+        for t in real_scores.tables
+    )
+    again = regime.regime_backtest(*real, scores=replace(real_scores, tables=changed))
+    before = table.loc[table["date"] < newest].reset_index(drop=True)
+    after = again.table.loc[again.table["date"] < newest].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_regime_accuracy_on_the_newest_snapshot(real_regime):
+    """The figures docs/pool-model.md and the README quote (what ee backtest measured on the
+    newest shared snapshot). The issue's targets (MAE <= 4, bias within 1.5, ranges covering
+    75-85%) are not all met: said there, with the figures before the model change (MAE 9.46,
+    bias -9.46 one distribution back)."""
+    from analysis.pool.accuracy import DOCUMENTED_ACCURACY
+
+    s, documented = real_regime.summary, DOCUMENTED_ACCURACY["regime"]
+    assert s.n == documented["n"] == 96
+    assert s.mae == pytest.approx(documented["mae"], abs=0.01)
+    assert s.bias == pytest.approx(documented["bias"], abs=0.01)
+    assert s.within_interval == pytest.approx(documented["covered"], abs=0.005)
+    one_back = real_regime.by_lag[1]
+    assert one_back.mae < 9.46 - 2 and abs(one_back.bias) < 9.46 / 3  # the issue's "before"
+
+
+def test_held_out_bounds_mostly_hold_and_every_bound_holds_in_sample(real):
+    held_out = pool_bounds.bounds_table(*real, own_bound=False)
+    table = pool_bounds.with_held_out(pool_bounds.bounds_table(*real), held_out)
+    assert (table["slack"] >= 0).all()
+    cec = table.loc[table["family"] == "cec"]
+    assert len(cec) == 29
+    assert (cec["held_out_slack"] < 0).mean() <= 0.10  # the issue's target
+    assert (table["held_out_slack"] <= table["slack"]).all()
+
+
+def test_every_post_2024_pool_baseline_carries_the_regime_range(real, real_regime):
+    """Item 4 of issue 15: a baseline estimated across rounds and days gets the range the regime
+    backtest measured (its misses: estimated - actual), not a band from another situation."""
+    from analysis import baselines
+
+    draws, pool = real
+    low_error, high_error = regime.regime_error_range(draws, pool)
+    assert low_error < 0 < high_error  # too low more often and by more than too high
+    assert abs(low_error) > abs(high_error)
+    errors = real_regime.table["error"]
+    assert low_error <= errors.median() <= high_error
+    long = baselines.compare_with_baselines(
+        draws, pool, families=["healthcare"], since="2025-01-01", baselines=("pool",)
+    )
+    assert len(long) >= 5
+    for row in long.itertuples():
+        estimate = int(row.baseline_cutoff)
+        assert row.low == max(min(estimate - high_error, estimate), row.cutoff)
+        assert row.high == max(estimate - low_error, estimate)
+
+
+def test_the_regime_range_needs_all_program_rounds_to_be_measured():
+    from analysis.pool.examples import example_draws, example_pool
+
+    assert regime.regime_error_range(example_draws(), example_pool()) is None
+
+
+def test_the_reports_ranges_are_measured_on_the_feed_not_copied(real, monkeypatch):
+    """Error bands are computed from the data at hand: the baselines' ranges do not move when the
+    documented constant does (it is only the fallback of direct calls)."""
+    from analysis import baselines
+    from analysis.pool import backtest as pool_backtest
+    from analysis.pool import estimate
+
+    draws, pool = real
+    measured = pool_backtest.measured_error_bands(draws, pool)
+    assert measured == pool_backtest.error_bands(draws, pool, ["replay"])["replay"]
+
+    def pool_rows():
+        long = baselines.compare_with_baselines(
+            draws, pool, families=["healthcare", "stem"], since="2023-06-01", baselines=("pool",)
+        )
+        return long[["round", "baseline_cutoff", "low", "high"]].reset_index(drop=True)
+
+    before = pool_rows()
+    absurd = {"direct": {"narrow": (-90, 90), "wide": (-90, 90)}}
+    absurd["adjusted"] = absurd["direct"]
+    monkeypatch.setitem(estimate.ERROR_BANDS, "replay", absurd)
+    pd.testing.assert_frame_equal(pool_rows(), before)
+    assert ((before["high"] - before["low"]) < 90).all()
