@@ -17,7 +17,7 @@ from analysis import storage, taxonomy
 from analysis.errors import FeedError
 from analysis.ingest import process, retrieve
 from analysis.ingest.clean import clean_rounds
-from analysis.publish import display
+from analysis.publish import content
 from helpers import FEEDS, with_round
 
 GOOD = json.loads((FEEDS / "small_feed.json").read_text())
@@ -80,7 +80,7 @@ def test_processed_csvs_carry_no_formula_but_parquet_keeps_the_name(tmp_path):
 
 
 def test_published_downloads_use_the_same_rule():
-    text = display.csv_text(pd.DataFrame({"Round type": [FORMULAS[1]], "Cutoff": [-1]}))
+    text = content.csv_text(pd.DataFrame({"Round type": [FORMULAS[1]], "Cutoff": [-1]}))
     assert text.splitlines()[1].startswith("'@SUM") and text.endswith(",-1\n")
 
 

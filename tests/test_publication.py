@@ -19,7 +19,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import content, display
 from analysis.publish.content import Table
-from analysis.report import answer, charts, month, tables
+from analysis.report import answer, charts, tables
 from analysis.stats import LABELS, Verdict
 from helpers import FEEDS
 
