@@ -271,6 +271,23 @@ def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
     }
 
 
+def _table_files(
+    tables: dict[str, pd.DataFrame],
+    extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None,
+) -> dict[str, bytes]:
+    """``{file name: bytes}`` of a set of tables (Parquet and CSV each) and its extra files; an
+    extra file given as a function is made from ``{file name: sha256}`` of the tables' files."""
+    files = {
+        f"{name}.{kind}": data
+        for name, frame in tables.items()
+        for kind, data in table_bytes(frame).items()
+    }
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    for name, extra in (extra_files or {}).items():
+        files[name] = extra(digests) if callable(extra) else extra
+    return files
+
+
 def write_tables_atomic(
     tables: dict[str, pd.DataFrame],
     folder: Path,
@@ -286,14 +303,7 @@ def write_tables_atomic(
     """
     folder.mkdir(parents=True, exist_ok=True)
     remove_leftovers(folder, ".staging-*")
-    files = {
-        f"{name}.{kind}": data
-        for name, frame in tables.items()
-        for kind, data in table_bytes(frame).items()
-    }
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    for name, extra in (extra_files or {}).items():
-        files[name] = extra(digests) if callable(extra) else extra
+    files = _table_files(tables, extra_files)
     staging = Path(tempfile.mkdtemp(prefix=leftover_prefix(".staging-"), dir=folder))
     try:
         for name, data in files.items():
@@ -357,14 +367,7 @@ def write_tables_generation(
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     remove_old_generations(folder)
-    files = {
-        f"{name}.{kind}": data
-        for name, frame in tables.items()
-        for kind, data in table_bytes(frame).items()
-    }
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    for name, extra in (extra_files or {}).items():
-        files[name] = extra(digests) if callable(extra) else extra
+    files = _table_files(tables, extra_files)
     generation = Path(
         tempfile.mkdtemp(prefix=leftover_prefix(_generation_prefix(folder)), dir=folder.parent)
     )
