@@ -400,14 +400,22 @@ def test_every_page_says_what_the_golden_text_says(published_site):
 
 @pytest.mark.slow
 def test_a_month_appearing_beside_a_published_one_rebuilds_only_that_neighbour(
-    published_site, monkeypatch
+    published_site, monkeypatch, tmp_path
 ):
     """Previous/next links are rendered with a page: a new month is part of its neighbour's
     inputs, so planning it also plans the month it will stand beside, and nothing else."""
+    import shutil
+
     from analysis.data import load_inputs
     from analysis.pipeline import plan
 
-    env, site = published_site
+    env, published = published_site
+    # a copy as the fixture built it (other tests of the session rebuild the shared site)
+    site = tmp_path / "site"
+    shutil.copytree(published, site, symlinks=True)
+    data = tmp_path / "data"
+    shutil.copytree(env["EE_DATA_DIR"], data, symlinks=True)
+    env = {**env, "EE_DATA_DIR": str(data), "EE_REPORTS_DIR": str(site)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     inputs = load_inputs()
