@@ -2,13 +2,13 @@
 all-program rounds (see the README, "The monthly report").
 
 - **window**: the all-program rounds within ``days`` of the category round: how many, their
-  mean, min and max cutoff. ``look="both"`` (the default of :func:`window_baseline`) takes rounds before
-  *and* after it, among the rounds the caller passed in, so a round's window baseline changes
-  when later rounds arrive (round 254, STEM, 2023-07-05: -11 as of July 2023, -15 once the
-  August rounds are in). ``look="before"`` takes only the rounds up to the category round's day,
-  so the value never changes after it is published: what the monthly reports use, and the
-  default of :func:`compare_with_baselines` (:data:`REPORT_WINDOW_LOOK`), so an analyst's gap
-  is the one the reports show.
+  mean, min and max cutoff. ``look="both"`` (the default of :func:`window_baseline`) takes
+  rounds before *and* after it, among the rounds the caller passed in, so a round's window
+  baseline changes when later rounds arrive (round 254, STEM, 2023-07-05: -11 as of July 2023,
+  -15 once the August rounds are in). ``look="before"`` takes only the rounds up to the
+  category round's day, so the value never changes after it is published: what the monthly
+  reports use, and the default of :func:`compare_with_baselines` (:data:`REPORT_WINDOW_LOOK`),
+  so an analyst's gap is the one the reports show.
 - **latest**: the latest all-program round dated strictly before the category round, with its
   age in days. Strictly before by default because a same-day all-program round is not "what
   came before" and is already covered by the window baseline; ``include_same_day=True``
@@ -412,8 +412,9 @@ def compare_with_baselines(
     ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
     ``pool=None`` leaves out the pool baseline. ``window_look`` is the window's ``look``
     (:func:`window_baseline`): by default :data:`REPORT_WINDOW_LOOK`, the reports' ``"before"``,
-    so an analyst's gaps are the reports' (``"both"`` also takes the rounds after it). ``pool_rounds`` estimates the pool
-    baseline for only that many latest rounds of each family (:func:`pool_baseline`).
+    so an analyst's gaps are the reports' (``"both"`` also takes the rounds after it).
+    ``pool_rounds`` estimates the pool baseline for only that many latest rounds of each family
+    (:func:`pool_baseline`).
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
     - window: the mean cutoff of the all-program rounds within ``window_days``; their min and
