@@ -405,6 +405,22 @@ def test_real_round_254_window_is_the_same_in_july_2023_and_every_later_month(re
     # looking back only: 250, 251 and 253 (486, 486, 511), the same whenever it is built
     stable = [window_254(m, "before") for m in months]
     assert stable == [pytest.approx(486 - (486 + 486 + 511) / 3)] * 4
+    # the analysts' default is the reports' window: the same -8, not -15
+    assert window_254("2026-03-31", baselines.REPORT_WINDOW_LOOK) == stable[-1]
+    default = baselines.compare_with_baselines(
+        real.draws, None, families="stem", baselines=("window",)
+    )
+    assert float(default.set_index("round").loc["254", "gap"]) == stable[-1]
+    assert round(stable[-1]) == -8
+
+
+def test_the_analysts_default_window_is_the_reports():
+    import inspect
+
+    from analysis.report import month
+
+    default = inspect.signature(baselines.compare_with_baselines).parameters["window_look"]
+    assert default.default == baselines.REPORT_WINDOW_LOOK == month.WINDOW_LOOK == "before"
 
 
 def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():

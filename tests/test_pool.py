@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.data import load_table
 from analysis.pool import accuracy as pool_accuracy
 from analysis.pool import backtest as pool_backtest
 from analysis.pool import bounds as pool_bounds
@@ -553,6 +554,8 @@ def test_main_backtest_writes_and_prints(real, workspace, capsys, monkeypatch):
     assert re.search(r"0 broken, smallest slack \d", words)
     # the regime backtest: written, printed with n, MAE, bias and what its ranges covered
     regime = pd.read_parquet(processed / "pool_regime.parquet")
+    # readable by name like every processed table, and the same table
+    pd.testing.assert_frame_equal(load_table("pool_regime", processed), regime)
     assert set(regime_module.REGIME_COLUMNS) <= set(regime.columns)
     assert set(regime["lag"]) == set(regime_module.REGIME_LAGS)
     assert (processed / "pool_regime.csv").is_file()
@@ -814,3 +817,19 @@ def test_the_research_log_keeps_its_prose_and_gets_the_figures(tmp_path, real):
     assert "| flat | 37 | 28.08 |" in text and "| replay, forward-chained | 32 |" in text
     assert "Not bounds: 58 PNP rounds" in text and "on a snapshot" in text
     assert not pool_accuracy.write_model_notes(run, tmp_path / "missing.md")
+
+
+def test_the_backtest_tables_are_read_by_name_and_a_missing_one_names_its_command(tmp_path):
+    from analysis import data
+
+    assert {"pool_backtest", "pool_forward", "pool_bounds", "pool_regime"} <= set(
+        data.DERIVED_TABLES
+    )
+    with pytest.raises(
+        FileNotFoundError, match=r"pool_regime\.parquet does not exist: run `ee backtest`"
+    ):
+        load_table("pool_regime", tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"run `ee clean`"):
+        load_table("draws", tmp_path)
+    with pytest.raises(ValueError, match=r"unknown table 'regime'; known: .*pool_regime"):
+        load_table("regime", tmp_path)

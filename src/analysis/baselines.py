@@ -2,11 +2,13 @@
 all-program rounds (see the README, "The monthly report").
 
 - **window**: the all-program rounds within ``days`` of the category round: how many, their
-  mean, min and max cutoff. ``look="both"`` (the default of the functions) takes rounds before
-  *and* after it, among the rounds the caller passed in, so a round's window baseline changes
-  when later rounds arrive (round 254, STEM, 2023-07-05: -11 as of July 2023, -15 once the
-  August rounds are in). ``look="before"`` takes only the rounds up to the category round's day,
-  so the value never changes after it is published: what the monthly reports use.
+  mean, min and max cutoff. ``look="both"`` (the default of :func:`window_baseline`) takes
+  rounds before *and* after it, among the rounds the caller passed in, so a round's window
+  baseline changes when later rounds arrive (round 254, STEM, 2023-07-05: -11 as of July 2023,
+  -15 once the August rounds are in). ``look="before"`` takes only the rounds up to the
+  category round's day, so the value never changes after it is published: what the monthly
+  reports use, and the default of :func:`compare_with_baselines` (:data:`REPORT_WINDOW_LOOK`),
+  so an analyst's gap is the one the reports show.
 - **latest**: the latest all-program round dated strictly before the category round, with its
   age in days. Strictly before by default because a same-day all-program round is not "what
   came before" and is already covered by the window baseline; ``include_same_day=True``
@@ -60,6 +62,9 @@ BASELINES = ("window", "latest", "pool")
 #: Which all-program rounds the window baseline takes: before and after the round, or only up
 #: to its day (stable once published).
 WINDOW_LOOKS = ("both", "before")
+#: The window the reports use, and so the default of :func:`compare_with_baselines`: only the
+#: rounds up to the category round's day, so a gap once published never changes.
+REPORT_WINDOW_LOOK = "before"
 
 #: ``estimator(draws, pool, round_id, **options)`` -> object with ``cutoff``, ``low``,
 #: ``high`` and ``method`` (e.g. :class:`analysis.pool.estimate.CutoffEstimate`). It raises
@@ -397,7 +402,7 @@ def compare_with_baselines(
     include_same_day: bool = False,
     since=None,
     baselines: Iterable[str] = BASELINES,
-    window_look: str = "both",
+    window_look: str = REPORT_WINDOW_LOOK,
     pool_rounds: int | None = None,
 ) -> pd.DataFrame:
     """All three baselines for each category round, in long form: one row per (round, baseline).
@@ -406,8 +411,10 @@ def compare_with_baselines(
     dated on or after it (earlier rounds still serve as references and pool history).
     ``baselines`` chooses which of ``window``, ``latest`` and ``pool`` to compute;
     ``pool=None`` leaves out the pool baseline. ``window_look`` is the window's ``look``
-    (:func:`window_baseline`; the reports pass ``"before"``). ``pool_rounds`` estimates the pool
-    baseline for only that many latest rounds of each family (:func:`pool_baseline`).
+    (:func:`window_baseline`): by default :data:`REPORT_WINDOW_LOOK`, the reports' ``"before"``,
+    so an analyst's gaps are the reports' (``"both"`` also takes the rounds after it).
+    ``pool_rounds`` estimates the pool baseline for only that many latest rounds of each family
+    (:func:`pool_baseline`).
     Per baseline, ``baseline_cutoff``, ``low``/``high`` and ``n_reference`` mean:
 
     - window: the mean cutoff of the all-program rounds within ``window_days``; their min and

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: Tables ``ee clean`` makes.
 TABLES = ("draws", "pool", "revisions", "quality")
 #: Tables made from them by later steps (``ee backtest``).
-DERIVED_TABLES = ("pool_backtest", "pool_forward", "pool_bounds")
+DERIVED_TABLES = ("pool_backtest", "pool_forward", "pool_bounds", "pool_regime")
 #: Which snapshot the processed tables were made from, and with which code.
 META_FILE = "snapshot.json"
 
@@ -82,7 +82,8 @@ def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
     processed = processed or config.processed_dir()
     path = processed / f"{name}.parquet"
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `ee clean` (or `make data`) first")
+        command = "`ee backtest`" if name in DERIVED_TABLES else "`ee clean` (or `make data`)"
+        raise FileNotFoundError(f"{path} does not exist: run {command} first")
     data = path.read_bytes()
     try:
         # Read from a buffer Arrow owns, not a Python object: Arrow may drop its reader on one
