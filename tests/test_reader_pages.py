@@ -189,6 +189,19 @@ def test_score_page_is_safe_and_readable(tmp_path):
     assert long["score"].tolist() == list(score_page.SCORES)
 
 
+def test_families_that_never_reach_the_page_s_scores_are_named_not_drawn():
+    draws = _draws()
+    pnp = draws_table([("8", "2026-03-02", "cec", 500, 740)])  # a program round over 600
+    pnp["family"] = pd.array(["pnp"], dtype="string")
+    pnp["label"] = pd.array(["Provincial Nominee Program"], dtype="string")
+    both = pd.concat([draws, pnp], ignore_index=True)
+    assert "pnp" in score_page.active_families(both)
+    assert score_page.out_of_range(both, score_page.active_families(both)) == ["pnp"]
+    html, csv = score_page.render_score_page(both, _pool())
+    assert "Not listed: Provincial Nominee Program" in html
+    assert "pnp_last_round" not in csv
+
+
 def test_score_page_without_a_pool_distribution_says_so():
     empty = _pool().iloc[0:0]
     html, _ = score_page.render_score_page(_draws(), empty)

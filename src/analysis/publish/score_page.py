@@ -17,7 +17,6 @@ from analysis.pool.density import candidates_at_or_above
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
 from analysis.taxonomy import FOCUS_FAMILIES, UNCLASSIFIED, family_labels
-from analysis.wording import plural
 
 FOLDER = "score"
 TEMPLATE = "reader_page.html.j2"
@@ -36,6 +35,15 @@ def active_families(draws: pd.DataFrame, months: int = ACTIVE_MONTHS) -> list[st
     recent = set(draws.loc[draws["date"] > end - pd.DateOffset(months=months), "family"])
     wanted = recent | set(FOCUS_FAMILIES)
     return [f for f in family_labels() if f in wanted and f != UNCLASSIFIED]
+
+
+def out_of_range(draws: pd.DataFrame, families: list[str]) -> list[str]:
+    """The families among ``families`` none of whose rounds ever had a cutoff at or below the
+    top score of the page (the Provincial Nominee Program: a nomination adds 600 points), the
+    focus families aside: their columns would say "never" on every row."""
+    top = max(SCORES)
+    reached = set(draws.loc[draws["cutoff"].notna() & (draws["cutoff"] <= top), "family"])
+    return [f for f in families if f not in reached and f not in FOCUS_FAMILIES]
 
 
 def newest_distribution(pool: pd.DataFrame) -> tuple[pd.Timestamp | None, pd.DataFrame]:
@@ -102,8 +110,10 @@ def shown_table(table: pd.DataFrame, families: list[str], labels: dict[str, str]
 
 def render_score_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]:
     """(HTML of the page, CSV of the long table)."""
-    families = active_families(draws)
     labels = family_labels(draws)
+    active = active_families(draws)
+    left_out = out_of_range(draws, active)
+    families = [f for f in active if f not in left_out]
     table = score_table(draws, pool, families)
     newest, _ = newest_distribution(pool)
     end = draws["date"].max()
@@ -133,7 +143,13 @@ def render_score_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str
                     "have been invited if eligible. "
                     "'never': no round of the category had a cutoff that low. Candidates "
                     "are exact at the edges of IRCC's published bands (e.g. 451, 501) and "
-                    "estimated within a band.",
+                    "estimated within a band."
+                    + (
+                        f" Not listed: {', '.join(labels.get(f, f) for f in left_out)} (no "
+                        f"round ever had a cutoff of {max(SCORES)} or less)."
+                        if left_out
+                        else ""
+                    ),
                 )
             ],
         )
@@ -142,10 +158,9 @@ def render_score_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str
         TEMPLATE,
         title=TITLE,
         dek=f"For a CRS score, how many candidates stand at or above it, and which categories "
-        f"have invited at that score. Categories listed: those with a round in the "
-        f"{ACTIVE_MONTHS} months to {day_label(end)} "
-        f"({plural(len(families), 'category', 'categories')}), "
-        f"STEM and healthcare always. Eligibility is the category's own: a score says nothing "
+        f"have invited at that score. Listed: STEM, healthcare and every other category or "
+        f"program with a round in the {ACTIVE_MONTHS} months to {day_label(end)}. Eligibility is "
+        f"the category's own: a score says nothing "
         f"about whether a candidate qualifies for it.",
         sections=made,
         nav=site_nav("../"),
