@@ -18,8 +18,13 @@ from analysis import baselines
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
+from analysis.report.month import ReportParams
 from analysis.taxonomy import CATEGORY_START
 from analysis.wording import shown_gap, whole_points
+
+#: Since when category rounds are compared (the family pages' start) and the window's length.
+_SINCE = f"{CATEGORY_START:%B %Y}"
+_WINDOW = ReportParams.window_days
 
 FOLDER = "data"
 TEMPLATE = "reader_page.html.j2"
@@ -68,18 +73,18 @@ ROUND_COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "baseline_window": (
         "whole number",
-        "Category rounds since June 2023: the mean cutoff of the all-program rounds held in "
-        "the 30 days before the round (empty: there were none).",
+        f"Category rounds since {_SINCE}: the mean cutoff of the all-program rounds held in "
+        f"the {_WINDOW} days before the round (empty: there were none).",
     ),
     "gap_window": ("whole number", "cutoff minus baseline_window (negative: lower scores)."),
     "baseline_latest": (
         "whole number",
-        "Category rounds since June 2023: the cutoff of the latest all-program round before it.",
+        f"Category rounds since {_SINCE}: the cutoff of the latest all-program round before it.",
     ),
     "gap_latest": ("whole number", "cutoff minus baseline_latest."),
     "baseline_pool": (
         "whole number",
-        "Category rounds since June 2023: the cutoff an all-program round of the same size "
+        f"Category rounds since {_SINCE}: the cutoff an all-program round of the same size "
         "would have needed, estimated from the pool distribution published before it (empty "
         "where not estimated: the family pages estimate each family's latest rounds only).",
     ),

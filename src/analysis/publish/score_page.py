@@ -158,7 +158,8 @@ def render_score_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str
         TEMPLATE,
         title=TITLE,
         dek=f"For a CRS score, how many candidates stand at or above it, and which categories "
-        f"have invited at that score. Listed: STEM, healthcare and every other category or "
+        f"have invited at that score. Listed: "
+        f"{' and '.join(labels.get(f, f) for f in FOCUS_FAMILIES)}, and every other category or "
         f"program with a round in the {ACTIVE_MONTHS} months to {day_label(end)}. Eligibility is "
         f"the category's own: a score says nothing "
         f"about whether a candidate qualifies for it.",
