@@ -15,6 +15,7 @@ import json
 import pandas as pd
 
 from analysis import baselines
+from analysis.months import month_label
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
@@ -23,7 +24,7 @@ from analysis.taxonomy import CATEGORY_START
 from analysis.wording import shown_gap, whole_points
 
 #: Since when category rounds are compared (the family pages' start) and the window's length.
-_SINCE = f"{CATEGORY_START:%B %Y}"
+_SINCE = month_label(CATEGORY_START)
 _WINDOW = ReportParams.window_days
 
 FOLDER = "data"
@@ -224,7 +225,7 @@ def render_data_page(rounds: pd.DataFrame, pool: pd.DataFrame) -> str:
         "rounds.csv and rounds.json (the same rows), and pool.csv (the distribution of CRS "
         "scores in the pool each time IRCC published one). Empty cells (null in JSON) mean the "
         "value does not exist or IRCC did not give it. Baselines and gaps are in CRS points, "
-        f"for category rounds since {CATEGORY_START:%B %Y}, as the category pages show them.",
+        f"for category rounds since {_SINCE}, as the category pages show them.",
         files=[
             ("rounds.csv", "rounds.csv"),
             ("rounds.json", "rounds.json"),
