@@ -50,7 +50,7 @@ from analysis.pipeline.plan import (
     report_code_fingerprint,
 )
 from analysis.pipeline.progress import Progress
-from analysis.publish import atom, families, quality_page, render, swap
+from analysis.publish import atom, families, quality_page, reader_pages, render, swap
 from analysis.storage import (
     remove_leftovers,
     stamp_matches,
@@ -227,6 +227,25 @@ def _publish_data_quality(site: Path, inputs) -> None:
     swap.publish_dir(build, site / DATA_QUALITY)
 
 
+def _start_reader_pages(executor: ProcessPoolExecutor, site: Path, inputs):
+    """Prepare the pages of :func:`_publish_reader_pages` in ``executor`` while the months are
+    built: (fingerprint, future), or None when none of them needs it."""
+    fingerprint = _site_fingerprint(inputs)[0]
+    folders = reader_pages.pending(site, fingerprint)
+    if not folders:
+        return None
+    return fingerprint, executor.submit(reader_pages.prepare, inputs, folders)
+
+
+def _publish_reader_pages(site: Path, inputs, started=None) -> None:
+    """Every round as data (``data/``), where a score stands (``score/``) and the pool over time
+    (``pool/``): rewritten only when the code or the rounds and pool tables changed.
+    ``started``: what :func:`_start_reader_pages` returned."""
+    fingerprint = _site_fingerprint(inputs)[0]
+    prepared = started[1].result() if started and started[0] == fingerprint else None
+    reader_pages.write_reader_pages(site, inputs, fingerprint, prepared)
+
+
 def _site_fingerprint(inputs) -> tuple[str, str]:
     """(what the family pages are made from: code and data, the code alone)."""
     code = report_code_fingerprint()
@@ -321,7 +340,7 @@ def build_reports(
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        family_pages = None
+        family_pages = reader = None
         with contextlib.ExitStack() as stack:
             if not todo:
                 progress.say(
@@ -343,6 +362,7 @@ def build_reports(
                     stack.enter_context(_workers_stopped_on_exit(helper))
                     months_after = families.published_months(site) | {p.month for p in todo}
                     family_pages = _start_family_pages(helper, site, inputs, months_after)
+                    reader = _start_reader_pages(helper, site, inputs)
                 staging = site / BUILDS / f"{os.getpid()}"
                 staging.mkdir(parents=True)
                 stack.callback(shutil.rmtree, site / BUILDS, ignore_errors=True)
@@ -350,6 +370,7 @@ def build_reports(
                 _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
             _publish_data_quality(site, inputs)
+            _publish_reader_pages(site, inputs, reader)
             _publish_site(site, inputs, family_pages)
     return {
         "built": timings,

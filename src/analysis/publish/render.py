@@ -52,6 +52,9 @@ INDEX_LINKS = {
     "families": "families/index.html",
     "feed": "feed.xml",
     "ircc": IRCC_ROUNDS_PAGE,
+    "score": "score/index.html",
+    "pool": "pool/index.html",
+    "data": "data/index.html",
 }
 
 

@@ -41,7 +41,7 @@ CHANGE_WORDS = {
     "added": "added",
     "changed": "changed",
     "renamed": "renamed",
-    "removed": "removed",
+    "removed": "removed from the feed",
 }
 
 
@@ -393,21 +393,36 @@ def tie_break(data: MonthData) -> pd.DataFrame:
 
 
 def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 60) -> pd.DataFrame:
-    """IRCC's changes to rounds this report covers (dated up to the month's end), newest first."""
-    dates = data.draws.set_index("round")["date"]
-    covered = revisions.loc[revisions["round"].isin(dates.index)]
-    ordered = (
-        covered.assign(date=covered["round"].map(dates))
-        .sort_values(["snapshot", "date"], ascending=False)
-        .head(limit)
+    """IRCC's changes to rounds this report covers (dated up to the month's end) that it had
+    already published, newest first (:func:`revisions_for_readers`)."""
+    return revisions_for_readers(revisions, data.draws, limit)
+
+
+def revisions_for_readers(
+    revisions: pd.DataFrame, draws: pd.DataFrame, limit: int | None = 60
+) -> pd.DataFrame:
+    """IRCC's changes to rounds of ``draws`` that it had already published, newest snapshot
+    and round first, at most ``limit`` rows. A round that is new in a snapshot is a new round,
+    not a revision: it is left out."""
+    dates = draws.set_index("round")["date"]
+    covered = revisions.loc[
+        revisions["round"].isin(dates.index) & revisions["change"].ne("added").fillna(True)
+    ]
+    ordered = covered.assign(date=covered["round"].map(dates)).sort_values(
+        ["snapshot", "date"], ascending=False
     )
+    if limit is not None:
+        ordered = ordered.head(limit)
     return pd.DataFrame(
         {
             "Seen in the feed of": ordered["snapshot"].map(_snapshot_day).astype("string"),
             "Round": ordered["round"].astype("string"),
             "Round date": ordered["date"].dt.strftime("%Y-%m-%d"),
             "Change": ordered["change"].map(lambda c: CHANGE_WORDS.get(c, c)),
-            "What changed": ordered["field"].map(_field_words),
+            # a change without a field concerns the whole round (removed from the feed)
+            "What changed": ordered["field"].map(
+                lambda f: "the whole round" if pd.isna(f) else _field_words(f)
+            ),
             "Before": ordered["old"].fillna("").astype("string"),
             "After": ordered["new"].fillna("").astype("string"),
         }
@@ -426,20 +441,80 @@ def _snapshot_day(name) -> str:
 _HINT = re.compile(r"\s*[(;:]?\s*(add (a )?(row|pattern)[^.;)]*|run it with[^.;)]*)[).]?", re.I)
 
 
+#: The cleaned column that holds each feed field (what became of a finding's value).
+FIELD_COLUMNS = {
+    "drawNumber": "round",
+    "drawDate": "date",
+    "drawDateFull": "date",
+    "drawName": "name",
+    "drawText2": "programs",
+    "drawSize": "invitations",
+    "drawCRS": "cutoff",
+    "drawDateTime": "drawn_at",
+    "drawCutOff": "tie_break_at",
+    "drawDistributionAsOn": "distribution_date",
+}
+
+
+def _kept_value(value) -> str:
+    """A cleaned value as a finding's outcome shows it."""
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            return value.strftime("%Y-%m-%d %H:%M UTC")
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def finding_outcomes(quality: pd.DataFrame, draws: pd.DataFrame) -> pd.Series:
+    """What became of each finding's value, read from the cleaned rounds (never assumed from
+    its severity): "kept: 2025-07-12 16:27 UTC", "read as 2021-06-22 20:19 UTC", "left
+    empty", "kept as text" (names and programs), "detailed bands used" (pool bands), or, for a
+    finding about no round or a field with no column, what its severity means.
+    """
+    rounds = draws.set_index("round") if len(draws) else pd.DataFrame()
+    outcomes = []
+    for severity, round_, field in zip(
+        quality["severity"], quality["round"], quality["field"], strict=True
+    ):
+        field = None if pd.isna(field) else str(field)
+        column = FIELD_COLUMNS.get(field or "")
+        known = not pd.isna(round_) and round_ in rounds.index
+        if field and field.startswith("dd") and field[2:].isdigit():
+            outcomes.append("detailed bands used" if severity == "warning" else "read")
+        elif severity == "error":
+            outcomes.append("the run stopped; nothing published")
+        elif column in ("name", "programs") and known:
+            outcomes.append("kept as text")
+        elif column and known:
+            value = rounds.loc[round_, column]
+            if pd.isna(value):
+                outcomes.append("left empty")
+            elif severity == "repaired":
+                outcomes.append(f"read as {_kept_value(value)}")
+            else:
+                outcomes.append(f"kept: {_kept_value(value)}")
+        else:
+            outcomes.append("round kept" if severity == "warning" else "read with an assumption")
+    return pd.Series(outcomes, index=quality.index, dtype="string")
+
+
 def quality_for_month(quality: pd.DataFrame, data: MonthData) -> pd.DataFrame:
     """Data-quality findings about rounds in the report's window (plus feed-level ones)."""
     window_rounds = data.draws.loc[data.draws["date"] >= data.window_start, "round"]
     keep = quality["round"].isin(window_rounds) | quality["round"].isna()
-    found = quality.loc[keep]
+    return findings_for_readers(quality.loc[keep], data.draws)
+
+
+def findings_for_readers(quality: pd.DataFrame, draws: pd.DataFrame) -> pd.DataFrame:
+    """Data-quality findings in words: the round, the field, the value as IRCC published it,
+    what became of it (:func:`finding_outcomes`) and the finding (without maintenance hints)."""
     return pd.DataFrame(
         {
-            "Round": found["round"].fillna("").astype("string"),
-            "What": found["field"].map(_field_words),
-            "As IRCC published it": found["value"].fillna("").astype("string"),
-            "What we did": found["severity"].map(
-                {"warning": "kept, value left empty", "repaired": "read with an assumption"}
-            ),
-            "Finding": found["message"].map(lambda m: _HINT.sub("", str(m)).strip()),
+            "Round": quality["round"].fillna("").astype("string"),
+            "What": quality["field"].map(_field_words),
+            "As IRCC published it": quality["value"].fillna("").astype("string"),
+            "What we did": finding_outcomes(quality, draws),
+            "Finding": quality["message"].map(lambda m: _HINT.sub("", str(m)).strip()),
         }
     ).reset_index(drop=True)
 
