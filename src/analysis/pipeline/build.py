@@ -50,7 +50,7 @@ from analysis.pipeline.plan import (
     report_code_fingerprint,
 )
 from analysis.pipeline.progress import Progress
-from analysis.publish import atom, families, quality_page, render, swap
+from analysis.publish import atom, families, freshness, quality_page, render, swap
 from analysis.storage import (
     remove_leftovers,
     stamp_matches,
@@ -259,7 +259,8 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
             families.publish_families(site, prepared)
         else:
             families.write_families(site, inputs, fingerprint, code)
-    atom.write_feed(site, SITE_TITLE, config.site_url())
+    atom.write_feed(site, SITE_TITLE, config.site_url(), inputs)
+    atom.write_family_feeds(site, inputs, config.site_url(), families.FOLDER)
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
     )
@@ -349,8 +350,12 @@ def build_reports(
                 timings = _build_all(todo, staging, jobs, progress)
                 _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
-            _publish_data_quality(site, inputs)
-            _publish_site(site, inputs, family_pages)
+            line = freshness.inputs_line(inputs)
+            with freshness.feeding(line):
+                _publish_data_quality(site, inputs)
+                _publish_site(site, inputs, family_pages)
+            # Every page says when the feed was checked, the months built before included.
+            freshness.stamp_site(site, line)
     return {
         "built": timings,
         "skipped": skipped,
