@@ -19,6 +19,7 @@ import pandas as pd
 from markupsafe import escape
 
 from analysis.months import day_label
+from analysis.report.month import checked_words
 from analysis.storage import write_text_atomic
 
 #: The class of the footer paragraph that carries the line (see ``base.html.j2``).
@@ -38,19 +39,6 @@ def freshness_line(checked_at, newest_round: object, newest_date) -> str:
     newest = f"newest round {newest_round} on {day_label(pd.Timestamp(newest_date))}"
     checked = checked_words(checked_at)
     return f"{checked[0].upper()}{checked[1:]}, {newest}."
-
-
-def checked_words(checked_at) -> str:
-    """When the feed was checked, in words (the one home of that wording).
-
-    >>> checked_words("2026-08-07T14:05:09Z"), checked_words(None)
-    ('feed checked August 7, 2026 at 14:05 UTC', 'feed check time unknown')
-    """
-    if checked_at is None or pd.isna(checked_at):
-        return "feed check time unknown"
-    moment = pd.Timestamp(checked_at)
-    moment = moment.tz_convert("UTC") if moment.tzinfo else moment
-    return f"feed checked {day_label(moment)} at {moment:%H:%M} UTC"
 
 
 def inputs_line(inputs) -> str:

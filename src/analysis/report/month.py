@@ -171,8 +171,6 @@ class MonthData:
         2026, feed checked March 5, 2026 at 11:00 UTC`` (None for a complete month)."""
         if not self.to_date:
             return None
-        from analysis.publish.freshness import checked_words
-
         newest = self.draws.loc[self.draws["date"] == self.draws["date"].max()]
         rounds = (
             f"rounds up to round {newest['round'].iloc[-1]} on {day_label(newest['date'].iloc[-1])}"
@@ -184,6 +182,19 @@ class MonthData:
     def label(self, family: str) -> str:
         """What readers call ``family`` (``STEM``); the identifier itself when unknown."""
         return self.labels.get(family, family)
+
+
+def checked_words(checked_at) -> str:
+    """When the feed was checked, in words (the one home of that wording).
+
+    >>> checked_words("2026-08-07T14:05:09Z"), checked_words(None)
+    ('feed checked August 7, 2026 at 14:05 UTC', 'feed check time unknown')
+    """
+    if checked_at is None or pd.isna(checked_at):
+        return "feed check time unknown"
+    moment = pd.Timestamp(checked_at)
+    moment = moment.tz_convert("UTC") if moment.tzinfo else moment
+    return f"feed checked {day_label(moment)} at {moment:%H:%M} UTC"
 
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
