@@ -71,12 +71,22 @@ def stamp_page(html: str, line: str) -> str:
     return _SLOT.sub(lambda m: f"{m[1]}{escape(line)}{m[3]}", html, count=1)
 
 
+def _tail(page: Path, size: int = 16384) -> bytes:
+    """The last ``size`` bytes of ``page`` (a month page is mostly its inline figures)."""
+    with open(page, "rb") as handle:
+        handle.seek(max(0, handle.seek(0, 2) - size))
+        return handle.read()
+
+
 def stamp_site(site: Path, line: str) -> list[Path]:
     """Put ``line`` in the footer of every published page of ``site`` (hidden folders, i.e.
     staging, are skipped); pages already saying it are left alone. Returns the pages changed."""
     changed = []
+    wanted = f'<p class="{CLASS}">{escape(line)}</p>'.encode()
     for page in sorted(Path(site).rglob("*.html")):
         if any(part.startswith(".") for part in page.relative_to(site).parts):
+            continue
+        if wanted in _tail(page):  # the footer is at the end: most pages say it already
             continue
         html = page.read_text(encoding="utf-8")
         stamped = stamp_page(html, line)
