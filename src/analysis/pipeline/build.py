@@ -5,7 +5,11 @@ It knows each step's inputs and outputs:
 
     feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
                                               --render------------> reports/data-quality/,
-                                                                    families/, feed, index
+                                                                    families/, feeds, index
+
+Whatever months a command names, every other published month whose inputs changed is rebuilt
+too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets the current
+"Feed checked ..." line (:mod:`analysis.publish.freshness`).
 
 - **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
   data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those

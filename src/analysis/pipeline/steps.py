@@ -245,7 +245,8 @@ def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
 def report_step(
     run: Run, month: str | None = None, force: bool = False, fetch: bool = True
 ) -> None:
-    """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
+    """``ee report``: fetch, clean, build one month (default: the newest), every other published
+    month whose inputs changed (:func:`analysis.pipeline.plan.plan_months`), and the index."""
     if fetch:
         data_steps(run)
     inputs = load_inputs()
