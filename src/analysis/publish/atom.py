@@ -34,7 +34,7 @@ from lxml import etree
 
 from analysis.months import day_label, is_month, month_label
 from analysis.storage import write_text_atomic
-from analysis.taxonomy import CATEGORY_START, family_labels
+from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
@@ -127,7 +127,8 @@ def round_news(
             pd.Timestamp(drawn).to_pydatetime(),
             revised.get(number, datetime.min.replace(tzinfo=UTC)),
         )
-        label = labels.get(row.family, str(row.label))
+        # an unclassified round goes by IRCC's own name for it
+        label = str(row.label) if row.family == UNCLASSIFIED else labels.get(row.family, row.label)
         link = href(row) if href else f"{row.date:%Y-%m}/index.html#round-{number.lower()}"
         news.append(
             RoundNews(
