@@ -34,7 +34,7 @@ venv: $(STAMP) ## build the virtual environment from pinned versions (automatic)
 data: $(STAMP) ## retrieve the feed (EE_FEED or IRCC's URL) and clean it into data/processed
 	$(BIN)/ee data
 
-report: $(STAMP) ## the main job: fetch, clean, build the newest month's report and the index
+report: $(STAMP) ## the main job: fetch, clean, build the newest month's report (and every stale month) and the index
 	$(BIN)/ee report
 
 month: $(STAMP) ## one month's report: make month MONTH=2023-07

@@ -31,6 +31,8 @@ VOLATILE = (
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?"), "<time>"),
     (re.compile(r"\b[0-9a-f]{12,64}\b"), "<hash>"),
     (re.compile(r"(?<=[A-Za-z0-9]) \d+\.\d+\.\d+\b"), " <version>"),  # package versions
+    # when the feed was checked (the footer of every page; a month in progress)
+    (re.compile(r"([Ff]eed checked) [A-Z][a-z]+ \d{1,2}, \d{4} at \d{2}:\d{2} UTC"), r"\1 <time>"),
 )
 
 

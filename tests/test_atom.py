@@ -4,6 +4,7 @@ the same months, and well-formed whatever characters the feed's text holds."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -69,10 +70,51 @@ def test_site_url_must_be_http(monkeypatch):
 def test_published_feed_has_one_entry_per_built_month_each_linking_to_its_page(published_site):
     _, site = published_site
     root = ET.fromstring((site / "feed.xml").read_bytes())
-    got = root.findall("a:entry", NS)
+    # the months' entries (beside them, one per round: see the next test)
+    got = [e for e in root.findall("a:entry", NS) if ":round-" not in e.find("a:id", NS).text]
     assert [e.find("a:link", NS).get("href") for e in got] == [
         "2023-08/index.html",
         "2023-07/index.html",
     ]
     for entry in got:
         assert (site / entry.find("a:link", NS).get("href")).is_file()
+
+
+@pytest.mark.slow
+def test_published_feeds_have_one_entry_per_round_site_wide_and_per_family(published_site):
+    """Issue 16, item 7: every round since category rounds began has an entry in feed.xml
+    linking to its row on its month's page; each family page links its own feed (rel=alternate),
+    which has one entry per round of that family."""
+    from analysis.data import load_inputs
+    from analysis.taxonomy import CATEGORY_START
+
+    env, site = published_site
+    draws = load_inputs(Path(env["EE_DATA_DIR"])).draws
+    shown = draws.loc[draws["date"] >= CATEGORY_START]
+    root = ET.fromstring((site / "feed.xml").read_bytes())
+    rounds = {
+        e.find("a:id", NS).text.rsplit(":round-", 1)[1]: e.find("a:link", NS).get("href")
+        for e in root.findall("a:entry", NS)
+        if ":round-" in e.find("a:id", NS).text
+    }
+    assert sorted(rounds) == sorted(str(r).lower() for r in shown["round"])
+    months = shown.set_index(shown["round"].astype(str).str.lower())["date"].dt.strftime("%Y-%m")
+    for number, href in rounds.items():
+        if not (site / months[number] / "index.html").is_file():
+            assert href == "index.html", number  # its month is not published: the index
+            continue
+        page, anchor = href.split("#")
+        assert page == f"{months[number]}/index.html"
+        assert f'id="{anchor}"' in (site / page).read_text(encoding="utf-8"), number
+    family_pages = sorted(p.parent for p in (site / "families").glob("*/index.html"))
+    assert family_pages
+    for folder in family_pages:
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        assert '<link rel="alternate" type="application/atom+xml" href="feed.xml"' in page
+        feed = ET.fromstring((folder / atom.FEED_FILE).read_bytes())
+        entries = feed.findall("a:entry", NS)
+        mine = shown.loc[shown["family"] == folder.name]
+        assert len(entries) == len(mine) > 0, folder.name
+        for entry in entries:
+            anchor = entry.find("a:link", NS).get("href").split("#")[1]
+            assert f'id="{anchor}"' in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,3 +230,47 @@ def test_index_shows_each_months_one_line_teaser(published_site):
     assert "No STEM round; No Healthcare round." in august["teaser"]
     index = (site / "index.html").read_text()
     assert "−25 vs last all-program" in index
+
+
+# ------------------------------------------------------------------ issue 16: fresh months
+
+
+def test_every_page_says_when_the_feed_was_checked_and_the_newest_round(published_site):
+    from analysis.data import load_inputs
+    from analysis.publish import freshness
+
+    env, site = published_site
+    line = freshness.inputs_line(load_inputs(Path(env["EE_DATA_DIR"])))
+    assert line.startswith("Feed checked ") and " UTC, newest round " in line
+    pages = [p for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith(".")]
+    assert len(pages) >= 5  # the index, two months, the data-quality and family pages
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert html.count(f'<p class="{freshness.CLASS}">{line}</p>') == 1, page
+
+
+def test_a_revised_round_of_an_earlier_month_rebuilds_that_month(published_site, tmp_path):
+    """`ee report` builds the newest month, and every other published month whose inputs
+    changed: IRCC's revision of a July round reaches July's page."""
+    env, site = published_site
+    copy = {
+        "EE_DATA_DIR": str(tmp_path / "data"),
+        "EE_REPORTS_DIR": str(tmp_path / "site"),
+        "EE_FEED": str(tmp_path / "feed.json"),
+    }
+    shutil.copytree(env["EE_DATA_DIR"], copy["EE_DATA_DIR"], symlinks=True)
+    shutil.copytree(site, copy["EE_REPORTS_DIR"], symlinks=True)
+    feed = json.loads(Path(env["EE_FEED"]).read_text(encoding="utf-8"))
+    july = next(r for r in feed["rounds"] if r["drawDate"].startswith("2023-07"))
+    july["drawSize"] = "1,234"  # IRCC corrects a July round's invitations
+    Path(copy["EE_FEED"]).write_text(json.dumps(feed), encoding="utf-8")
+
+    result = run_ee("report", "--json", env=copy)
+    assert result.returncode == 0, result.stderr
+    build = next(s for s in json.loads(result.stdout)["steps"] if s["step"] == "build")
+    assert build["months"] == ["2023-08"]  # the newest month, as asked
+    assert build["reasons"].get("2023-07") == "inputs changed"
+    page = (tmp_path / "site" / "2023-07" / "index.html").read_text(encoding="utf-8")
+    assert "1,234" in page
+    again = run_ee("report", "--json", "--no-fetch", env=copy)
+    assert json.loads(again.stdout)["steps"][-1]["built"] == {}  # nothing stale is left

@@ -59,6 +59,52 @@ def test_the_retrieved_snapshots_are_kept_when_a_later_step_fails(workflow):
     assert kept and kept[0]["if"] == "always()" and kept[0]["with"]["path"] == "data/raw"
     assert workflow["jobs"]["keep"]["if"] == "always()"
     site = next(s for s in steps(workflow, "keep") if s.get("with", {}).get("name") == "site")
-    assert site["if"] == "needs.build.result == 'success'"  # never a half-built site
+    # never a half-built site (and only when more than the feed-check time changed)
+    assert site["if"].split(" && ")[0] == "needs.build.result == 'success'"
     push = steps(workflow, "keep")[-1]["run"]
     assert "cp -a ../raw/. raw/" in push  # snapshots only ever added
+
+
+# ------------------------------------------------------------------ issue 16, items 5 to 7, 12
+
+
+def test_checked_hourly_on_weekdays(workflow):
+    crons = [entry["cron"] for entry in workflow[True]["schedule"]]  # yaml reads `on` as True
+    hourly = [c for c in crons if c.split()[1] == "*"]
+    assert hourly, crons
+    minute, hour, day, month, weekdays = hourly[0].split()
+    assert minute.isdigit() and (day, month) == ("*", "*")
+    assert weekdays in ("1-5", "*"), "every weekday, at least"
+
+
+def test_every_run_rebuilds_the_stale_months_and_the_first_run_backfills(workflow):
+    build = "".join(s.get("run") or "" for s in steps(workflow, "build"))
+    assert "ee report --json" in build  # every month whose inputs changed: see plan_months
+    assert "ee reports --since 2023-06" in build
+    assert "if [ -f reports/index.html ]" in build  # the backfill only without a site
+
+
+def test_a_fallback_fails_the_run_after_publishing(workflow):
+    build = steps(workflow, "build")
+    check = next(s for s in build if s.get("id") == "retrieval")
+    assert '"fallback"' in check["run"]  # the fetch step's detail (pipeline.steps.fetch_step)
+    job = workflow["jobs"]["retrieval"]
+    assert set(job["needs"]) == {"build", "keep", "deploy"}  # after publishing and keeping
+    assert job["if"] == "always() && needs.build.outputs.fallback != ''"
+    assert "exit 1" in job["steps"][-1]["run"]
+
+
+def test_a_failed_deploy_is_retried_by_the_next_run(workflow):
+    diff = next(s for s in steps(workflow, "build") if s.get("id") == "diff")["run"]
+    assert "deployed.sha256" in diff  # compared with what was deployed, not with the last build
+    keep = workflow["jobs"]["keep"]
+    assert "deploy" in keep["needs"]
+    push = keep["steps"][-1]
+    assert "needs.deploy.result == 'success'" in push["env"]["DEPLOYED"]
+    assert "deployed.sha256" in push["run"]
+
+
+def test_the_readme_says_how_to_run_it_in_a_fork():
+    readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "enable" in readme and "fork" in readme
+    assert "deployed.sha256" in readme

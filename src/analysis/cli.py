@@ -197,7 +197,7 @@ def backtest() -> int:
 @_accept_removals
 @_as_json
 def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int:
-    """Fetch, clean, build one month's report and the index."""
+    """Fetch, clean, build one month's report (and every stale published month) and the index."""
     return _execute(
         "report", as_json, lambda run: report_step(run, month, force, fetch=not no_fetch)
     )

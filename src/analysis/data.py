@@ -148,12 +148,18 @@ class Inputs:
     revisions: pd.DataFrame
     quality: pd.DataFrame
     meta: dict
+    #: The latest retrieval that brought the cleaned content (``raw/manifest.csv``): later than
+    #: ``meta["retrieved_at"]`` when the feed was checked again and had not changed.
+    checked_at: str | None = None
 
     @property
     def retrieved_at(self) -> pd.Timestamp | None:
-        """When the cleaned snapshot was retrieved (None if the tables do not say)."""
-        stamp = self.meta.get("retrieved_at")
-        return pd.Timestamp(stamp) if stamp else None
+        """When the feed was last retrieved with the cleaned content: the latest retrieval of
+        it, else when the cleaned snapshot was retrieved (None if the tables do not say). A
+        month is complete once this is after its end (:func:`analysis.report.month.is_to_date`).
+        """
+        stamps = [s for s in (self.meta.get("retrieved_at"), self.checked_at) if s]
+        return max(pd.Timestamp(s) for s in stamps) if stamps else None
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -165,4 +171,20 @@ def load_inputs(data_dir=None) -> Inputs:
     """Read the processed tables from ``data_dir`` (default: ``EE_DATA_DIR`` or ``data/``)."""
     processed = Path(data_dir) / "processed" if data_dir else config.processed_dir()
     tables = {n: load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")}
-    return Inputs(**tables, meta=read_meta(processed) or {})
+    meta = read_meta(processed) or {}
+    raw = Path(data_dir) / "raw" if data_dir else config.raw_dir()
+    return Inputs(**tables, meta=meta, checked_at=latest_check(raw, meta.get("sha256")))
+
+
+def latest_check(raw: Path, sha256: str | None) -> str | None:
+    """When the feed was last retrieved with content ``sha256`` (``raw/manifest.csv``), as
+    ISO text; None when the manifest does not list it. A retrieval that failed and fell back
+    to a stored snapshot is not in the manifest, so it never counts as a check."""
+    import csv  # noqa: PLC0415 (only here)
+
+    try:
+        with open(Path(raw) / "manifest.csv", encoding="utf-8", newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if sha256 and r.get("sha256") == sha256]
+    except OSError:
+        return None
+    return max((r["retrieved_at"] for r in rows if r.get("retrieved_at")), default=None)

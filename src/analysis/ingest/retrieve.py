@@ -91,8 +91,40 @@ def _is_url(source: str) -> bool:
     return urlparse(source).scheme in ("http", "https")
 
 
+def _local_path(source: str) -> Path:
+    return Path(urlparse(source).path if source.startswith("file://") else source).expanduser()
+
+
+#: A stored copy's name that says when it was retrieved: ``ee_rounds_2026-03-05.json`` (a day,
+#: like the bundled snapshots) or ``ee_rounds_20260305T120000Z_<sha>.json`` (a ``raw/`` file).
+_STORED_NAME = re.compile(r"ee_rounds_(?:(\d{4}-\d{2}-\d{2})|(\d{8}T\d{6}Z))(?:[_.]|$)")
+
+
+def stored_at(source: str, now: datetime | None = None) -> datetime:
+    """When a local copy of the feed was stored: the retrieval time its name carries
+    (:data:`_STORED_NAME`), else the file's modification time; never later than ``now``. A
+    local file is a retrieval made when it was stored, never today: a copy kept since March
+    does not make March complete.
+
+    >>> stored_at("/copies/ee_rounds_2026-03-05.json").isoformat()
+    '2026-03-05T00:00:00+00:00'
+    >>> stored_at("raw/ee_rounds_20260805T131700Z_0123456789ab.json").isoformat()
+    '2026-08-05T13:17:00+00:00'
+    """
+    now = now or datetime.now(UTC)
+    path = _local_path(source)
+    found = _STORED_NAME.search(path.name)
+    if found and found[1]:
+        moment = datetime.combine(date.fromisoformat(found[1]), datetime.min.time(), tzinfo=UTC)
+    elif found:
+        moment = datetime.strptime(found[2], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    return min(moment, now)
+
+
 def _read_local(source: str, max_bytes: int) -> bytes:
-    path = Path(urlparse(source).path if source.startswith("file://") else source).expanduser()
+    path = _local_path(source)
     if not path.is_file():
         raise RetrievalError(f"feed file not found: {path}")
     size = path.stat().st_size
@@ -483,6 +515,17 @@ def store_snapshot(
 #: is not one of them): what :func:`retrieval_state` describes.
 _RECORDED: set[tuple[str, str]] = set()
 
+#: Snapshots this process handed back because the source could not be read: (retrieved_at,
+#: sha256) -> why (see :func:`fell_back`).
+_FELL_BACK: dict[tuple[str, str], str] = {}
+
+
+def fell_back(snapshot: Snapshot) -> str | None:
+    """Why ``snapshot`` was handed back instead of a retrieval (the source could not be read,
+    so a stored or bundled snapshot stands in), or None when it was retrieved now. The
+    publishing workflow fails on it, after publishing what it can, so an owner hears of it."""
+    return _FELL_BACK.get((snapshot.retrieved_at, snapshot.sha256))
+
 
 # ------------------------------------------------------------------ the bundled snapshot
 
@@ -588,6 +631,9 @@ def retrieve_feed(source: str | None = None, raw: Path | None = None, **options)
         if cached is None:
             bundled = _store_bundled(exc, raw) if source == config.IRCC_FEED_URL else None
             if bundled is not None:
+                _FELL_BACK[(bundled.retrieved_at, bundled.sha256)] = (
+                    f"{exc}; the bundled snapshot retrieved on {bundled.retrieved_at} is used"
+                )
                 return bundled
             raise RetrievalError(
                 f"{exc}\nNo snapshot is cached in {raw or config.raw_dir()} either. "
@@ -600,5 +646,10 @@ def retrieve_feed(source: str | None = None, raw: Path | None = None, **options)
             cached.file,
             cached.retrieved_at,
         )
+        _FELL_BACK[(cached.retrieved_at, cached.sha256)] = (
+            f"{exc}; the latest stored snapshot {cached.file} (retrieved {cached.retrieved_at}) "
+            "is used"
+        )
         return Snapshot(**{**asdict(cached), "new_content": False})
-    return store_snapshot(data, source, raw)
+    when = None if _is_url(source) else stored_at(source)
+    return store_snapshot(data, source, raw, retrieved_at=when)

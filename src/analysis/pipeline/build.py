@@ -5,7 +5,11 @@ It knows each step's inputs and outputs:
 
     feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
                                               --render------------> reports/data-quality/,
-                                                                    families/, feed, index
+                                                                    families/, feeds, index
+
+Whatever months a command names, every other published month whose inputs changed is rebuilt
+too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets the current
+"Feed checked ..." line (:mod:`analysis.publish.freshness`).
 
 - **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
   data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
@@ -50,7 +54,7 @@ from analysis.pipeline.plan import (
     report_code_fingerprint,
 )
 from analysis.pipeline.progress import Progress
-from analysis.publish import atom, families, quality_page, reader_pages, render, swap
+from analysis.publish import atom, families, freshness, quality_page, reader_pages, render, swap
 from analysis.storage import (
     remove_leftovers,
     stamp_matches,
@@ -278,7 +282,8 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
             families.publish_families(site, prepared)
         else:
             families.write_families(site, inputs, fingerprint, code)
-    atom.write_feed(site, SITE_TITLE, config.site_url())
+    atom.write_feed(site, SITE_TITLE, config.site_url(), inputs)
+    atom.write_family_feeds(site, inputs, config.site_url(), families.FOLDER)
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
     )
@@ -369,9 +374,13 @@ def build_reports(
                 timings = _build_all(todo, staging, jobs, progress)
                 _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
-            _publish_data_quality(site, inputs)
-            _publish_reader_pages(site, inputs, reader)
-            _publish_site(site, inputs, family_pages)
+            line = freshness.inputs_line(inputs)
+            with freshness.feeding(line):
+                _publish_data_quality(site, inputs)
+                _publish_reader_pages(site, inputs, reader)
+                _publish_site(site, inputs, family_pages)
+            # Every page says when the feed was checked, the months built before included.
+            freshness.stamp_site(site, line)
     return {
         "built": timings,
         "skipped": skipped,

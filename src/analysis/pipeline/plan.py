@@ -117,13 +117,14 @@ def month_fingerprint(
     month: str,
     parameters: dict,
     code: str,
-    to_date: bool,
+    to_date: bool | str,
     hashes: list[_TableHashes] | None = None,
     neighbours: tuple[str | None, str | None] = (None, None),
 ) -> str:
     """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
     to share the row hashing between months; ``neighbours``: the months its page links to as
-    previous and next, so a month is rebuilt when a neighbour appears)."""
+    previous and next, so a month is rebuilt when a neighbour appears; ``to_date``: whether the
+    month is complete, or as of which check it is to date)."""
     _, end = month_bounds(month)
     tables = hashes if hashes is not None else input_hashes(inputs)
     parts = [
@@ -134,6 +135,12 @@ def month_fingerprint(
         json.dumps(list(neighbours)),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _status(month: str, retrieved_at) -> str:
+    """Complete, or to date as of the feed's latest check: a month in progress says when the
+    feed was checked, so a new check rebuilds it (and only it)."""
+    return f"to date, checked {retrieved_at}" if is_to_date(month, retrieved_at) else "complete"
 
 
 def published_months(site: Path) -> set[str]:
@@ -156,8 +163,10 @@ def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
     """For each month: its fingerprint and whether (and why) it must be rebuilt; then every
-    other published month whose previous/next month changes (a month appears beside it), to
-    be rebuilt with its new links and the parameters it was built with."""
+    other published month that must be rebuilt too, with the parameters it was built with:
+    when its previous/next month changes (a month appears beside it), or when its inputs
+    changed (IRCC revised one of its rounds, the month ended since it was built "to date", the
+    code changed). So any build leaves no published month stale, not only the months named."""
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
     site_months = published_months(site) | set(months)
@@ -166,7 +175,7 @@ def plan_months(
         params = {"month": month, **(parameters or {})}
         near = neighbours(site_months, month)
         fingerprint = month_fingerprint(
-            inputs, month, params, code, is_to_date(month, inputs.retrieved_at), hashes, near
+            inputs, month, params, code, _status(month, inputs.retrieved_at), hashes, near
         )
         return MonthPlan(month, fingerprint, params, "", near), site / month / INPUTS_FILE
 
@@ -183,8 +192,11 @@ def plan_months(
             reason = "up to date"
         plans.append(replace(plan_, reason=reason))
     for month in sorted(published_months(site) - set(months)):
-        recorded = _recorded(site / month / INPUTS_FILE)
+        stamp = site / month / INPUTS_FILE
+        recorded = _recorded(stamp)
         plan_, _ = planned(month, recorded.get("parameters"))
         if recorded.get("neighbours") != list(plan_.neighbours):
             plans.append(replace(plan_, reason="a neighbouring month changed"))
+        elif not stamp_matches(stamp, plan_.fingerprint):
+            plans.append(replace(plan_, reason="inputs changed"))
     return plans

@@ -22,7 +22,7 @@ from analysis.data import load_inputs, load_quality, read_meta
 from analysis.errors import BadArgument
 from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
 from analysis.ingest.quality import Finding
-from analysis.ingest.retrieve import retrieval_state, retrieve_feed
+from analysis.ingest.retrieve import fell_back, retrieval_state, retrieve_feed
 from analysis.months import check_month
 from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.notebooks import run_notebook
@@ -138,6 +138,8 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
         "newest_date": snapshot.newest_date,
         "new_content": snapshot.new_content,
         "run_record": str(record) if recorded else None,
+        # why a stored snapshot stands in for a retrieval (None: the feed was read now)
+        "fallback": fell_back(snapshot),
     }
 
 
@@ -243,7 +245,8 @@ def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
 def report_step(
     run: Run, month: str | None = None, force: bool = False, fetch: bool = True
 ) -> None:
-    """``ee report``: fetch, clean, build one month (default: the newest) and the index."""
+    """``ee report``: fetch, clean, build one month (default: the newest), every other published
+    month whose inputs changed (:func:`analysis.pipeline.plan.plan_months`), and the index."""
     if fetch:
         data_steps(run)
     inputs = load_inputs()

@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis import baselines
 from analysis.months import day_label, is_month, month_label
-from analysis.publish import swap
+from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import render_page, site_nav
 from analysis.report.month import WINDOW_LOOK, ReportParams
@@ -189,6 +189,7 @@ def render_family(
         figure=figure,
         table=table,
         window_days=WINDOW_DAYS,
+        feeds=[{"href": atom.FEED_FILE, "title": f"{label} rounds of invitations"}],
     )
     return html, csv_text(full)
 

@@ -166,7 +166,8 @@ def subtitle(summary: dict) -> str:
         if rounds
         else f"IRCC held no Express Entry round in {when}."
     )
+    covered = summary.get("to_date_note") or f"using rounds up to {day_label(as_of)}"
     return (
         f"{opening} Below, how the cutoffs of its category rounds compared with rounds open to "
-        f"every program (in CRS points), using rounds up to {day_label(as_of)}."
+        f"every program (in CRS points), {covered}."
     )

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from analysis.errors import ReportError
 from analysis.months import is_month, month_label
+from analysis.publish import freshness
 from analysis.publish.safety import check_page
 from analysis.storage import write_text_atomic
 
@@ -132,6 +133,8 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     context.setdefault("nav", [])
     context.setdefault("footer", None)
     context.setdefault("title", "")
+    context.setdefault("freshness", freshness.current())
+    context.setdefault("feeds", [])
     html = (
         _environment()
         .get_template(template)
@@ -222,6 +225,9 @@ def render_index(
         site_links=site_links,
         footer=footer,
         nav=nav,
+        feeds=[{"href": site_links["feed"], "title": site_title}]
+        if site_links and "feed" in site_links
+        else [],
     )
 
 

@@ -71,6 +71,18 @@ _XML_NAMESPACES = {
 }
 
 
+def _feed_link(element) -> bool:
+    """A ``<link rel="alternate" type="application/atom+xml">`` to a feed on the same site:
+    how a page names its Atom feed for feed readers (it loads nothing; any other ``<link>`` is
+    refused, and one to another host is an external reference)."""
+    return (
+        element.tag == "link"
+        and (element.get("rel") or "").lower() == "alternate"
+        and (element.get("type") or "").lower() == "application/atom+xml"
+        and not is_other_host(element.get("href") or "")
+    )
+
+
 @dataclass(frozen=True)
 class Element:
     """One element as a parser built it: local tag name (lower case), attributes in order
@@ -280,7 +292,7 @@ def _snippet(text: str, limit: int = 100) -> str:
 def _active(elements) -> list[str]:
     found: list[str] = []
     for element in elements:
-        if element.tag not in ALLOWED_ELEMENTS:
+        if element.tag not in ALLOWED_ELEMENTS and not _feed_link(element):
             found.append(f"<{element.tag}> element: {_snippet(element)}")
         if element.tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
             found.append(f"meta refresh: {_snippet(element.get('content') or '')}")

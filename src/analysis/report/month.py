@@ -23,7 +23,7 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
-from analysis.months import check_month, month_label
+from analysis.months import check_month, day_label, month_label
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -149,15 +149,52 @@ class MonthData:
     comparisons: pd.DataFrame
     labels: dict[str, str] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    #: when the feed was last retrieved with these data (None: not known)
+    retrieved_at: pd.Timestamp | None = None
 
     @property
     def title(self) -> str:
         """``July 2023``, or ``March 2026 (to date)`` while the month is in progress."""
         return f"{month_label(self.start)}{' (to date)' if self.to_date else ''}"
 
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The last day the report's data cover: the month's end, or, while the month is in
+        progress, the newest round's day (not the month's end: later days are not known)."""
+        if self.to_date and not self.draws.empty:
+            return min(self.end, self.draws["date"].max())
+        return self.end
+
+    @property
+    def to_date_note(self) -> str | None:
+        """What a month in progress covers: ``to date: rounds up to round 402 on March 5,
+        2026, feed checked March 5, 2026 at 11:00 UTC`` (None for a complete month)."""
+        if not self.to_date:
+            return None
+        newest = self.draws.loc[self.draws["date"] == self.draws["date"].max()]
+        rounds = (
+            f"rounds up to round {newest['round'].iloc[-1]} on {day_label(newest['date'].iloc[-1])}"
+            if not newest.empty
+            else "no round yet"
+        )
+        return f"to date: {rounds}, {checked_words(self.retrieved_at)}"
+
     def label(self, family: str) -> str:
         """What readers call ``family`` (``STEM``); the identifier itself when unknown."""
         return self.labels.get(family, family)
+
+
+def checked_words(checked_at) -> str:
+    """When the feed was checked, in words (the one home of that wording).
+
+    >>> checked_words("2026-08-07T14:05:09Z"), checked_words(None)
+    ('feed checked August 7, 2026 at 14:05 UTC', 'feed check time unknown')
+    """
+    if checked_at is None or pd.isna(checked_at):
+        return "feed check time unknown"
+    moment = pd.Timestamp(checked_at)
+    moment = moment.tz_convert("UTC") if moment.tzinfo else moment
+    return f"feed checked {day_label(moment)} at {moment:%H:%M} UTC"
 
 
 def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -172,15 +209,18 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def is_to_date(month: str, retrieved_at=None) -> bool:
     """True when the feed was read before ``month`` ended (default: now), so the month's report
-    is "to date".
+    is "to date": a month is complete only once the feed was retrieved after its last day (in
+    UTC), since a round can still come on that day.
 
     >>> is_to_date("2026-03", "2026-03-05T12:00Z"), is_to_date("2026-02", "2026-03-05")
+    (True, False)
+    >>> is_to_date("2026-03", "2026-03-31T23:59Z"), is_to_date("2026-03", "2026-04-01T00:00Z")
     (True, False)
     """
     _, end = month_bounds(month)
     retrieved = pd.Timestamp(retrieved_at if retrieved_at is not None else datetime.now(UTC))
     retrieved = retrieved.tz_convert(None) if retrieved.tzinfo else retrieved
-    return bool(retrieved.normalize() < end)
+    return bool(retrieved < end + pd.Timedelta(days=1))
 
 
 def report_months(
@@ -234,4 +274,5 @@ def prepare_month(
         comparisons=comparisons.reset_index(drop=True),
         labels=family_labels(as_of),
         verdicts=verdicts(as_of, as_of_pool, params.categories, end, estimator),
+        retrieved_at=None if retrieved_at is None else pd.Timestamp(retrieved_at),
     )

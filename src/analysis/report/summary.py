@@ -80,7 +80,8 @@ def month_summary(
     return {
         "month": data.params.month,
         "to_date": data.to_date,
-        "as_of": f"{data.end:%Y-%m-%d}",
+        "as_of": f"{data.as_of:%Y-%m-%d}",
+        "to_date_note": data.to_date_note,
         "title": data.title,
         "headline": headline_text,
         "teaser": teaser(data),
