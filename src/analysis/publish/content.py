@@ -8,7 +8,7 @@ Text is kept as text: the macros escape it (autoescape), so HTML from the feed i
 >>> import pandas as pd
 >>> table = Table(pd.DataFrame({"name": ["<script>x</script>"], "cutoff": [1491]}), "Rounds")
 >>> html = table._repr_html_()
->>> "&lt;script&gt;" in html, "<td>1,491</td>" in html
+>>> "&lt;script&gt;" in html, '<td data-label="cutoff">1,491</td>' in html
 (True, True)
 """
 

@@ -239,7 +239,7 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "href": f"{month}/index.html",
         "standing": Table(
             standing.standing_table(list(front["standing"])),
-            caption="Where things stand",
+            caption="Each active category: latest round, verdict, likely next cutoff",
             note=front.get("standing_note"),
             download=None,
         ),
@@ -250,7 +250,7 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if general:
         view["general"] = Table(
             standing.general_table(general),
-            caption=f"A general round today, on the pool of {general['pool_date']}",
+            caption=standing.general_caption(general),
             note=standing.general_sentence(general),
         )
         view["chart"] = standing.general_chart(general)

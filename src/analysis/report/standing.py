@@ -56,10 +56,8 @@ class Standing:
     verdict: Verdict | None
     forecast: Forecast | None
     category: bool = True
-
-    @property
-    def reference(self) -> bool:
-        return self.family == REFERENCE_FAMILY
+    #: True for CEC once all-program rounds stopped (it is then the reference line).
+    reference: bool = False
 
 
 def active_families(
@@ -102,7 +100,7 @@ def standing(
     used as they are; the others come from :func:`analysis.stats.verdict.verdicts` (``estimator``
     as there). ``draws`` and ``pool`` should already be cut at ``as_of``."""
     from analysis import forecast as forecasting  # noqa: PLC0415 (statsmodels: only when built)
-    from analysis.stats.verdict import verdicts  # noqa: PLC0415
+    from analysis.stats.verdict import comparison_kind, verdicts  # noqa: PLC0415
 
     as_of = pd.Timestamp(as_of)
     names = active_families(draws, as_of) if families is None else list(families)
@@ -115,12 +113,11 @@ def standing(
     if missing:
         known.update(verdicts(draws, pool, missing, as_of, estimator))
     labels = family_labels(draws)
+    after_all_program = comparison_kind(draws, as_of)[0] != ALL_PROGRAM
     out = []
     for family in names:
         last = drawn.loc[drawn["family"] == family].sort_values("date").iloc[-1]
-        forecast = forecasting.forecast_next_cutoff(
-            drawn, family, window=forecasting.REPORT_WINDOW
-        )
+        forecast = forecasting.forecast_next_cutoff(drawn, family, window=forecasting.REPORT_WINDOW)
         out.append(
             Standing(
                 family=family,
@@ -133,6 +130,7 @@ def standing(
                 verdict=known.get(family),
                 forecast=forecast if forecast.status == "ok" else None,
                 category=family in categories,
+                reference=after_all_program and family == REFERENCE_FAMILY,
             )
         )
     return out
@@ -306,8 +304,13 @@ def general_rounds(
     for size in sizes:
         e = _estimate(draws, pool, size, error_range, bands)
         today.append(
-            {"invitations": size, "cutoff": e.cutoff, "low": e.low, "high": e.high,
-             "note": e.note}  # fmt: skip
+            {
+                "invitations": size,
+                "cutoff": e.cutoff,
+                "low": e.low,
+                "high": e.high,
+                "note": e.note,
+            }  # fmt: skip
         )
     dates = pd.Series(pd.DatetimeIndex(pool["distribution_date"].dropna().unique()))
     dates = dates.loc[dates > newest - pd.DateOffset(months=months)]
@@ -339,6 +342,11 @@ def general_table(general: dict[str, Any]) -> pd.DataFrame:
             for row in general["today"]
         ]
     )
+
+
+def general_caption(general: dict[str, Any]) -> str:
+    """The "Today" table's caption, with the pool's date."""
+    return f"A general round on the pool of {day_label(pd.Timestamp(general['pool_date']))}"
 
 
 def general_sentence(general: dict[str, Any]) -> str:
@@ -383,8 +391,13 @@ def general_chart(general: dict[str, Any]) -> dict[str, Any] | None:
         )
         last = history[-1][f"{size}"]
         lines.append(
-            {"size": f"{size:,}", "points": points, "n": number, "label_y": y(last),
-             "last": last}  # fmt: skip
+            {
+                "size": f"{size:,}",
+                "points": points,
+                "n": number,
+                "label_y": y(last),
+                "last": last,
+            }  # fmt: skip
         )
     first, final = pd.Timestamp(history[0]["date"]), pd.Timestamp(history[-1]["date"])
     alt = "; ".join(
