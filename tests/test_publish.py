@@ -79,7 +79,7 @@ def sample_page() -> MonthPage:
         ),
     )
     page.add("figures", figure)
-    page.add("is-the-difference-real", ItemList([f"Lowest: 488 ({XSS_NAME})"], title="Note"))
+    page.add("how-good-are-the-forecasts", ItemList([f"Lowest: 488 ({XSS_NAME})"], title="Note"))
     return page
 
 

@@ -203,7 +203,8 @@ def test_figure_text_is_legible_on_a_phone(real_site, browser, month):
         )
     finally:
         page.context.close()
-    assert len(sizes) == 4 and phone_images == 4
+    # two figures since issue 16 (the month's cutoffs and gaps; the pool has its own page)
+    assert len(sizes) == 2 and phone_images == 2
     assert min(sizes) >= 10, sizes
 
 

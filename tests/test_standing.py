@@ -60,14 +60,14 @@ def test_standing_rows_come_from_the_verdict_and_forecast_functions(newest):
     assert health.verdict.estimate == expected.estimate
     assert health.verdict.low == expected.low and health.verdict.high == expected.high
     record = standing.standing_records([health])[0]
-    assert record["Typical gap to the pool estimate (likely range)"] == (
+    assert record["Typical gap (likely range)"] == (
         f"{signed_points(expected.estimate)} ({signed_points(expected.low)} to "
         f"{signed_points(expected.high)})"
     )
     forecast = forecasting.forecast_next_cutoff(
         draws, "healthcare", window=forecasting.REPORT_WINDOW
     )
-    assert record["Likely next cutoff (80% range)"].startswith(f"{forecast.point:.0f} (")
+    assert record["Next cutoff (80% range)"].startswith(f"{forecast.point:.0f} (")
     # CEC is a program: the reference line, never given a category's verdict
     assert rows["cec"].verdict is None and rows["cec"].reference
     assert standing.standing_records([rows["cec"]])[0]["Verdict"].startswith("the reference")
@@ -102,9 +102,9 @@ def test_the_index_shows_the_newest_months_standing_escaped(tmp_path):
             "Invitations": "4,500",
             "Verdict": "too few rounds to tell",
             "Days since": "693",
-            "Typical gap to the pool estimate (likely range)": "–",
+            "Typical gap (likely range)": "–",
             "Gap over time": "–",
-            "Likely next cutoff (80% range)": "–",
+            "Next cutoff (80% range)": "–",
         }
     ]
     general = {

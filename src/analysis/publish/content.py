@@ -234,6 +234,8 @@ class Answers(Block):
 
     items: list
     family_href: str | None = None
+    #: False when the page states each verdict elsewhere (a month's "Where things stand" table).
+    show_verdicts: bool = True
     kind = "answers"
 
     def __post_init__(self) -> None:

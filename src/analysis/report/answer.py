@@ -122,6 +122,9 @@ class Answer:
     heading: str
     text: str
     verdict: Verdict | None
+    #: True for a report category without a round that month: its verdict is its standing
+    #: answer, shown in its block even where the page's table also holds the verdicts.
+    standing: bool = False
 
     @property
     def verdict_text(self) -> str | None:
@@ -255,7 +258,7 @@ def answers(
                 f"No {label} round in {month_label(data.start)}. The latest was round "
                 f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
             )
-            out.append(Answer(family, label, text, result))
+            out.append(Answer(family, label, text, result, standing=category))
             continue
         cutoffs = _cutoffs(rounds)
         text = f"{cutoffs[0].upper()}{cutoffs[1:]}."

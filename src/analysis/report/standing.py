@@ -209,9 +209,9 @@ STANDING_COLUMNS = (
     "Invitations",
     "Verdict",
     "Days since",
-    "Typical gap to the pool estimate (likely range)",
+    "Typical gap (likely range)",
     "Gap over time",
-    "Likely next cutoff (80% range)",
+    "Next cutoff (80% range)",
 )
 
 
@@ -230,9 +230,9 @@ def standing_records(rows: list[Standing]) -> list[dict[str, str]]:
                 "Invitations": "–" if row.invitations is None else f"{int(row.invitations):,}",
                 "Verdict": verdict_words(row.verdict) if row.category else program_words(row),
                 "Days since": f"{row.days_since:,}",
-                "Typical gap to the pool estimate (likely range)": gap_words(row.verdict),
+                "Typical gap (likely range)": gap_words(row.verdict),
                 "Gap over time": trend_words(row.verdict),
-                "Likely next cutoff (80% range)": next_words(row.forecast),
+                "Next cutoff (80% range)": next_words(row.forecast),
             }
         )
     return out
