@@ -29,6 +29,8 @@ def test_a_month_answers_for_every_family_drawn_and_the_focus_families(august):
         assert blocks[family].text.startswith(f"No {august.label(family)} round in August 2023")
         assert blocks[family].verdict is august.verdicts[family]
     assert all(a.words() <= 60 for a in blocks.values())
+    # only categories have pages of their own to link to (programs such as PNP do not)
+    assert all(a.linked == (a.family not in {"pnp", "cec", "fsw", "fst"}) for a in blocks.values())
 
 
 def test_active_families_are_the_focus_ones_and_those_drawn_in_six_months():

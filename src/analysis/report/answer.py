@@ -125,6 +125,9 @@ class Answer:
     #: True for a report category without a round that month: its verdict is its standing
     #: answer, shown in its block even where the page's table also holds the verdicts.
     standing: bool = False
+    #: True when the family has a page of its own (a category with a round since June 2023;
+    #: programs such as CEC and PNP have none).
+    linked: bool = True
 
     @property
     def verdict_text(self) -> str | None:
@@ -234,8 +237,13 @@ def answers(
     judge = verdict or category_verdict
     known = known or {}
     out = []
+    categories = data.draws.loc[
+        (data.draws["date"] >= CATEGORY_START) & (data.draws["selection"] == "category"), "family"
+    ]
+    with_page = set(categories.astype(str))
     for family in month_families(data):
         label = data.label(family)
+        linked = family in with_page
         category = family in data.params.categories
         # the month's verdict (stats.verdicts: every round since the overlap) unless judged here
         result = data.verdicts.get(family) if verdict is None and category else None
@@ -251,18 +259,22 @@ def answers(
                 (data.draws["family"] == family) & data.draws["cutoff"].notna()
             ]
             if earlier.empty:
-                out.append(Answer(family, label, f"No {label} round has been held yet.", None))
+                out.append(
+                    Answer(
+                        family, label, f"No {label} round has been held yet.", None, linked=False
+                    )
+                )
                 continue
             last = earlier.iloc[-1]
             text = (
                 f"No {label} round in {month_label(data.start)}. The latest was round "
                 f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
             )
-            out.append(Answer(family, label, text, result, standing=category))
+            out.append(Answer(family, label, text, result, standing=category, linked=linked))
             continue
         cutoffs = _cutoffs(rounds)
         text = f"{cutoffs[0].upper()}{cutoffs[1:]}."
         if category:
             text += f" {_comparison(data, rounds)}"
-        out.append(Answer(family, label, text, result))
+        out.append(Answer(family, label, text, result, linked=linked))
     return out
