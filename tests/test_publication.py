@@ -107,7 +107,8 @@ def test_answer_block_gives_cutoff_comparison_gap_and_verdict_briefly(july):
 def test_a_month_without_a_category_round_says_so_and_points_to_the_latest(august):
     blocks = {a.family: a for a in answer.answers(august)}
     assert blocks["stem"].text.startswith("No STEM round in August 2023. The latest was round")
-    assert blocks["stem"].verdict is None
+    # a focus category without a round gets its standing answer (issue 16), not only "no round"
+    assert blocks["stem"].verdict is august.verdicts["stem"]
 
 
 def test_answer_uses_the_verdict_function_it_is_given(july):
@@ -164,7 +165,7 @@ def test_numbers_get_thousands_separators_and_the_right_alignment_class():
         {"Round": ["254"], "Invitations": [1500], "Gap": pd.array([None], dtype="Int64")}
     )
     html = Table(frame, caption="Rounds", row_ids=pd.Series(["round-254"]))._repr_html_()
-    assert "<td>1,500</td>" in html and '<tr id="round-254">' in html
+    assert '<td data-label="Invitations">1,500</td>' in html and '<tr id="round-254">' in html
     assert "ee-num-2 ee-num-3" in html and "ee-num-1" not in html
     assert "<NA>" not in html and "nan" not in html
 

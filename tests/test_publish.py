@@ -79,7 +79,7 @@ def sample_page() -> MonthPage:
         ),
     )
     page.add("figures", figure)
-    page.add("is-the-difference-real", ItemList([f"Lowest: 488 ({XSS_NAME})"], title="Note"))
+    page.add("how-good-are-the-forecasts", ItemList([f"Lowest: 488 ({XSS_NAME})"], title="Note"))
     return page
 
 
@@ -181,7 +181,9 @@ def test_table_html_escapes_headers_cells_and_caption_and_drops_the_index():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "<th>&lt;th&gt;</th>" in html
     assert "INDEX-LABEL" not in html
-    assert "<td>1.2</td>" in html
+    assert '<td data-label="n">1.2</td>' in html
+    # a header's markup is escaped in the label a phone shows beside each cell, too
+    assert 'data-label="&lt;th&gt;"' in html
     with pytest.raises(ValueError, match="caption is empty"):
         Table(frame, caption="")
 

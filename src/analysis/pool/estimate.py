@@ -392,3 +392,55 @@ def estimate_for_round(
         error_range=error_range if method == "replay" else None,
         bands=bands,
     )
+
+
+def estimate_general_round(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    invitations: int,
+    *,
+    distribution_date: pd.Timestamp | str | None = None,
+    on: pd.Timestamp | str | None = None,
+    settings: Settings | None = None,
+    error_range: tuple[int, int] | None = None,
+    bands: dict | None = None,
+) -> CutoffEstimate:
+    """The cutoff an all-program round of ``invitations`` would need on the day ``on``, from the
+    distribution of ``distribution_date`` (default: the newest in ``pool``) carried forward as
+    :func:`estimate_for_round` carries it (replay, every round held from the distribution's day
+    up to and including ``on`` taken out with its bound honoured, newcomers added). ``on``
+    defaults to the newest round or distribution, whichever is later: "a general round today".
+    ``error_range``/``bands`` as for :func:`estimate_for_round`.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> e = estimate_general_round(example_draws(), example_pool(), 500)
+    >>> e.low <= e.cutoff <= e.high, e.invitations
+    (True, 500)
+    """
+    require_draws(draws, "estimate_general_round")
+    settings = settings or DEFAULT_SETTINGS
+    published = pd.DatetimeIndex(pool["distribution_date"].dropna().unique())
+    if published.empty:
+        raise ValueError("no pool distribution to estimate a general round from")
+    when = published.max() if distribution_date is None else pd.Timestamp(distribution_date)
+    if on is None:
+        on = max(when, pd.Timestamp(draws["date"].max()))
+    on = pd.Timestamp(on)
+    bins = distribution_bins(distribution_on(pool, when))
+    snapshot = snapshot_dates(pool).get(when, when)
+    state = cached_replay(draws, pool, settings, True)
+    between = rounds_between(draws, snapshot, until=on + pd.Timedelta(days=1))
+    return estimate_from_density(
+        bins,
+        spread_bins(bin_rows(bins), "replay", settings, state.densities[snapshot]),
+        int(invitations),
+        "replay",
+        distribution_date=snapshot,
+        between=between if len(between) else None,
+        inflow=state.inflow(snapshot),
+        on=on,
+        settings=settings,
+        bounds=True,
+        error_range=error_range,
+        bands=bands,
+    )

@@ -8,7 +8,7 @@ Text is kept as text: the macros escape it (autoescape), so HTML from the feed i
 >>> import pandas as pd
 >>> table = Table(pd.DataFrame({"name": ["<script>x</script>"], "cutoff": [1491]}), "Rounds")
 >>> html = table._repr_html_()
->>> "&lt;script&gt;" in html, "<td>1,491</td>" in html
+>>> "&lt;script&gt;" in html, '<td data-label="cutoff">1,491</td>' in html
 (True, True)
 """
 
@@ -234,6 +234,8 @@ class Answers(Block):
 
     items: list
     family_href: str | None = None
+    #: False when the page states each verdict elsewhere (a month's "Where things stand" table).
+    show_verdicts: bool = True
     kind = "answers"
 
     def __post_init__(self) -> None:

@@ -176,8 +176,10 @@ def render_index(
     footer: str | None = None,
     site_links: dict[str, str] | None = None,
     check: bool = True,
+    front: Mapping[str, Any] | None = None,
 ) -> str:
-    """The site's index page: every month newest first, with its headline and link.
+    """The site's index page: where things stand and a general round today (``front``: see
+    :func:`read_front`), then every month newest first, with its headline and link.
 
     ``months``: mappings with ``month`` (``'YYYY-MM'``) and ``headline`` (plain text, e.g. from
     the month's ``summary.json``); order does not matter. ``data_quality_href`` is a relative
@@ -228,7 +230,52 @@ def render_index(
         feeds=[{"href": site_links["feed"], "title": site_title}]
         if site_links and "feed" in site_links
         else [],
+        front=front_view(front),
     )
+
+
+def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the index's first screen draws from the newest month's summary (:func:`read_front`):
+    the standing table and the general round's table and figure, as content objects."""
+    if not front or not front.get("standing"):
+        return None
+    from analysis.publish.content import Table  # noqa: PLC0415 (content imports this module)
+    from analysis.report import standing  # noqa: PLC0415
+
+    month = front["month"]
+    view: dict[str, Any] = {
+        "month": month,
+        "href": f"{month}/index.html",
+        "standing": Table(
+            standing.standing_table(list(front["standing"])),
+            caption="Each active category: latest round, verdict, likely next cutoff",
+            note=front.get("standing_note"),
+            download=None,
+        ),
+        "general": None,
+        "chart": None,
+    }
+    general = front.get("general")
+    if general:
+        view["general"] = Table(
+            standing.general_table(general),
+            caption=standing.general_caption(general),
+            note=standing.general_sentence(general),
+        )
+        view["chart"] = standing.general_chart(general)
+    return view
+
+
+def read_front(site_dir: Path) -> dict[str, Any] | None:
+    """The newest published month's ``standing`` and ``general`` (its ``summary.json``), with
+    ``month``: what the index shows first. None when no month has them."""
+    for entry in read_months(site_dir):
+        path = Path(site_dir) / entry["month"] / "summary.json"
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if summary.get("standing"):
+            return {"month": entry["month"], **summary}
+        return None
+    return None
 
 
 def read_months(site_dir: Path) -> list[dict[str, str]]:
@@ -294,6 +341,7 @@ def write_index(
         footer=footer,
         site_links=site_links,
         check=False,
+        front=read_front(site_dir),
     )
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:

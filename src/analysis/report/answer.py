@@ -24,7 +24,7 @@ import pandas as pd
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
 from analysis.stats.verdict import Verdict, category_verdict
-from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
+from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, UNCLASSIFIED
 from analysis.wording import plural, shown_gap, signed_points, whole_points
 
 
@@ -122,6 +122,12 @@ class Answer:
     heading: str
     text: str
     verdict: Verdict | None
+    #: True for a report category without a round that month: its verdict is its standing
+    #: answer, shown in its block even where the page's table also holds the verdicts.
+    standing: bool = False
+    #: True when the family has a page of its own (a category with a round since June 2023;
+    #: programs such as CEC and PNP have none).
+    linked: bool = True
 
     @property
     def verdict_text(self) -> str | None:
@@ -203,16 +209,48 @@ def _comparison(data: MonthData, rounds: pd.DataFrame) -> str:
     return "No all-program round or pool estimate to compare with."
 
 
-def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> list[Answer]:
-    """One :class:`Answer` per report category of the month (the page's first section).
+def month_families(data: MonthData) -> list[str]:
+    """The families a month's page answers for: the report's categories (always), then every
+    other family drawn that month (not all-program rounds, not unclassified ones), in order of
+    their first round in the month."""
+    drawn = data.month_rounds.loc[data.month_rounds["cutoff"].notna()].sort_values("date")
+    out = list(data.params.categories)
+    for family in drawn["family"].astype(str):
+        if family not in out and family not in (ALL_PROGRAM, UNCLASSIFIED):
+            out.append(family)
+    return out
 
-    ``verdict`` (default :func:`analysis.stats.verdict.category_verdict`) judges a category whose
-    verdict the month does not already hold in ``data.verdicts``.
+
+def answers(
+    data: MonthData,
+    verdict: Callable[..., Verdict] | None = None,
+    known: dict[str, Verdict | None] | None = None,
+) -> list[Answer]:
+    """One :class:`Answer` per family of :func:`month_families` (the page's first section): the
+    month's cutoffs and the comparison that matters, or, for a category without a round that
+    month, its latest round; each with the family's standing verdict.
+
+    ``verdict`` (default :func:`analysis.stats.verdict.category_verdict`) judges a report
+    category whose verdict the month does not already hold in ``data.verdicts``; ``known``
+    holds the verdicts of the other families (e.g. from :func:`analysis.report.standing.standing`).
     """
     judge = verdict or category_verdict
+    known = known or {}
     out = []
-    for family in data.params.categories:
+    categories = data.draws.loc[
+        (data.draws["date"] >= CATEGORY_START) & (data.draws["selection"] == "category"), "family"
+    ]
+    with_page = set(categories.astype(str))
+    for family in month_families(data):
         label = data.label(family)
+        linked = family in with_page
+        category = family in data.params.categories
+        # the month's verdict (stats.verdicts: every round since the overlap) unless judged here
+        result = data.verdicts.get(family) if verdict is None and category else None
+        if result is None and category:
+            result = judge(data.draws, data.comparisons, family, data.end)
+        elif not category:
+            result = known.get(family)
         rounds = data.month_rounds.loc[
             (data.month_rounds["family"] == family) & data.month_rounds["cutoff"].notna()
         ]
@@ -221,20 +259,22 @@ def answers(data: MonthData, verdict: Callable[..., Verdict] | None = None) -> l
                 (data.draws["family"] == family) & data.draws["cutoff"].notna()
             ]
             if earlier.empty:
-                text = f"No {label} round has been held yet."
-            else:
-                last = earlier.iloc[-1]
-                text = (
-                    f"No {label} round in {month_label(data.start)}. The latest was round "
-                    f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
+                out.append(
+                    Answer(
+                        family, label, f"No {label} round has been held yet.", None, linked=False
+                    )
                 )
-            out.append(Answer(family, label, text, None))
+                continue
+            last = earlier.iloc[-1]
+            text = (
+                f"No {label} round in {month_label(data.start)}. The latest was round "
+                f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
+            )
+            out.append(Answer(family, label, text, result, standing=category, linked=linked))
             continue
-        # the month's verdict (stats.verdicts: every round since the overlap) unless judged here
-        result = data.verdicts.get(family) if verdict is None else None
-        if result is None:
-            result = judge(data.draws, data.comparisons, family, data.end)
         cutoffs = _cutoffs(rounds)
-        text = f"{cutoffs[0].upper()}{cutoffs[1:]}. {_comparison(data, rounds)}"
-        out.append(Answer(family, label, text, result))
+        text = f"{cutoffs[0].upper()}{cutoffs[1:]}."
+        if category:
+            text += f" {_comparison(data, rounds)}"
+        out.append(Answer(family, label, text, result, linked=linked))
     return out

@@ -1,0 +1,419 @@
+"""Where things stand, and what a general round would need today: the first thing the index and
+a month's page show.
+
+- :func:`standing` gives one :class:`Standing` per active family (a round in the last
+  :data:`ACTIVE_MONTHS` months; the focus families always): its latest round, the days since,
+  the family's verdict (:func:`analysis.stats.verdict.verdicts`: the typical gap to the pool
+  estimate, its range and its change per year) and the likely next cutoff
+  (:func:`analysis.forecast.forecast_next_cutoff`, 80% range). Nothing is re-derived here.
+- :func:`general_rounds` gives the cutoff an all-program round of 1,000, 3,000 and 5,000
+  invitations would need on the newest published pool
+  (:func:`analysis.pool.estimate.estimate_general_round`, with the range the baselines get), and
+  the same at the end of each of the last 12 months.
+
+Every number a reader sees is rounded in :mod:`analysis.wording`; the records written to
+``summary.json`` (:func:`standing_records`, :func:`general_records`) hold the words and numbers
+as the pages show them, so the index shows what the month's page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from analysis.months import day_label, month_label
+from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES, UNCLASSIFIED, family_labels
+from analysis.wording import plural, signed_points, whole_points
+
+if TYPE_CHECKING:
+    from analysis.forecast import Forecast
+    from analysis.stats.verdict import Verdict
+
+#: A family is active when it had a round in this many months before the date.
+ACTIVE_MONTHS = 6
+#: The program whose rounds have been the de facto general rounds since all-program rounds
+#: stopped (April 2024): the reference line beside the pool estimate.
+REFERENCE_FAMILY = "cec"
+#: The general rounds of the "Today" answer (invitations).
+GENERAL_SIZES = (1000, 3000, 5000)
+#: How many months the "Today" figure looks back.
+GENERAL_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One family's standing as of a date."""
+
+    family: str
+    label: str
+    round: str
+    date: pd.Timestamp
+    invitations: float | None
+    cutoff: float | None
+    days_since: int
+    verdict: Verdict | None
+    forecast: Forecast | None
+    category: bool = True
+    #: True for CEC once all-program rounds stopped (it is then the reference line).
+    reference: bool = False
+
+
+def active_families(
+    draws: pd.DataFrame,
+    as_of: Any,
+    months: int = ACTIVE_MONTHS,
+    always: tuple[str, ...] = FOCUS_FAMILIES,
+) -> list[str]:
+    """The families to answer for on ``as_of``: ``always`` first, then every family (not
+    all-program, not unclassified) with a round in the ``months`` months up to ``as_of``,
+    newest round first.
+
+    >>> draws = pd.DataFrame({"date": pd.to_datetime(["2025-01-02", "2026-02-01", "2026-03-01"]),
+    ...                       "family": ["trades", "cec", "pnp"], "cutoff": [436, 520, 700]})
+    >>> active_families(draws, "2026-03-05")
+    ['stem', 'healthcare', 'pnp', 'cec']
+    """
+    as_of = pd.Timestamp(as_of)
+    since = as_of - pd.DateOffset(months=months)
+    recent = draws.loc[
+        (draws["date"] > since) & (draws["date"] <= as_of) & draws["cutoff"].notna()
+    ].sort_values("date", ascending=False)
+    out = list(always)
+    for family in recent["family"].astype(str):
+        if family not in out and family not in (ALL_PROGRAM, UNCLASSIFIED):
+            out.append(family)
+    return out
+
+
+def standing(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    as_of: Any,
+    families: list[str] | None = None,
+    known: dict[str, Verdict] | None = None,
+    estimator: Any = None,
+) -> list[Standing]:
+    """One :class:`Standing` per family (default :func:`active_families`) that has had a round
+    by ``as_of``. ``known``: verdicts already made as of ``as_of`` (a month's ``data.verdicts``),
+    used as they are; the others come from :func:`analysis.stats.verdict.verdicts` (``estimator``
+    as there). ``draws`` and ``pool`` should already be cut at ``as_of``."""
+    from analysis import forecast as forecasting  # noqa: PLC0415 (statsmodels: only when built)
+    from analysis.stats.verdict import comparison_kind, verdicts  # noqa: PLC0415
+
+    as_of = pd.Timestamp(as_of)
+    names = active_families(draws, as_of) if families is None else list(families)
+    drawn = draws.loc[(draws["date"] <= as_of) & draws["cutoff"].notna()]
+    names = [f for f in names if (drawn["family"] == f).any()]
+    known = dict(known or {})
+    categories = set(drawn.loc[drawn["is_category"].astype(bool), "family"].astype(str))
+    # programs (CEC, PNP) are not compared with the pool estimate: no verdict for them
+    missing = [f for f in names if f not in known and f in categories]
+    if missing:
+        known.update(verdicts(draws, pool, missing, as_of, estimator))
+    labels = family_labels(draws)
+    after_all_program = comparison_kind(draws, as_of)[0] != ALL_PROGRAM
+    out = []
+    for family in names:
+        last = drawn.loc[drawn["family"] == family].sort_values("date").iloc[-1]
+        forecast = forecasting.forecast_next_cutoff(drawn, family, window=forecasting.REPORT_WINDOW)
+        out.append(
+            Standing(
+                family=family,
+                label=labels.get(family, family),
+                round=str(last["round"]),
+                date=pd.Timestamp(last["date"]),
+                invitations=None if pd.isna(last["invitations"]) else float(last["invitations"]),
+                cutoff=float(last["cutoff"]),
+                days_since=int((as_of.normalize() - pd.Timestamp(last["date"])).days),
+                verdict=known.get(family),
+                forecast=forecast if forecast.status == "ok" else None,
+                category=family in categories,
+                reference=after_all_program and family == REFERENCE_FAMILY,
+            )
+        )
+    return out
+
+
+def gap_words(verdict: Verdict | None) -> str:
+    """The typical gap with its range: ``−48 (−66 to −36)``; a dash when there is none.
+
+    >>> from analysis.stats.verdict import Verdict
+    >>> gap_words(Verdict("stem", "pool", 9, 5.0, -48.2, -66.0, -35.6, 0.95, "size", "", ""))
+    '−48 (−66 to −36)'
+    """
+    if verdict is None or verdict.estimate is None:
+        return "–"
+    return (
+        f"{signed_points(verdict.estimate)} ({signed_points(verdict.low)} to "
+        f"{signed_points(verdict.high)})"
+    )
+
+
+def trend_words(verdict: Verdict | None) -> str:
+    """The gap's change per year in a few words (pool comparisons only).
+
+    >>> from analysis.stats.verdict import Verdict
+    >>> v = Verdict("h", "pool", 9, 5.0, -48, -66, -36, 0.95, "size", "", "", slope=15.0,
+    ...             slope_low=5.0, slope_high=25.0)
+    >>> trend_words(v)
+    'narrowing by about 15 points a year'
+    """
+    if verdict is None or verdict.slope is None or verdict.estimate is None:
+        return "–"
+    if verdict.slope_low <= 0 <= verdict.slope_high:
+        return "no clear change"
+    narrows = (verdict.slope > 0) == (verdict.estimate < 0)
+    size = plural(abs(whole_points(verdict.slope)), "point")
+    return f"{'narrowing' if narrows else 'widening'} by about {size} a year"
+
+
+def verdict_words(verdict: Verdict | None) -> str:
+    """The verdict in a few words: what the table's verdict column says."""
+    if verdict is None:
+        return "–"
+    if verdict.label == "too few rounds" or verdict.estimate is None and verdict.rank_p is None:
+        return "too few rounds to tell"
+    if verdict.label == "size":
+        where = "below" if verdict.estimate < 0 else "above"
+        return f"about {plural(abs(whole_points(verdict.estimate)), 'point')} {where} the pool"
+    return {
+        "below": "clearly lower than all-program rounds",
+        "above": "clearly higher than all-program rounds",
+    }.get(verdict.label, "no clear difference")
+
+
+def program_words(row: Standing) -> str:
+    """The verdict cell of a program's row (its rounds are not compared with the pool)."""
+    if row.reference:
+        return "the reference: de facto general rounds"
+    return "a program, not compared"
+
+
+def next_words(forecast: Forecast | None) -> str:
+    """The likely next cutoff with its 80% range: ``452 (440-465)``."""
+    if forecast is None or forecast.point is None:
+        return "–"
+    return (
+        f"{whole_points(forecast.point)} "
+        f"({whole_points(forecast.low)}-{whole_points(forecast.high)})"
+    )
+
+
+#: The columns of the standing table, in order (the phone layout keeps the first five).
+STANDING_COLUMNS = (
+    "Category",
+    "Latest round",
+    "Cutoff",
+    "Invitations",
+    "Verdict",
+    "Days since",
+    "Typical gap (likely range)",
+    "Gap over time",
+    "Next cutoff (80% range)",
+)
+
+
+def standing_records(rows: list[Standing]) -> list[dict[str, str]]:
+    """The table's rows as text, in :data:`STANDING_COLUMNS` order (for the page and the
+    index's ``summary.json``)."""
+    out = []
+    for row in rows:
+        label = f"{row.label} (reference)" if row.reference else row.label
+        out.append(
+            {
+                "family": row.family,
+                "Category": label,
+                "Latest round": day_label(row.date),
+                "Cutoff": f"{whole_points(row.cutoff)}",
+                "Invitations": "–" if row.invitations is None else f"{int(row.invitations):,}",
+                "Verdict": verdict_words(row.verdict) if row.category else program_words(row),
+                "Days since": f"{row.days_since:,}",
+                "Typical gap (likely range)": gap_words(row.verdict),
+                "Gap over time": trend_words(row.verdict),
+                "Next cutoff (80% range)": next_words(row.forecast),
+            }
+        )
+    return out
+
+
+def standing_table(records: list[dict[str, str]]) -> pd.DataFrame:
+    """The standing records as the page's table (one row per family)."""
+    return pd.DataFrame(records, columns=["family", *STANDING_COLUMNS]).drop(columns="family")
+
+
+def standing_note(as_of: Any, rows: list[Standing]) -> str:
+    """What the standing table compares, in plain words (under the table)."""
+    reference = next((r for r in rows if r.reference), None)
+    cec = (
+        f" {reference.label} rounds have been the de facto general rounds since all-program "
+        "rounds stopped: their row is the reference line beside the pool estimate."
+        if reference is not None
+        else ""
+    )
+    return (
+        f"As of {day_label(pd.Timestamp(as_of))}. Every category with a round in the last "
+        f"{ACTIVE_MONTHS} months, STEM and healthcare always. The gap is a category's cutoff "
+        "minus the cutoff a round open to every program, of the same size, would have needed that "
+        "day (estimated from IRCC's published scores of the pool), averaged over its rounds; a "
+        "negative gap means lower scores were invited. The likely range allows for the "
+        "estimate's own error and for rounds being related; the next cutoff's range held 80% of "
+        f"the past forecasts' outcomes.{cec}"
+    )
+
+
+# ------------------------------------------------------------------ a general round today
+
+
+def _estimate(draws, pool, size, error_range, bands, distribution_date=None, on=None):
+    from analysis.pool.estimate import estimate_general_round  # noqa: PLC0415
+
+    return estimate_general_round(
+        draws,
+        pool,
+        size,
+        distribution_date=distribution_date,
+        on=on,
+        error_range=error_range,
+        bands=bands,
+    )
+
+
+def general_rounds(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    sizes: tuple[int, ...] = GENERAL_SIZES,
+    months: int = GENERAL_MONTHS,
+) -> dict[str, Any] | None:
+    """The cutoff an all-program round of each of ``sizes`` would need on the newest published
+    pool (carried to the newest round: rounds since the distribution taken out, newcomers
+    added), with its range (the regime backtest's, as the baselines get), and the same on the
+    newest distribution of each of the last ``months`` months (on its own day). None without a
+    pool distribution. Plain values, rounded once here, for ``summary.json``."""
+    from analysis.pool.backtest import measured_error_bands  # noqa: PLC0415
+    from analysis.pool.regime import regime_error_range  # noqa: PLC0415
+
+    if pool is None or pool.empty or draws.empty:
+        return None
+    error_range = regime_error_range(draws, pool)
+    bands = measured_error_bands(draws, pool)
+    newest = pd.Timestamp(pool["distribution_date"].max())
+    on = max(newest, pd.Timestamp(draws["date"].max()))
+    today = []
+    for size in sizes:
+        e = _estimate(draws, pool, size, error_range, bands)
+        today.append(
+            {
+                "invitations": size,
+                "cutoff": e.cutoff,
+                "low": e.low,
+                "high": e.high,
+                "note": e.note,
+            }  # fmt: skip
+        )
+    dates = pd.Series(pd.DatetimeIndex(pool["distribution_date"].dropna().unique()))
+    dates = dates.loc[dates > newest - pd.DateOffset(months=months)]
+    monthly = dates.groupby(dates.dt.to_period("M")).max().sort_values()
+    history = []
+    for when in monthly:
+        row = {"date": f"{when:%Y-%m-%d}"}
+        for size in sizes:
+            e = _estimate(draws, pool, size, error_range, bands, distribution_date=when, on=when)
+            row[f"{size}"] = e.cutoff
+        history.append(row)
+    return {
+        "pool_date": f"{newest:%Y-%m-%d}",
+        "on": f"{on:%Y-%m-%d}",
+        "today": today,
+        "history": history,
+    }
+
+
+def general_table(general: dict[str, Any]) -> pd.DataFrame:
+    """The "Today" table: one row per round size."""
+    return pd.DataFrame(
+        [
+            {
+                "A general round of": f"{row['invitations']:,} invitations",
+                "Would need about": f"{row['cutoff']}",
+                "Likely range": f"{row['low']}-{row['high']}",
+            }
+            for row in general["today"]
+        ]
+    )
+
+
+def general_caption(general: dict[str, Any]) -> str:
+    """The "Today" table's caption, with the pool's date."""
+    return f"A general round on the pool of {day_label(pd.Timestamp(general['pool_date']))}"
+
+
+def general_sentence(general: dict[str, Any]) -> str:
+    """What the "Today" table is, in one sentence."""
+    pool_day = day_label(pd.Timestamp(general["pool_date"]))
+    on_day = day_label(pd.Timestamp(general["on"]))
+    return (
+        "The cutoff a round open to every program would need, estimated from the newest pool "
+        f"IRCC published (scores of {pool_day}), with the rounds held since taken out and "
+        f"newcomers added up to {on_day}. The likely range is how far such estimates missed "
+        "real all-program rounds."
+    )
+
+
+#: The figure's drawing box (SVG user units) and margins.
+_WIDTH, _HEIGHT, _LEFT, _RIGHT, _TOP, _BOTTOM = 320, 140, 34, 8, 8, 22
+
+
+def general_chart(general: dict[str, Any]) -> dict[str, Any] | None:
+    """The small figure of how the general round's cutoff moved: one line per size over the
+    last months, as coordinates for an inline SVG (no script, no image file), with its axis
+    labels and an alt text. None with fewer than two months."""
+    history = general.get("history") or []
+    if len(history) < 2:
+        return None
+    sizes = [row["invitations"] for row in general["today"]]
+    values = [row[f"{s}"] for row in history for s in sizes if row.get(f"{s}") is not None]
+    low, high = min(values) - 5, max(values) + 5
+    span_x = _WIDTH - _LEFT - _RIGHT
+    span_y = _HEIGHT - _TOP - _BOTTOM
+
+    def x(i: int) -> float:
+        return round(_LEFT + span_x * i / (len(history) - 1), 1)
+
+    def y(v: float) -> float:
+        return round(_TOP + span_y * (high - v) / (high - low), 1)
+
+    lines = []
+    for number, size in enumerate(sizes, start=1):
+        points = " ".join(
+            f"{x(i)},{y(row[f'{size}'])}" for i, row in enumerate(history) if f"{size}" in row
+        )
+        last = history[-1][f"{size}"]
+        lines.append(
+            {
+                "size": f"{size:,}",
+                "points": points,
+                "n": number,
+                "label_y": y(last),
+                "last": last,
+            }  # fmt: skip
+        )
+    first, final = pd.Timestamp(history[0]["date"]), pd.Timestamp(history[-1]["date"])
+    alt = "; ".join(
+        f"{line['size']} invitations: {history[0][size]} in {month_label(first)}, "
+        f"{line['last']} in {month_label(final)}"
+        for line, size in zip(lines, [f"{s}" for s in sizes], strict=True)
+    )
+    return {
+        "width": _WIDTH,
+        "height": _HEIGHT,
+        "lines": lines,
+        "ticks": [{"y": y(v), "text": f"{v}"} for v in (round(high - 5), round(low + 5))],
+        "left": _LEFT,
+        "bottom": _HEIGHT - 6,
+        "first": month_label(first),
+        "last": month_label(final),
+        "right": _WIDTH - _RIGHT,
+        "alt": f"Cutoff a general round would need, newest pool of each month: {alt}.",
+    }

@@ -1,0 +1,136 @@
+"""Where things stand (issue 16, item 1) and a general round today (item 2): built on the
+verdicts, forecasts and pool estimates, never re-derived; what the index shows is what the
+newest month wrote."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analysis import forecast as forecasting
+from analysis.pool.estimate import estimate_general_round
+from analysis.publish import render
+from analysis.report import answer, standing
+from analysis.stats.verdict import verdicts
+from analysis.wording import signed_points
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_a_month_answers_for_every_family_drawn_and_the_focus_families(august):
+    blocks = {a.family: a for a in answer.answers(august)}
+    drawn = set(august.month_rounds.loc[august.month_rounds["cutoff"].notna(), "family"])
+    expected = {"stem", "healthcare"} | (drawn - {"all_program", "unclassified"})
+    assert set(blocks) == expected
+    # the focus families had no round in August 2023: each still gets its standing verdict
+    for family in ("stem", "healthcare"):
+        assert blocks[family].text.startswith(f"No {august.label(family)} round in August 2023")
+        assert blocks[family].verdict is august.verdicts[family]
+    assert all(a.words() <= 60 for a in blocks.values())
+    # only categories have pages of their own to link to (programs such as PNP do not)
+    assert all(a.linked == (a.family not in {"pnp", "cec", "fsw", "fst"}) for a in blocks.values())
+
+
+def test_active_families_are_the_focus_ones_and_those_drawn_in_six_months():
+    draws = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-06-01", "2025-12-01", "2026-02-01", "2026-03-01"]),
+            "family": ["trades", "french", "all_program", "cec"],
+            "cutoff": [436, 400, 500, 520],
+        }
+    )
+    assert standing.active_families(draws, "2026-03-05") == ["stem", "healthcare", "cec", "french"]
+
+
+@pytest.fixture(scope="module")
+def newest(newest_tables):
+    draws, pool = newest_tables.draws, newest_tables.pool
+    return draws, pool, pd.Timestamp(draws["date"].max())
+
+
+@pytest.mark.slow
+def test_standing_rows_come_from_the_verdict_and_forecast_functions(newest):
+    draws, pool, as_of = newest
+    rows = {r.family: r for r in standing.standing(draws, pool, as_of, ["healthcare", "cec"])}
+    health = rows["healthcare"]
+    latest = draws.loc[draws["family"] == "healthcare"].sort_values("date").iloc[-1]
+    assert (health.round, health.date) == (str(latest["round"]), latest["date"])
+    assert health.days_since == (as_of - latest["date"]).days
+    expected = verdicts(draws, pool, ["healthcare"], as_of)["healthcare"]
+    assert health.verdict.estimate == expected.estimate
+    assert health.verdict.low == expected.low and health.verdict.high == expected.high
+    record = standing.standing_records([health])[0]
+    assert record["Typical gap (likely range)"] == (
+        f"{signed_points(expected.estimate)} ({signed_points(expected.low)} to "
+        f"{signed_points(expected.high)})"
+    )
+    forecast = forecasting.forecast_next_cutoff(
+        draws, "healthcare", window=forecasting.REPORT_WINDOW
+    )
+    assert record["Next cutoff (80% range)"].startswith(f"{forecast.point:.0f} (")
+    # CEC is a program: the reference line, never given a category's verdict
+    assert rows["cec"].verdict is None and rows["cec"].reference
+    assert standing.standing_records([rows["cec"]])[0]["Verdict"].startswith("the reference")
+
+
+@pytest.mark.slow
+def test_a_general_round_today_is_the_pool_estimate_on_the_newest_distribution(newest):
+    draws, pool, _ = newest
+    general = standing.general_rounds(draws, pool)
+    newest_pool = pool["distribution_date"].max()
+    assert general["pool_date"] == f"{newest_pool:%Y-%m-%d}"
+    cutoffs = [row["cutoff"] for row in general["today"]]
+    assert [row["invitations"] for row in general["today"]] == list(standing.GENERAL_SIZES)
+    assert cutoffs == sorted(cutoffs, reverse=True)  # more invitations reach lower scores
+    assert all(row["low"] <= row["cutoff"] <= row["high"] for row in general["today"])
+    direct = estimate_general_round(draws, pool, 3000)
+    assert general["today"][1]["cutoff"] == direct.cutoff
+    history = [pd.Timestamp(row["date"]) for row in general["history"]]
+    assert history == sorted(history) and len({d.to_period("M") for d in history}) == len(history)
+    assert history[-1] == newest_pool and history[0] > newest_pool - pd.DateOffset(months=12)
+    chart = standing.general_chart(general)
+    assert len(chart["lines"]) == 3 and "1,000 invitations" in chart["alt"]
+
+
+def test_the_index_shows_the_newest_months_standing_escaped(tmp_path):
+    records = [
+        {
+            "family": "stem",
+            "Category": f"STEM {XSS}",
+            "Latest round": "April 11, 2024",
+            "Cutoff": "491",
+            "Invitations": "4,500",
+            "Verdict": "too few rounds to tell",
+            "Days since": "693",
+            "Typical gap (likely range)": "–",
+            "Gap over time": "–",
+            "Next cutoff (80% range)": "–",
+        }
+    ]
+    general = {
+        "pool_date": "2026-03-01",
+        "on": "2026-03-05",
+        "today": [
+            {"invitations": n, "cutoff": c, "low": c - 1, "high": c + 15, "note": ""}
+            for n, c in ((1000, 534), (3000, 509), (5000, 506))
+        ],
+        "history": [
+            {"date": "2026-02-15", "1000": 554, "3000": 529, "5000": 518},
+            {"date": "2026-03-01", "1000": 549, "3000": 524, "5000": 513},
+        ],
+    }
+    for month, summary in (
+        ("2026-02", {"headline": "Older", "standing": records[:0]}),
+        ("2026-03", {"headline": "Newest", "standing": records, "general": general}),
+    ):
+        folder = tmp_path / month
+        folder.mkdir()
+        (folder / "index.html").write_text("<html></html>")
+        (folder / "summary.json").write_text(json.dumps(summary))
+    html = render.write_index(tmp_path, "Draws", "data-quality/index.html").read_text()
+    assert html.index('id="standing"') < html.index('id="today"') < html.index('id="months"')
+    assert "STEM &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert '<td data-label="Would need about">509</td>' in html
+    assert "<polyline" in html and 'href="2026-03/index.html"' in html
