@@ -40,7 +40,7 @@ def test_rounds_csv_holds_every_round_with_every_described_column(fixture_tables
     page = files["index.html"]
     check_page(page)
     for column in [*data_page.ROUND_COLUMNS, *data_page.POOL_COLUMNS]:
-        assert f"<td>{column}</td>" in page, column
+        assert f'<td data-label="Column">{column}</td>' in page, column
     for name in ("rounds.csv", "rounds.json", "pool.csv"):
         assert f'href="{name}"' in page
 
