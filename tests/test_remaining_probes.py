@@ -106,6 +106,7 @@ def test_public_record_replaces_local_paths_everywhere(tmp_path):
     assert kept.cells[0].source == 'data_dir = "<data>"\noutput_dir = "."\n'
 
 
+@pytest.mark.slow
 def test_the_published_record_carries_no_local_path(published_site):
     env, site = published_site
     for record in sorted(site.glob("20??-??/report.ipynb")):
@@ -159,6 +160,7 @@ def test_the_data_lock_of_a_read_only_data_folder_is_taken_outside_it(workspace,
         assert not (data / build.DATA_LOCK).exists()
 
 
+@pytest.mark.slow
 def test_ee_report_no_fetch_runs_on_a_data_folder_it_cannot_write(workspace, monkeypatch):
     """The data lock file cannot be created in a read-only data folder: the report still runs
     (root ignores chmod, so the folder is made read-only for the check of writability)."""
