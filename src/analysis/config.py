@@ -183,6 +183,22 @@ def check_settings() -> None:
     fetch_deadline()
     max_feed_bytes()
     site_url()
+    for name, folder in (("EE_DATA_DIR", data_dir()), ("EE_REPORTS_DIR", reports_dir())):
+        _check_folder(name, folder)
+
+
+def _check_folder(name: str, folder: Path) -> None:
+    """A folder setting must name a folder (or a place one can be made): a file there, or a
+    file in its path, raises :class:`~analysis.errors.SettingError` naming both."""
+    for place in (folder, *folder.parents):
+        if place.exists() or place.is_symlink():
+            if place.is_dir():
+                return
+            where = "is a file" if place == folder else f"has a file in its path: {place}"
+            raise SettingError(
+                f"{name} {folder} {where}, not a folder: set {name} to a folder (it is "
+                f"created if missing) or move the file away"
+            )
 
 
 def shared_snapshots_dir() -> Path:

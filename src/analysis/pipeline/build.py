@@ -37,6 +37,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -104,6 +105,33 @@ def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) 
     return message.replace(str(record), str(kept)) if str(record) in message else message
 
 
+def public_record(record: Path, places: dict[str, str]) -> None:
+    """Rewrite a published run record without this machine's paths: each of ``places`` (the
+    month's build folder, the data folder), then the project folder and the home folder, is
+    replaced by its stand-in (``.``, ``<data>``, ``<project>``, ``~``) in every text of the
+    notebook (parameters cell, papermill metadata, outputs)."""
+    places = {
+        **places,
+        str(config.PROJECT_ROOT): "<project>",
+        str(Path.home()): "~",
+    }
+    order = sorted((p for p in places if p and p != "/"), key=len, reverse=True)
+
+    def scrub(value):
+        if isinstance(value, str):
+            for place in order:
+                value = value.replace(place, places[place])
+            return value
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    notebook = json.loads(record.read_text(encoding="utf-8"))
+    write_text_atomic(record, json.dumps(scrub(notebook), indent=1, ensure_ascii=False) + "\n")
+
+
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
     # papermill and the kernel machinery (~1 s to import): only when a month is built
     from analysis.pipeline.notebooks import run_notebook
@@ -120,6 +148,7 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     for name in ("index.html", "summary.json"):
         if not (folder / name).is_file():
             raise BuildFailed(f"{plan_.month}: the report notebook wrote no {name} ({record})")
+    public_record(record, {str(folder): ".", data_dir: "<data>"})
     write_stamp(
         folder / INPUTS_FILE,
         plan_.fingerprint,
@@ -295,14 +324,32 @@ def data_lock(wait: float = 0.0):
     held. What killed runs left in the data folder (staging folders, half-written files) is
     removed."""
     data = config.data_dir()
+    writable = data_writable(data)
     with (
         terminate_as_interrupt(),
-        exclusive(data / DATA_LOCK, f"the data in {data}", wait=wait),
+        exclusive(data_lock_path(data, writable), f"the data in {data}", wait=wait),
     ):
-        remove_leftovers(config.processed_dir(), ".staging-*")
-        for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
-            remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
+        if writable:
+            remove_leftovers(config.processed_dir(), ".staging-*")
+            for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
+                remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
         yield
+
+
+def data_writable(data: Path) -> bool:
+    """False when the data folder exists and this user cannot write in it (a read-only copy,
+    which ``ee report --no-fetch`` only reads); a missing folder is created by the step."""
+    return not data.is_dir() or os.access(data, os.W_OK)
+
+
+def data_lock_path(data: Path, writable: bool = True) -> Path:
+    """Where the data lock lives: ``<data>/.ee.lock``, or, for a data folder this user cannot
+    write in, ``ee-data-<hash of its path>.lock`` in the temporary folder (so two commands on
+    the same read-only data still take one lock, and reading it needs no write there)."""
+    if writable:
+        return data / DATA_LOCK
+    digest = hashlib.sha256(str(data).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ee-data-{digest}.lock"
 
 
 @contextlib.contextmanager

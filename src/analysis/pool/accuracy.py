@@ -12,6 +12,7 @@ reports. The in-sample backtest (:mod:`analysis.pool.backtest`), the forward-cha
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -165,7 +166,9 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
         "newest": str(meta.get("newest_date", "")),
     }
     if key:
-        write_text_atomic(path, json.dumps(measured, indent=1, sort_keys=True))
+        # a read-only data folder: measured again next time, nothing lost
+        with contextlib.suppress(OSError):
+            write_text_atomic(path, json.dumps(measured, indent=1, sort_keys=True))
     return measured
 
 

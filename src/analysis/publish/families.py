@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import baselines
+from analysis.data import removal_notes
 from analysis.months import day_label, is_month, month_label
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
@@ -105,6 +106,11 @@ def family_table(
         "Pool estimate": "Pool estimate",
         "Gap vs pool estimate": "Gap: pool estimate",
     }
+    # a round IRCC's feed no longer lists says since when (the sentence's one home)
+    notes = wide["round"].map(removal_notes(draws).set_axis(draws["round"])) if len(wide) else None
+    if notes is not None and (notes.fillna("") != "").any():
+        full["Note"] = notes.fillna("").astype("string").to_numpy()
+        shown_columns["Note"] = "Note"
     shown = full[[c for c in shown_columns if c in full]].rename(columns=shown_columns)
     links = (
         wide["date"].dt.strftime("%Y-%m").map(lambda m: m if m in months else "")

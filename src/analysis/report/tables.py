@@ -14,11 +14,18 @@ import pandas as pd
 
 from analysis import baselines as baseline_helpers
 from analysis import trends
+from analysis.data import removal_notes
 from analysis.months import month_label
 from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
 from analysis.report.answer import rounds_counted
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
-from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, family_labels, reader_labels
+from analysis.taxonomy import (
+    ALL_PROGRAM,
+    CATEGORY_START,
+    family_labels,
+    reader_labels,
+    short_label,
+)
 from analysis.wording import shown_gap, signed_points, source_words, whole_points
 
 #: Feed fields as a reader would name them (revisions and data-quality tables).
@@ -63,20 +70,31 @@ def round_anchor(round_id) -> str:
     return f"round-{str(round_id).strip().lower()}"
 
 
-def month_rounds_table(data: MonthData) -> pd.DataFrame:
-    """The month's rounds, all families; "In this report" marks the report's categories."""
+def month_rounds_table(data: MonthData, full: bool = False) -> pd.DataFrame:
+    """The month's rounds, all families; "In this report" marks the report's categories.
+
+    IRCC's name is cut to the label length of cleaning (:func:`analysis.taxonomy.short_label`)
+    unless ``full`` (the download keeps the whole text). A "Note" column says of a round IRCC's
+    feed no longer lists since when (:func:`analysis.data.removal_notes`); it appears only when
+    a round of the month has one.
+    """
     rounds = data.month_rounds
-    return pd.DataFrame(
+    names = rounds["name"] if full else rounds["name"].map(short_label, na_action="ignore")
+    table = pd.DataFrame(
         {
             "Round": rounds["round"].astype("string"),
             "Date": rounds["date"].dt.strftime("%Y-%m-%d"),
-            "Round type (IRCC's name)": rounds["name"],
+            "Round type (IRCC's name)": names,
             "Family": reader_labels(rounds) if len(rounds) else rounds["family"],
             "Invitations": rounds["invitations"],
             "Cutoff (CRS)": rounds["cutoff"],
             "In this report": np.where(rounds["family"].isin(data.params.categories), "yes", ""),
         }
     )
+    notes = removal_notes(rounds)
+    if (notes != "").any():
+        table["Note"] = notes.to_numpy()
+    return table
 
 
 def comparison_table(data: MonthData) -> pd.DataFrame:
