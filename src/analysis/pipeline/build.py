@@ -289,6 +289,23 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     )
 
 
+def _publish_all(change, site: Path, months_built: bool) -> None:
+    """Publish the months just built and everything linking them (data-quality page, reader
+    pages, family pages, feeds, index, footers) in one step: ``change(folder)`` runs in a shadow
+    of the site made of hard links (:func:`analysis.publish.swap.publish_site`), swapped in
+    whole, so a failure or a kill at any point leaves the old site or the new one, never a mix.
+    When no month was built, ``change`` first runs as a dry run that may not write: if it
+    would change nothing, nothing is staged."""
+    if not months_built:
+        try:
+            with swap.refusing_writes():
+                change(site)
+            return
+        except swap.SiteWouldChange:
+            pass
+    swap.publish_site(change, site, skip=(BUILDS,))
+
+
 @contextlib.contextmanager
 def data_lock(wait: float = 0.0):
     """Hold the data lock (``<data>/.ee.lock``) for a step; SIGTERM acts as Ctrl-C while it is
@@ -309,11 +326,13 @@ def data_lock(wait: float = 0.0):
 def _site_lock(site: Path):
     """One build of a site at a time (taken after the data lock); what killed builds left in
     the site (staging folders, half-swapped and retired month folders) is removed."""
+    swap.recover_site(site)  # a run killed between the two renames of the site's swap
     site.mkdir(parents=True, exist_ok=True)
     with exclusive(site / SITE_LOCK, f"the site {site}"):
         shutil.rmtree(site / BUILDS, ignore_errors=True)
         for pattern in (".*.new-*", ".*.old-*", ".*.tmp"):
             remove_leftovers(site, pattern)
+        remove_leftovers(site.parent, swap.site_leftovers(site))  # shadows, retired sites
         yield
 
 
@@ -346,6 +365,7 @@ def build_reports(
         timings: dict[str, float] = {}
         started = time.perf_counter()
         family_pages = reader = None
+        staging = site / BUILDS / f"{os.getpid()}"
         with contextlib.ExitStack() as stack:
             if not todo:
                 progress.say(
@@ -368,19 +388,23 @@ def build_reports(
                     months_after = families.published_months(site) | {p.month for p in todo}
                     family_pages = _start_family_pages(helper, site, inputs, months_after)
                     reader = _start_reader_pages(helper, site, inputs)
-                staging = site / BUILDS / f"{os.getpid()}"
                 staging.mkdir(parents=True)
                 stack.callback(shutil.rmtree, site / BUILDS, ignore_errors=True)
                 timings = _build_all(todo, staging, jobs, progress)
-                _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
             line = freshness.inputs_line(inputs)
-            with freshness.feeding(line):
-                _publish_data_quality(site, inputs)
-                _publish_reader_pages(site, inputs, reader)
-                _publish_site(site, inputs, family_pages)
-            # Every page says when the feed was checked, the months built before included.
-            freshness.stamp_site(site, line)
+
+            def change(folder: Path) -> None:
+                """Everything the run publishes, done in ``folder`` (the site or its shadow)."""
+                _publish_months(sorted(timings), staging, folder)
+                with freshness.feeding(line):
+                    _publish_data_quality(folder, inputs)
+                    _publish_reader_pages(folder, inputs, reader)
+                    _publish_site(folder, inputs, family_pages)
+                # Every page says when the feed was checked, the months built before included.
+                freshness.stamp_site(folder, line)
+
+            _publish_all(change, site, bool(timings))
     return {
         "built": timings,
         "skipped": skipped,
