@@ -134,9 +134,10 @@ def publish_site(build: Callable[[Path], None], site: Path, skip=()) -> Path:
     new site's lock is the same file, still held.
 
     >>> from tempfile import TemporaryDirectory
+    >>> from analysis.storage import write_text_atomic
     >>> with TemporaryDirectory() as d:
     ...     site = Path(d) / "site"; site.mkdir(); _ = (site / "a.html").write_text("old")
-    ...     def build(shadow): (shadow / "a.html").unlink(); _ = (shadow / "a.html").write_text("new")
+    ...     def build(shadow): write_text_atomic(shadow / "a.html", "new")
     ...     _ = publish_site(build, site)
     ...     (site / "a.html").read_text()
     'new'
