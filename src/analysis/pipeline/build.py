@@ -20,9 +20,11 @@ too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets t
   (``--jobs``). Kernels talk over IPC sockets, not TCP ports, so parallel papermill runs cannot
   race for ports.
 - **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
-  of them have succeeded are they swapped in (one rename each), then the index is rewritten.
-  A failing notebook, Ctrl-C or a kill leaves the published site as it was, and the message
-  says which month failed and where its run record is (kept in ``data/runs/failed/``).
+  of them have succeeded is the site changed, all at once (:func:`_publish_all`): the months,
+  data-quality page, reader pages, family pages, feeds, index and footers go into a
+  hard-linked shadow of the site, swapped in with two renames. A failing notebook, a failure
+  while the site is staged, Ctrl-C or a kill leaves the published site as it was, and the
+  message says which month failed and where its run record is (kept in ``data/runs/failed/``).
 - **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
   publishing the site lock after it; workers die with the command, so a killed run never
   leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
