@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -29,7 +30,7 @@ from analysis.publish import display as figures  # noqa: E402
 from analysis.publish import render, safety, swap  # noqa: E402
 from analysis.publish.content import Figure, ItemList, Paragraph, Table  # noqa: E402
 from analysis.publish.month_page import MonthPage  # noqa: E402
-from analysis.storage import write_text_atomic  # noqa: E402
+from analysis.storage import leftover_prefix, write_text_atomic  # noqa: E402
 from helpers import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
 from helpers import execute_notebook  # noqa: E402
 
@@ -595,7 +596,8 @@ def test_a_site_killed_between_its_two_renames_gets_the_old_site_back(tmp_path, 
     before = tree(site)
 
     def killed_swap(staging: Path, target: Path, retired_prefix: str) -> None:
-        os.rename(target, target.with_name(f"{retired_prefix}dead"))  # the first rename...
+        # the first rename (named as by a run that is gone since)...
+        os.rename(target, target.with_name(".reports.old-p999999999-dead"))
         raise SystemExit("killed")  # ...and the process dies before the second
 
     monkeypatch.setattr(swap, "_swap_in", killed_swap)
@@ -644,3 +646,37 @@ def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     # A second, independent execution of the same notebook gives the same bytes.
     execute_notebook(SAMPLE, tmp_path / "b")
     assert tree(tmp_path / "b" / "page") == tree(tmp_path / "a" / "page")
+
+
+def test_the_next_run_removes_shadows_and_retired_sites_a_killed_run_left_beside_the_site(tmp_path):
+    from analysis.pipeline import build
+
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    for name in (".reports.new-p999999999-ab", ".reports.old-p999999999-cd"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text("left by a killed run")
+    mine = tmp_path / leftover_prefix(".reports.new-")  # a live run's shadow stays
+    mine.mkdir()
+    with build._site_lock(site):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "reports"]
+    assert {k: v for k, v in tree(site).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }
+
+
+def test_the_next_run_puts_back_a_site_killed_between_its_two_renames(tmp_path):
+    from analysis.pipeline import build
+
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    shadow = tmp_path / ".reports.new-p999999999-ab"
+    shutil.copytree(site, shadow)
+    os.rename(site, tmp_path / ".reports.old-p999999999-cd")
+    with build._site_lock(site):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert {k: v for k, v in tree(site).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }

@@ -5,6 +5,7 @@ reader (or a killed run) never sees half a month or half a site.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -12,7 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analysis.months import is_month
-from analysis.storage import SiteWouldChange, check_writable, refusing_writes
+from analysis.storage import (
+    SiteWouldChange,
+    check_writable,
+    leftover_prefix,
+    process_alive,
+    refusing_writes,
+)
 
 __all__ = ["SiteWouldChange", "publish_dir", "publish_month", "publish_site", "refusing_writes"]
 
@@ -112,13 +119,22 @@ def site_leftovers(site: Path) -> str:
     return f".{Path(site).name}.*-p*-*"
 
 
+def _owner_alive(path: Path) -> bool:
+    owner = re.search(r"-p(\d+)-", path.name)
+    return bool(owner) and process_alive(int(owner[1]))
+
+
 def recover_site(site: Path) -> Path | None:
     """After a kill between the two renames of :func:`publish_site` (``site`` missing), put the
-    retired old site back; returns it, or None when there was nothing to do."""
+    retired old site back (one whose run is gone: a live run is between its renames); returns
+    it, or None when there was nothing to do."""
     site = Path(site)
     if os.path.lexists(site):
         return None
-    retired = sorted(site.parent.glob(f".{site.name}.old-p*-*"), key=lambda p: p.stat().st_mtime)
+    retired = sorted(
+        (p for p in site.parent.glob(f".{site.name}.old-p*-*") if not _owner_alive(p)),
+        key=lambda p: p.stat().st_mtime,
+    )
     if not retired:
         return None
     os.rename(retired[-1], site)
@@ -145,12 +161,12 @@ def publish_site(build: Callable[[Path], None], site: Path, skip=()) -> Path:
     site = Path(site)
     if not site.is_dir() or site.is_symlink():
         raise NotADirectoryError(f"{site} is not a folder: will not replace it")
-    shadow = Path(tempfile.mkdtemp(prefix=f".{site.name}.new-p{os.getpid()}-", dir=site.parent))
+    shadow = Path(tempfile.mkdtemp(prefix=leftover_prefix(f".{site.name}.new-"), dir=site.parent))
     try:
         shadow.chmod(site.stat().st_mode & 0o7777)
         _link_tree(site, shadow, frozenset(skip))
         build(shadow)
-        _swap_in(shadow, site, retired_prefix=f".{site.name}.old-p{os.getpid()}-")
+        _swap_in(shadow, site, retired_prefix=leftover_prefix(f".{site.name}.old-"))
     except BaseException:
         shutil.rmtree(shadow, ignore_errors=True)
         raise
