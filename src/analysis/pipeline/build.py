@@ -58,6 +58,7 @@ from analysis.pipeline.plan import (
 from analysis.pipeline.progress import Progress
 from analysis.publish import atom, families, freshness, quality_page, reader_pages, render, swap
 from analysis.storage import (
+    check_writable,
     remove_leftovers,
     stamp_matches,
     write_stamp,
@@ -224,6 +225,7 @@ def _publish_data_quality(site: Path, inputs) -> None:
     ).hexdigest()
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
+    check_writable(site)  # a dry run stops here, before the page is drawn
     html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
@@ -248,6 +250,8 @@ def _publish_reader_pages(site: Path, inputs, started=None) -> None:
     (``pool/``): rewritten only when the code or the rounds and pool tables changed.
     ``started``: what :func:`_start_reader_pages` returned."""
     fingerprint = _site_fingerprint(inputs)[0]
+    if reader_pages.pending(site, fingerprint):
+        check_writable(site)  # a dry run stops here, before the pages are drawn
     prepared = started[1].result() if started and started[0] == fingerprint else None
     reader_pages.write_reader_pages(site, inputs, fingerprint, prepared)
 
@@ -279,6 +283,7 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     months = families.published_months(site)
     pending = families.families_stamp(site, fingerprint, months)
     if pending is not None:
+        check_writable(site)  # a dry run stops here, before the pages are drawn
         prepared = family_pages.result() if family_pages is not None else None
         if prepared is not None and prepared.fingerprint == pending[0]:
             families.publish_families(site, prepared)
