@@ -354,8 +354,9 @@ def build_reports(
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
     Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used), ``months_seconds`` (building and swapping in
-    the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
+    why it was built), ``jobs`` (processes used), ``months_seconds`` (building the months),
+    ``site_seconds`` (staging the months with the data-quality, reader and family pages, feeds
+    and index in a shadow of the site and swapping it in) and
     ``site``.
     """
     progress = progress or Progress()
