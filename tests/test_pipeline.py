@@ -274,3 +274,102 @@ def test_a_revised_round_of_an_earlier_month_rebuilds_that_month(published_site,
     assert "1,234" in page
     again = run_ee("report", "--json", "--no-fetch", env=copy)
     assert json.loads(again.stdout)["steps"][-1]["built"] == {}  # nothing stale is left
+
+
+# ---------------------------------------------------------------------------------------------
+# the site changes all at once: months, index, feeds, family, reader and data-quality pages
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def site_copy(published_site, tmp_path, monkeypatch):
+    """A copy of the published fixture site and its data, for in-process builds whose months
+    are copied from the published ones with a new headline (no notebook runs)."""
+    from analysis.pipeline import build
+
+    env, site = published_site
+    data, copy = tmp_path / "data", tmp_path / "site"
+    shutil.copytree(env["EE_DATA_DIR"], data)
+    shutil.copytree(site, copy)
+    monkeypatch.setenv("EE_DATA_DIR", str(data))
+    monkeypatch.setenv("EE_REPORTS_DIR", str(copy))
+    monkeypatch.setenv("EE_FEED", env["EE_FEED"])
+    monkeypatch.delenv("EE_SITE_URL", raising=False)
+
+    def copied_months(plans, staging, jobs, progress):
+        for plan in plans:
+            shutil.copytree(copy / plan.month, staging / plan.month)
+            summary = staging / plan.month / "summary.json"
+            fields = json.loads(summary.read_text(encoding="utf-8"))
+            summary.write_text(
+                json.dumps({**fields, "headline": "Rebuilt headline", "teaser": "Rebuilt headline"})
+            )
+        return {plan.month: 0.0 for plan in plans}
+
+    monkeypatch.setattr(build, "_build_all", copied_months)
+    return copy
+
+
+def no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def fail_family_pages(monkeypatch):
+    from analysis.pipeline import build
+    from analysis.publish import families
+
+    real = build._site_fingerprint
+    monkeypatch.setattr(
+        build, "_site_fingerprint", lambda inputs: tuple(f"{f}+" for f in real(inputs))
+    )
+    monkeypatch.setattr(families, "prepare_families", no_space)  # disk full while drawing them
+
+
+def fail_feed(monkeypatch):
+    from analysis.publish import atom
+
+    monkeypatch.setattr(atom, "write_feed", no_space)
+
+
+def bad_site_url(monkeypatch):
+    monkeypatch.setenv("EE_SITE_URL", "me.example/ee")
+
+
+@pytest.mark.parametrize("fault", [fail_family_pages, fail_feed, bad_site_url])
+def test_a_failure_after_the_months_are_built_leaves_every_published_file(
+    site_copy, monkeypatch, fault
+):
+    from analysis.pipeline import build
+
+    before = snapshot_of(site_copy)
+    fault(monkeypatch)
+    with pytest.raises((OSError, ValueError)):
+        build.build_reports(["2023-08"], force=True)
+    assert snapshot_of(site_copy) == before  # months, index, feed.xml, family pages: all
+    assert sorted(p.name for p in site_copy.parent.iterdir()) == ["data", "site"]  # no shadow
+    assert not list(site_copy.glob(".builds*"))
+
+
+def test_a_successful_build_publishes_the_months_with_index_and_feed_and_a_quiet_run_stages_nothing(
+    site_copy, monkeypatch
+):
+    from analysis.pipeline import build
+    from analysis.publish import swap
+
+    before = snapshot_of(site_copy)
+    result = build.build_reports(["2023-08"], force=True)
+    assert list(result["built"]) == ["2023-08"]
+    after = snapshot_of(site_copy)
+    assert "Rebuilt headline" in after["2023-08/summary.json"].decode()
+    assert "Rebuilt headline" in after["index.html"].decode()
+    assert "Rebuilt headline" in after["feed.xml"].decode()
+    assert after.keys() == before.keys()
+    assert sorted(p.name for p in site_copy.parent.iterdir()) == ["data", "site"]
+
+    def no_staging(*args, **kwargs):
+        raise AssertionError("a run where nothing changed staged the site")
+
+    monkeypatch.setattr(swap, "publish_site", no_staging)
+    result = build.build_reports(["2023-08"])
+    assert result["built"] == {} and result["skipped"] == ["2023-08"]
+    assert snapshot_of(site_copy) == after

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -29,7 +30,7 @@ from analysis.publish import display as figures  # noqa: E402
 from analysis.publish import render, safety, swap  # noqa: E402
 from analysis.publish.content import Figure, ItemList, Paragraph, Table  # noqa: E402
 from analysis.publish.month_page import MonthPage  # noqa: E402
-from analysis.storage import write_text_atomic  # noqa: E402
+from analysis.storage import leftover_prefix, write_text_atomic  # noqa: E402
 from helpers import SAMPLE_NOTEBOOK as SAMPLE  # noqa: E402
 from helpers import execute_notebook  # noqa: E402
 
@@ -542,6 +543,86 @@ def test_publish_refuses_to_replace_a_file(tmp_path):
     assert target.read_text() == "not a folder"
 
 
+def a_published_site(tmp_path: Path) -> Path:
+    site = tmp_path / "reports"
+    swap.publish_dir(write_site("v1"), site)
+    (site / "feed.xml").write_text("feed v1")
+    (site / ".lock").write_text("holder")
+    return site
+
+
+def change_everything(shadow: Path) -> None:
+    """A build writing as the site's writers do: every file replaced by a rename."""
+    write_text_atomic(shadow / "2026-03" / "index.html", "march v2")
+    write_text_atomic(shadow / "feed.xml", "feed v2")
+    write_text_atomic(shadow / "index.html", "index v2")
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failure_while_staging_the_site_leaves_every_published_file_as_it_was(tmp_path, error):
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    inodes = {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+
+    def failing(shadow: Path) -> None:
+        change_everything(shadow)
+        assert (shadow / "2026-03" / "index.html").read_text() == "march v2"
+        assert (site / "2026-03" / "index.html").read_text() == "march v1"  # still served
+        raise error
+
+    with pytest.raises(type(error)):
+        swap.publish_site(failing, site)
+    assert tree(site) == before
+    assert {p: p.stat().st_ino for p in site.rglob("*") if p.is_file()} == inodes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # no shadow left
+
+
+def test_a_staged_site_is_published_whole_and_keeps_its_lock_file(tmp_path):
+    site = a_published_site(tmp_path)
+    lock = (site / ".lock").stat().st_ino
+    swap.publish_site(change_everything, site, skip=(".builds",))
+    assert tree(site) == {
+        ".lock": b"holder",
+        "2026-03/index.html": b"march v2",
+        "feed.xml": b"feed v2",
+        "index.html": b"index v2",
+    }
+    assert (site / ".lock").stat().st_ino == lock  # the held lock is the new site's lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # old site removed
+
+
+def test_a_site_killed_between_its_two_renames_gets_the_old_site_back(tmp_path, monkeypatch):
+    site = a_published_site(tmp_path)
+    before = tree(site)
+
+    def killed_swap(staging: Path, target: Path, retired_prefix: str) -> None:
+        # the first rename (named as by a run that is gone since)...
+        os.rename(target, target.with_name(".reports.old-p999999999-dead"))
+        raise SystemExit("killed")  # ...and the process dies before the second
+
+    monkeypatch.setattr(swap, "_swap_in", killed_swap)
+    with pytest.raises(SystemExit):
+        swap.publish_site(change_everything, site)
+    assert not site.exists()
+    monkeypatch.undo()
+    assert swap.recover_site(site) is not None
+    assert tree(site) == before
+    assert swap.recover_site(site) is None  # nothing to do once the site is there
+
+
+def test_a_dry_run_refuses_every_write_and_writes_nothing(tmp_path):
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    with swap.refusing_writes(), pytest.raises(swap.SiteWouldChange):
+        write_text_atomic(site / "index.html", "index v2")
+    with swap.refusing_writes(), pytest.raises(swap.SiteWouldChange):
+        swap.publish_dir(write_site("v2"), site / "2026-03")
+    assert tree(site) == before
+    assert sorted(p.name for p in site.iterdir()) == [".lock", "2026-03", "feed.xml", "index.html"]
+    write_text_atomic(site / "index.html", "index v2")  # outside the block writes work again
+    assert (site / "index.html").read_text() == "index v2"
+
+
 def test_write_atomic_replaces_whole_file(tmp_path):
     path = write_text_atomic(tmp_path / "a" / "index.html", "new")
     assert path.read_text() == "new" and os.listdir(path.parent) == ["index.html"]
@@ -565,3 +646,37 @@ def test_executed_fixture_notebook_publishes_safely_and_reproducibly(tmp_path):
     # A second, independent execution of the same notebook gives the same bytes.
     execute_notebook(SAMPLE, tmp_path / "b")
     assert tree(tmp_path / "b" / "page") == tree(tmp_path / "a" / "page")
+
+
+def test_the_next_run_removes_shadows_and_retired_sites_a_killed_run_left_beside_the_site(tmp_path):
+    from analysis.pipeline import build
+
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    for name in (".reports.new-p999999999-ab", ".reports.old-p999999999-cd"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text("left by a killed run")
+    mine = tmp_path / leftover_prefix(".reports.new-")  # a live run's shadow stays
+    mine.mkdir()
+    with build._site_lock(site):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "reports"]
+    assert {k: v for k, v in tree(site).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }
+
+
+def test_the_next_run_puts_back_a_site_killed_between_its_two_renames(tmp_path):
+    from analysis.pipeline import build
+
+    site = a_published_site(tmp_path)
+    before = tree(site)
+    shadow = tmp_path / ".reports.new-p999999999-ab"
+    shutil.copytree(site, shadow)
+    os.rename(site, tmp_path / ".reports.old-p999999999-cd")
+    with build._site_lock(site):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert {k: v for k, v in tree(site).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }

@@ -28,9 +28,36 @@ from pathlib import Path
 import pandas as pd
 
 
+class SiteWouldChange(Exception):
+    """Raised by a write while :func:`refusing_writes` is in force: the site needs staging."""
+
+
+_refusing = False
+
+
+@contextlib.contextmanager
+def refusing_writes():
+    """Inside this block, :func:`write_bytes_atomic` and :func:`analysis.publish.swap.publish_dir`
+    raise :class:`SiteWouldChange` instead of writing: a dry run telling whether the site
+    steps would change anything, so a run where nothing changed stages nothing."""
+    global _refusing
+    previous, _refusing = _refusing, True
+    try:
+        yield
+    finally:
+        _refusing = previous
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`SiteWouldChange` when writes are refused (see :func:`refusing_writes`)."""
+    if _refusing:
+        raise SiteWouldChange(str(path))
+
+
 def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
+    check_writable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(

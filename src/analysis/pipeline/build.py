@@ -20,9 +20,11 @@ too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets t
   (``--jobs``). Kernels talk over IPC sockets, not TCP ports, so parallel papermill runs cannot
   race for ports.
 - **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
-  of them have succeeded are they swapped in (one rename each), then the index is rewritten.
-  A failing notebook, Ctrl-C or a kill leaves the published site as it was, and the message
-  says which month failed and where its run record is (kept in ``data/runs/failed/``).
+  of them have succeeded is the site changed, all at once (:func:`_publish_all`): the months,
+  data-quality page, reader pages, family pages, feeds, index and footers go into a
+  hard-linked shadow of the site, swapped in with two renames. A failing notebook, a failure
+  while the site is staged, Ctrl-C or a kill leaves the published site as it was, and the
+  message says which month failed and where its run record is (kept in ``data/runs/failed/``).
 - **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
   publishing the site lock after it; workers die with the command, so a killed run never
   leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
@@ -57,6 +59,7 @@ from analysis.pipeline.plan import (
 from analysis.pipeline.progress import Progress
 from analysis.publish import atom, families, freshness, quality_page, reader_pages, render, swap
 from analysis.storage import (
+    check_writable,
     remove_leftovers,
     stamp_matches,
     write_stamp,
@@ -251,6 +254,7 @@ def _publish_data_quality(site: Path, inputs) -> None:
     ).hexdigest()
     if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
         return
+    check_writable(site)  # a dry run stops here, before the page is drawn
     html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
@@ -275,6 +279,8 @@ def _publish_reader_pages(site: Path, inputs, started=None) -> None:
     (``pool/``): rewritten only when the code or the rounds and pool tables changed.
     ``started``: what :func:`_start_reader_pages` returned."""
     fingerprint = _site_fingerprint(inputs)[0]
+    if reader_pages.pending(site, fingerprint):
+        check_writable(site)  # a dry run stops here, before the pages are drawn
     prepared = started[1].result() if started and started[0] == fingerprint else None
     reader_pages.write_reader_pages(site, inputs, fingerprint, prepared)
 
@@ -306,6 +312,7 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     months = families.published_months(site)
     pending = families.families_stamp(site, fingerprint, months)
     if pending is not None:
+        check_writable(site)  # a dry run stops here, before the pages are drawn
         prepared = family_pages.result() if family_pages is not None else None
         if prepared is not None and prepared.fingerprint == pending[0]:
             families.publish_families(site, prepared)
@@ -316,6 +323,23 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
     )
+
+
+def _publish_all(change, site: Path, months_built: bool) -> None:
+    """Publish the months just built and everything linking them (data-quality page, reader
+    pages, family pages, feeds, index, footers) in one step: ``change(folder)`` runs in a shadow
+    of the site made of hard links (:func:`analysis.publish.swap.publish_site`), swapped in
+    whole, so a failure or a kill at any point leaves the old site or the new one, never a mix.
+    When no month was built, ``change`` first runs as a dry run that may not write: if it
+    would change nothing, nothing is staged."""
+    if not months_built:
+        try:
+            with swap.refusing_writes():
+                change(site)
+            return
+        except swap.SiteWouldChange:
+            pass
+    swap.publish_site(change, site, skip=(BUILDS,))
 
 
 @contextlib.contextmanager
@@ -356,11 +380,13 @@ def data_lock_path(data: Path, writable: bool = True) -> Path:
 def _site_lock(site: Path):
     """One build of a site at a time (taken after the data lock); what killed builds left in
     the site (staging folders, half-swapped and retired month folders) is removed."""
+    swap.recover_site(site)  # a run killed between the two renames of the site's swap
     site.mkdir(parents=True, exist_ok=True)
     with exclusive(site / SITE_LOCK, f"the site {site}"):
         shutil.rmtree(site / BUILDS, ignore_errors=True)
         for pattern in (".*.new-*", ".*.old-*", ".*.tmp"):
             remove_leftovers(site, pattern)
+        remove_leftovers(site.parent, swap.site_leftovers(site))  # shadows, retired sites
         yield
 
 
@@ -375,8 +401,9 @@ def build_reports(
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
     Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used), ``months_seconds`` (building and swapping in
-    the months), ``site_seconds`` (the data-quality page, family pages, feed and index) and
+    why it was built), ``jobs`` (processes used), ``months_seconds`` (building the months),
+    ``site_seconds`` (staging the months with the data-quality, reader and family pages, feeds
+    and index in a shadow of the site and swapping it in) and
     ``site``.
     """
     progress = progress or Progress()
@@ -393,6 +420,7 @@ def build_reports(
         timings: dict[str, float] = {}
         started = time.perf_counter()
         family_pages = reader = None
+        staging = site / BUILDS / f"{os.getpid()}"
         with contextlib.ExitStack() as stack:
             if not todo:
                 progress.say(
@@ -415,19 +443,23 @@ def build_reports(
                     months_after = families.published_months(site) | {p.month for p in todo}
                     family_pages = _start_family_pages(helper, site, inputs, months_after)
                     reader = _start_reader_pages(helper, site, inputs)
-                staging = site / BUILDS / f"{os.getpid()}"
                 staging.mkdir(parents=True)
                 stack.callback(shutil.rmtree, site / BUILDS, ignore_errors=True)
                 timings = _build_all(todo, staging, jobs, progress)
-                _publish_months(sorted(timings), staging, site)
             months_done = time.perf_counter()
             line = freshness.inputs_line(inputs)
-            with freshness.feeding(line):
-                _publish_data_quality(site, inputs)
-                _publish_reader_pages(site, inputs, reader)
-                _publish_site(site, inputs, family_pages)
-            # Every page says when the feed was checked, the months built before included.
-            freshness.stamp_site(site, line)
+
+            def change(folder: Path) -> None:
+                """Everything the run publishes, done in ``folder`` (the site or its shadow)."""
+                _publish_months(sorted(timings), staging, folder)
+                with freshness.feeding(line):
+                    _publish_data_quality(folder, inputs)
+                    _publish_reader_pages(folder, inputs, reader)
+                    _publish_site(folder, inputs, family_pages)
+                # Every page says when the feed was checked, the months built before included.
+                freshness.stamp_site(folder, line)
+
+            _publish_all(change, site, bool(timings))
     return {
         "built": timings,
         "skipped": skipped,

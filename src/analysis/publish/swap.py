@@ -5,6 +5,7 @@ reader (or a killed run) never sees half a month or half a site.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -12,14 +13,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analysis.months import is_month
+from analysis.storage import (
+    SiteWouldChange,
+    check_writable,
+    leftover_prefix,
+    process_alive,
+    refusing_writes,
+)
+
+__all__ = ["SiteWouldChange", "publish_dir", "publish_month", "publish_site", "refusing_writes"]
 
 
-def _swap_in(staging: Path, target: Path) -> None:
+def _swap_in(staging: Path, target: Path, retired_prefix: str | None = None) -> None:
     """Put the finished ``staging`` folder at ``target``, retiring the old one (two renames)."""
     if not os.path.lexists(target):
         os.rename(staging, target)
         return
-    retired = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+    prefix = retired_prefix or f".{target.name}.old-"
+    retired = target.with_name(f"{prefix}{secrets.token_hex(4)}")
     os.rename(target, retired)
     try:
         os.rename(staging, target)
@@ -48,6 +59,7 @@ def publish_dir(build: Callable[[Path], None], target: Path) -> Path:
     target = Path(target)
     if os.path.lexists(target) and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a folder: will not replace it")
+    check_writable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
@@ -73,3 +85,89 @@ def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> 
     if not is_month(month):
         raise ValueError(f"month {month!r} is not 'YYYY-MM'")
     return publish_dir(build, Path(site_dir) / month)
+
+
+def _link_tree(source: Path, target: Path, skip: frozenset[str]) -> None:
+    """Fill the empty folder ``target`` with hard links to every file under ``source`` (folders
+    are made anew, symbolic links copied as links); top-level names in ``skip`` are left out.
+    Writers replace files by renaming (never in place), so the published inodes stay as they
+    are while ``target`` is changed."""
+    for root, folders, files in os.walk(source):
+        here = Path(root)
+        relative = here.relative_to(source)
+        if relative == Path("."):
+            folders[:] = [f for f in folders if f not in skip]
+            files = [f for f in files if f not in skip]
+        for folder in folders:
+            (target / relative / folder).mkdir()
+        for name in files:
+            path = here / name
+            if path.is_symlink():
+                os.symlink(os.readlink(path), target / relative / name)
+            else:
+                os.link(path, target / relative / name)
+        for folder in list(folders):  # links to folders are copied, not followed
+            if (here / folder).is_symlink():
+                (target / relative / folder).rmdir()
+                os.symlink(os.readlink(here / folder), target / relative / folder)
+                folders.remove(folder)
+
+
+def site_leftovers(site: Path) -> str:
+    """The name pattern of the shadow sites and retired sites :func:`publish_site` makes beside
+    ``site``."""
+    return f".{Path(site).name}.*-p*-*"
+
+
+def _owner_alive(path: Path) -> bool:
+    owner = re.search(r"-p(\d+)-", path.name)
+    return bool(owner) and process_alive(int(owner[1]))
+
+
+def recover_site(site: Path) -> Path | None:
+    """After a kill between the two renames of :func:`publish_site` (``site`` missing), put the
+    retired old site back (one whose run is gone: a live run is between its renames); returns
+    it, or None when there was nothing to do."""
+    site = Path(site)
+    if os.path.lexists(site):
+        return None
+    retired = sorted(
+        (p for p in site.parent.glob(f".{site.name}.old-p*-*") if not _owner_alive(p)),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not retired:
+        return None
+    os.rename(retired[-1], site)
+    return retired[-1]
+
+
+def publish_site(build: Callable[[Path], None], site: Path, skip=()) -> Path:
+    """Change a whole site at once: a shadow folder beside ``site`` is made of hard links to
+    every published file (but the top-level names in ``skip``), ``build(shadow)`` changes it
+    (every write replaces a file by a rename, so the published files are never touched), and
+    the shadow is swapped in with two renames. If ``build`` raises anything, ``site`` is left
+    exactly as it was and the shadow is removed. A lock file in ``site`` is linked too: the
+    new site's lock is the same file, still held.
+
+    >>> from tempfile import TemporaryDirectory
+    >>> from analysis.storage import write_text_atomic
+    >>> with TemporaryDirectory() as d:
+    ...     site = Path(d) / "site"; site.mkdir(); _ = (site / "a.html").write_text("old")
+    ...     def build(shadow): write_text_atomic(shadow / "a.html", "new")
+    ...     _ = publish_site(build, site)
+    ...     (site / "a.html").read_text()
+    'new'
+    """
+    site = Path(site)
+    if not site.is_dir() or site.is_symlink():
+        raise NotADirectoryError(f"{site} is not a folder: will not replace it")
+    shadow = Path(tempfile.mkdtemp(prefix=leftover_prefix(f".{site.name}.new-"), dir=site.parent))
+    try:
+        shadow.chmod(site.stat().st_mode & 0o7777)
+        _link_tree(site, shadow, frozenset(skip))
+        build(shadow)
+        _swap_in(shadow, site, retired_prefix=leftover_prefix(f".{site.name}.old-"))
+    except BaseException:
+        shutil.rmtree(shadow, ignore_errors=True)
+        raise
+    return site
