@@ -256,6 +256,10 @@ def _month(stamp: pd.Timestamp) -> str:
     return month_label(stamp)
 
 
+#: The fields of a verdict that gives no mean gap (too few rounds, or the order-only test).
+NO_ESTIMATE = {"n_effective": None, "estimate": None, "low": None, "high": None}
+
+
 def _few(family: str, kind: str, label: str, n: int, level: float, **extra) -> Verdict:
     words = f"too few rounds to compare (n = {n})"
     against = "all-program rounds" if kind == ALL_PROGRAM else "the pool estimate"
@@ -266,10 +270,7 @@ def _few(family: str, kind: str, label: str, n: int, level: float, **extra) -> V
         family=family,
         kind=kind,
         n=n,
-        n_effective=None,
-        estimate=None,
-        low=None,
-        high=None,
+        **NO_ESTIMATE,
         level=level,
         label="too few rounds",
         words=words,
@@ -525,10 +526,7 @@ def _exact_rank_verdict(
         family=family,
         kind=ALL_PROGRAM,
         n=n,
-        n_effective=None,
-        estimate=None,
-        low=None,
-        high=None,
+        **NO_ESTIMATE,
         level=level,
         label=code,
         words=f"clearly {code} (order-only test, p = {p:.2g})",
