@@ -15,7 +15,7 @@ import pytest
 
 from analysis import storage, taxonomy
 from analysis.errors import FeedError
-from analysis.ingest import process, retrieve
+from analysis.ingest import process, snapshots
 from analysis.ingest.clean import clean_rounds
 from analysis.publish import content
 from helpers import FEEDS, with_round
@@ -66,7 +66,7 @@ def test_numbers_and_plain_text_are_left_alone(cell):
 def test_processed_csvs_carry_no_formula_but_parquet_keeps_the_name(tmp_path):
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     feed = with_round(GOOD, "258", drawName=FORMULAS[0], drawText2=FORMULAS[1])
-    retrieve.store_snapshot(
+    snapshots.store_snapshot(
         json.dumps(feed).encode(), "fixture", raw, retrieved_at=datetime(2023, 9, 1, tzinfo=UTC)
     )
     run = process.clean_latest_snapshot(raw=raw, processed=processed)

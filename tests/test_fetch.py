@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import FeedError, RetrievalError
-from analysis.ingest import retrieve
+from analysis.ingest import retrieve, snapshots
 from helpers import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
@@ -82,7 +82,7 @@ def test_identical_content_is_not_stored_twice(server, tmp_path):
     assert (first.new_content, second.new_content) == (True, False)
     assert second.file == first.file
     assert len(stored_snapshots(tmp_path)) == 1
-    assert len(retrieve.read_manifest(tmp_path)) == 2  # every retrieval is recorded
+    assert len(snapshots.read_manifest(tmp_path)) == 2  # every retrieval is recorded
 
 
 def test_timeout_gives_up_without_storing(server, tmp_path):
@@ -168,4 +168,4 @@ def test_local_file_over_the_cap_and_not_utf8(feed_file, tmp_path):
 def test_retrieve_or_latest_shows_the_latest_retrieval_without_retrieving(workspace):
     first = retrieve.retrieve_or_latest(str(FEEDS / "small_feed.json"))
     again = retrieve.retrieve_or_latest("http://127.0.0.1:9/never-asked.json", retrieve_now=False)
-    assert again.file == first.file and len(retrieve.read_manifest()) == 1
+    assert again.file == first.file and len(snapshots.read_manifest()) == 1

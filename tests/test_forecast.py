@@ -229,7 +229,7 @@ def _noisy(n: int, seed: int = 3, scale: float = 8.0) -> list[int]:
 
 
 def test_calibration_uses_the_errors_of_earlier_forecasts_only():
-    from analysis import forecast
+    from analysis.forecast import model as forecast
 
     cutoffs = _noisy(30)
     table, summary = forecast_backtest(series("cec", cutoffs), "cec")
@@ -259,7 +259,7 @@ def test_calibration_uses_the_errors_of_earlier_forecasts_only():
 
 
 def test_the_forecast_is_calibrated_like_the_backtest():
-    from analysis import forecast
+    from analysis.forecast import model as forecast
 
     draws = series("cec", _noisy(25))
     table, _ = forecast_backtest(draws, "cec")
@@ -293,7 +293,7 @@ def test_the_forecast_is_calibrated_like_the_backtest():
 
 
 def test_a_reports_limit_keeps_the_latest_forecasts_exactly(monkeypatch):
-    from analysis import forecast
+    from analysis.forecast import backtest as forecast  # where forecast_backtest finds _predict
 
     draws = series("pnp", _noisy(60, seed=5))
     full, _ = forecast_backtest(draws, "pnp")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import RetrievalError
-from analysis.ingest import retrieve
+from analysis.ingest import retrieve, snapshots
 from analysis.publish import atom, freshness
 from analysis.report.month import is_to_date
 from helpers import FEEDS
@@ -54,7 +54,7 @@ def test_a_local_copy_counts_as_retrieved_when_it_was_stored_never_today(tmp_pat
     assert retrieve.retrieve_feed(str(stamped), raw=raw).retrieved_at == "2023-08-21T10:15:00Z"
     assert retrieve.retrieve_feed(str(plain), raw=raw).retrieved_at == "2023-08-25T09:30:00Z"
     # August stays "to date": the copies were stored before it ended
-    assert is_to_date("2023-08", retrieve.latest_snapshot(raw).retrieved_at)
+    assert is_to_date("2023-08", snapshots.latest_snapshot(raw).retrieved_at)
     # a file stamped in the future is not believed beyond now
     assert retrieve.stored_at("ee_rounds_2999-01-01.json") <= datetime.now(UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import FeedError
-from analysis.ingest import process, retrieve
+from analysis.ingest import process, retrieve, snapshots
 from analysis.ingest.revisions import category_renames
 from helpers import FEEDS, REAL_SNAPSHOTS, with_round
 
@@ -37,7 +37,7 @@ def test_round_counts(refreshes):
 def test_renames_detected_between_refreshes(refreshes):
     runs, raw, _ = refreshes
     renames = category_renames(runs[-1].revisions)
-    first, second = (s.file for s in retrieve.distinct_snapshots(raw)[1:])
+    first, second = (s.file for s in snapshots.distinct_snapshots(raw)[1:])
     to_2025 = renames[renames["snapshot"] == first].set_index("old_name")["new_name"].to_dict()
     assert to_2025["STEM occupations (2023-1)"] == "STEM occupations (Version 1)"
     assert to_2025["Healthcare occupations (2023-1)"] == "Healthcare occupations (Version 1)"

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from analysis.errors import FeedError
-from analysis.ingest import process, retrieve
+from analysis.ingest import process, retrieve, snapshots
+from analysis.ingest.feed import load_rounds
 from helpers import FEEDS, run_ee, with_round
 
 GOOD = json.loads((FEEDS / "small_feed.json").read_text())
@@ -28,7 +29,7 @@ def day(n: int) -> datetime:
 
 def store(raw, feed, n: int):
     data = feed if isinstance(feed, bytes) else json.dumps(feed).encode()
-    return retrieve.store_snapshot(data, "fixture", raw, retrieved_at=day(n))
+    return snapshots.store_snapshot(data, "fixture", raw, retrieved_at=day(n))
 
 
 def clean(tmp_path, **options):
@@ -75,7 +76,7 @@ def test_a_key_given_twice_with_different_values_is_refused_naming_it(tmp_path, 
 def test_a_key_given_twice_with_the_same_value_is_a_warning(caplog):
     text = json.dumps(GOOD).replace('"drawCRS": "486"', '"drawCRS": "486", "drawCRS": "486"', 1)
     with caplog.at_level(logging.WARNING):
-        rounds = retrieve.load_rounds(text.encode(), "same.json")
+        rounds = load_rounds(text.encode(), "same.json")
     assert len(rounds) == len(GOOD["rounds"])
     assert "field 'drawCRS' is given 2 times with the same value" in caplog.text
 
@@ -84,9 +85,9 @@ def _plant_unreadable(raw, n: int) -> str:
     """A snapshot an older version stored (it read less strictly): a lone surrogate inside."""
     data = json.dumps(with_round(GOOD, "258", drawName="STEM\ud800")).encode()
     digest = hashlib.sha256(data).hexdigest()
-    name = retrieve.snapshot_name(day(n), digest)
+    name = snapshots.snapshot_name(day(n), digest)
     (raw / name).write_bytes(data)
-    manifest = retrieve.read_manifest(raw)
+    manifest = snapshots.read_manifest(raw)
     row = {
         "retrieved_at": day(n).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source": "fixture",
@@ -216,7 +217,7 @@ def test_a_refused_feed_never_reaches_the_revision_log(tmp_path):
     run = clean(tmp_path)
     assert set(run.revisions["change"]) <= {"added", "changed", "renamed"}
     assert "removed" not in set(run.revisions["change"])
-    assert set(run.revisions["previous"]) == {retrieve.manifest_snapshots(raw)[0].file}
+    assert set(run.revisions["previous"]) == {snapshots.manifest_snapshots(raw)[0].file}
 
 
 def test_a_feed_never_cleaned_is_decided_as_cleaning_would(tmp_path):
@@ -239,11 +240,11 @@ def test_the_fetch_message_names_the_latest_snapshot_after_a_to_b_to_a(tmp_path)
     first = store(raw, GOOD, 1)
     second = store(raw, NEXT, 2)
     again = store(raw, GOOD, 3)
-    state = retrieve.retrieval_state(again, raw)
+    state = snapshots.retrieval_state(again, raw)
     assert "not as the latest stored one" in state
     assert first.file in state and second.file in state
     same = store(raw, GOOD, 4)
-    assert retrieve.retrieval_state(same, raw) == "same content as the latest stored snapshot"
+    assert snapshots.retrieval_state(same, raw) == "same content as the latest stored snapshot"
     env = {"EE_DATA_DIR": str(tmp_path), "EE_REPORTS_DIR": str(tmp_path / "reports")}
     fallback = run_ee("fetch", "--no-notebook", "--source", str(tmp_path / "gone.json"), env=env)
     assert fallback.returncode == 0, fallback.stderr

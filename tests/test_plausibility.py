@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 
 from analysis.errors import FeedError
-from analysis.ingest.clean import MAX_INVITATIONS, clean_rounds
+from analysis.ingest.clean import clean_rounds
+from analysis.ingest.fields import MAX_INVITATIONS
 from helpers import FEEDS, with_round
 
 GOOD = json.loads((FEEDS / "small_feed.json").read_text())

@@ -14,7 +14,7 @@ import pytest
 
 from analysis import storage
 from analysis.data import load_draws, read_meta
-from analysis.ingest import process, retrieve
+from analysis.ingest import process, snapshots
 from helpers import FEEDS
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
@@ -24,9 +24,9 @@ NEXT = (FEEDS / "small_feed_next.json").read_bytes()
 @pytest.fixture
 def cleaned_once(tmp_path):
     raw, processed = tmp_path / "raw", tmp_path / "processed"
-    retrieve.store_snapshot(GOOD, "fixture", raw, retrieved_at=datetime(2023, 9, 1, tzinfo=UTC))
+    snapshots.store_snapshot(GOOD, "fixture", raw, retrieved_at=datetime(2023, 9, 1, tzinfo=UTC))
     process.clean_latest_snapshot(raw=raw, processed=processed)
-    retrieve.store_snapshot(NEXT, "fixture", raw, retrieved_at=datetime(2023, 9, 2, tzinfo=UTC))
+    snapshots.store_snapshot(NEXT, "fixture", raw, retrieved_at=datetime(2023, 9, 2, tzinfo=UTC))
     return raw, processed
 
 
@@ -98,7 +98,7 @@ def test_a_plain_folder_of_an_older_version_is_replaced_and_derived_tables_kept(
     derived = pd.DataFrame({"round": ["1"], "slack": [0]})
     storage.write_tables_atomic({"pool_bounds": derived}, processed)
     (processed / "snapshot.json").write_text(json.dumps({"sha256": "old"}))
-    retrieve.store_snapshot(GOOD, "fixture", raw, retrieved_at=datetime(2023, 9, 1, tzinfo=UTC))
+    snapshots.store_snapshot(GOOD, "fixture", raw, retrieved_at=datetime(2023, 9, 1, tzinfo=UTC))
     process.clean_latest_snapshot(raw=raw, processed=processed)
     assert processed.is_symlink()
     assert (processed / "pool_bounds.parquet").is_file()  # ee backtest's table carried over

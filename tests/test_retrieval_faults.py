@@ -17,7 +17,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import FeedError, RetrievalError
-from analysis.ingest import retrieve
+from analysis.ingest import retrieve, snapshots
 from analysis.ingest.process import revision_history
 from helpers import FEEDS, run_ee
 
@@ -223,7 +223,7 @@ def test_first_run_offline_stores_the_bundled_snapshot(tmp_path, monkeypatch, ca
         "analysis/ingest/bundled/ee_rounds_2026-03-05.json.gz)"
     )
     assert snapshot.newest_round == "402" and snapshot.newest_date == "2026-03-05"
-    row = retrieve.read_manifest(tmp_path).iloc[0]
+    row = snapshots.read_manifest(tmp_path).iloc[0]
     assert row["source"] == snapshot.source and row["file"].startswith("ee_rounds_20260305T")
     stored = snapshot.path(tmp_path).read_bytes()
     assert hashlib.sha256(stored).hexdigest() == snapshot.sha256
@@ -258,7 +258,7 @@ def test_make_report_on_a_fresh_machine_without_network(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "IRCC's feed as retrieved on 2026-03-05" in result.stderr
     assert (tmp_path / "site" / "2026-03" / "index.html").is_file()
-    manifest = retrieve.read_manifest(tmp_path / "data" / "raw")
+    manifest = snapshots.read_manifest(tmp_path / "data" / "raw")
     assert manifest["source"].str.contains("bundled with the package").all()
 
 
@@ -270,7 +270,7 @@ def three_retrievals(tmp_path):
     """raw/ after three retrievals of two contents (GOOD, NEXT, GOOD again), a day apart."""
     raw = tmp_path / "raw"
     for day, content in enumerate((GOOD, NEXT, GOOD), start=1):
-        retrieve.store_snapshot(
+        snapshots.store_snapshot(
             content, "fixture", raw, retrieved_at=datetime(2023, 9, day, tzinfo=UTC)
         )
     return raw
@@ -281,9 +281,9 @@ def test_deleted_manifest_is_rebuilt_with_a_warning(three_retrievals, caplog):
     history = revision_history(raw)
     (raw / "manifest.csv").unlink()
     with caplog.at_level(logging.WARNING):
-        manifest = retrieve.read_manifest(raw)
+        manifest = snapshots.read_manifest(raw)
     assert "manifest.csv was missing" in caplog.text
-    assert len(manifest) == 2 and set(manifest["source"]) == {retrieve.UNKNOWN_SOURCE}
+    assert len(manifest) == 2 and set(manifest["source"]) == {snapshots.UNKNOWN_SOURCE}
     assert (raw / "manifest.csv").exists()  # written back
     assert len(revision_history(raw)) == len(history) > 0  # no silently shrunk history
     again = retrieve.retrieve_feed(str(FEEDS / "small_feed_next.json"), raw=raw)
@@ -304,21 +304,21 @@ def test_deleted_manifest_is_rebuilt_with_a_warning(three_retrievals, caplog):
 )
 def test_damaged_manifest_is_rebuilt_naming_it(three_retrievals, caplog, damage):
     raw = three_retrievals
-    before = retrieve.read_manifest(raw)
+    before = snapshots.read_manifest(raw)
     history = revision_history(raw)
     path = raw / "manifest.csv"
     path.write_text(damage(path.read_text()), encoding="latin-1")
     with caplog.at_level(logging.WARNING):
-        after = retrieve.read_manifest(raw)
+        after = snapshots.read_manifest(raw)
     assert "manifest.csv was" in caplog.text
     assert set(after["file"]) == set(before["file"])
     assert len(revision_history(raw)) == len(history)
-    assert retrieve.latest_snapshot(raw) is not None
+    assert snapshots.latest_snapshot(raw) is not None
 
 
 def test_snapshot_deleted_by_hand_is_restored_by_fetching_the_same_bytes(three_retrievals, caplog):
     raw = three_retrievals
-    newest = retrieve.latest_snapshot(raw)
+    newest = snapshots.latest_snapshot(raw)
     path = newest.path(raw)
     path.unlink()
     with caplog.at_level(logging.WARNING):
@@ -330,13 +330,13 @@ def test_snapshot_deleted_by_hand_is_restored_by_fetching_the_same_bytes(three_r
 
 def test_a_changed_snapshot_without_a_row_is_refused_naming_it(three_retrievals):
     raw = three_retrievals
-    newest = retrieve.latest_snapshot(raw)
+    newest = snapshots.latest_snapshot(raw)
     path = newest.path(raw)
     path.chmod(0o644)
     path.write_bytes(GOOD.replace(b"486", b"999"))
     (raw / "manifest.csv").unlink()
     with pytest.raises(FeedError, match=f"{path.name} does not match the sha256 in its name"):
-        retrieve.read_manifest(raw)
+        snapshots.read_manifest(raw)
 
 
 # ------------------------------------------------------------------ issue 17: clear messages

@@ -26,17 +26,18 @@ import pandas as pd
 from analysis import config
 from analysis.data import META_FILE, read_meta
 from analysis.errors import FeedError
-from analysis.ingest.clean import canonical_round, clean_rounds, round_sort_key
+from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
+from analysis.ingest.fields import canonical_round, round_sort_key
 from analysis.ingest.parse import read_round_date
-from analysis.ingest.retrieve import (
+from analysis.ingest.revisions import diff_rounds, empty_revisions
+from analysis.ingest.snapshots import (
     SNAPSHOT_FILE,
     UNKNOWN_SOURCE,
     Snapshot,
     latest_snapshot,
     manifest_snapshots,
 )
-from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.storage import hash_tree, write_bytes_atomic, write_tables_generation
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.ingest.clean import canonical_round, round_sort_key
+from analysis.ingest.fields import canonical_round, round_sort_key
 from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date, visible
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]

@@ -12,8 +12,8 @@ import pandas as pd
 
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.process import CleanRun, read_snapshot_bytes
-from analysis.ingest.retrieve import Snapshot
 from analysis.ingest.revisions import diff_rounds, empty_revisions
+from analysis.ingest.snapshots import Snapshot
 from analysis.taxonomy import family_labels
 from analysis.wording import source_words
 

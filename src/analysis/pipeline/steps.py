@@ -22,7 +22,8 @@ from analysis.data import load_inputs, load_quality, read_meta
 from analysis.errors import BadArgument
 from analysis.ingest.process import clean_latest_snapshot, damaged_files, processed_is_current
 from analysis.ingest.quality import Finding
-from analysis.ingest.retrieve import fell_back, retrieval_state, retrieve_feed
+from analysis.ingest.retrieve import fell_back, retrieve_feed
+from analysis.ingest.snapshots import retrieval_state
 from analysis.months import check_month
 from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.notebooks import run_notebook

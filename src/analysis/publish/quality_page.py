@@ -16,8 +16,8 @@ import pandas as pd
 
 from analysis.ingest import views
 from analysis.ingest.process import CleanRun
-from analysis.ingest.retrieve import Snapshot
 from analysis.ingest.revisions import category_renames, summarize_revisions
+from analysis.ingest.snapshots import Snapshot
 from analysis.publish.content import Section, Table, sections
 from analysis.publish.render import render_page, site_nav
 

@@ -25,9 +25,10 @@ t approximation that scipy warns is unreliable below about 10 rounds per group, 
 
 The package, one module per job (every public name is importable from ``analysis.stats``):
 :mod:`analysis.stats.rounds` (selecting rounds), :mod:`analysis.stats.compare` (two-group
-comparison), :mod:`analysis.stats.regression` (regression with a time trend) and
-:mod:`analysis.stats.verdict` (the reports' verdicts, :func:`category_verdict`), each importing
-only the ones before it.
+comparison), :mod:`analysis.stats.regression` (regression with a time trend),
+:mod:`analysis.stats.autocorrelation` (means and trends with intervals that allow for
+autocorrelation) and :mod:`analysis.stats.verdict` (the reports' verdicts,
+:func:`category_verdict`), each importing only the ones before it.
 
 >>> import pandas as pd
 >>> draws = pd.DataFrame({
@@ -42,6 +43,14 @@ only the ones before it.
 
 from __future__ import annotations
 
+from analysis.stats.autocorrelation import (
+    AR1_CAP,
+    MeanInterval,
+    Trend,
+    mean_with_autocorrelation,
+    trend_per_year,
+    trend_words,
+)
 from analysis.stats.compare import (
     SMALL_SAMPLE,
     CutoffComparison,
@@ -63,21 +72,15 @@ from analysis.stats.rounds import (
     family_rounds,
 )
 from analysis.stats.verdict import (
-    AR1_CAP,
     KINDS,
     LABELS,
     MIN_ROUNDS,
     OVERLAP_GAP_DAYS,
     VERDICT_ROUNDS,
-    MeanInterval,
-    Trend,
     Verdict,
     category_verdict,
     comparison_kind,
-    mean_with_autocorrelation,
     overlap_end,
-    trend_per_year,
-    trend_words,
     verdict_table,
     verdicts,
 )
@@ -100,22 +103,23 @@ __all__ = [
     "RegressionResult",
     "cutoff_regression",
     "newey_west_lags",
-    # verdict
+    # autocorrelation
     "AR1_CAP",
+    "MeanInterval",
+    "Trend",
+    "mean_with_autocorrelation",
+    "trend_per_year",
+    "trend_words",
+    # verdict
     "KINDS",
     "LABELS",
     "MIN_ROUNDS",
     "OVERLAP_GAP_DAYS",
     "VERDICT_ROUNDS",
-    "MeanInterval",
-    "Trend",
     "Verdict",
     "category_verdict",
     "comparison_kind",
-    "mean_with_autocorrelation",
     "overlap_end",
-    "trend_per_year",
-    "trend_words",
     "verdict_table",
     "verdicts",
 ]

@@ -14,13 +14,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
 from analysis.months import month_label
+from analysis.stats.autocorrelation import (
+    mean_with_autocorrelation,
+    trend_per_year,
+    trend_words,
+)
 from analysis.stats.compare import family_label, rank_check, smallest_rank_p
-from analysis.stats.regression import newey_west_lags
 from analysis.stats.rounds import check_draws, family_rounds, to_timestamp
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.wording import plural, signed_points, whole_points
@@ -32,120 +35,10 @@ MIN_ROUNDS = 5
 #: longer overlap and a category's rounds are compared with the pool estimate instead.
 OVERLAP_GAP_DAYS = 60
 LABELS = ("below", "above", "no clear difference", "too few rounds", "size")
-#: The largest lag-1 autocorrelation an AR(1) standard error is computed with.
-AR1_CAP = 0.95
 #: A pool verdict pairs at most this many of the family's latest rounds with the pool estimate,
 #: so a month's report costs the same whatever the length of the history.
 VERDICT_ROUNDS = 60
 KINDS = (ALL_PROGRAM, "pool")
-
-
-@dataclass(frozen=True)
-class MeanInterval:
-    """The mean of a series in round order with an interval that allows for autocorrelation.
-
-    ``se`` is the larger of three standard errors: the plain one (independent rounds), Newey-West
-    (HAC, Bartlett kernel, :func:`analysis.stats.regression.newey_west_lags`) and the AR(1) one,
-    ``s / sqrt(n (1 - r) / (1 + r))`` with ``r`` the lag-1 autocorrelation ``lag1`` after
-    Kendall's small-sample bias correction (``r + (1 + 3 r) / n``, at most :data:`AR1_CAP`),
-    when positive: short series understate their autocorrelation, so the widest is used.
-    ``n_effective`` is the number of independent rounds that would give the same uncertainty,
-    ``n (plain se / se)^2`` (at most ``n``); intervals use a t distribution with
-    ``n_effective - 1`` degrees of freedom.
-
-    What such 95% intervals cover, measured on simulated AR(1) series whose mean is known
-    (400 series each, tests/test_verdicts.py): 97% with no autocorrelation over 15 rounds, 93%
-    with a lag-1 autocorrelation of 0.3 over 10 rounds, 88% with 0.6 over 15 rounds and 90% with
-    0.6 over 30 (plain intervals: 97%, 89%, 66%, 64%); less for stronger autocorrelation in
-    shorter series, so the reports say "allowing for autocorrelation", not that it is removed.
-    """
-
-    n: int
-    mean: float
-    se: float
-    n_effective: float
-    lag1: float | None
-
-
-def mean_with_autocorrelation(values) -> MeanInterval:
-    """:class:`MeanInterval` of ``values`` (in round order).
-
-    >>> m = mean_with_autocorrelation([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])   # a steady climb
-    >>> m.mean, m.n_effective < 6, m.se > 0.76                         # plain se: 0.76
-    (3.5, True, True)
-    >>> mean_with_autocorrelation([5.0, -5.0] * 4).n_effective         # never more than n
-    8.0
-    """
-    y = np.asarray(values, dtype="float64")
-    n = len(y)
-    if n < 2:
-        raise ValueError(f"a mean with an interval needs at least 2 values, not {n}")
-    mean = float(y.mean())
-    plain = float(y.std(ddof=1) / math.sqrt(n))
-    if plain == 0:
-        return MeanInterval(n, mean, 0.0, float(n), None)
-    import statsmodels.api as sm
-
-    lags = max(newey_west_lags(n), 1)
-    fit = sm.OLS(y, np.ones(n)).fit(
-        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}
-    )
-    hac = float(fit.bse[0])
-    centred = y - mean
-    lag1 = float((centred[1:] * centred[:-1]).sum() / (centred**2).sum())
-    # short series understate their autocorrelation: Kendall's bias correction, capped
-    corrected = min(lag1 + (1 + 3 * lag1) / n, AR1_CAP)
-    ar1 = plain * math.sqrt((1 + corrected) / (1 - corrected)) if corrected > 0 else plain
-    se = max(plain, hac, ar1)
-    n_effective = float(max(1.0, min(n, n * (plain / se) ** 2)))
-    return MeanInterval(n, mean, se, n_effective, lag1)
-
-
-@dataclass(frozen=True)
-class Trend:
-    """A straight-line change per year of a series, with a ``level`` interval that allows for
-    autocorrelation: the OLS slope on years, its standard error the larger of the plain one,
-    Newey-West (HAC) and the AR(1) one of the residuals (as :class:`MeanInterval`), a t interval
-    on ``n - 2`` degrees of freedom. Its coverage on simulated series is in tests/test_verdicts.py
-    and the README ("Is the difference real?")."""
-
-    n: int
-    slope: float
-    low: float
-    high: float
-    level: float
-
-
-def trend_per_year(dates, values, level: float = 0.95) -> Trend:
-    """:class:`Trend` of ``values`` against ``dates`` (in years).
-
-    >>> days = pd.date_range("2024-06-01", periods=8, freq="91D")
-    >>> t = trend_per_year(days, [-70.0, -66, -60, -57, -52, -49, -45, -40])
-    >>> round(t.slope), t.low < t.slope < t.high
-    (17, True)
-    """
-    x = (pd.to_datetime(pd.Series(dates)) - pd.Timestamp(min(dates))).dt.days.to_numpy() / 365.25
-    y = np.asarray(values, dtype="float64")
-    n = len(y)
-    if n < 3 or np.ptp(x) == 0:
-        raise ValueError(f"a trend needs at least 3 values on different dates, not {n}")
-    import statsmodels.api as sm
-
-    design = sm.add_constant(x)
-    plain = sm.OLS(y, design).fit()
-    lags = max(newey_west_lags(n), 1)
-    hac = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
-    residuals = plain.resid
-    se_plain = float(plain.bse[1])
-    lag1 = 0.0
-    if (residuals**2).sum() > 0:
-        lag1 = float((residuals[1:] * residuals[:-1]).sum() / (residuals**2).sum())
-    corrected = min(lag1 + (1 + 3 * lag1) / n, AR1_CAP)
-    ar1 = se_plain * math.sqrt((1 + corrected) / (1 - corrected)) if corrected > 0 else se_plain
-    se = max(se_plain, float(hac.bse[1]), ar1)
-    t = scipy_stats.t.ppf(0.5 + level / 2, df=max(n - 2, 1))
-    slope = float(plain.params[1])
-    return Trend(n, slope, float(slope - t * se), float(slope + t * se), level)
 
 
 @dataclass(frozen=True)
@@ -384,30 +277,6 @@ def _pool_verdict(
         error_high=error_high if known else None,
         **extra,
     )
-
-
-def trend_words(trend: Trend | None, mean: float) -> str:
-    """The gap's change per year in words (``mean``: the gap's sign says whether a rise
-    narrows it); empty without a trend.
-
-    >>> trend_words(Trend(10, 15.2, 8.0, 22.4, 0.95), -47.0)
-    '; the gap has narrowed by about 15 points a year (95% interval +8 to +22)'
-    >>> trend_words(Trend(10, -3.0, -9.0, 3.0, 0.95), -47.0)
-    '; no clear change over time (−3 points a year, 95% interval −9 to +3)'
-    """
-    if trend is None:
-        return ""
-    interval = (
-        f"{trend.level:.0%} interval {signed_points(trend.low)} to {signed_points(trend.high)}"
-    )
-    if trend.low <= 0 <= trend.high:
-        return (
-            f"; no clear change over time ({signed_points(trend.slope)} points a year, {interval})"
-        )
-    narrows = (trend.slope > 0) == (mean < 0)
-    change = "narrowed" if narrows else "widened"
-    points = plural(whole_points(abs(trend.slope)), "point")
-    return f"; the gap has {change} by about {points} a year ({interval})"
 
 
 def _all_program_verdict(
