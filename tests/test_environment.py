@@ -254,3 +254,22 @@ def test_module_level_imports_have_no_cycle():
 
     for module in sorted(graph):
         visit(module, ())
+
+
+#: Imports of the package's own modules below module level (in a function, or under ``if``):
+#: each saves start-up time (a heavy library only when it is used) or breaks a cycle, and says
+#: which on its own line (``# lazy: <reason>``). Issue 18's target: at most 10.
+MAX_LAZY_IMPORTS = 10
+
+
+def test_own_imports_below_module_level_are_few_and_say_why():
+    lazy = []
+    for path, tree in _trees().values():
+        at_top = {id(node) for node in tree.body}
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(tree):
+            own = isinstance(node, ast.ImportFrom) and node.level > 0 or _own_imports([node])
+            if own and id(node) not in at_top:
+                lazy.append((f"{path.relative_to(ROOT)}:{node.lineno}", lines[node.lineno - 1]))
+    assert [where for where, line in lazy if "# lazy: " not in line] == []
+    assert len(lazy) <= MAX_LAZY_IMPORTS, [where for where, _ in lazy]

@@ -204,9 +204,9 @@ def test_the_accuracy_cache_is_skipped_where_it_cannot_be_written(workspace, mon
     def refuse(path, text):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("analysis.storage.write_text_atomic", refuse)
+    monkeypatch.setattr(accuracy, "write_text_atomic", refuse)  # where accuracy writes
     measured = accuracy.measured_accuracy()
     assert not (config.processed_dir() / accuracy.ACCURACY_FILE).exists()
-    monkeypatch.setattr("analysis.storage.write_text_atomic", write_text_atomic)
+    monkeypatch.setattr(accuracy, "write_text_atomic", write_text_atomic)
     assert accuracy.measured_accuracy() == measured  # measured again, the same figures
     assert (config.processed_dir() / accuracy.ACCURACY_FILE).is_file()

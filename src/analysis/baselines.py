@@ -42,6 +42,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.data import require_columns
+from analysis.pool.backtest import measured_error_bands
+from analysis.pool.regime import regime_error_range
 from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES
 from analysis.wording import plural
 
@@ -264,9 +266,7 @@ def latest_baseline(
 
 def _default_estimator() -> Estimator:
     try:
-        from analysis.pool.backtest import measured_error_bands
-        from analysis.pool.estimate import estimate_for_round
-        from analysis.pool.regime import regime_error_range
+        from analysis.pool.estimate import estimate_for_round  # lazy: optional (estimator=...)
     except ImportError as error:
         raise ImportError(
             "pool_baseline needs analysis.pool.estimate.estimate_for_round; pass estimator=... "

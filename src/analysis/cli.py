@@ -34,6 +34,7 @@ import click
 
 from analysis import config
 from analysis.errors import USER_ERRORS, BadArgument
+from analysis.ingest.process import ACCEPT_REMOVALS_VARIABLE
 from analysis.months import check_month
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.steps import (
@@ -116,7 +117,6 @@ _no_fetch = click.option("--no-fetch", is_flag=True, help="use the processed dat
 
 def _set_accept_removals(ctx, param, value: bool) -> None:
     """``--accept-removals`` reaches cleaning (also in its notebook) as EE_ACCEPT_REMOVALS."""
-    from analysis.ingest.process import ACCEPT_REMOVALS_VARIABLE
 
     if value:
         os.environ[ACCEPT_REMOVALS_VARIABLE] = "1"

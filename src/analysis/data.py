@@ -99,7 +99,7 @@ def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:
     written = ((read_meta(processed) or {}).get("files") or {}).get(path.name)
     if written == hashlib.sha256(data).hexdigest():
         return frame  # validated when cleaning wrote it, unchanged since
-    from analysis.ingest.schemas import SCHEMAS, schema_problems  # noqa: PLC0415 (pandera: slow)
+    from analysis.ingest.schemas import SCHEMAS, schema_problems  # lazy: pandera (~1 s)
 
     if name in SCHEMAS:
         problems = schema_problems(name, frame)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 MODEL_NAME = "ETS(A,N,N) simple exponential smoothing, in round order"
 #: The interval is calibrated on the errors of at most this many latest past forecasts ...
@@ -46,6 +44,9 @@ def _predict(y: np.ndarray, level: float) -> _Prediction:
     if np.ptp(y) == 0:
         value = float(y[-1])
         return _Prediction(value, value, value, CONSTANT_MODEL, True)
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning  # lazy: statsmodels (~1 s)
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # lazy: statsmodels (~1 s)
+
     model = ETSModel(pd.Series(y, dtype="float64"), error="add", trend=None, seasonal=None)
     with warnings.catch_warnings():
         # Convergence is read from mle_retvals below and reported in the notes.

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.data import META_FILE, read_meta
+from analysis.data import META_FILE, load_table, read_meta
 from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
@@ -253,7 +253,6 @@ def accepted_history(
     A retrieval cleaning has decided on is taken as decided (``verdicts.csv``); any other is
     decided now, as cleaning would (unreadable: left out with a warning; suspect against the
     previous accepted one, or failing cleaning: refused) and the decision recorded."""
-    from analysis.ingest.clean import clean_rounds  # noqa: PLC0415
 
     raw = raw or config.raw_dir()
     entries = retrievals(raw) if entries is None else entries
@@ -409,7 +408,7 @@ def clean_latest_snapshot(
     Rounds IRCC removed are kept in ``draws``, with ``removed_since`` the day of the first
     accepted retrieval without them.
     """
-    from analysis.ingest.schemas import validate_tables  # pandera: only when cleaning
+    from analysis.ingest.schemas import validate_tables  # lazy: pandera (~1 s), only to clean
 
     raw, processed = raw or config.raw_dir(), processed or config.processed_dir()
     if accept_removals is None:
@@ -426,8 +425,6 @@ def clean_latest_snapshot(
             snapshot.file,
         )
     if not force and processed_is_current(raw, processed):
-        from analysis.data import load_table  # noqa: PLC0415 (avoid an import cycle)
-
         return CleanRun(
             snapshot,
             *(load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")),

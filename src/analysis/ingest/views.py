@@ -11,7 +11,13 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.process import CleanRun, read_snapshot_bytes
+from analysis.ingest.process import (
+    VERDICT_COLUMNS,
+    CleanRun,
+    accepted_history,
+    read_snapshot_bytes,
+    read_verdicts,
+)
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.snapshots import Snapshot
 from analysis.taxonomy import family_labels
@@ -53,7 +59,6 @@ def newest_raw_rounds(snapshot: Snapshot, n: int = 10) -> pd.DataFrame:
 def changes_since_previous(snapshot: Snapshot) -> pd.DataFrame:
     """Revisions between this retrieval and the accepted one before it (refused feeds are never
     compared with; A -> B -> A shows B's change undone)."""
-    from analysis.ingest.process import accepted_history  # noqa: PLC0415
 
     history = accepted_history()
     keys = [(a.snapshot.retrieved_at, a.snapshot.sha256) for a in history]
@@ -223,7 +228,6 @@ def newest_clean_rounds(draws: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 def retrieval_decisions(raw=None) -> pd.DataFrame:
     """Cleaning's decision on every retrieval (``raw/verdicts.csv``), newest first: accepted,
     accepted with removals (``--accept-removals``) or refused, and why."""
-    from analysis.ingest.process import VERDICT_COLUMNS, read_verdicts  # noqa: PLC0415
 
     rows = sorted(read_verdicts(raw).values(), key=lambda r: r["retrieved_at"], reverse=True)
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS).drop(columns="sha256").astype("string")

@@ -48,6 +48,7 @@ from analysis import config
 from analysis.data import load_inputs
 from analysis.errors import BuildFailed
 from analysis.pipeline.lock import exclusive, terminate_as_interrupt, worker_initializer
+from analysis.pipeline.notebooks import run_notebook
 from analysis.pipeline.plan import (
     INPUTS_FILE,
     REPORT_NOTEBOOK,
@@ -137,7 +138,6 @@ def public_record(record: Path, places: dict[str, str]) -> None:
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
     # papermill and the kernel machinery (~1 s to import): only when a month is built
-    from analysis.pipeline.notebooks import run_notebook
 
     started = time.perf_counter()
     folder = staging / plan_.month

@@ -28,6 +28,7 @@ from analysis.pool import density as pool_density
 from analysis.pool.backtest import (
     BacktestSummary,
     TailRateChoice,
+    backtest,
     choose_tail_rate,
     run_backtest,
     with_distribution,
@@ -41,8 +42,8 @@ from analysis.pool.bounds import (
     write_bounds,
 )
 from analysis.pool.forward import ForwardBacktest, forward_backtest
-from analysis.pool.regime import RegimeBacktest, regime_backtest
-from analysis.storage import write_tables_atomic
+from analysis.pool.regime import REGIME_LAGS, RegimeBacktest, _lagged, error_range, regime_backtest
+from analysis.storage import write_tables_atomic, write_text_atomic
 from analysis.wording import plural, signed_points
 
 #: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
@@ -80,8 +81,6 @@ def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
     (own distribution), the regime (from 1-3 distributions back, across rounds and days, the
     model's settings; with the share of actual cutoffs its 80% range held) and the bounds (in
     sample and held out). About a second; :func:`measured_accuracy` caches it per feed."""
-    from analysis.pool.backtest import backtest  # noqa: PLC0415
-    from analysis.pool.regime import REGIME_LAGS, _lagged, error_range  # noqa: PLC0415
 
     own = backtest(draws, pool)
     lagged = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, REGIME_LAGS)
@@ -136,8 +135,6 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
     file. None when there are no processed tables."""
     import json  # noqa: PLC0415
 
-    from analysis.storage import write_text_atomic  # noqa: PLC0415
-
     folder = Path(folder or config.processed_dir())
     meta = read_meta(folder) or {}
     key = str(meta.get("sha256", ""))
@@ -176,8 +173,6 @@ def record_forward(run: BacktestRun, folder: Path) -> dict | None:
     """Add the forward-chained figures of ``run`` (own distribution, and the regime's) to the
     feed's :data:`ACCURACY_FILE` (:func:`measured_accuracy`), so the reports quote them too."""
     import json  # noqa: PLC0415
-
-    from analysis.storage import write_text_atomic  # noqa: PLC0415
 
     measured = measured_accuracy(folder)
     if measured is None or not measured.get("sha256"):
@@ -495,7 +490,6 @@ def write_model_notes(run: BacktestRun, path: Path, source: str = "") -> bool:
     """Rewrite the figures between :data:`NOTES_BEGIN` and :data:`NOTES_END` in ``path``
     (``docs/pool-model.md``); the research log around them is left as it is. Returns False (and
     writes nothing) when the file or its markers are missing."""
-    from analysis.storage import write_text_atomic  # noqa: PLC0415
 
     path = Path(path)
     if not path.is_file():

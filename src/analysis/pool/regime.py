@@ -34,6 +34,7 @@ import pandas as pd
 from analysis.pool import density as pool_density
 from analysis.pool.backtest import BacktestSummary, backtest, summarize_backtest
 from analysis.pool.bounds import bounds_table
+from analysis.pool.replay import DRAW_COLUMNS, between_ordered, chronological, fingerprint
 
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
 REGIME_LAGS = (1, 2, 3)
@@ -260,13 +261,11 @@ def summarize_regime(table: pd.DataFrame, label: str) -> BacktestSummary:
 
 
 def pool_replay_chronological(draws: pd.DataFrame) -> pd.DataFrame:
-    from analysis.pool.replay import DRAW_COLUMNS, chronological  # noqa: PLC0415
 
     return chronological(draws.loc[:, list(DRAW_COLUMNS)])
 
 
 def _taken_out(ordered: pd.DataFrame, distribution_date, round_id) -> int:
-    from analysis.pool.replay import between_ordered  # noqa: PLC0415
 
     between = between_ordered(ordered, distribution_date, round_id)
     return int(between["invitations"].fillna(0).sum())
@@ -292,7 +291,6 @@ def regime_error_range(
     >>> regime_error_range(example_draws(), example_pool()) is None   # one all-program round
     True
     """
-    from analysis.pool.replay import DRAW_COLUMNS, fingerprint  # noqa: PLC0415
 
     key = (
         fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),

@@ -18,6 +18,7 @@ from analysis import baselines
 from analysis.months import month_label
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
+from analysis.publish.families import comparisons_for, families_with_rounds
 from analysis.publish.render import render_page, site_nav
 from analysis.report.month import ReportParams
 from analysis.taxonomy import CATEGORY_START
@@ -254,7 +255,6 @@ def data_files(
 def prepare_data(inputs) -> dict[str, str]:
     """The files of ``data/`` from the processed tables (the family pages' comparisons)."""
     # statsmodels comes with the comparisons: only when the data changed
-    from analysis.publish.families import comparisons_for, families_with_rounds
 
     draws, pool = inputs.draws, inputs.pool
     comparisons = comparisons_for(draws, pool, families_with_rounds(draws))

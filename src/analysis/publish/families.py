@@ -24,7 +24,9 @@ from analysis.months import day_label, is_month, month_label
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import render_page, site_nav
+from analysis.report.answer import verdict_line
 from analysis.report.month import WINDOW_LOOK, ReportParams
+from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 from analysis.wording import plural, shown_gap, whole_points
@@ -51,7 +53,6 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
     form), as the monthly reports show them: the window looks only backwards, so a round's
     baselines here are the ones its month published."""
     # statsmodels (~1.5 s) comes with the verdicts: not on the no-change path
-    from analysis.stats.verdict import VERDICT_ROUNDS
 
     # The pool baseline (one replay of the pool per round) for the latest rounds of each family
     # only, as many as its verdict pairs, so a page costs the same whatever the length of the
@@ -135,7 +136,6 @@ def _not_estimated(comparisons: pd.DataFrame, family: str) -> str:
     ]
     if not rows.fillna("").str.startswith("not estimated").any():
         return ""
-    from analysis.stats.verdict import VERDICT_ROUNDS  # statsmodels: see comparisons_for
 
     return f" Pool estimates cover the latest {VERDICT_ROUNDS} rounds."
 
@@ -150,8 +150,8 @@ def render_family(
 ) -> tuple[str, str]:
     """(HTML page, CSV text) of one family."""
     # matplotlib and seaborn (~1 s): only when a page is drawn, not on the no-change path
-    from analysis.publish import display
-    from analysis.report import charts
+    from analysis.publish import display  # lazy: matplotlib, seaborn: only to draw a page
+    from analysis.report import charts  # lazy: matplotlib loads only when a page is drawn
 
     display.set_theme()
     shown, full, hrefs = family_table(draws, comparisons, family, months)
@@ -288,8 +288,6 @@ def prepare_families(
 
     Reads nothing from the site, so it can run in another process while months are built."""
     # statsmodels (~1.5 s): only when the pages are drawn, not on the no-change path
-    from analysis.report.answer import verdict_line
-    from analysis.stats.verdict import category_verdict
 
     draws, pool = inputs.draws, inputs.pool
     months = set(months)

@@ -90,7 +90,7 @@ def _band_low(name: str) -> int:
 
 def bands_figure(table: pd.DataFrame, layout=None):
     """Candidates per band over time (one line per band), ``(figure, alt)``."""
-    from analysis.report import charts
+    from analysis.report import charts  # lazy: matplotlib loads only when a page is drawn
 
     layout = layout or charts.WIDE
     bands = [c for c in table.columns if c not in ("month", "distribution_date", "total")]
@@ -140,7 +140,7 @@ def render_pool_page(
     table = monthly_bands(draws, pool)
     blocks_bands = []
     if figure and len(table) > 1:
-        from analysis.publish import display
+        from analysis.publish import display  # lazy: matplotlib loads only when a figure is drawn
 
         display.set_theme()
         blocks_bands.append(display.figure(bands_figure, table))

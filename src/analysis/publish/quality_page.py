@@ -20,6 +20,12 @@ from analysis.ingest.revisions import category_renames, summarize_revisions
 from analysis.ingest.snapshots import Snapshot
 from analysis.publish.content import Section, Table, sections
 from analysis.publish.render import render_page, site_nav
+from analysis.report.tables import (
+    _field_words,
+    _snapshot_day,
+    findings_for_readers,
+    revisions_for_readers,
+)
 
 TEMPLATE = "data_quality.html.j2"
 TITLE = "Data quality: the latest cleaning run"
@@ -58,14 +64,12 @@ REVISIONS_SHOWN = 40
 
 def snapshot_day(name) -> str:
     """``ee_rounds_20260305T120000Z_abc.json`` -> ``2026-03-05`` (the day it was stored)."""
-    from analysis.report.tables import _snapshot_day
 
     return _snapshot_day(name)
 
 
 def findings_by_kind(quality: pd.DataFrame) -> pd.DataFrame:
     """Findings per severity and field, in words."""
-    from analysis.report.tables import _field_words
 
     counts = views.quality_counts(quality)
     return pd.DataFrame(
@@ -121,7 +125,6 @@ def pool_years(pool: pd.DataFrame) -> pd.DataFrame:
 def page_sections(inputs) -> list[Section]:
     """The page's sections, each with its tables."""
     # the report's tables bring statsmodels (~2 s): only when this page is drawn
-    from analysis.report.tables import findings_for_readers, revisions_for_readers
 
     run = cleaning_run(inputs)
     overview = (

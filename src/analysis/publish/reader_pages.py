@@ -11,27 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.publish import swap
+from analysis.publish import data_page, pool_page, score_page, swap
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 
 STAMP = "inputs.json"
 
 
 def _data(inputs) -> dict[str, str]:
-    from analysis.publish import data_page
 
     return data_page.prepare_data(inputs)
 
 
 def _score(inputs) -> dict[str, str]:
-    from analysis.publish import score_page
 
     html, csv = score_page.render_score_page(inputs.draws, inputs.pool)
     return {"index.html": html, "scores.csv": csv}
 
 
 def _pool(inputs) -> dict[str, str]:
-    from analysis.publish import pool_page
 
     html, csv = pool_page.render_pool_page(inputs.draws, inputs.pool)
     return {"index.html": html, pool_page.CSV_NAME: csv}

@@ -33,6 +33,7 @@ from analysis.errors import ReportError
 from analysis.months import is_month, month_label
 from analysis.publish import freshness
 from analysis.publish.safety import check_page
+from analysis.report import standing
 from analysis.storage import write_text_atomic
 
 #: Templates shipped with the package: the page frame, the pages, the macros and the CSS.
@@ -239,8 +240,7 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
     the standing table and the general round's table and figure, as content objects."""
     if not front or not front.get("standing"):
         return None
-    from analysis.publish.content import Table  # noqa: PLC0415 (content imports this module)
-    from analysis.report import standing  # noqa: PLC0415
+    from analysis.publish.content import Table  # lazy: a cycle: publish.content imports this module
 
     month = front["month"]
     view: dict[str, Any] = {

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,6 +23,7 @@ from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
 from analysis.months import check_month, day_label, month_label
+from analysis.stats.verdict import Verdict, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -32,9 +32,6 @@ from analysis.taxonomy import (
     known_families,
 )
 from analysis.wording import plural
-
-if TYPE_CHECKING:  # stats imports statsmodels (~1 s): only a month being built needs it
-    from analysis.stats.verdict import Verdict
 
 #: The window baseline of a report looks only backwards, so a baseline once published never
 #: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
@@ -246,7 +243,6 @@ def prepare_month(
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
     ("to date"); default: now.
     """
-    from analysis.stats.verdict import verdicts
 
     start, end = month_bounds(params.month)
     as_of = draws.loc[draws["date"] <= end].reset_index(drop=True)

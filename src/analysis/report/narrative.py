@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.ingest.feed import MAX_SCORE
 from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
+from analysis.stats.verdict import comparison_kind
 from analysis.wording import (
     count_in_words,
     plural,
@@ -208,8 +210,6 @@ def glossary(draws: pd.DataFrame, end, window_days: int = 30) -> list[tuple[str,
     >>> march_2026["Baselines"].split("(an estimate, ")[1], "moves" in july_2023["Baselines"]
     ('shown with its range; since April 2024 the only one that moves).', False)
     """
-    from analysis.ingest.feed import MAX_SCORE
-    from analysis.stats.verdict import comparison_kind
 
     kind, last = comparison_kind(draws, end)
     all_program = "A round open to every Express Entry program with no restriction."

@@ -19,17 +19,19 @@ as the pages show them, so the index shows what the month's page shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from analysis import forecast as forecasting
+from analysis.forecast import Forecast
 from analysis.months import day_label, month_label
+from analysis.pool.backtest import measured_error_bands
+from analysis.pool.estimate import estimate_general_round
+from analysis.pool.regime import regime_error_range
+from analysis.stats.verdict import Verdict, comparison_kind, verdicts
 from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES, UNCLASSIFIED, family_labels
 from analysis.wording import plural, signed_points, whole_points
-
-if TYPE_CHECKING:
-    from analysis.forecast import Forecast
-    from analysis.stats.verdict import Verdict
 
 #: A family is active when it had a round in this many months before the date.
 ACTIVE_MONTHS = 6
@@ -99,8 +101,6 @@ def standing(
     by ``as_of``. ``known``: verdicts already made as of ``as_of`` (a month's ``data.verdicts``),
     used as they are; the others come from :func:`analysis.stats.verdict.verdicts` (``estimator``
     as there). ``draws`` and ``pool`` should already be cut at ``as_of``."""
-    from analysis import forecast as forecasting  # noqa: PLC0415 (statsmodels: only when built)
-    from analysis.stats.verdict import comparison_kind, verdicts  # noqa: PLC0415
 
     as_of = pd.Timestamp(as_of)
     names = active_families(draws, as_of) if families is None else list(families)
@@ -267,7 +267,6 @@ def standing_note(as_of: Any, rows: list[Standing]) -> str:
 
 
 def _estimate(draws, pool, size, error_range, bands, distribution_date=None, on=None):
-    from analysis.pool.estimate import estimate_general_round  # noqa: PLC0415
 
     return estimate_general_round(
         draws,
@@ -291,8 +290,6 @@ def general_rounds(
     added), with its range (the regime backtest's, as the baselines get), and the same on the
     newest distribution of each of the last ``months`` months (on its own day). None without a
     pool distribution. Plain values, rounded once here, for ``summary.json``."""
-    from analysis.pool.backtest import measured_error_bands  # noqa: PLC0415
-    from analysis.pool.regime import regime_error_range  # noqa: PLC0415
 
     if pool is None or pool.empty or draws.empty:
         return None

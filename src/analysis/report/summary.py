@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.report.month import WINDOW_LOOK, MonthData
 from analysis.report.narrative import teaser
+from analysis.storage import write_text_atomic
 from analysis.wording import shown_gap
 
 #: What the invitation totals are: added up from the rounds, not a count of people.
@@ -99,8 +100,6 @@ def month_summary(
 def write_summary(payload: dict, folder) -> None:
     """Write ``summary.json`` (sorted keys, stable bytes) into ``folder``."""
     from pathlib import Path
-
-    from analysis.storage import write_text_atomic
 
     write_text_atomic(
         Path(folder) / "summary.json",

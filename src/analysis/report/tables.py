@@ -12,13 +12,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from analysis import __version__, trends
 from analysis import baselines as baseline_helpers
-from analysis import trends
+from analysis import forecast as forecasting
 from analysis.data import removal_notes
 from analysis.months import month_label
 from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
 from analysis.report.answer import rounds_counted
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
+from analysis.stats.regression import cutoff_regression
+from analysis.stats.rounds import family_rounds
+from analysis.stats.verdict import MIN_ROUNDS, overlap_end
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -171,8 +175,6 @@ def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     with, over how many rounds and what they are worth once autocorrelation is allowed for, the
     mean gap with its 95% interval, and the verdict in words; then the sentences to read with
     it."""
-    from analysis.stats.verdict import MIN_ROUNDS
-
     rows, notes = [], []
     for family in data.params.categories:
         v = data.verdicts.get(family)
@@ -287,8 +289,6 @@ def regression(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     were held (June 2023 to the last all-program round, as of the month) and only on families
     with at least :data:`analysis.stats.verdict.MIN_ROUNDS` rounds there: never extended past
     the data. The report itself shows the verdicts (:func:`statistics`); this is for analysts."""
-    from analysis.stats.regression import cutoff_regression
-    from analysis.stats.verdict import MIN_ROUNDS, overlap_end
 
     result = cutoff_regression(
         data.draws,
@@ -323,8 +323,6 @@ def forecasts(data: MonthData) -> pd.DataFrame:
     """Next cutoff per target category (80% interval) and how such forecasts did on the
     category's latest rounds (at most :data:`analysis.forecast.REPORT_FORECASTS` of them),
     beside the naive "same as last round" forecast, each with its number of forecasts."""
-    from analysis import forecast as forecasting
-    from analysis.stats.rounds import family_rounds
 
     rows = []
     for family in data.params.categories:
@@ -565,8 +563,6 @@ def data_notes(
     """Where the numbers came from: snapshot, retrieval, hash, code and package versions,
     parameters."""
     from importlib.metadata import version
-
-    from analysis import __version__
 
     shown_source = source_words(str(meta.get("source", "")))
     labels = family_labels()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from analysis.stats.regression import newey_west_lags
 from analysis.wording import plural, signed_points, whole_points
@@ -122,6 +121,8 @@ def trend_per_year(dates, values, level: float = 0.95) -> Trend:
     corrected = min(lag1 + (1 + 3 * lag1) / n, AR1_CAP)
     ar1 = se_plain * math.sqrt((1 + corrected) / (1 - corrected)) if corrected > 0 else se_plain
     se = max(se_plain, float(hac.bse[1]), ar1)
+    from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
+
     t = scipy_stats.t.ppf(0.5 + level / 2, df=max(n - 2, 1))
     slope = float(plain.params[1])
     return Trend(n, slope, float(slope - t * se), float(slope + t * se), level)

@@ -16,8 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_rounds
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
@@ -197,6 +195,11 @@ class CutoffComparison:
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, float | None]:
     """Welch difference of means (a - b), interval, p-value and degrees of freedom."""
+    from statsmodels.stats.weightstats import (  # lazy: statistics libraries load only when used
+        CompareMeans,
+        DescrStatsW,
+    )
+
     compare = CompareMeans(DescrStatsW(a), DescrStatsW(b))
     low, high = compare.tconfint_diff(alpha=1 - confidence, usevar="unequal")
     _t, p, df = compare.ttest_ind(usevar="unequal")
@@ -217,6 +220,8 @@ def rank_check(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     """
     ties = len(np.unique(np.concatenate([a, b]))) < len(a) + len(b)
     method: Any = "auto"
+    from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
+
     name = "Mann-Whitney U"
     if ties and min(len(a), len(b)) < 10:
         method = scipy_stats.PermutationMethod(n_resamples=20_000, rng=np.random.default_rng(0))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from analysis.stats.compare import (
     SMALL_SAMPLE,
@@ -182,6 +181,8 @@ def cutoff_regression(
     lags = newey_west_lags(n_total) if maxlags is None else int(maxlags)
     if lags < 0:
         raise ValueError(f"maxlags={maxlags!r} must be 0 or more")
+
+    import statsmodels.formula.api as smf  # lazy: statistics libraries load only when used
 
     fit = smf.ols(formula, data=data).fit(
         cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True

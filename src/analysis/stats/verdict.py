@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from scipy import stats as scipy_stats
 
+from analysis import baselines
 from analysis.months import month_label
 from analysis.stats.autocorrelation import (
     mean_with_autocorrelation,
@@ -218,6 +218,8 @@ def _pool_verdict(
         return _few(family, "pool", label, n, level, **extra)
     gaps = rows["gap"].astype("float64").to_numpy()
     mean = mean_with_autocorrelation(gaps)
+    from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
+
     t = scipy_stats.t.ppf(0.5 + level / 2, df=max(mean.n_effective - 1, 1))
     # the estimate's own error: each baseline's range (the regime backtest's misses) moves the
     # gap by baseline - high .. baseline - low; it does not average out (the misses lean one
@@ -321,6 +323,8 @@ def _all_program_verdict(
     a, b = fam["cutoff"].to_numpy(), ref["cutoff"].to_numpy()
     fa, fb = mean_with_autocorrelation(a), mean_with_autocorrelation(b)
     difference = fa.mean - fb.mean
+    from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
+
     se = math.sqrt(fa.se**2 + fb.se**2)
     if se == 0:
         low = high = difference
@@ -529,7 +533,6 @@ def verdicts(
     (:func:`analysis.baselines.compare_with_baselines`; ``estimator`` as there). ``draws`` and
     ``pool`` should already be cut at ``as_of``.
     """
-    from analysis import baselines  # noqa: PLC0415 (baselines is optional for the rest)
 
     families = [families] if isinstance(families, str) else list(families)
     kind, last = comparison_kind(draws, as_of)
