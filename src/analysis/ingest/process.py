@@ -284,13 +284,7 @@ def accepted_history(
                 if decided[outcome]:
                     verdict, reason = "refused", f"{snapshot.file}: {decided[outcome]}"
         if known is None:
-            verdicts[key] = {
-                "retrieved_at": snapshot.retrieved_at,
-                "sha256": snapshot.sha256,
-                "file": snapshot.file,
-                "verdict": verdict,
-                "reason": reason,
-            }
+            verdicts[key] = _verdict_row(snapshot, verdict, reason)
             changed = True
         if verdict in ACCEPTED:
             history.append(Accepted(snapshot, rounds))
@@ -305,15 +299,15 @@ def _reason(exc: Exception, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _verdict_row(snapshot: Snapshot, verdict: str, reason: str) -> dict:
+    """A row of ``verdicts.csv`` (:data:`VERDICT_COLUMNS`)."""
+    values = (snapshot.retrieved_at, snapshot.sha256, snapshot.file, verdict, reason)
+    return dict(zip(VERDICT_COLUMNS, values, strict=True))
+
+
 def _record_verdict(raw: Path, snapshot: Snapshot, verdict: str, reason: str) -> None:
     verdicts = read_verdicts(raw)
-    verdicts[(snapshot.retrieved_at, snapshot.sha256)] = {
-        "retrieved_at": snapshot.retrieved_at,
-        "sha256": snapshot.sha256,
-        "file": snapshot.file,
-        "verdict": verdict,
-        "reason": reason,
-    }
+    verdicts[(snapshot.retrieved_at, snapshot.sha256)] = _verdict_row(snapshot, verdict, reason)
     _write_verdicts(raw, verdicts)
 
 
@@ -329,16 +323,10 @@ def history_revisions(history: list[Accepted]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
 
 
-def revision_history(raw: Path | None = None, until_sha256: str | None = None) -> pd.DataFrame:
-    """Differences between consecutive accepted retrievals, in time order (up to the last
-    retrieval of ``until_sha256``). Refused feeds are never part of it."""
-    history = accepted_history(raw)
-    if until_sha256:
-        last = max(
-            (i for i, a in enumerate(history) if a.snapshot.sha256 == until_sha256), default=None
-        )
-        history = history[: last + 1] if last is not None else history
-    return history_revisions(history)
+def revision_history(raw: Path | None = None) -> pd.DataFrame:
+    """Differences between consecutive accepted retrievals, in time order. Refused feeds are
+    never part of it."""
+    return history_revisions(accepted_history(raw))
 
 
 def removed_rounds(history: list[Accepted], rounds: list[dict], day: date) -> dict[str, tuple]:
