@@ -10,7 +10,6 @@ and the field), not a wall of traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import subprocess
@@ -135,13 +134,3 @@ def run_notebook(
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
     return output
-
-
-def cells_with_outputs(path: Path) -> list[int]:
-    """Indexes of cells that carry outputs or execution counts (should be none in git)."""
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return [
-        i
-        for i, cell in enumerate(cells)
-        if cell.get("outputs") or cell.get("execution_count") is not None
-    ]
