@@ -93,14 +93,9 @@ def _ipc_kernel_manager(socket_dir: Path):
     return IPCKernelManager
 
 
-def run_notebook(
-    name: str,
-    output: Path,
-    parameters: dict | None = None,
-    cwd: Path | None = None,
-    progress: bool = False,
-) -> Path:
-    """Execute notebook ``name`` with papermill into ``output`` on the project's kernel.
+def run_notebook(name: str, output: Path, parameters: dict | None = None) -> Path:
+    """Execute notebook ``name`` with papermill into ``output`` on the project's kernel, in the
+    notebooks' folder.
 
     Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
     the partially executed notebook is kept at ``output`` as the record of what happened.
@@ -124,9 +119,9 @@ def run_notebook(
             str(output),
             parameters=parameters or {},
             kernel_name=config.KERNEL_NAME,
-            progress_bar=progress,
+            progress_bar=False,
             log_output=False,
-            cwd=str(cwd or config.notebooks_dir()),
+            cwd=str(config.notebooks_dir()),
             kernel_manager_class=_ipc_kernel_manager(sockets),
         )
     except PapermillExecutionError as exc:
