@@ -28,7 +28,7 @@ from analysis.data import META_FILE, read_meta
 from analysis.errors import FeedError
 from analysis.ingest.clean import canonical_round, clean_rounds, round_sort_key
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.parse import read_round_date
+from analysis.ingest.parse import ROUND_DATE_FIELDS, read_round_date
 from analysis.ingest.retrieve import (
     SNAPSHOT_FILE,
     UNKNOWN_SOURCE,
@@ -177,16 +177,8 @@ def _round_key(item: dict) -> str:
 
 
 def _newest_day(rounds: list[dict]) -> date | None:
-    days = []
-    for item in rounds:
-        reading = read_round_date(
-            str(item.get("drawDate") or ""),
-            str(item.get("drawDateFull") or ""),
-            str(item.get("drawDateTime") or ""),
-        )
-        if reading.value is not None:
-            days.append(reading.value)
-    return max(days, default=None)
+    days = (read_round_date(*(str(r.get(f) or "") for f in ROUND_DATE_FIELDS)) for r in rounds)
+    return max((day.value for day in days if day.value is not None), default=None)
 
 
 def suspect_problem(previous: Accepted | None, rounds: list[dict], snapshot: Snapshot) -> str:
