@@ -106,21 +106,6 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def hash_files(paths) -> str:
-    """sha256 over the names and bytes of ``paths`` (in name order): which inputs made a thing.
-
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.txt").write_text("x")
-    >>> hash_files([folder / "a.txt"]) == hash_files([folder / "a.txt"])
-    True
-    """
-    digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def hash_tree(root: Path, entries, suffixes=(".py", ".csv", ".j2", ".css", ".json.gz")) -> str:
     """sha256 over every file under ``root`` named by ``entries`` (files, or folders walked
     recursively), keyed by its path relative to ``root``: which code made a thing.
