@@ -90,6 +90,7 @@ class CutoffComparison:
     ``difference`` is family minus reference (negative: the family's cutoffs were lower).
     ``prob_family_lower`` is the share of (family round, reference round) pairs in which the
     family's cutoff was the lower one (ties count half). ``caveats`` are plain-English sentences.
+    What could not be computed (not enough data) is ``None``.
     """
 
     family: str
@@ -108,15 +109,15 @@ class CutoffComparison:
     reference_last: pd.Timestamp | None
     mean_family: float | None
     mean_reference: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
     confidence: float
-    welch_p: float | None
-    welch_df: float | None
-    rank_test: str
-    rank_p: float | None
-    prob_family_lower: float | None
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    welch_p: float | None = None
+    welch_df: float | None = None
+    rank_test: str = "Mann-Whitney U"
+    rank_p: float | None = None
+    prob_family_lower: float | None = None
     caveats: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
@@ -255,15 +256,7 @@ def compare_cutoffs(
         "reference_last": ref["date"].max() if len(b) else None,
         "mean_family": float(a.mean()) if len(a) else None,
         "mean_reference": float(b.mean()) if len(b) else None,
-        "difference": None,
-        "ci_low": None,
-        "ci_high": None,
         "confidence": confidence,
-        "welch_p": None,
-        "welch_df": None,
-        "rank_test": "Mann-Whitney U",
-        "rank_p": None,
-        "prob_family_lower": None,
     }
 
     short = [(label, n) for label, n in ((fam_label, len(a)), (ref_label, len(b))) if n < 2]
