@@ -178,6 +178,12 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def maker_alive(path: Path) -> bool:
+    """True while the process whose id ``path``'s name carries (:func:`leftover_prefix`) runs."""
+    owner = _OWNER.search(Path(path).name)
+    return bool(owner) and process_alive(int(owner[1]))
+
+
 def leftover_prefix(prefix: str) -> str:
     """``prefix`` with this process's id, for a temporary folder a later run may clean up:
     ``leftover_prefix(".staging-")`` -> ``'.staging-p1234-'``."""
@@ -205,10 +211,9 @@ def remove_leftovers(folder: Path, pattern: str, unowned_age: float = 0.0) -> li
     """
     removed = []
     for path in sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []:
-        owner = _OWNER.search(path.name)
-        if owner and process_alive(int(owner[1])):
+        if maker_alive(path):
             continue
-        if not owner and unowned_age and _age(path) < unowned_age:
+        if not _OWNER.search(path.name) and unowned_age and _age(path) < unowned_age:
             continue  # no maker named (an older version's?): only once it is old enough
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
