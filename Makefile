@@ -55,7 +55,7 @@ test-fast: $(STAMP) ## the tests that do not run notebooks or a browser
 lint: $(STAMP) ## ruff lint and format check, no notebook outputs, actionlint on the workflows
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m analysis.pipeline.checks notebooks
+	$(BIN)/nbstripout --verify --keep-id notebooks/*.ipynb
 	$(BIN)/actionlint .github/workflows/*.yml
 
 format: $(STAMP) ## apply ruff fixes and formatting

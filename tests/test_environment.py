@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -12,7 +15,6 @@ import yaml
 
 from analysis import config
 from analysis.ingest.schemas import DRAWS
-from analysis.pipeline.checks import notebooks_with_outputs
 from helpers import draws_table
 
 ROOT = config.PROJECT_ROOT
@@ -49,8 +51,22 @@ def test_every_dependency_is_pinned():
     assert unpinned == []
 
 
-def test_notebooks_are_committed_without_outputs():
-    assert notebooks_with_outputs() == {}
+def _outputs_found(*notebooks) -> subprocess.CompletedProcess:
+    """``nbstripout --verify`` (what ``make lint`` runs): exit 1 when a notebook has outputs."""
+    command = [sys.executable, "-m", "nbstripout", "--verify", "--keep-id", *map(str, notebooks)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_notebooks_are_committed_without_outputs(tmp_path):
+    done = _outputs_found(*sorted((ROOT / "notebooks").glob("*.ipynb")))
+    assert done.returncode == 0, done.stdout
+    # the check can fail: one output, or one execution count, is enough
+    for key, value in (("outputs", [{"output_type": "stream", "name": "stdout", "text": ["x"]}]),
+                       ("execution_count", 1)):  # fmt: skip
+        book = json.loads((ROOT / "notebooks" / "1.1-clean.ipynb").read_text())
+        next(c for c in book["cells"] if c["cell_type"] == "code")[key] = value
+        (tmp_path / "dirty.ipynb").write_text(json.dumps(book))
+        assert _outputs_found(tmp_path / "dirty.ipynb").returncode == 1
 
 
 def test_notebooks_have_a_parameters_cell_and_the_project_kernel():

@@ -88,3 +88,14 @@ def test_a_change_in_a_nested_module_rebuilds_published_months(
     assert len(module.relative_to(copy).parts) >= 2, "the package has no nested module"
     module.write_text(module.read_text() + "\n# a change deep in the package\n")
     assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["inputs changed"] * 2
+
+
+def test_report_code_fingerprint_sees_the_report_notebook(package_copy, tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    notebook = notebooks / f"{plan.REPORT_NOTEBOOK}.ipynb"
+    shutil.copy(plan.config.PROJECT_ROOT / "notebooks" / notebook.name, notebook)
+    monkeypatch.setenv("EE_NOTEBOOKS_DIR", str(notebooks))
+    before = plan.report_code_fingerprint(package_copy)
+    notebook.write_text(notebook.read_text().replace('"cells": [', '"cells": [ ', 1))
+    assert plan.report_code_fingerprint(package_copy) != before

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.errors import ReportError
-from analysis.publish.render import content_security_policy
+from analysis.publish.render import content_security_policy, stylesheet
 from analysis.publish.safety import check_page, external_references, unsafe_markup
 
 #: Markup that runs script in Chromium (some on a click of the element with id="go").
@@ -148,7 +148,7 @@ SAFE = {
     ),
     "CSV download": '<a download="draws.csv" href="data:text/csv;charset=utf-8,a%2Cb">CSV</a>',
     "relative links": '<a href="../2026-02/index.html">February</a>',
-    "style with a data: font": "<style>p{background:url(data:image/png;base64,AA)}</style>",
+    "the site's stylesheet (named by hash in the policy)": f"<style>{stylesheet()}</style>",
     "inline SVG figure": '<svg viewBox="0 0 10 10"><rect width=10 height=10 fill="#123"/></svg>',
 }
 

@@ -64,6 +64,8 @@ BASELINES = ("window", "latest", "pool")
 #: Which all-program rounds the window baseline takes: before and after the round, or only up
 #: to its day (stable once published).
 WINDOW_LOOKS = ("both", "before")
+#: Days the window baseline reaches from the category round (the reports' window too).
+WINDOW_DAYS = 30
 #: The window the reports use, and so the default of :func:`compare_with_baselines`: only the
 #: rounds up to the category round's day, so a gap once published never changes.
 REPORT_WINDOW_LOOK = "before"
@@ -126,7 +128,7 @@ def reference_rounds(draws: pd.DataFrame) -> pd.DataFrame:
 
 def window_baseline(
     draws: pd.DataFrame,
-    days: int = 30,
+    days: int = WINDOW_DAYS,
     families: str | Iterable[str] | None = None,
     since=None,
     look: str = "both",
@@ -397,7 +399,7 @@ def compare_with_baselines(
     draws: pd.DataFrame,
     pool: pd.DataFrame | None,
     families: str | Iterable[str] | None = FOCUS_FAMILIES,
-    window_days: int = 30,
+    window_days: int = WINDOW_DAYS,
     estimator: Estimator | None = None,
     include_same_day: bool = False,
     since=None,

@@ -106,21 +106,6 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def hash_files(paths) -> str:
-    """sha256 over the names and bytes of ``paths`` (in name order): which inputs made a thing.
-
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.txt").write_text("x")
-    >>> hash_files([folder / "a.txt"]) == hash_files([folder / "a.txt"])
-    True
-    """
-    digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def hash_tree(root: Path, entries, suffixes=(".py", ".csv", ".j2", ".css", ".json.gz")) -> str:
     """sha256 over every file under ``root`` named by ``entries`` (files, or folders walked
     recursively), keyed by its path relative to ``root``: which code made a thing.
@@ -193,6 +178,12 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def maker_alive(path: Path) -> bool:
+    """True while the process whose id ``path``'s name carries (:func:`leftover_prefix`) runs."""
+    owner = _OWNER.search(Path(path).name)
+    return bool(owner) and process_alive(int(owner[1]))
+
+
 def leftover_prefix(prefix: str) -> str:
     """``prefix`` with this process's id, for a temporary folder a later run may clean up:
     ``leftover_prefix(".staging-")`` -> ``'.staging-p1234-'``."""
@@ -220,10 +211,9 @@ def remove_leftovers(folder: Path, pattern: str, unowned_age: float = 0.0) -> li
     """
     removed = []
     for path in sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else []:
-        owner = _OWNER.search(path.name)
-        if owner and process_alive(int(owner[1])):
+        if maker_alive(path):
             continue
-        if not owner and unowned_age and _age(path) < unowned_age:
+        if not _OWNER.search(path.name) and unowned_age and _age(path) < unowned_age:
             continue  # no maker named (an older version's?): only once it is old enough
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
@@ -288,58 +278,43 @@ def csv_text(frame: pd.DataFrame, **options) -> str:
     return safe.to_csv(index=False, **options)
 
 
-def table_bytes(frame: pd.DataFrame) -> dict[str, bytes]:
-    """The Parquet and CSV files of one table, as bytes (``{"parquet": ..., "csv": ...}``); the
-    CSV's formula-like text cells neutralised (:func:`csv_text`)."""
-    return {
-        "parquet": frame.to_parquet(index=False),
-        # pandas writes dates as 2023-07-05, times with their offset
-        "csv": csv_text(frame).encode("utf-8"),
-    }
-
-
 def _table_files(
     tables: dict[str, pd.DataFrame],
     extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None,
 ) -> dict[str, bytes]:
-    """``{file name: bytes}`` of a set of tables (Parquet and CSV each) and its extra files; an
-    extra file given as a function is made from ``{file name: sha256}`` of the tables' files."""
-    files = {
-        f"{name}.{kind}": data
-        for name, frame in tables.items()
-        for kind, data in table_bytes(frame).items()
-    }
+    """``{file name: bytes}`` of a set of tables (Parquet, and CSV with formula-like text cells
+    neutralised by :func:`csv_text`) and its extra files; an extra file given as a function is
+    made from ``{file name: sha256}`` of the tables' files."""
+    files = {}
+    for name, frame in tables.items():
+        files[f"{name}.parquet"] = frame.to_parquet(index=False)
+        files[f"{name}.csv"] = csv_text(frame).encode(
+            "utf-8"
+        )  # dates 2023-07-05, times with offset
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     for name, extra in (extra_files or {}).items():
         files[name] = extra(digests) if callable(extra) else extra
     return files
 
 
-def write_tables_atomic(
-    tables: dict[str, pd.DataFrame],
-    folder: Path,
-    extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None = None,
-) -> list[Path]:
+def write_tables_atomic(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     """Write each table as ``<name>.parquet`` and ``<name>.csv`` into ``folder``.
 
     Everything is first written into a staging folder inside ``folder``; only when all files
     are written are they renamed into place. An exception while staging leaves ``folder``
-    as it was; staging folders of runs that were killed are removed the next time. An extra
-    file given as a function is made from ``{file name: sha256}`` of the tables' files (a
-    record of exactly what was written). Returns the published paths.
+    as it was; staging folders of runs that were killed are removed the next time. Returns the
+    published paths.
     """
     folder.mkdir(parents=True, exist_ok=True)
     remove_leftovers(folder, ".staging-*")
-    files = _table_files(tables, extra_files)
+    files = _table_files(tables, None)
     staging = Path(tempfile.mkdtemp(prefix=leftover_prefix(".staging-"), dir=folder))
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        published = []
         for name in files:
             os.replace(staging / name, folder / name)
-            published.append(folder / name)
-        return published
+        return [folder / name for name in files]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -380,7 +355,8 @@ def write_tables_generation(
     extra_files: dict[str, bytes | Callable[[dict[str, str]], bytes]] | None = None,
 ) -> Path:
     """Publish a set of tables all at once: write them (``<name>.parquet`` and ``.csv``, and
-    ``extra_files`` as in :func:`write_tables_atomic`) into a new generation folder beside
+    ``extra_files``: bytes, or a function making them from ``{file name: sha256}`` of the
+    tables' files, a record of exactly what was written) into a new generation folder beside
     ``folder``, then make ``folder`` a symbolic link to it with one atomic rename. A reader sees
     the old set or the new one, never a mix; a kill at any point leaves a complete set (the old
     generation until the rename, the new one after). Files of the old generation that this set

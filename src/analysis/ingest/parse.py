@@ -317,6 +317,10 @@ def date_readings(text: str) -> dict[str, date]:
     return readings
 
 
+#: The fields of a round :func:`read_round_date` reads, in the order it takes them.
+ROUND_DATE_FIELDS = ("drawDate", "drawDateFull", "drawDateTime")
+
+
 @dataclass(frozen=True)
 class RoundDate:
     """A round's ``drawDate`` read with the help of ``drawDateFull`` and ``drawDateTime``.

@@ -29,7 +29,7 @@ from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.fields import canonical_round, round_sort_key
-from analysis.ingest.parse import read_round_date
+from analysis.ingest.parse import ROUND_DATE_FIELDS, read_round_date
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.snapshots import (
     SNAPSHOT_FILE,
@@ -178,16 +178,8 @@ def _round_key(item: dict) -> str:
 
 
 def _newest_day(rounds: list[dict]) -> date | None:
-    days = []
-    for item in rounds:
-        reading = read_round_date(
-            str(item.get("drawDate") or ""),
-            str(item.get("drawDateFull") or ""),
-            str(item.get("drawDateTime") or ""),
-        )
-        if reading.value is not None:
-            days.append(reading.value)
-    return max(days, default=None)
+    days = (read_round_date(*(str(r.get(f) or "") for f in ROUND_DATE_FIELDS)) for r in rounds)
+    return max((day.value for day in days if day.value is not None), default=None)
 
 
 def suspect_problem(previous: Accepted | None, rounds: list[dict], snapshot: Snapshot) -> str:
@@ -284,13 +276,7 @@ def accepted_history(
                 if decided[outcome]:
                     verdict, reason = "refused", f"{snapshot.file}: {decided[outcome]}"
         if known is None:
-            verdicts[key] = {
-                "retrieved_at": snapshot.retrieved_at,
-                "sha256": snapshot.sha256,
-                "file": snapshot.file,
-                "verdict": verdict,
-                "reason": reason,
-            }
+            verdicts[key] = _verdict_row(snapshot, verdict, reason)
             changed = True
         if verdict in ACCEPTED:
             history.append(Accepted(snapshot, rounds))
@@ -305,15 +291,15 @@ def _reason(exc: Exception, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _verdict_row(snapshot: Snapshot, verdict: str, reason: str) -> dict:
+    """A row of ``verdicts.csv`` (:data:`VERDICT_COLUMNS`)."""
+    values = (snapshot.retrieved_at, snapshot.sha256, snapshot.file, verdict, reason)
+    return dict(zip(VERDICT_COLUMNS, values, strict=True))
+
+
 def _record_verdict(raw: Path, snapshot: Snapshot, verdict: str, reason: str) -> None:
     verdicts = read_verdicts(raw)
-    verdicts[(snapshot.retrieved_at, snapshot.sha256)] = {
-        "retrieved_at": snapshot.retrieved_at,
-        "sha256": snapshot.sha256,
-        "file": snapshot.file,
-        "verdict": verdict,
-        "reason": reason,
-    }
+    verdicts[(snapshot.retrieved_at, snapshot.sha256)] = _verdict_row(snapshot, verdict, reason)
     _write_verdicts(raw, verdicts)
 
 
@@ -329,16 +315,10 @@ def history_revisions(history: list[Accepted]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
 
 
-def revision_history(raw: Path | None = None, until_sha256: str | None = None) -> pd.DataFrame:
-    """Differences between consecutive accepted retrievals, in time order (up to the last
-    retrieval of ``until_sha256``). Refused feeds are never part of it."""
-    history = accepted_history(raw)
-    if until_sha256:
-        last = max(
-            (i for i, a in enumerate(history) if a.snapshot.sha256 == until_sha256), default=None
-        )
-        history = history[: last + 1] if last is not None else history
-    return history_revisions(history)
+def revision_history(raw: Path | None = None) -> pd.DataFrame:
+    """Differences between consecutive accepted retrievals, in time order. Refused feeds are
+    never part of it."""
+    return history_revisions(accepted_history(raw))
 
 
 def removed_rounds(history: list[Accepted], rounds: list[dict], day: date) -> dict[str, tuple]:

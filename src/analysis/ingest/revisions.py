@@ -13,7 +13,13 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.fields import canonical_round, round_sort_key
-from analysis.ingest.parse import parse_date, parse_timestamp, read_round_date, visible
+from analysis.ingest.parse import (
+    ROUND_DATE_FIELDS,
+    parse_date,
+    parse_timestamp,
+    read_round_date,
+    visible,
+)
 
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 
@@ -38,18 +44,10 @@ def _meaning(field: str, item: dict):
     if not text.strip():
         return None
     try:
-        if field == "drawDate":
-            return read_round_date(
-                text, str(item.get("drawDateFull") or ""), str(item.get("drawDateTime") or "")
-            ).value
         if field in ("drawDateFull", "drawDistributionAsOn"):
             return parse_date(text)
-        day = read_round_date(
-            str(item.get("drawDate") or ""),
-            str(item.get("drawDateFull") or ""),
-            str(item.get("drawDateTime") or ""),
-        ).value
-        return parse_timestamp(text, reference=day).value
+        day = read_round_date(*(str(item.get(f) or "") for f in ROUND_DATE_FIELDS)).value
+        return day if field == "drawDate" else parse_timestamp(text, reference=day).value
     except ValueError:
         return None
 

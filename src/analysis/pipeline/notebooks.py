@@ -10,7 +10,6 @@ and the field), not a wall of traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import subprocess
@@ -94,14 +93,9 @@ def _ipc_kernel_manager(socket_dir: Path):
     return IPCKernelManager
 
 
-def run_notebook(
-    name: str,
-    output: Path,
-    parameters: dict | None = None,
-    cwd: Path | None = None,
-    progress: bool = False,
-) -> Path:
-    """Execute notebook ``name`` with papermill into ``output`` on the project's kernel.
+def run_notebook(name: str, output: Path, parameters: dict | None = None) -> Path:
+    """Execute notebook ``name`` with papermill into ``output`` on the project's kernel, in the
+    notebooks' folder.
 
     Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
     the partially executed notebook is kept at ``output`` as the record of what happened.
@@ -125,9 +119,9 @@ def run_notebook(
             str(output),
             parameters=parameters or {},
             kernel_name=config.KERNEL_NAME,
-            progress_bar=progress,
+            progress_bar=False,
             log_output=False,
-            cwd=str(cwd or config.notebooks_dir()),
+            cwd=str(config.notebooks_dir()),
             kernel_manager_class=_ipc_kernel_manager(sockets),
         )
     except PapermillExecutionError as exc:
@@ -135,13 +129,3 @@ def run_notebook(
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
     return output
-
-
-def cells_with_outputs(path: Path) -> list[int]:
-    """Indexes of cells that carry outputs or execution counts (should be none in git)."""
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return [
-        i
-        for i, cell in enumerate(cells)
-        if cell.get("outputs") or cell.get("execution_count") is not None
-    ]

@@ -18,11 +18,7 @@ from analysis import config
 from analysis.months import is_month
 from analysis.publish.month_page import neighbours
 from analysis.report.month import is_to_date, month_bounds
-from analysis.storage import (
-    hash_files,
-    hash_tree,
-    stamp_matches,
-)
+from analysis.storage import hash_tree, stamp_matches
 
 REPORT_NOTEBOOK = "4.0-monthly-report"
 
@@ -60,14 +56,11 @@ class MonthPlan:
 def report_code_fingerprint(package: Path | None = None) -> str:
     """The report's code: every module, table and template of the package (walked recursively,
     so nested modules count), the report notebook, and the locked package versions."""
-    package = package or PACKAGE
-    extra = [config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"]
-    constraints = config.PROJECT_ROOT / "requirements" / "constraints.txt"
-    if constraints.exists():
-        extra.append(constraints)
-    return hashlib.sha256(
-        (hash_tree(package, ["."]) + hash_files(f for f in extra if f.is_file())).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(hash_tree(package or PACKAGE, ["."]).encode())
+    notebook = config.notebooks_dir() / f"{REPORT_NOTEBOOK}.ipynb"
+    for path in (notebook, config.PROJECT_ROOT / "requirements" / "constraints.txt"):
+        digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
 
@@ -76,8 +77,9 @@ class Progress:
     ) -> Iterator[Tracker]:
         """Track ``total`` items of work (``what``: ``"months"``, ``"steps"``); ``doing`` and
         ``done`` are the words for an item in progress and an item finished."""
+        tracker = Tracker(self, total, doing, done)
         if not self.live:
-            yield Tracker(self, total, what, doing, done)
+            yield tracker
             return
         display = RichProgress(
             SpinnerColumn(),
@@ -91,31 +93,27 @@ class Progress:
         self._display = display
         try:
             with display:
-                task = display.add_task("starting", total=total)
-                yield Tracker(self, total, what, doing, done, display, task)
+                tracker.display = display
+                tracker.task = display.add_task("starting", total=total)
+                yield tracker
         finally:
             self._display = None
 
 
+@dataclass
 class Tracker:
-    """The items of one batch: which are in progress, how many are done, time elapsed."""
+    """The items of one batch: which are in progress, how many are done, time elapsed (and the
+    live display's task, when there is one)."""
 
-    def __init__(
-        self,
-        progress: Progress,
-        total: int,
-        what: str,
-        doing: str,
-        done: str,
-        display: RichProgress | None = None,
-        task: TaskID | None = None,
-    ):
-        self.progress, self.total, self.what = progress, total, what
-        self.doing, self.done_word = doing, done
-        self.display, self.task = display, task
-        self.done = 0
-        self.running: list[str] = []
-        self.started_at = time.perf_counter()
+    progress: Progress
+    total: int
+    doing: str
+    done_word: str
+    display: RichProgress | None = None
+    task: TaskID | None = None
+    done: int = 0
+    running: list[str] = field(default_factory=list)
+    started_at: float = field(default_factory=time.perf_counter)
 
     @property
     def elapsed(self) -> float:

@@ -8,7 +8,6 @@ long it took (``ee ... --json`` prints that).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import time
@@ -91,26 +90,13 @@ def _mark_record(name: str, state: str) -> None:
 
 
 #: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short);
-#: ``ee report`` and ``ee reports`` do not wait (they say who is running instead).
+#: ``ee report`` and ``ee reports`` do not wait (they say who is running instead). Each step
+#: holds the data lock (:func:`analysis.pipeline.build.data_lock`, a context manager used as a
+#: decorator): one command at a time changes ``data/`` and the site.
 STEP_LOCK_WAIT = 120.0
 
 
-def _holding_data_lock(wait: float = 0.0):
-    """Run the step holding the data lock (:func:`analysis.pipeline.build.data_lock`): one
-    command at a time changes ``data/`` and the site."""
-
-    def decorate(step):
-        @functools.wraps(step)
-        def locked(*args, **kwargs):
-            with data_lock(wait=wait):
-                return step(*args, **kwargs)
-
-        return locked
-
-    return decorate
-
-
-@_holding_data_lock(wait=STEP_LOCK_WAIT)
+@data_lock(wait=STEP_LOCK_WAIT)
 def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> dict:
     """Retrieve and store the feed; record it with notebook 1.0-ingest when something is new."""
     if source:
@@ -144,7 +130,7 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     }
 
 
-@_holding_data_lock(wait=STEP_LOCK_WAIT)
+@data_lock(wait=STEP_LOCK_WAIT)
 def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
     """Clean the newest snapshot (notebook 1.1-clean) unless processed/ is already up to date
     (and its files are the ones cleaning wrote: damaged ones are rebuilt from raw/, said so)."""
@@ -242,7 +228,7 @@ def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
     return run.step("build", work)
 
 
-@_holding_data_lock()
+@data_lock()
 def report_step(
     run: Run, month: str | None = None, force: bool = False, fetch: bool = True
 ) -> None:
@@ -258,7 +244,7 @@ def report_step(
     run.say(f"ee report: {os.path.join(result['site'], month, 'index.html')}")
 
 
-@_holding_data_lock()
+@data_lock()
 def reports_step(
     run: Run,
     since: str | None = None,

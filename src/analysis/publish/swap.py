@@ -5,7 +5,6 @@ reader (or a killed run) never sees half a month or half a site.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ from analysis.storage import (
     SiteWouldChange,
     check_writable,
     leftover_prefix,
-    process_alive,
+    maker_alive,
     refusing_writes,
 )
 
@@ -119,11 +118,6 @@ def site_leftovers(site: Path) -> str:
     return f".{Path(site).name}.*-p*-*"
 
 
-def _owner_alive(path: Path) -> bool:
-    owner = re.search(r"-p(\d+)-", path.name)
-    return bool(owner) and process_alive(int(owner[1]))
-
-
 def recover_site(site: Path) -> Path | None:
     """After a kill between the two renames of :func:`publish_site` (``site`` missing), put the
     retired old site back (one whose run is gone: a live run is between its renames); returns
@@ -132,7 +126,7 @@ def recover_site(site: Path) -> Path | None:
     if os.path.lexists(site):
         return None
     retired = sorted(
-        (p for p in site.parent.glob(f".{site.name}.old-p*-*") if not _owner_alive(p)),
+        (p for p in site.parent.glob(f".{site.name}.old-p*-*") if not maker_alive(p)),
         key=lambda p: p.stat().st_mtime,
     )
     if not retired:

@@ -66,6 +66,21 @@ def finite_or_none(x: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_DATES, _FLOATS = "datetime64[ns]", "Float64"
+#: The columns of :meth:`CutoffComparison.to_frame`, in order, with their types.
+_FRAME_TYPES = {
+    **dict.fromkeys(["family", "reference"], "string"),
+    **dict.fromkeys(["since", "until"], _DATES),
+    **dict.fromkeys(["n_family", "n_reference"], "int64"),
+    **dict.fromkeys(["mean_family", "mean_reference", "difference", "ci_low", "ci_high"], _FLOATS),
+    "welch_p": _FLOATS,
+    "rank_test": "string",
+    **dict.fromkeys(["rank_p", "prob_family_lower"], _FLOATS),
+    **dict.fromkeys(["family_first", "family_last", "reference_first", "reference_last"], _DATES),
+    **dict.fromkeys(["status", "reason"], "string"),
+}
+
+
 @dataclass(frozen=True)
 class CutoffComparison:
     """Cutoffs of one family against a reference group of rounds in a window of dates.
@@ -73,6 +88,7 @@ class CutoffComparison:
     ``difference`` is family minus reference (negative: the family's cutoffs were lower).
     ``prob_family_lower`` is the share of (family round, reference round) pairs in which the
     family's cutoff was the lower one (ties count half). ``caveats`` are plain-English sentences.
+    What could not be computed (not enough data) is ``None``.
     """
 
     family: str
@@ -91,15 +107,15 @@ class CutoffComparison:
     reference_last: pd.Timestamp | None
     mean_family: float | None
     mean_reference: float | None
-    difference: float | None
-    ci_low: float | None
-    ci_high: float | None
     confidence: float
-    welch_p: float | None
-    welch_df: float | None
-    rank_test: str
-    rank_p: float | None
-    prob_family_lower: float | None
+    difference: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    welch_p: float | None = None
+    welch_df: float | None = None
+    rank_test: str = "Mann-Whitney U"
+    rank_p: float | None = None
+    prob_family_lower: float | None = None
     caveats: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
@@ -111,60 +127,8 @@ class CutoffComparison:
            n_family  difference           status
         0         1        <NA>  not enough data
         """
-        row = {
-            "family": self.family,
-            "reference": self.reference,
-            "since": self.since,
-            "until": self.until,
-            "n_family": self.n_family,
-            "n_reference": self.n_reference,
-            "mean_family": self.mean_family,
-            "mean_reference": self.mean_reference,
-            "difference": self.difference,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "welch_p": self.welch_p,
-            "rank_test": self.rank_test,
-            "rank_p": self.rank_p,
-            "prob_family_lower": self.prob_family_lower,
-            "family_first": self.family_first,
-            "family_last": self.family_last,
-            "reference_first": self.reference_first,
-            "reference_last": self.reference_last,
-            "status": self.status,
-            "reason": self.reason,
-        }
-        floats = [
-            "mean_family",
-            "mean_reference",
-            "difference",
-            "ci_low",
-            "ci_high",
-            "welch_p",
-            "rank_p",
-            "prob_family_lower",
-        ]
-        dates = [
-            "since",
-            "until",
-            "family_first",
-            "family_last",
-            "reference_first",
-            "reference_last",
-        ]
-        return pd.DataFrame([row]).astype(
-            {
-                "family": "string",
-                "reference": "string",
-                "n_family": "int64",
-                "n_reference": "int64",
-                "status": "string",
-                "reason": "string",
-                "rank_test": "string",
-                **dict.fromkeys(floats, "Float64"),
-                **dict.fromkeys(dates, "datetime64[ns]"),
-            }
-        )
+        row = {column: getattr(self, column) for column in _FRAME_TYPES}
+        return pd.DataFrame([row]).astype(_FRAME_TYPES)
 
     def summary(self) -> str:
         """The comparison in a few plain sentences, caveats included.
@@ -297,15 +261,7 @@ def compare_cutoffs(
         "reference_last": ref["date"].max() if len(b) else None,
         "mean_family": float(a.mean()) if len(a) else None,
         "mean_reference": float(b.mean()) if len(b) else None,
-        "difference": None,
-        "ci_low": None,
-        "ci_high": None,
         "confidence": confidence,
-        "welch_p": None,
-        "welch_df": None,
-        "rank_test": "Mann-Whitney U",
-        "rank_p": None,
-        "prob_family_lower": None,
     }
 
     short = [(label, n) for label, n in ((fam_label, len(a)), (ref_label, len(b))) if n < 2]

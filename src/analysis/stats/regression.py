@@ -23,6 +23,7 @@ from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
 from analysis.wording import plural
 
 TABLE_COLUMNS = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n"]
+_TABLE_TYPES = {"term": "string", **dict.fromkeys(TABLE_COLUMNS[1:-1], "Float64"), "n": "int64"}
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,6 @@ def newey_west_lags(n: int) -> int:
     (3, 4)
     """
     return int(math.floor(4 * (n / 100) ** (2 / 9))) if n > 0 else 0
-
-
-def _empty_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "term": pd.Series(dtype="string"),
-            **{c: pd.Series(dtype="Float64") for c in TABLE_COLUMNS[1:-1]},
-            "n": pd.Series(dtype="int64"),
-        }
-    )
 
 
 def cutoff_regression(
@@ -160,7 +151,7 @@ def cutoff_regression(
             n=n,
             n_total=0,
             maxlags=None,
-            table=_empty_table(),
+            table=pd.DataFrame(columns=TABLE_COLUMNS).astype(_TABLE_TYPES),
             caveats=tuple(caveats),
         )
 
@@ -211,8 +202,8 @@ def _tidy(
     prefix = f"C(family, Treatment('{reference}'))[T."
     names = {
         "Intercept": (f"{reference} level on {date_text(origin)} (intercept)", n[reference]),
-        "years": ("trend (points per year)", sum(n.values())),
         **{f"{prefix}{f}]": (f"{f} - {reference}", n[f]) for f in kept},
+        "years": ("trend (points per year)", sum(n.values())),
     }
     ci = fit.conf_int(alpha=0.05)
     rows = [
@@ -225,20 +216,9 @@ def _tidy(
             "p_value": finite_or_none(fit.pvalues[param]),
             "n": names[param][1],
         }
-        for param in fit.params.index
+        for param in names
     ]
-    order = {
-        key: i for i, key in enumerate(["Intercept", *[f"{prefix}{f}]" for f in kept], "years"])
-    }
-    rows = [
-        r
-        for _, r in sorted(
-            zip(fit.params.index, rows, strict=True), key=lambda pair: order[pair[0]]
-        )
-    ]
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(
-        {"term": "string", **dict.fromkeys(TABLE_COLUMNS[1:-1], "Float64"), "n": "int64"}
-    )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS).astype(_TABLE_TYPES)
 
 
 def _regression_caveats(
