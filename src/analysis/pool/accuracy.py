@@ -258,12 +258,7 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
             + (
                 "with the model's settings"
                 if "range" in regime
-                else "with every setting chosen on earlier rounds only"
-            )
-            + (
-                ", corrected by the median miss of the earlier rounds"
-                if "correction" in regime
-                else ""
+                else "with every setting, correction and range chosen on earlier rounds only"
             )
             + f", they missed by {regime['mae']:.1f} points on average, "
             f"{abs(regime['bias']):.1f} too "
