@@ -6,16 +6,20 @@ round of 2022-24 with a published distribution is estimated the same way here: f
 distribution one, two and three before its own (``lag``), with the rounds in between taken out
 and newcomers added, and scored against its actual cutoff.
 
-Forward-chained: for each round, the settings that only the regime exercises (the share of the
-pool above a restricted round's cutoff that it could invite, and the share of the nominees'
-arrivals added: :data:`GRID_ELIGIBLE_SHARES`, :data:`GRID_NOMINEE_INFLOWS`) are chosen on the
-rounds and held-out bounds dated before it, and its range is the middle
-:data:`RANGE_COVERAGE` of the errors of those earlier rounds (with the chosen setting). The
-range is then checked: the share of actual cutoffs it covered.
+Forward-chained: for each round, on the rounds and held-out bounds dated before it only, the
+settings that only the regime exercises are chosen (the share of the pool above a restricted
+round's cutoff that it could invite, the share of the nominees' arrivals added, the newcomers'
+fall per point and the window their rate is measured over: :func:`regime_grid`), a correction
+is learned (minus the median of the earlier errors, :func:`correction_for`) and added to the
+estimate, and its range spans the middle share of the earlier corrected errors that earlier
+ranges needed to cover :data:`RANGE_COVERAGE` (:func:`calibrated_level`). The range is then
+checked: the share of actual cutoffs it covered.
 
 - :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
-- :func:`regime_errors`: the errors a baseline's honest range is made of.
+- :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
+  correction and range every baseline made across rounds and days gets;
+- :func:`regime_errors`, :func:`regime_residuals`: the errors, and what they go with.
 
 >>> from analysis.pool.examples import example_draws, example_pool
 >>> result = regime_backtest(example_draws(), example_pool(), min_history=0)
