@@ -85,8 +85,13 @@ def test_a_general_round_today_is_the_pool_estimate_on_the_newest_distribution(n
     assert [row["invitations"] for row in general["today"]] == list(standing.GENERAL_SIZES)
     assert cutoffs == sorted(cutoffs, reverse=True)  # more invitations reach lower scores
     assert all(row["low"] <= row["cutoff"] <= row["high"] for row in general["today"])
-    direct = estimate_general_round(draws, pool, 3000)
+    from analysis.pool.regime import regime_error_range
+
+    # as every baseline made across rounds and days: with the regime backtest's correction
+    found = regime_error_range(draws, pool)
+    direct = estimate_general_round(draws, pool, 3000, error_range=found)
     assert general["today"][1]["cutoff"] == direct.cutoff
+    assert direct.cutoff == estimate_general_round(draws, pool, 3000).cutoff + found.correction
     history = [pd.Timestamp(row["date"]) for row in general["history"]]
     assert history == sorted(history) and len({d.to_period("M") for d in history}) == len(history)
     assert history[-1] == newest_pool and history[0] > newest_pool - pd.DateOffset(months=12)

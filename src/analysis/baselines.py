@@ -15,10 +15,10 @@ all-program rounds (see the README, "The monthly report").
   changes that. (No day in the feed so far has both kinds.)
 - **pool**: the cutoff an all-program round of the same size would have needed that day,
   estimated from the published CRS distribution of the pool, with its range (low, high): for an
-  estimate made across rounds or days (every one after April 2024), the middle 80% of the
-  misses of the regime backtest (:func:`analysis.pool.regime.regime_error_range`: all-program
-  rounds of 2022-24 estimated the same way), so the range says how far off such an estimate has
-  been, and it lies mostly above the estimate (they have been too low).
+  estimate made across rounds or days (every one after April 2024), the misses of the regime
+  backtest (:func:`analysis.pool.regime.regime_error_range`: all-program rounds of 2022-24
+  estimated the same way), so the range says how far off such an estimate has been; such an
+  estimate also gets that backtest's correction (minus its median miss: they were too low).
 
 Every gap is ``cutoff - baseline_cutoff``: negative means the category round reached lower
 than the all-program baseline. Only all-program rounds with a cutoff serve as references. A

@@ -42,7 +42,7 @@ from analysis.pool.bounds import (
     write_bounds,
 )
 from analysis.pool.forward import ForwardBacktest, forward_backtest
-from analysis.pool.regime import REGIME_LAGS, RegimeBacktest, _lagged, error_range, regime_backtest
+from analysis.pool.regime import RegimeBacktest, model_regime, regime_backtest, regime_error_range
 from analysis.storage import write_tables_atomic, write_text_atomic
 from analysis.wording import plural, signed_points
 
@@ -52,8 +52,8 @@ from analysis.wording import plural, signed_points
 DOCUMENTED_ACCURACY = {
     "snapshot": "ee_rounds_2026-03-05.json",
     "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
-    "forward": {"mae": 2.12, "n": 32, "first": "2022-10", "last": "2024-04"},
-    "regime": {"mae": 7.29, "bias": -2.56, "n": 96, "covered": 0.68},
+    "forward": {"mae": 2.19, "n": 32, "first": "2022-10", "last": "2024-04"},
+    "regime": {"mae": 5.75, "bias": 0.96, "n": 96, "covered": 0.81},
     "stopped": "2024-04",
     "bounds": {
         "rows": 90,
@@ -69,7 +69,7 @@ DOCUMENTED_ACCURACY = {
 #: The figures the reports quote, cached next to the processed tables per feed (its sha256)
 #: and version of this measure.
 ACCURACY_FILE = "pool_accuracy.json"
-ACCURACY_VERSION = 2
+ACCURACY_VERSION = 3
 
 
 def _month(stamp) -> str:
@@ -83,7 +83,8 @@ def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
     sample and held out). About a second; :func:`measured_accuracy` caches it per feed."""
 
     own = backtest(draws, pool)
-    lagged = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, REGIME_LAGS)
+    model = model_regime(draws, pool)
+    lagged = model.table
     out: dict = {"version": ACCURACY_VERSION}
     all_program = draws.loc[draws["is_all_program"].astype(bool) & draws["cutoff"].notna()]
     if len(all_program) and len(draws):
@@ -99,15 +100,19 @@ def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
             "first": _month(own["date"].min()),
             "last": _month(own["date"].max()),
         }
-    if lagged["round"].nunique() >= 5:
+    found = regime_error_range(draws, pool)
+    if found is not None and len(lagged):
         errors = lagged["error"].astype(float)
-        low, high = error_range(errors.to_numpy())
+        low, high = found
         out["regime"] = {
             "mae": round(float(errors.abs().mean()), 2),
             "bias": round(float(errors.mean()), 2),
             "n": len(lagged),
             "rounds": int(lagged["round"].nunique()),
             "range": [low, high],
+            "correction": found.correction,
+            "level": found.level,
+            "covered": round(model.summary.within_interval, 3),
             "first": _month(lagged["date"].min()),
             "last": _month(lagged["date"].max()),
         }
@@ -225,7 +230,16 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         )
     regime = a.get("regime")
     if regime:
-        if "range" in regime:
+        if "range" in regime and "correction" in regime:
+            low, high = regime["range"]
+            covered = (
+                "; each such estimate is corrected by the median miss of the earlier ones "
+                f"({signed_points(regime['correction'])} points) and shown with a range allowing "
+                f"misses of {signed_points(low)} to {signed_points(high)} points, which held "
+                f"{regime['covered']:.0%} of the actual cutoffs when each range was made from "
+                "earlier rounds only."
+            )
+        elif "range" in regime:
             low, high = regime["range"]
             covered = (
                 f"; 80% of the misses fell within {signed_points(low)} to {signed_points(high)} "
@@ -239,7 +253,7 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
             + (
                 "with the model's settings"
                 if "range" in regime
-                else "with every setting chosen on earlier rounds only"
+                else "with every setting, correction and range chosen on earlier rounds only"
             )
             + f", they missed by {regime['mae']:.1f} points on average, "
             f"{abs(regime['bias']):.1f} too "
@@ -417,17 +431,25 @@ def regime_lines(regime: RegimeBacktest | None) -> list[str]:
         for lag, v in regime.by_lag.items()
     )
     chosen = regime.chosen
+    raw = (t["raw_estimate"] - t["actual_cutoff"]).astype("float64")
+    corrections = t["correction"]
     return [
         f"Regime (how 2024-26 baselines are made: from an earlier distribution, the rounds in "
-        f"between taken out, newcomers added): MAE {s.mae:.2f}, bias {s.bias:+.2f} over n = "
+        f"between taken out, newcomers added, the median miss of the earlier estimates "
+        f"corrected): MAE {s.mae:.2f}, bias {s.bias:+.2f} over n = "
         f"{s.n} estimates of {t['round'].nunique()} all-program rounds "
         f"({_span(t['date'].min(), t['date'].max())}), from 1 to {int(t['lag'].max())} "
         f"distributions back ({int(t['days'].min())}-{int(t['days'].max())} days, up to "
-        f"{int(t['invitations_taken_out'].max()):,} invitations taken out first); every setting "
-        f"and each {RANGE_WORDS} range chosen on earlier rounds only; the ranges covered "
-        f"{s.within_interval:.0%} of the actual cutoffs. {per_lag}. All the data choose an "
+        f"{int(t['invitations_taken_out'].max()):,} invitations taken out first); every setting, "
+        f"correction and {RANGE_WORDS} range chosen on earlier rounds only; the ranges covered "
+        f"{s.within_interval:.0%} of the actual cutoffs. {per_lag}. Before the correction "
+        f"(from {int(corrections.min()):+d} to {int(corrections.max()):+d} points): MAE "
+        f"{raw.abs().mean():.2f}, bias {raw.mean():+.2f}. All the data choose an "
         f"eligible share of {chosen.eligible_share:g}, {chosen.nominee_inflow:g} of the "
-        f"nominees' arrivals and newcomers falling by {chosen.inflow_rate:g} per point.",
+        f"nominees' arrivals, newcomers falling by {chosen.inflow_rate:g} per point and arriving "
+        f"at their rate of the last {chosen.inflow_window} days, a correction of "
+        f"{regime.correction:+d} points, and ranges spanning the middle "
+        f"{regime.range_level:.0%} of the corrected misses.",
     ]
 
 

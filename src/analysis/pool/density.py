@@ -65,17 +65,24 @@ NOMINEE_INFLOW = 0.5
 #: the regime backtest.
 INFLOW_RATE = 0.015
 
+#: Newcomers per day are the average net change per bin over this many days of snapshots before
+#: the distribution. The arrivals grew through 2022-24 (about 30 a day into 501-600 in the
+#: summer of 2022, 100-150 in early 2024), so a long window lags them. Chosen by the regime
+#: backtest.
+INFLOW_WINDOW_DAYS = 14
+
 
 @dataclass(frozen=True)
 class Settings:
     """The settings of the model that were chosen by looking at data: the tail's fall per point
     and where it starts, the days after a distribution that add no newcomers, the share of the
     pool above a restricted round's cutoff that it could invite (:data:`ELIGIBLE_SHARE`) and the
-    share of the nominees' arrivals added (:data:`NOMINEE_INFLOW`) and the fall of the
-    newcomers' spread (:data:`INFLOW_RATE`). The forward-chained backtest
+    share of the nominees' arrivals added (:data:`NOMINEE_INFLOW`), the fall of the
+    newcomers' spread (:data:`INFLOW_RATE`) and the days their rate is measured over
+    (:data:`INFLOW_WINDOW_DAYS`). The forward-chained backtest
     (:func:`analysis.pool.forward.forward_backtest`) chooses the first three again for every
     round from earlier rounds only, the regime backtest
-    (:func:`analysis.pool.regime.regime_backtest`) the last three."""
+    (:func:`analysis.pool.regime.regime_backtest`) the others."""
 
     tail_rate: float = TAIL_RATE
     tail_start: int = TAIL_START
@@ -83,6 +90,7 @@ class Settings:
     eligible_share: float = ELIGIBLE_SHARE
     nominee_inflow: float = NOMINEE_INFLOW
     inflow_rate: float = INFLOW_RATE
+    inflow_window: int = INFLOW_WINDOW_DAYS
 
 
 DEFAULT_SETTINGS = Settings()

@@ -75,9 +75,35 @@ ERROR_BANDS = {
     },
     "replay": {
         "direct": {"narrow": (-2, 1), "wide": (-5, 3)},
-        "adjusted": {"narrow": (-9, 1), "wide": (-22, 5)},
+        "adjusted": {"narrow": (-9, 1), "wide": (-23, 3)},
     },
 }
+
+
+class ErrorRange(tuple):
+    """``(low, high)``: the errors (estimated - actual) an estimate's range allows, as
+    measured by a backtest, with what that backtest learned to correct: ``correction`` points
+    added to every estimate made across rounds or days (the regime backtest's minus median
+    error, :func:`analysis.pool.regime.regime_error_range`), and the middle share of the
+    corrected errors the range spans (``level``).
+
+    >>> r = ErrorRange(-9, 12, correction=3, level=0.95)
+    >>> low, high = r
+    >>> (low, high, r.correction, r.level)
+    (-9, 12, 3, 0.95)
+    """
+
+    correction: int
+    level: float
+
+    def __new__(cls, low: int, high: int, *, correction: int = 0, level: float = float("nan")):
+        self = super().__new__(cls, (int(low), int(high)))
+        self.correction = int(correction)
+        self.level = float(level)
+        return self
+
+    def __getnewargs_ex__(self):
+        return (tuple(self), {"correction": self.correction, "level": self.level})
 
 
 @dataclass(frozen=True)
@@ -212,6 +238,14 @@ def estimate_from_density(
         low, high = bin_range
     else:
         adjusted = bool(ids) or added != 0
+        correction = getattr(error_range, "correction", 0) if adjusted else 0
+        if correction:  # what the regime backtest learned: its median miss, the other way
+            cutoff = int(min(max(cutoff + correction, 0), NOMINEE_FLOOR - 1))
+            at_or_above = count_at_or_above(density, cutoff)
+            bin_range = bin_of(bins, cutoff)
+            notes.append(
+                f"{correction:+d} points: the median miss of estimates made this way, corrected"
+            )
         low, high = _interval(method, cutoff, bin_range, adjusted, error_range, bands)
     if edges is not None and own is not None and is_bound(*own, False):
         floor = int(own[1])
@@ -343,7 +377,8 @@ def estimate_for_round(
     chooses the tail and the newcomers' start. ``error_range`` (errors estimated - actual, e.g.
     :func:`analysis.pool.regime.regime_error_range`) makes the interval of an estimate carried
     across rounds or days ``cutoff - high`` to ``cutoff - low`` instead of :data:`ERROR_BANDS`'
-    "adjusted" band; ``bands`` (one method's ``{"direct": ..., "adjusted": ...}``, e.g.
+    "adjusted" band, and adds its ``correction`` (an :class:`ErrorRange`) to such an estimate;
+    ``bands`` (one method's ``{"direct": ..., "adjusted": ...}``, e.g.
     :func:`analysis.pool.backtest.measured_error_bands`) replaces :data:`ERROR_BANDS` for it.
     Raises ``ValueError`` when the round has no
     invitations or no distribution on or before its date.

@@ -6,16 +6,20 @@ round of 2022-24 with a published distribution is estimated the same way here: f
 distribution one, two and three before its own (``lag``), with the rounds in between taken out
 and newcomers added, and scored against its actual cutoff.
 
-Forward-chained: for each round, the settings that only the regime exercises (the share of the
-pool above a restricted round's cutoff that it could invite, and the share of the nominees'
-arrivals added: :data:`GRID_ELIGIBLE_SHARES`, :data:`GRID_NOMINEE_INFLOWS`) are chosen on the
-rounds and held-out bounds dated before it, and its range is the middle
-:data:`RANGE_COVERAGE` of the errors of those earlier rounds (with the chosen setting). The
-range is then checked: the share of actual cutoffs it covered.
+Forward-chained: for each round, on the rounds and held-out bounds dated before it only, the
+settings that only the regime exercises are chosen (the share of the pool above a restricted
+round's cutoff that it could invite, the share of the nominees' arrivals added, the newcomers'
+fall per point and the window their rate is measured over: :func:`regime_grid`), a correction
+is learned (minus the median of the earlier errors, :func:`correction_for`) and added to the
+estimate, and its range spans the middle share of the earlier corrected errors that earlier
+ranges needed to cover :data:`RANGE_COVERAGE` (:func:`calibrated_level`). The range is then
+checked: the share of actual cutoffs it covered.
 
 - :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
-- :func:`regime_errors`: the errors a baseline's honest range is made of.
+- :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
+  correction and range every baseline made across rounds and days gets;
+- :func:`regime_errors`, :func:`regime_residuals`: the errors, and what they go with.
 
 >>> from analysis.pool.examples import example_draws, example_pool
 >>> result = regime_backtest(example_draws(), example_pool(), min_history=0)
@@ -34,16 +38,24 @@ import pandas as pd
 from analysis.pool import density as pool_density
 from analysis.pool.backtest import BacktestSummary, backtest, summarize_backtest
 from analysis.pool.bounds import bounds_table
+from analysis.pool.estimate import ErrorRange
 from analysis.pool.replay import DRAW_COLUMNS, between_ordered, chronological, fingerprint
 
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
 REGIME_LAGS = (1, 2, 3)
 #: What the regime backtest chooses from (on earlier rounds only).
-GRID_ELIGIBLE_SHARES = (0.6, 1.0)
+GRID_ELIGIBLE_SHARES = (0.6,)
 GRID_NOMINEE_INFLOWS = (0.25, 0.5)
 GRID_INFLOW_RATES = (0.05, 0.015, 0.0)
-#: The range of an estimate covers this middle share of the earlier errors.
+GRID_INFLOW_WINDOWS = (14, 56)
+#: The range of an estimate is meant to cover this share of actual cutoffs.
 RANGE_COVERAGE = 0.8
+#: The middle shares of the earlier errors a range can span: the narrowest whose ranges covered
+#: at least RANGE_COVERAGE of the earlier rounds is used (see :func:`regime_backtest`).
+RANGE_LEVELS = (0.8, 0.85, 0.9, 0.95)
+#: Before this many earlier estimates have a range of their own, a range spans the middle
+#: RANGE_COVERAGE of the earlier errors.
+RANGE_CALIBRATION_MIN = 10
 #: A round is estimated only when this many all-program rounds came before it.
 REGIME_MIN_ROUNDS = 5
 
@@ -63,7 +75,11 @@ REGIME_COLUMNS = [
     "eligible_share",
     "nominee_inflow",
     "inflow_rate",
+    "inflow_window",
     "rounds_before",
+    "raw_estimate",
+    "correction",
+    "range_level",
 ]
 _DTYPES = {
     "round": "string",
@@ -81,7 +97,11 @@ _DTYPES = {
     "eligible_share": "float64",
     "nominee_inflow": "float64",
     "inflow_rate": "float64",
+    "inflow_window": "int64",
     "rounds_before": "int64",
+    "raw_estimate": "int64",
+    "correction": "int64",
+    "range_level": "float64",
 }
 
 
@@ -89,22 +109,32 @@ def regime_grid(
     shares: Sequence[float] | None = None,
     inflows: Sequence[float] | None = None,
     rates: Sequence[float] | None = None,
+    windows: Sequence[int] | None = None,
 ) -> list[pool_density.Settings]:
     """The settings the regime backtest chooses from: the model's own with every eligible
-    share, nominee inflow and newcomers' fall per point of the grid.
+    share, nominee inflow, newcomers' fall per point and window of their rate of the grid.
 
-    >>> [(s.eligible_share, s.nominee_inflow) for s in regime_grid([0.6], [0.0, 0.5], [0.0])]
-    [(0.6, 0.0), (0.6, 0.5)]
+    >>> grid = regime_grid([0.6], [0.0, 0.5], [0.0], [14])
+    >>> [(s.eligible_share, s.nominee_inflow, s.inflow_window) for s in grid]
+    [(0.6, 0.0, 14), (0.6, 0.5, 14)]
     """
     shares = GRID_ELIGIBLE_SHARES if shares is None else shares
     inflows = GRID_NOMINEE_INFLOWS if inflows is None else inflows
     rates = GRID_INFLOW_RATES if rates is None else rates
+    windows = GRID_INFLOW_WINDOWS if windows is None else windows
     base = pool_density.DEFAULT_SETTINGS
     return [
-        replace(base, eligible_share=float(s), nominee_inflow=float(i), inflow_rate=float(r))
+        replace(
+            base,
+            eligible_share=float(s),
+            nominee_inflow=float(i),
+            inflow_rate=float(r),
+            inflow_window=int(w),
+        )
         for s in shares
         for i in inflows
         for r in rates
+        for w in windows
     ]
 
 
@@ -171,11 +201,44 @@ def error_range(errors: np.ndarray, coverage: float = RANGE_COVERAGE) -> tuple[i
     return int(np.floor(low)), int(np.ceil(high))
 
 
+def correction_for(errors: np.ndarray) -> int:
+    """The correction learned from earlier errors (estimated - actual): minus their median,
+    rounded half up to whole points; 0 without errors. What every estimate made across rounds
+    and days gets added (:func:`regime_backtest`, :func:`regime_error_range`).
+
+    >>> correction_for(np.array([-5, -3, -3, 4])), correction_for(np.array([]))
+    (3, 0)
+    """
+    errors = np.asarray(errors, dtype="float64")
+    if not errors.size:
+        return 0
+    return -int(np.floor(np.median(errors) + 0.5))
+
+
+def calibrated_level(covered: pd.DataFrame, coverage: float = RANGE_COVERAGE) -> float:
+    """The narrowest of :data:`RANGE_LEVELS` (the columns of ``covered``: one row per earlier
+    estimate, whether the range made at that level from the estimates before it held the
+    actual cutoff) whose ranges covered at least ``coverage``; the widest when none did, and
+    ``coverage`` itself with fewer than :data:`RANGE_CALIBRATION_MIN` earlier ranges.
+
+    >>> covered = pd.DataFrame({0.8: [True] * 6 + [False] * 4, 0.9: [True] * 9 + [False]})
+    >>> calibrated_level(covered), calibrated_level(covered.head(5))
+    (0.9, 0.8)
+    """
+    if len(covered) < RANGE_CALIBRATION_MIN:
+        return float(coverage)
+    shares = covered.mean()
+    enough = [float(level) for level in covered.columns if shares[level] >= coverage]
+    return enough[0] if enough else float(covered.columns[-1])
+
+
 @dataclass(frozen=True)
 class RegimeBacktest:
     """The regime backtest: ``table`` (:data:`REGIME_COLUMNS`, one row per round and lag),
     ``summary`` over all of it, ``by_lag`` (one summary per lag), ``chosen`` (the setting all
-    the data choose) and how many rounds had too little before them (``skipped``)."""
+    the data choose), how many rounds had too little before them (``skipped``), and what all
+    the data give a later estimate: its ``correction`` (points added) and ``range_level`` (the
+    middle share of the corrected errors its range spans)."""
 
     table: pd.DataFrame
     summary: BacktestSummary
@@ -183,6 +246,8 @@ class RegimeBacktest:
     chosen: pool_density.Settings
     min_history: int
     skipped: int
+    correction: int = 0
+    range_level: float = RANGE_COVERAGE
 
 
 def regime_backtest(
@@ -196,14 +261,24 @@ def regime_backtest(
     scores: RegimeScores | None = None,
 ) -> RegimeBacktest:
     """Forward-chained regime backtest (see the module notes): each all-program round with a
-    published distribution estimated from the distribution ``lags`` before its own, the setting
-    chosen and the range measured on the rounds and bounds dated before it only. Rounds with
-    fewer than ``min_history`` earlier all-program rounds are left out (``skipped``)."""
+    published distribution estimated from the distribution ``lags`` before its own, and for
+    each, on the rounds and bounds dated before it only:
+
+    - the setting (lowest error plus shortfall below the held-out bounds);
+    - the correction: minus the median error of the earlier estimates with that setting
+      (:func:`correction_for`), added to the model's estimate (``raw_estimate``);
+    - the range: the middle ``range_level`` of the earlier errors once corrected, where the
+      level is the narrowest of :data:`RANGE_LEVELS` whose ranges covered at least ``coverage``
+      of the earlier estimates (:func:`calibrated_level`; the misses grew through 2023-24, so
+      the middle 80% of earlier misses covers less than 80% of later ones).
+
+    Rounds with fewer than ``min_history`` earlier all-program rounds are left out
+    (``skipped``)."""
     scores = scores or score_regime(draws, pool, grid, lags)
     first = scores.tables[0] if scores.tables else pd.DataFrame(columns=["date", "round"])
     dates = first["date"].to_numpy()
     ordered = pool_replay_chronological(draws)
-    records = []
+    records, covered, covered_dates = [], [], []
     skipped = set()
     for i, row in first.iterrows():
         earlier = dates < dates[i]
@@ -214,10 +289,23 @@ def regime_backtest(
         bounds = scores.bound_dates < dates[i]
         chosen = scores.best(earlier, bounds)
         table = scores.tables[chosen]
-        low_error, high_error = error_range(table.loc[earlier, "error"].to_numpy(), coverage)
+        earlier_errors = table.loc[earlier, "error"].to_numpy(dtype="float64")
+        correction = correction_for(earlier_errors)
         own = table.loc[i]
-        estimate = int(own["estimated_cutoff"])
+        raw = int(own["estimated_cutoff"])
+        estimate = raw + correction
+        error = int(own["error"]) + correction
+        ranges = {level: error_range(earlier_errors + correction, level) for level in RANGE_LEVELS}
+        before = np.asarray(covered_dates, dtype="datetime64[ns]") < dates[i]
+        history = pd.DataFrame(covered, columns=list(RANGE_LEVELS)).loc[before]
+        level = calibrated_level(history, coverage)
+        low_error, high_error = (
+            ranges[level] if level in ranges else error_range(earlier_errors + correction, level)
+        )
+        covered.append({lv: lo <= error <= hi for lv, (lo, hi) in ranges.items()})
+        covered_dates.append(dates[i])
         taken = _taken_out(ordered, own["distribution_date"], own["round"])
+        setting = scores.grid[chosen]
         records.append(
             {
                 "round": own["round"],
@@ -227,20 +315,28 @@ def regime_backtest(
                 "estimate": estimate,
                 "low": estimate - high_error,
                 "high": estimate - low_error,
-                "error": int(own["error"]),
+                "error": error,
                 "rounds_taken_out": int(own["rounds_between"]),
                 "invitations_taken_out": taken,
                 "days": int((own["date"] - own["distribution_date"]).days),
                 "lag": int(own["lag"]),
-                "eligible_share": scores.grid[chosen].eligible_share,
-                "nominee_inflow": scores.grid[chosen].nominee_inflow,
-                "inflow_rate": scores.grid[chosen].inflow_rate,
+                "eligible_share": setting.eligible_share,
+                "nominee_inflow": setting.nominee_inflow,
+                "inflow_rate": setting.inflow_rate,
+                "inflow_window": setting.inflow_window,
                 "rounds_before": rounds_before,
+                "raw_estimate": raw,
+                "correction": correction,
+                "range_level": level,
             }
         )
     table = pd.DataFrame(records, columns=REGIME_COLUMNS).astype(_DTYPES)
     everything = np.ones(len(first), dtype=bool)
     all_bounds = np.ones(len(scores.bound_dates), dtype=bool)
+    best = scores.best(everything, all_bounds) if scores.grid else None
+    all_errors = (
+        scores.tables[best]["error"].to_numpy(dtype="float64") if best is not None else np.array([])
+    )
     return RegimeBacktest(
         table=table,
         summary=summarize_regime(table, "replay, regime (previous distributions, forward-chained)"),
@@ -248,9 +344,11 @@ def regime_backtest(
             int(lag): summarize_regime(part, f"regime, {int(lag)} distribution(s) back")
             for lag, part in table.groupby("lag")
         },
-        chosen=scores.grid[scores.best(everything, all_bounds)] if scores.grid else None,
+        chosen=scores.grid[best] if best is not None else None,
         min_history=min_history,
         skipped=len(skipped),
+        correction=correction_for(all_errors),
+        range_level=calibrated_level(pd.DataFrame(covered, columns=list(RANGE_LEVELS)), coverage),
     )
 
 
@@ -271,7 +369,31 @@ def _taken_out(ordered: pd.DataFrame, distribution_date, round_id) -> int:
     return int(between["invitations"].fillna(0).sum())
 
 
-_RANGES: dict[tuple, tuple[int, int] | None] = {}
+_RANGES: dict[tuple, ErrorRange | None] = {}
+
+
+def _single(table: pd.DataFrame) -> RegimeScores:
+    """Scores of one setting, the model's own, without bounds: nothing to choose."""
+    return RegimeScores(
+        grid=(pool_density.DEFAULT_SETTINGS,),
+        tables=(table,),
+        bound_dates=np.array([], dtype="datetime64[ns]"),
+        held_out=pd.DataFrame({0: pd.Series([], dtype="float64")}),
+    )
+
+
+def model_regime(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    *,
+    coverage: float = RANGE_COVERAGE,
+    lags: Sequence[int] = REGIME_LAGS,
+) -> RegimeBacktest:
+    """The regime backtest at the model's own settings (nothing chosen; the correction and the
+    range forward-chained as in :func:`regime_backtest`): how the baselines the reports show
+    are made, scored."""
+    table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+    return regime_backtest(draws, pool, scores=_single(table), coverage=coverage, lags=lags)
 
 
 def regime_error_range(
@@ -280,12 +402,14 @@ def regime_error_range(
     *,
     coverage: float = RANGE_COVERAGE,
     lags: Sequence[int] = REGIME_LAGS,
-) -> tuple[int, int] | None:
-    """The middle ``coverage`` of the regime errors (estimated - actual) at the model's own
-    settings, over every all-program round of ``draws`` estimated from 1-3 distributions back:
-    what the range of a baseline estimated across rounds and days is made of (None when fewer
-    than :data:`REGIME_MIN_ROUNDS` all-program rounds can be scored). Remembered for the last
-    few inputs (a month's report asks once per round).
+) -> ErrorRange | None:
+    """What a baseline estimated across rounds and days gets from the regime backtest at the
+    model's settings, over every all-program round of ``draws`` estimated from 1-3
+    distributions back: its ``correction`` (minus the median error, :func:`correction_for`)
+    and, as ``(low, high)``, the middle ``range_level`` of the errors once corrected, the level
+    the forward-chained ranges needed to cover ``coverage`` (:func:`model_regime`). None when
+    fewer than :data:`REGIME_MIN_ROUNDS` all-program rounds can be scored. Remembered for the
+    last few inputs (a month's report asks once per round).
 
     >>> from analysis.pool.examples import example_draws, example_pool
     >>> regime_error_range(example_draws(), example_pool()) is None   # one all-program round
@@ -302,8 +426,16 @@ def regime_error_range(
         if len(_RANGES) >= 8:
             _RANGES.pop(next(iter(_RANGES)))
         table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
-        enough = table["round"].nunique() >= REGIME_MIN_ROUNDS
-        _RANGES[key] = error_range(regime_errors(table), coverage) if enough else None
+        found = None
+        if table["round"].nunique() >= REGIME_MIN_ROUNDS:
+            model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
+            errors = regime_errors(table) + model.correction
+            found = ErrorRange(
+                *error_range(errors, model.range_level),
+                correction=model.correction,
+                level=model.range_level,
+            )
+        _RANGES[key] = found
     return _RANGES[key]
 
 
@@ -311,3 +443,48 @@ def regime_errors(table: pd.DataFrame) -> np.ndarray:
     """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
     honest range is made of (:func:`error_range`)."""
     return table["error"].astype("float64").to_numpy()
+
+
+#: What the regime misses are set against (:func:`regime_residuals`).
+RESIDUAL_FACTORS = (
+    "rounds_taken_out",
+    "invitations_taken_out",
+    "days",
+    "lag",
+    "invitations",
+    "actual_cutoff",
+    "date",
+)
+
+
+def regime_residuals(
+    table: pd.DataFrame, factors: Sequence[str] = RESIDUAL_FACTORS
+) -> pd.DataFrame:
+    """What the misses of a ``pool_regime`` table go with: per factor, the rank (Spearman)
+    correlation of the error and of its size with it, and the mean error and mean absolute
+    error of the estimates at or below the factor's median and above it.
+
+    >>> t = pd.DataFrame({"error": [-1, -2, -8, -9], "days": [7, 14, 40, 60]})
+    >>> regime_residuals(t, ["days"]).round(2).to_dict("records")[0]["rho_size"]
+    1.0
+    """
+    errors = table["error"].astype("float64")
+    rows = []
+    for factor in factors:
+        values = table[factor]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.map(pd.Timestamp.toordinal)
+        values = values.astype("float64")
+        high = values > values.median()
+        rows.append(
+            {
+                "factor": factor,
+                "rho_error": errors.corr(values, method="spearman"),
+                "rho_size": errors.abs().corr(values, method="spearman"),
+                "bias_low_half": errors[~high].mean(),
+                "bias_high_half": errors[high].mean(),
+                "mae_low_half": errors[~high].abs().mean(),
+                "mae_high_half": errors[high].abs().mean(),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -46,9 +46,6 @@ from analysis.pool.density import (
     spread_bins,
 )
 
-#: Newcomers per day are the average net change per bin over this many days of snapshots.
-INFLOW_WINDOW_DAYS = 56
-
 #: A bound is honoured with this much to spare (relative), so that float sums cannot put the
 #: estimate one point below the cutoff.
 BOUND_MARGIN = 1e-9
@@ -352,8 +349,9 @@ class Replay:
     settings: Settings = DEFAULT_SETTINGS
 
     def inflow(self, as_of: pd.Timestamp, window_days: int | None = None) -> Rows:
-        """Net newcomers per day per bin below 601 over the ``window_days`` (default
-        :data:`INFLOW_WINDOW_DAYS`) up to ``as_of``, as (low, high, per_day) rows; empty
+        """Net newcomers per day per bin below 601 over the ``window_days`` (default: the
+        settings' ``inflow_window``, :data:`analysis.pool.density.INFLOW_WINDOW_DAYS`) up to
+        ``as_of``, as (low, high, per_day) rows; empty
         before the second snapshot. Nominees (601+) come in bursts: their rate is scaled by the
         setting ``nominee_inflow`` (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
         key = (pd.Timestamp(as_of), window_days)
@@ -362,7 +360,8 @@ class Replay:
         return list(self._inflows[key])
 
     def _inflow(self, as_of: pd.Timestamp, window_days: int | None) -> Rows:
-        window = pd.Timedelta(days=INFLOW_WINDOW_DAYS if window_days is None else window_days)
+        days_back = self.settings.inflow_window if window_days is None else window_days
+        window = pd.Timedelta(days=int(days_back))
         recent = self.changes[
             (self.changes["date"] <= as_of) & (self.changes["date"] > as_of - window)
         ]
@@ -451,25 +450,42 @@ def fingerprint(frame: pd.DataFrame) -> tuple:
     return (frame.shape, int(pd.util.hash_pandas_object(frame, index=False).sum()))
 
 
-_REPLAYS: dict[tuple, Replay] = {}
+_REPLAYS: dict[tuple, dict[Settings, Replay]] = {}
 
 
 def cached_replay(
     draws: pd.DataFrame, pool: pd.DataFrame, settings: Settings, bounds: bool = True
 ) -> Replay:
     """:func:`replay`, remembered for the last few inputs (estimate_for_round is called once
-    per round by the baselines; the replay is the same for all of them)."""
+    per round by the baselines; the replay is the same for all of them). The replayed shapes
+    depend only on the tail and the eligible share: settings that differ in the newcomers'
+    settings alone (``nominee_inflow``, ``inflow_rate``, ``inflow_window``, ``same_pool_days``)
+    share one replay, each with its own newcomers."""
+    shaped = replace(
+        DEFAULT_SETTINGS,
+        tail_rate=settings.tail_rate,
+        tail_start=settings.tail_start,
+        eligible_share=settings.eligible_share,
+    )
     key = (
         fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
         fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
-        settings,
+        shaped,
         bool(bounds),
     )
     if key not in _REPLAYS:
         if len(_REPLAYS) >= 8:
             _REPLAYS.pop(next(iter(_REPLAYS)))
-        _REPLAYS[key] = replay(draws, pool, bounds=bounds, settings=settings)
-    return _REPLAYS[key]
+        _REPLAYS[key] = {}
+    replays = _REPLAYS[key]
+    if settings not in replays:
+        base = next(iter(replays.values()), None)
+        replays[settings] = (
+            replay(draws, pool, bounds=bounds, settings=settings)
+            if base is None
+            else replace(base, settings=settings, _inflows={})
+        )
+    return replays[settings]
 
 
 def replay_density(

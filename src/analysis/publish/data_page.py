@@ -92,8 +92,8 @@ ROUND_COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "pool_low": (
         "whole number",
-        "Low end of the pool estimate's range: the estimate moved by the middle "
-        f"{RANGE_COVERAGE:.0%} of the errors such estimates made on earlier all-program rounds.",
+        "Low end of the pool estimate's range: the estimate moved by the errors such estimates "
+        f"made on earlier all-program rounds, as widely as {RANGE_COVERAGE:.0%} coverage needed.",
     ),
     "pool_high": ("whole number", "High end of that range."),
     "gap_pool": ("whole number", "cutoff minus baseline_pool."),
