@@ -453,8 +453,9 @@ def revisions_sentence(revisions: pd.DataFrame) -> str:
 
     >>> rows = pd.DataFrame({"Seen in the feed of": ["2025-07-09", "2025-07-09", "2026-03-05"],
     ...                      "Round": ["291", "289", "291"], "Change": ["renamed"] * 3})
-    >>> revisions_sentence(rows)
-    'IRCC changed 2 of these rounds after publishing them: 3 changes (3 renamed), the latest seen in its feed of March 5, 2026.'
+    >>> print(revisions_sentence(rows))  # doctest: +NORMALIZE_WHITESPACE
+    IRCC changed 2 of these rounds after publishing them: 3 changes (3 renamed), the latest
+    seen in its feed of March 5, 2026.
     >>> revisions_sentence(rows.head(0))
     'IRCC changed none of these rounds after publishing them, in the snapshots we kept.'
     """
