@@ -58,6 +58,7 @@ from analysis.pipeline.plan import (
 )
 from analysis.pipeline.progress import Progress
 from analysis.publish import atom, families, freshness, quality_page, reader_pages, render, swap
+from analysis.report.standing import cache_folder as standing_cache
 from analysis.storage import (
     check_writable,
     remove_leftovers,
@@ -143,10 +144,17 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     folder = staging / plan_.month
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / RECORD_FILE
+    # the standing table's parts are kept between builds, unless the data folder is read-only
+    kept = standing_cache(Path(data_dir))
     run_notebook(
         REPORT_NOTEBOOK,
         record,
-        {**plan_.notebook_parameters, "data_dir": data_dir, "output_dir": str(folder)},
+        {
+            **plan_.notebook_parameters,
+            "data_dir": data_dir,
+            "output_dir": str(folder),
+            "cache_dir": str(kept) if data_writable(Path(data_dir)) else None,
+        },
     )
     for name in ("index.html", "summary.json"):
         if not (folder / name).is_file():
@@ -355,7 +363,12 @@ def data_lock(wait: float = 0.0):
     ):
         if writable:
             remove_leftovers(config.processed_dir(), ".staging-*")
-            for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
+            for folder in (
+                config.raw_dir(),
+                config.processed_dir(),
+                config.runs_dir(),
+                standing_cache(data),
+            ):
                 remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
         yield
 
