@@ -8,8 +8,9 @@ It knows each step's inputs and outputs:
                                                                     families/, feeds, index
 
 Whatever months a command names, every other published month whose inputs changed is rebuilt
-too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets the current
-"Feed checked ..." line (:mod:`analysis.publish.freshness`).
+too (:func:`analysis.pipeline.plan.plan_months`), and every page's frame is drawn again through
+``base.html.j2`` with the current "Feed checked ..." line
+(:func:`analysis.publish.render.reframe_site`).
 
 - **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
   data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
@@ -266,7 +267,7 @@ def _publish_data_quality(site: Path, inputs) -> None:
     html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
-        write_text_atomic(folder / "index.html", html)
+        render.write_page(folder / "index.html", html)
         write_stamp(folder / INPUTS_FILE, fingerprint)
 
     swap.publish_dir(build, site / DATA_QUALITY)
@@ -469,8 +470,9 @@ def build_reports(
                     _publish_data_quality(folder, inputs)
                     _publish_reader_pages(folder, inputs, reader)
                     _publish_site(folder, inputs, family_pages)
-                # Every page says when the feed was checked, the months built before included.
-                freshness.stamp_site(folder, line)
+                # Every page says when the feed was checked, the months built before included:
+                # base.html.j2 draws each page's frame again from the parts kept beside it.
+                render.reframe_site(folder, line)
 
             _publish_all(change, site, bool(timings))
     return {

@@ -114,7 +114,7 @@ class MonthPage:
         html = self.html(summary, previous_month, next_month, **options)
         for name, text in self.downloads().items():
             write_text_atomic(folder / name, text)
-        write_text_atomic(folder / "index.html", html)
+        render.write_page(folder / "index.html", html)  # its frame is drawn again at each build
         return folder / "index.html"
 
 
