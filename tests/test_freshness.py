@@ -97,18 +97,21 @@ def test_the_fetch_step_says_when_a_stored_snapshot_stood_in(tmp_path, monkeypat
 # ------------------------------------------------------------------ freshness on every page
 
 
-def test_the_freshness_line_is_stamped_into_every_page_and_escaped(tmp_path):
-    from analysis.publish.render import render_page
+def test_every_page_s_frame_is_drawn_again_with_the_freshness_line_escaped(tmp_path):
+    """No page is edited as text: the frame of every published page is drawn again through
+    base.html.j2 from the parts kept beside it, its content untouched."""
+    from analysis.publish.render import parts_path, reframe_site, render_page, write_page
 
     site = tmp_path / "site"
     (site / "2026-03").mkdir(parents=True)
     (site / ".builds").mkdir()
     page = render_page("base.html.j2", title="A page")
     for path in (site / "index.html", site / "2026-03" / "index.html", site / ".builds" / "x.html"):
-        path.write_text(page, encoding="utf-8")
+        write_page(path, page)
+    assert parts_path(site / "index.html").is_file()
     line = freshness.freshness_line("2026-03-05T11:49:49Z", "<402>", pd.Timestamp("2026-03-05"))
     assert line == ("Feed checked March 5, 2026 at 11:49 UTC, newest round <402> on March 5, 2026.")
-    changed = freshness.stamp_site(site, line)
+    changed = reframe_site(site, line)
     assert sorted(p.relative_to(site).as_posix() for p in changed) == [
         "2026-03/index.html",
         "index.html",
@@ -119,10 +122,13 @@ def test_the_freshness_line_is_stamped_into_every_page_and_escaped(tmp_path):
         "&lt;402&gt; on March 5, 2026.</p>" in stamped
     )
     assert (site / ".builds" / "x.html").read_text(encoding="utf-8") == page  # staging untouched
-    assert freshness.stamp_site(site, line) == []  # already saying it: left alone
+    assert reframe_site(site, line) == []  # already saying it: left alone
     with freshness.feeding(line):
-        assert "newest round &lt;402&gt;" in render_page("base.html.j2", title="A page")
+        fresh = render_page("base.html.j2", title="A page")
+        assert "newest round &lt;402&gt;" in fresh
+    assert stamped == fresh  # drawn again = drawn now with the same line
     assert freshness.current() == ""
+    assert not hasattr(freshness, "stamp_site")  # the text edit of published pages is gone
 
 
 # ------------------------------------------------------------------ news of each round

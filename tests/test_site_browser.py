@@ -120,6 +120,25 @@ def test_the_answer_is_on_the_first_screen(real_site, browser, month, width):
     assert box[1] < first_table  # before any table
 
 
+#: The tallest a month may be on a desktop (issue 16: each result stated once; IRCC's revisions
+#: counted in a sentence, the data notes a short list, the details in the downloads).
+MONTH_HEIGHT = 6000
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_a_month_is_at_most_6000_px_tall_on_a_desktop(real_site, browser, month):
+    page, _ = _open(browser, (real_site / month / "index.html").as_uri(), WIDTHS["desktop"])
+    try:
+        height = page.evaluate("document.documentElement.scrollHeight")
+        revisions = page.evaluate(
+            "() => document.querySelector('#revisions-and-data-quality ~ p.ee-count').textContent"
+        )
+    finally:
+        page.context.close()
+    assert height <= MONTH_HEIGHT, f"{month} is {height} px tall at 1280 px"
+    assert revisions.startswith("IRCC changed ")  # counted in one line, not listed
+
+
 #: The cells a reader comes for (issue 16): their column names contain one of these words.
 KEY_COLUMNS = ("cutoff", "invitations", "gap", "verdict")
 

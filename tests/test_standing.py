@@ -76,6 +76,43 @@ def test_standing_rows_come_from_the_verdict_and_forecast_functions(newest):
 
 
 @pytest.mark.slow
+def test_the_standing_table_is_made_once_per_change_of_what_it_is_made_from(newest, tmp_path):
+    """Kept under the digest of what each part is made from: the same data reads every part
+    back (and says the same); a new round refits only its own family's forecast."""
+    draws, pool, as_of = newest
+    plain = standing.standing_records(standing.standing(draws, pool, as_of))
+    first = standing.StandingCache(tmp_path / "kept")
+    assert standing.standing_records(standing.standing(draws, pool, as_of, cache=first)) == plain
+    assert first.made["forecast"] == len(plain) and first.read == {}
+    again = standing.StandingCache(tmp_path / "kept")
+    assert standing.standing_records(standing.standing(draws, pool, as_of, cache=again)) == plain
+    assert again.made == {} and again.read["forecast"] == len(plain)
+    # the same forecast as on every round (only the family's own rounds count)
+    health = standing.family_forecast(draws, "healthcare", again)
+    whole = forecasting.forecast_next_cutoff(draws, "healthcare", window=forecasting.REPORT_WINDOW)
+    assert (health.point, health.low, health.high) == (whole.point, whole.low, whole.high)
+    # a new CEC round the next day: CEC's forecast is made again, the others read back
+    cec = draws.loc[draws["family"] == "cec"].sort_values("date").iloc[[-1]]
+    new = cec.assign(round="9999", date=as_of + pd.Timedelta(days=1), cutoff=cec["cutoff"] + 3)
+    later = pd.concat([draws, new], ignore_index=True)
+    after = standing.StandingCache(tmp_path / "kept")
+    rows = standing.standing(later, pool, as_of + pd.Timedelta(days=1), cache=after)
+    assert after.made["forecast"] == 1 and after.read["forecast"] == len(rows) - 1
+    assert next(r for r in rows if r.family == "cec").cutoff == float(new["cutoff"].iloc[0])
+
+
+def test_a_kept_part_that_cannot_be_read_or_written_is_made_again(tmp_path):
+    kept = standing.StandingCache(tmp_path / "kept")
+    assert kept.get("x", ("a",), lambda: 1) == 1
+    for path in (tmp_path / "kept").glob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    assert kept.get("x", ("a",), lambda: 2) == 2 and kept.made["x"] == 2
+    (tmp_path / "file").write_text("")
+    nowhere = standing.StandingCache(tmp_path / "file" / "kept")  # a path through a file
+    assert nowhere.get("x", ("a",), lambda: 3) == 3 and nowhere.get("x", ("a",), lambda: 4) == 4
+
+
+@pytest.mark.slow
 def test_a_general_round_today_is_the_pool_estimate_on_the_newest_distribution(newest):
     draws, pool, _ = newest
     general = standing.general_rounds(draws, pool)

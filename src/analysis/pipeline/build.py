@@ -8,8 +8,9 @@ It knows each step's inputs and outputs:
                                                                     families/, feeds, index
 
 Whatever months a command names, every other published month whose inputs changed is rebuilt
-too (:func:`analysis.pipeline.plan.plan_months`), and every page's footer gets the current
-"Feed checked ..." line (:mod:`analysis.publish.freshness`).
+too (:func:`analysis.pipeline.plan.plan_months`), and every page's frame is drawn again through
+``base.html.j2`` with the current "Feed checked ..." line
+(:func:`analysis.publish.render.reframe_site`).
 
 - **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
   data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
@@ -59,6 +60,7 @@ from analysis.pipeline.plan import (
 )
 from analysis.pipeline.progress import Progress
 from analysis.publish import atom, families, freshness, quality_page, reader_pages, render, swap
+from analysis.report.standing import cache_folder as standing_cache
 from analysis.storage import (
     check_writable,
     remove_leftovers,
@@ -143,10 +145,17 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
     folder = staging / plan_.month
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / RECORD_FILE
+    # the standing table's parts are kept between builds, unless the data folder is read-only
+    kept = standing_cache(Path(data_dir))
     run_notebook(
         REPORT_NOTEBOOK,
         record,
-        {**plan_.notebook_parameters, "data_dir": data_dir, "output_dir": str(folder)},
+        {
+            **plan_.notebook_parameters,
+            "data_dir": data_dir,
+            "output_dir": str(folder),
+            "cache_dir": str(kept) if data_writable(Path(data_dir)) else None,
+        },
     )
     for name in ("index.html", "summary.json"):
         if not (folder / name).is_file():
@@ -258,7 +267,7 @@ def _publish_data_quality(site: Path, inputs) -> None:
     html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
-        write_text_atomic(folder / "index.html", html)
+        render.write_page(folder / "index.html", html)
         write_stamp(folder / INPUTS_FILE, fingerprint)
 
     swap.publish_dir(build, site / DATA_QUALITY)
@@ -355,7 +364,12 @@ def data_lock(wait: float = 0.0):
     ):
         if writable:
             remove_leftovers(config.processed_dir(), ".staging-*")
-            for folder in (config.raw_dir(), config.processed_dir(), config.runs_dir()):
+            for folder in (
+                config.raw_dir(),
+                config.processed_dir(),
+                config.runs_dir(),
+                standing_cache(data),
+            ):
                 remove_leftovers(folder, ".*.tmp")  # atomic writes cut short by a kill
         yield
 
@@ -456,8 +470,9 @@ def build_reports(
                     _publish_data_quality(folder, inputs)
                     _publish_reader_pages(folder, inputs, reader)
                     _publish_site(folder, inputs, family_pages)
-                # Every page says when the feed was checked, the months built before included.
-                freshness.stamp_site(folder, line)
+                # Every page says when the feed was checked, the months built before included:
+                # base.html.j2 draws each page's frame again from the parts kept beside it.
+                render.reframe_site(folder, line)
 
             _publish_all(change, site, bool(timings))
     return {

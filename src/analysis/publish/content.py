@@ -29,7 +29,10 @@ from analysis.publish import render
 MAX_ALIGNED_COLUMNS = 24
 #: A word this long (a hash, a file name) may break anywhere rather than widen its table.
 _LONG_WORD = re.compile(r"\S{28,}")
-_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?$"
+_DATE_TEXT = r"^(\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?|[A-Z][a-z]+ \d{1,2}, \d{4})$"
+#: Text that is a number as a page writes it ("4,500", "−56", "13"; a dash for none): such a
+#: column is right-aligned like a numeric one.
+_NUMBER_TEXT = r"^([−+-]?\d[\d,]*(\.\d+)?|–)$"
 #: A narrow figure is shown instead of the wide one on screens up to this width.
 NARROW_SCREEN = "(max-width: 40rem)"
 #: Tags a :class:`Paragraph` may be.
@@ -48,6 +51,21 @@ class Block:
 
 def _is_number_column(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _is_number_text_column(column: pd.Series) -> bool:
+    """Numbers already written as text (a table of words and numbers made for the page, such as
+    "Where things stand"): right-aligned, never reformatted.
+
+    >>> _is_number_text_column(pd.Series(["4,500", "–", "264"]))
+    True
+    >>> _is_number_text_column(pd.Series(["–", "–"])), _is_number_text_column(pd.Series(["91a"]))
+    (False, False)
+    """
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return False
+    values = column.dropna().astype(str)
+    return bool(values.str.match(_NUMBER_TEXT).all()) and bool((values != "–").any())
 
 
 def _is_date_column(column: pd.Series) -> bool:
@@ -152,8 +170,10 @@ class Table(Block):
         numbers = [_is_number_column(frame[c]) for c in frame.columns]
         aligned = [
             f"ee-num-{position}"
-            for position, number in enumerate(numbers, start=1)
-            if number and position <= MAX_ALIGNED_COLUMNS
+            for position, column in enumerate(frame.columns, start=1)
+            if position <= MAX_ALIGNED_COLUMNS
+            # numbers written as text, except in the first column (the row's name: a round)
+            and (numbers[position - 1] or position > 1 and _is_number_text_column(frame[column]))
         ]
         dated = [
             f"ee-date-{position}"
@@ -280,6 +300,31 @@ class ItemList(Block):
         self.items = [item for item in self.items if item]
 
 
+@dataclass(eq=False)
+class Download(Block):
+    """A table offered as a download only, with one sentence saying what it holds (e.g. "IRCC
+    changed 32 of these rounds after publishing them ..."): for tables a reader of the page
+    needs counted, not listed. ``download`` is the file name, ``frame`` its rows; the sentence
+    is shown, and the link only when there are rows to offer."""
+
+    text: str
+    frame: pd.DataFrame
+    download: str
+    link_text: str = "Download them all (CSV)"
+    kind = "download"
+
+    def __post_init__(self) -> None:
+        if not (self.text or "").strip():
+            raise ValueError("a download needs a sentence saying what it holds")
+        Table(self.frame, self.text, download=self.download)  # the same checks of the name
+
+    def csv(self) -> str | None:
+        return None if self.frame.empty else csv_text(self.frame)
+
+    def __repr__(self) -> str:
+        return f"{self.text} [{self.download}: {len(self.frame)} rows]"
+
+
 @dataclass
 class Section:
     """A part of a page: a heading (``id`` for links and the contents list) and its blocks."""
@@ -316,7 +361,7 @@ def downloads(blocks: Iterable[Block]) -> dict[str, str]:
     twice is an error (two tables cannot share one file)."""
     found: dict[str, str] = {}
     for block in blocks:
-        text = block.csv() if isinstance(block, Table) else None
+        text = block.csv() if isinstance(block, (Table, Download)) else None
         if text is None:
             continue
         if block.download in found:

@@ -23,7 +23,7 @@ from analysis.data import removal_notes
 from analysis.months import day_label, is_month, month_label
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import render_page, site_nav, write_page
 from analysis.report.answer import verdict_line
 from analysis.report.month import WINDOW_LOOK, ReportParams
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
@@ -328,13 +328,14 @@ def publish_families(site_dir: Path, prepared: FamilyPages) -> None:
         for family, page in prepared.pages.items():
             (target / family).mkdir()
             if page is None:
-                for name in ("index.html", "rounds.csv"):
-                    shutil.copy2(folder / family / name, target / family / name)
+                for name in ("index.html", ".index.html.json", "rounds.csv"):
+                    if (folder / family / name).is_file():
+                        shutil.copy2(folder / family / name, target / family / name)
             else:
                 html, csv = page
-                write_text_atomic(target / family / "index.html", html)
+                write_page(target / family / "index.html", html)
                 write_text_atomic(target / family / "rounds.csv", csv)
-        write_text_atomic(target / "index.html", prepared.index)
+        write_page(target / "index.html", prepared.index)
         write_stamp(target / "inputs.json", prepared.fingerprint, pages=prepared.keys)
 
     swap.publish_dir(build, folder)

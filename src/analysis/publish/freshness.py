@@ -2,30 +2,25 @@
 on <day>." One line, made here from the processed data (:func:`freshness_line`), shown in the
 footer of ``base.html.j2`` (the ``ee-freshness`` paragraph every page has).
 
-The builder feeds it: pages it renders itself get it through :func:`current` (set by
-:func:`feeding` while the site is written), and every published page, including the months
-written by the report notebook, gets the current line with :func:`stamp_site` at the end of each
-build. Only the footer is rewritten: a month whose inputs did not change is not rebuilt because
-the feed was checked again.
+The builder feeds it: pages it renders get it through :func:`current` (set by :func:`feeding`
+while the site is written), and at the end of each build every published page, the months
+written by the report notebook included, has its frame drawn again through ``base.html.j2`` with
+the current line (:func:`analysis.publish.render.reframe_site`, from the parts kept beside each
+page): a month whose inputs did not change is not rebuilt because the feed was checked again,
+and no page is edited as text.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-from pathlib import Path
 
 import pandas as pd
-from markupsafe import escape
 
 from analysis.months import day_label
 from analysis.report.month import checked_words
-from analysis.storage import write_text_atomic
 
 #: The class of the footer paragraph that carries the line (see ``base.html.j2``).
 CLASS = "ee-freshness"
-
-_SLOT = re.compile(rf'(<p class="{CLASS}">)(.*?)(</p>)', re.S)
 
 _current: str | None = None
 
@@ -64,33 +59,3 @@ def feeding(line: str):
         yield
     finally:
         _current = previous
-
-
-def stamp_page(html: str, line: str) -> str:
-    """``html`` with its freshness paragraph saying ``line`` (escaped)."""
-    return _SLOT.sub(lambda m: f"{m[1]}{escape(line)}{m[3]}", html, count=1)
-
-
-def _tail(page: Path, size: int = 16384) -> bytes:
-    """The last ``size`` bytes of ``page`` (a month page is mostly its inline figures)."""
-    with open(page, "rb") as handle:
-        handle.seek(max(0, handle.seek(0, 2) - size))
-        return handle.read()
-
-
-def stamp_site(site: Path, line: str) -> list[Path]:
-    """Put ``line`` in the footer of every published page of ``site`` (hidden folders, i.e.
-    staging, are skipped); pages already saying it are left alone. Returns the pages changed."""
-    changed = []
-    wanted = f'<p class="{CLASS}">{escape(line)}</p>'.encode()
-    for page in sorted(Path(site).rglob("*.html")):
-        if any(part.startswith(".") for part in page.relative_to(site).parts):
-            continue
-        if wanted in _tail(page):  # the footer is at the end: most pages say it already
-            continue
-        html = page.read_text(encoding="utf-8")
-        stamped = stamp_page(html, line)
-        if stamped != html:
-            write_text_atomic(page, stamped)
-            changed.append(page)
-    return changed

@@ -80,7 +80,6 @@ class MonthPage:
         next_month: str | None = None,
         window_days: int = 30,
         window_months: int = 12,
-        revisions_shown: int = 10,
     ) -> str:
         """The page: title, standfirst and footer from the month's ``summary`` (see
         :func:`analysis.report.summary.month_summary`), previous/next links to the given months."""
@@ -99,7 +98,6 @@ class MonthPage:
             section={s.id: s for s in self.sections},
             window_days=window_days,
             window_months=window_months,
-            revisions_shown=revisions_shown,
         )
 
     def write(
@@ -116,7 +114,7 @@ class MonthPage:
         html = self.html(summary, previous_month, next_month, **options)
         for name, text in self.downloads().items():
             write_text_atomic(folder / name, text)
-        write_text_atomic(folder / "index.html", html)
+        render.write_page(folder / "index.html", html)  # its frame is drawn again at each build
         return folder / "index.html"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analysis.publish import data_page, pool_page, score_page, swap
+from analysis.publish.render import write_page
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 
 STAMP = "inputs.json"
@@ -65,7 +66,8 @@ def write_reader_pages(
 
         def build(staging: Path, files: dict[str, str] = files) -> None:
             for name, text in files.items():
-                write_text_atomic(staging / name, text)
+                write = write_page if name.endswith(".html") else write_text_atomic
+                write(staging / name, text)
             write_stamp(staging / STAMP, fingerprint)
 
         swap.publish_dir(build, Path(site) / folder)

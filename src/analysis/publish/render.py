@@ -13,6 +13,15 @@ Site layout (all links relative)::
     site_dir/index.html             render_index(...)   months newest first
     site_dir/YYYY-MM/index.html     analysis.publish.month_page (run by the monthly notebook)
     site_dir/YYYY-MM/summary.json   {"headline": "...", ...}   (read by read_months)
+
+**The frame is drawn by the template, every time.** A page is its own content (the template's
+``main`` block, rendered once) inside the frame ``base.html.j2`` draws: head, navigation and the
+footer with the "Feed checked ..." line (:mod:`analysis.publish.freshness`). :func:`render_page`
+returns a :class:`Page` that knows both parts, and :func:`write_page` keeps them beside the page
+(``.index.html.json`` next to ``index.html``), so that at each build :func:`reframe_site` draws
+the frame of every published page again through ``base.html.j2`` with the current line (a month
+built earlier by the report notebook included), without running anything else again and
+without editing any HTML.
 """
 
 from __future__ import annotations
@@ -40,6 +49,12 @@ from analysis.storage import write_text_atomic
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 INDEX_TEMPLATE = "site_index.html.j2"
+
+#: The frame alone around a page's content already rendered (``frame.html.j2``).
+FRAME_TEMPLATE = "frame.html.j2"
+
+#: What the frame is drawn from, besides the content and the freshness line.
+FRAME_KEYS = ("title", "nav", "footer", "feeds")
 
 STYLESHEET = TEMPLATES_DIR / "site.css"
 
@@ -136,20 +151,94 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     context.setdefault("title", "")
     context.setdefault("freshness", freshness.current())
     context.setdefault("feeds", [])
-    html = (
-        _environment()
-        .get_template(template)
-        .render(
-            **context,
-            csp=content_security_policy(),
-            style=Markup(stylesheet()),  # noqa: S704 (our own file)
-            ircc=IRCC_ROUNDS_PAGE,
-        )
-    )
-    html = html.rstrip("\n") + "\n"
+    page = _environment().get_template(template)
+    values = page.new_context({**context, **_frame_values()})
+    for _ in page.root_render_func(values):  # the whole page once: its imports (macros) run
+        pass
+    main = "".join(page.blocks["main"](values))
+    frame = {key: context[key] for key in FRAME_KEYS}
+    if "title" in page.blocks:  # a page that names itself (the index: the site's title)
+        frame["title"] = Markup("".join(page.blocks["title"](values))).unescape()  # noqa: S704
+    html = Page.of(main, frame, context["freshness"])
     if check:
         check_page(html)
     return html
+
+
+def _frame_values() -> dict[str, Any]:
+    return {
+        "csp": content_security_policy(),
+        "style": Markup(stylesheet()),  # noqa: S704 (our own file)
+        "ircc": IRCC_ROUNDS_PAGE,
+    }
+
+
+class Page(str):
+    """A page's HTML that knows its parts: ``main`` (the page's content, HTML rendered with
+    autoescape), ``frame`` (title, nav, footer, feeds) and the ``freshness`` line its footer
+    says. :func:`write_page` keeps the parts beside the page."""
+
+    main: str
+    frame: dict
+    freshness: str
+
+    @classmethod
+    def of(cls, main: str, frame: Mapping[str, Any], line: str) -> Page:
+        """The page ``base.html.j2`` draws around ``main`` with ``frame`` and ``line``."""
+        html = (
+            _environment()
+            .get_template(FRAME_TEMPLATE)
+            .render(
+                **frame,
+                main=Markup(main),  # noqa: S704 (rendered with autoescape by render_page)
+                freshness=line,
+                **_frame_values(),
+            )
+        )
+        page = cls(html.rstrip("\n") + "\n")
+        page.main, page.frame, page.freshness = str(main), dict(frame), line
+        return page
+
+    def parts(self) -> dict[str, Any]:
+        return {"main": self.main, "frame": self.frame, "freshness": self.freshness}
+
+
+def parts_path(page: Path) -> Path:
+    """Where a page's parts are kept: ``.index.html.json`` beside ``index.html``."""
+    return Path(page).with_name(f".{Path(page).name}.json")
+
+
+def write_page(path: Path, html: str) -> Path:
+    """Write a page (atomically) and, for a :class:`Page`, its parts beside it (a page with no
+    parts, e.g. from an older build, leaves none: it is drawn again when its inputs change)."""
+    path = Path(path)
+    write_text_atomic(path, html)
+    if isinstance(html, Page):
+        write_text_atomic(parts_path(path), json.dumps(html.parts(), ensure_ascii=False))
+    else:
+        parts_path(path).unlink(missing_ok=True)
+    return path
+
+
+def reframe_site(site: Path, line: str) -> list[Path]:
+    """Draw the frame of every published page of ``site`` again through ``base.html.j2`` so its
+    footer says ``line`` (from the parts :func:`write_page` kept; hidden folders, i.e. staging,
+    are skipped); pages already saying it are left alone. Returns the pages rewritten."""
+    site = Path(site)
+    changed = []
+    for kept in sorted(site.rglob(".*.html.json")):
+        if any(part.startswith(".") for part in kept.relative_to(site).parts[:-1]):
+            continue
+        page = kept.with_name(kept.name[1:].removesuffix(".json"))
+        try:
+            parts = json.loads(kept.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if parts.get("freshness") == line or not page.is_file():
+            continue
+        write_page(page, Page.of(parts["main"], parts["frame"], line))
+        changed.append(page)
+    return changed
 
 
 def block_html(block: Any) -> Markup:
@@ -346,5 +435,5 @@ def write_index(
     path = Path(site_dir) / "index.html"
     if not path.is_file() or path.read_text(encoding="utf-8") != html:
         check_page(html)  # the page in place passed the check when it was written
-        write_text_atomic(path, html)
+        write_page(path, html)
     return path

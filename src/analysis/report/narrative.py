@@ -125,7 +125,20 @@ def headline(data: MonthData) -> str:
             f"In {period} IRCC held {count_in_words(len(rounds), 'round')} "
             f"({listed}) and issued {int(rounds['invitations'].sum()):,} invitations."
         )
-    sentences = [opening, _versus_previous_month(data)]
+    return " ".join([opening, *_detail_sentences(data)])
+
+
+def detail(data: MonthData) -> str:
+    """The "month in detail" paragraph of a month's page: :func:`headline` without what the page
+    states above it (the month's rounds and invitations are in its standfirst; a report
+    category without a round this month is in its answer)."""
+    drawn = set(data.month_rounds["family"].astype(str))
+    return " ".join(_detail_sentences(data, skip=set(data.params.categories) - drawn))
+
+
+def _detail_sentences(data: MonthData, skip: set[str] = frozenset()) -> list[str]:
+    rounds = data.month_rounds
+    sentences = [_versus_previous_month(data)]
     reference = latest_all_program(data.draws)
     in_month_all = rounds.loc[rounds["is_all_program"]]
     if reference is not None and in_month_all.empty:
@@ -140,8 +153,8 @@ def headline(data: MonthData) -> str:
     elif not in_month_all.empty:
         cutoffs = ", ".join(str(c) for c in in_month_all["cutoff"].dropna())
         sentences.append(f"All-program rounds this month had cutoffs of {cutoffs}.")
-    sentences.extend(_family_sentence(data, f) for f in data.params.categories)
-    return " ".join(sentences)
+    sentences.extend(_family_sentence(data, f) for f in data.params.categories if f not in skip)
+    return sentences
 
 
 _SHORT_BASELINE = {
@@ -234,7 +247,8 @@ def glossary(draws: pd.DataFrame, end, window_days: int = 30) -> list[tuple[str,
         (
             "Round and invitation",
             "In a round of invitations IRCC invites the highest-ranked candidates to apply for "
-            "permanent residence. The cutoff is the score of the lowest-ranked candidate invited.",
+            "permanent residence. The cutoff is the score of the lowest-ranked candidate invited. "
+            "Totals of invitations add up the rounds' sizes, not people.",
         ),
         ("All-program round", all_program),
         (

@@ -14,12 +14,26 @@ a month's page show.
 Every number a reader sees is rounded in :mod:`analysis.wording`; the records written to
 ``summary.json`` (:func:`standing_records`, :func:`general_records`) hold the words and numbers
 as the pages show them, so the index shows what the month's page shows.
+
+**Made once per change of what it is made from.** A family's likely next cutoff is fitted on its
+own rounds only (exponential smoothing, replayed on its earlier rounds to size the range: most of
+a month's build time), and a verdict on the rounds and pool up to the date. Both are kept in
+``<data>/cache/standing/`` (:class:`StandingCache`), each under the sha256 of exactly what it is
+made from and of the package's code: a month rebuilt without a change to those (it ended since it
+was built to date, the site's pages changed) reads them back, and a new round refits only its own
+family's forecast.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -89,6 +103,98 @@ def active_families(
     return out
 
 
+# ------------------------------------------------------------------ made once per change
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 of the package's code and tables and of the versions of the packages that fit
+    (a cached result is never one an older code made)."""
+    from analysis.storage import hash_tree  # noqa: PLC0415
+
+    versions = ",".join(f"{p} {version(p)}" for p in ("pandas", "numpy", "scipy", "statsmodels"))
+    return hashlib.sha256(
+        (hash_tree(Path(__file__).parents[1], ["."]) + versions).encode()
+    ).hexdigest()
+
+
+def frame_digest(*frames: pd.DataFrame | None) -> str:
+    """sha256 of the frames' rows and columns (what a result is made from)."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        if frame is None:
+            digest.update(b"none")
+            continue
+        digest.update("|".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+class StandingCache:
+    """Results kept under the sha256 of what they are made from (and of the code), one file
+    each in ``folder``; None (or a folder that cannot be written, e.g. a read-only data copy)
+    keeps nothing. A file that cannot be read back is a miss, made again. At most
+    :attr:`keep` files are kept (the oldest go)."""
+
+    keep = 4000
+
+    def __init__(self, folder: Path | str | None) -> None:
+        self.folder = None if folder is None else Path(folder)
+        #: kind -> how many results were made and how many read back (for the tests and notes)
+        self.made: Counter[str] = Counter()
+        self.read: Counter[str] = Counter()
+
+    def get(self, kind: str, parts: tuple, make):
+        """The result of ``make()`` for ``parts`` (strings), read back when it was kept."""
+        key = hashlib.sha256("\0".join((code_fingerprint(), kind, *parts)).encode()).hexdigest()
+        path = None if self.folder is None else self.folder / f"{kind}-{key}.pickle"
+        if path is not None and path.is_file():
+            try:
+                result = pickle.loads(path.read_bytes())  # noqa: S301 (written by make() below)
+            except Exception:  # noqa: BLE001 (a damaged or outdated file: made again)
+                pass
+            else:
+                self.read[kind] += 1
+                return result
+        result = make()
+        self.made[kind] += 1
+        if path is not None:
+            self._write(path, result)
+        return result
+
+    def _write(self, path: Path, result) -> None:
+        from analysis.storage import write_bytes_atomic  # noqa: PLC0415
+
+        try:
+            write_bytes_atomic(path, pickle.dumps(result))
+            kept = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in kept[: max(0, len(kept) - self.keep)]:
+                old.unlink(missing_ok=True)
+        except OSError:  # a read-only data folder: nothing kept
+            pass
+
+
+def cache_folder(data_dir: Path | str | None = None) -> Path:
+    """Where the standing table's parts are kept: ``<data>/cache/standing``."""
+    from analysis import config  # noqa: PLC0415
+
+    return Path(data_dir or config.data_dir()) / "cache" / "standing"
+
+
+def family_forecast(drawn: pd.DataFrame, family: str, cache: StandingCache | None = None):
+    """:func:`analysis.forecast.forecast_next_cutoff` of ``family`` on its own rounds of
+    ``drawn`` (the point and its 80% range depend on nothing else), kept in ``cache``."""
+    from analysis import forecast as forecasting  # noqa: PLC0415 (statsmodels: only when built)
+
+    rounds = drawn.loc[drawn["family"] == family]
+    cache = cache or StandingCache(None)
+    return cache.get(
+        "forecast",
+        (family, frame_digest(rounds)),
+        lambda: forecasting.forecast_next_cutoff(rounds, family, window=forecasting.REPORT_WINDOW),
+    )
+
+
 def standing(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
@@ -96,12 +202,15 @@ def standing(
     families: list[str] | None = None,
     known: dict[str, Verdict] | None = None,
     estimator: Any = None,
+    cache: StandingCache | None = None,
 ) -> list[Standing]:
     """One :class:`Standing` per family (default :func:`active_families`) that has had a round
     by ``as_of``. ``known``: verdicts already made as of ``as_of`` (a month's ``data.verdicts``),
     used as they are; the others come from :func:`analysis.stats.verdict.verdicts` (``estimator``
-    as there). ``draws`` and ``pool`` should already be cut at ``as_of``."""
+    as there). ``draws`` and ``pool`` should already be cut at ``as_of``. ``cache``: where the
+    forecasts and verdicts are kept (see the module's notes; None keeps nothing)."""
 
+    cache = cache or StandingCache(None)
     as_of = pd.Timestamp(as_of)
     names = active_families(draws, as_of) if families is None else list(families)
     drawn = draws.loc[(draws["date"] <= as_of) & draws["cutoff"].notna()]
@@ -111,13 +220,19 @@ def standing(
     # programs (CEC, PNP) are not compared with the pool estimate: no verdict for them
     missing = [f for f in names if f not in known and f in categories]
     if missing:
-        known.update(verdicts(draws, pool, missing, as_of, estimator))
+        made_from = (f"{as_of:%Y-%m-%d}", frame_digest(draws, pool), repr(estimator))
+        for family in missing:
+            known[family] = cache.get(
+                "verdict",
+                (family, *made_from),
+                lambda family=family: verdicts(draws, pool, [family], as_of, estimator)[family],
+            )
     labels = family_labels(draws)
     after_all_program = comparison_kind(draws, as_of)[0] != ALL_PROGRAM
     out = []
     for family in names:
         last = drawn.loc[drawn["family"] == family].sort_values("date").iloc[-1]
-        forecast = forecasting.forecast_next_cutoff(drawn, family, window=forecasting.REPORT_WINDOW)
+        forecast = family_forecast(drawn, family, cache)
         out.append(
             Standing(
                 family=family,
@@ -284,12 +399,20 @@ def general_rounds(
     pool: pd.DataFrame,
     sizes: tuple[int, ...] = GENERAL_SIZES,
     months: int = GENERAL_MONTHS,
+    cache: StandingCache | None = None,
 ) -> dict[str, Any] | None:
     """The cutoff an all-program round of each of ``sizes`` would need on the newest published
     pool (carried to the newest round: rounds since the distribution taken out, newcomers
     added), with its range (the regime backtest's, as the baselines get), and the same on the
     newest distribution of each of the last ``months`` months (on its own day). None without a
-    pool distribution. Plain values, rounded once here, for ``summary.json``."""
+    pool distribution. Plain values, rounded once here, for ``summary.json``. ``cache``: where
+    it is kept (made again only when the rounds or the pool change)."""
+    if cache is not None:
+        return cache.get(
+            "general",
+            (frame_digest(draws, pool), repr(sizes), f"{months}"),
+            lambda: general_rounds(draws, pool, sizes, months),
+        )
 
     if pool is None or pool.empty or draws.empty:
         return None

@@ -16,7 +16,7 @@ from analysis import __version__, trends
 from analysis import baselines as baseline_helpers
 from analysis import forecast as forecasting
 from analysis.data import removal_notes
-from analysis.months import month_label
+from analysis.months import day_label, month_label
 from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
 from analysis.report.answer import rounds_counted
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
@@ -30,7 +30,7 @@ from analysis.taxonomy import (
     reader_labels,
     short_label,
 )
-from analysis.wording import shown_gap, signed_points, source_words, whole_points
+from analysis.wording import plural, shown_gap, signed_points, source_words, whole_points
 
 #: Feed fields as a reader would name them (revisions and data-quality tables).
 FIELD_WORDS = {
@@ -445,6 +445,30 @@ def revisions_for_readers(
     ).reset_index(drop=True)
 
 
+def revisions_sentence(revisions: pd.DataFrame) -> str:
+    """The revisions of :func:`revisions_for_readers` counted in one sentence (the page shows
+    this; the rows are the download and the data-quality page).
+
+    >>> rows = pd.DataFrame({"Seen in the feed of": ["2025-07-09", "2025-07-09", "2026-03-05"],
+    ...                      "Round": ["291", "289", "291"], "Change": ["renamed"] * 3})
+    >>> print(revisions_sentence(rows))  # doctest: +NORMALIZE_WHITESPACE
+    IRCC changed 2 of these rounds after publishing them: 3 changes (3 renamed), the latest
+    seen in its feed of March 5, 2026.
+    >>> revisions_sentence(rows.head(0))
+    'IRCC changed none of these rounds after publishing them, in the snapshots we kept.'
+    """
+    if revisions.empty:
+        return "IRCC changed none of these rounds after publishing them, in the snapshots we kept."
+    kinds = revisions["Change"].value_counts()
+    latest = pd.Timestamp(str(revisions["Seen in the feed of"].max()))
+    return (
+        f"IRCC changed {revisions['Round'].nunique():,} of these rounds after publishing them: "
+        f"{plural(len(revisions), 'change')} ("
+        + ", ".join(f"{n:,} {kind}" for kind, n in kinds.items())
+        + f"), the latest seen in its feed of {day_label(latest)}."
+    )
+
+
 def _snapshot_day(name) -> str:
     """``ee_rounds_20260305T120000Z_abc.json`` -> ``2026-03-05``; other names as they are."""
     import re
@@ -590,3 +614,22 @@ def data_notes(
         "IRCC announced for each round, added up), not counts of people.",
     }
     return pd.DataFrame({"Item": list(facts), "Value": list(facts.values())})
+
+
+#: The data notes a month's page lists (the snapshot is in every page's footer, what a total
+#: of invitations is in "How to read this report"; the rest, package versions and settings
+#: included, is in the download).
+NOTES_SHOWN = {
+    "Pool estimate: accuracy": "How accurate the pool estimate is",
+    "Code": "Code",
+}
+
+
+def data_notes_list(notes: pd.DataFrame, shown: dict[str, str] = NOTES_SHOWN) -> list[str]:
+    """The items of :func:`data_notes` a month's page lists, as sentences ("Item: value").
+
+    >>> data_notes_list(pd.DataFrame({"Item": ["Code", "Packages"], "Value": ["analysis 1", "x"]}))
+    ['Code: analysis 1']
+    """
+    values = notes.set_index("Item")["Value"]
+    return [f"{words}: {values[item]}" for item, words in shown.items() if item in values.index]
