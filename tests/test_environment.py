@@ -289,3 +289,20 @@ def test_own_imports_below_module_level_are_few_and_say_why():
                 lazy.append((f"{path.relative_to(ROOT)}:{node.lineno}", lines[node.lineno - 1]))
     assert [where for where, line in lazy if "# lazy: " not in line] == []
     assert len(lazy) <= MAX_LAZY_IMPORTS, [where for where, _ in lazy]
+
+
+def test_the_readme_names_every_module():
+    """The README's tree and table of "The analysis helpers" name every module of the package
+    (a module added, moved or renamed updates them)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    helpers = readme.split("## The analysis helpers", 1)[1].split("\n## ", 1)[0]
+    tree = set(re.findall(r"[\w.]+", helpers.split("```", 2)[1]))
+    table = set(re.findall(r"`([\w.]+)`", helpers))
+    modules = [
+        path.relative_to(SRC).with_suffix("").parts
+        for path in sorted(SRC.rglob("*.py"))
+        if path.stem != "__init__"
+    ]
+    assert [p for p in modules if p[-1] not in tree and f"{p[-1]}.py" not in tree] == []
+    dotted = [".".join(p) for p in modules if p[-1] != "__main__"]
+    assert [m for m in dotted if m not in table and m.rsplit(".", 1)[-1] not in table] == []

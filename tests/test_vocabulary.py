@@ -11,7 +11,7 @@ import pytest
 
 from analysis import months, wording
 from analysis.data import require_columns
-from analysis.ingest.clean import in_round_order
+from analysis.ingest.fields import in_round_order
 
 SRC = Path(__file__).parents[1] / "src" / "analysis"
 

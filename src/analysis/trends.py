@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import require_columns
-from analysis.ingest.clean import in_round_order
+from analysis.ingest.fields import in_round_order
 from analysis.taxonomy import ALL_PROGRAM
 
 #: Columns every function here needs from ``draws``.

@@ -21,12 +21,12 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from analysis.data import require_columns
 from analysis.ingest.fields import (
     LEAF_BINS,
     RoundCleaner,
     as_text,
     canonical_round,
+    in_round_order,
     round_sort_key,
 )
 from analysis.ingest.quality import QualityLog
@@ -68,28 +68,6 @@ class CleanResult:
     draws: pd.DataFrame
     pool: pd.DataFrame
     quality: pd.DataFrame
-
-
-def in_round_order(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds by date, then by round number on the same day (``91a`` before ``91b``): the order
-    IRCC drew them in, and the order of the ``draws`` table. The index is kept, so a caller can
-    put its results back in the input's order with ``sort_index()``.
-
-    The round number decides between rounds of one day because it is IRCC's own sequence; the
-    order rows happen to arrive in is not (the feed lists rounds newest first).
-
-    >>> rounds = pd.DataFrame({"round": ["91b", "92", "91a"],
-    ...                        "date": pd.to_datetime(["2018-06-13", "2018-06-25", "2018-06-13"])})
-    >>> in_round_order(rounds)["round"].tolist()
-    ['91a', '91b', '92']
-    """
-    require_columns(draws, ["round", "date"], "in_round_order")
-    key = draws["round"].astype("string").fillna("").map(round_sort_key)
-    return (
-        draws.assign(_round_key=key)
-        .sort_values(["date", "_round_key"], kind="stable")
-        .drop(columns="_round_key")
-    )
 
 
 def _check_duplicates(rounds: list[dict], log: QualityLog) -> list[dict]:

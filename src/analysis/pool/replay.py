@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import require_columns
-from analysis.ingest.clean import in_round_order
+from analysis.ingest.fields import in_round_order
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     DISTRIBUTION_COLUMNS,
@@ -116,7 +116,7 @@ def require_draws(draws: pd.DataFrame, what: str) -> None:
 
 
 def chronological(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds in the order IRCC drew them (:func:`analysis.ingest.clean.in_round_order`: by
+    """Rounds in the order IRCC drew them (:func:`analysis.ingest.fields.in_round_order`: by
     date, then by round number on the same day), numbered from 0."""
     return in_round_order(draws).reset_index(drop=True)
 

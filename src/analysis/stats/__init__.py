@@ -48,6 +48,7 @@ from analysis.stats.autocorrelation import (
     MeanInterval,
     Trend,
     mean_with_autocorrelation,
+    newey_west_lags,
     trend_per_year,
     trend_words,
 )
@@ -62,7 +63,6 @@ from analysis.stats.regression import (
     TABLE_COLUMNS,
     RegressionResult,
     cutoff_regression,
-    newey_west_lags,
 )
 from analysis.stats.rounds import (
     NOT_ENOUGH,
@@ -102,12 +102,12 @@ __all__ = [
     "TABLE_COLUMNS",
     "RegressionResult",
     "cutoff_regression",
-    "newey_west_lags",
     # autocorrelation
     "AR1_CAP",
     "MeanInterval",
     "Trend",
     "mean_with_autocorrelation",
+    "newey_west_lags",
     "trend_per_year",
     "trend_words",
     # verdict

@@ -11,11 +11,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.stats.regression import newey_west_lags
 from analysis.wording import plural, signed_points, whole_points
 
 #: The largest lag-1 autocorrelation an AR(1) standard error is computed with.
 AR1_CAP = 0.95
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey and West's (1994) rule of thumb for HAC lags: floor(4 * (n/100) ** (2/9)).
+
+    >>> newey_west_lags(37), newey_west_lags(100)
+    (3, 4)
+    """
+    return int(math.floor(4 * (n / 100) ** (2 / 9))) if n > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class MeanInterval:
     """The mean of a series in round order with an interval that allows for autocorrelation.
 
     ``se`` is the larger of three standard errors: the plain one (independent rounds), Newey-West
-    (HAC, Bartlett kernel, :func:`analysis.stats.regression.newey_west_lags`) and the AR(1) one,
+    (HAC, Bartlett kernel, :func:`newey_west_lags`) and the AR(1) one,
     ``s / sqrt(n (1 - r) / (1 + r))`` with ``r`` the lag-1 autocorrelation ``lag1`` after
     Kendall's small-sample bias correction (``r + (1 + 3 r) / n``, at most :data:`AR1_CAP`),
     when positive: short series understate their autocorrelation, so the widest is used.

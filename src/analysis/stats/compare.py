@@ -2,10 +2,10 @@
 default) in a window of dates, with a Welch 95% interval, a rank check (Mann-Whitney U) and
 plain-English caveats (:func:`compare_cutoffs`, :func:`compare_all`).
 
-The wording and numbers the later modules share live here too: a family's readable name
-(:func:`family_label`), dates and windows in words (:func:`date_text`, :func:`window_sentence`),
-numbers that are never NaN (:func:`finite_or_none`) and the rank check with the smallest p its
-sample sizes allow (:func:`rank_check`, :func:`smallest_rank_p`).
+The wording and numbers the later modules share live here too: dates and windows in words
+(:func:`date_text`, :func:`window_sentence`), numbers that are never NaN
+(:func:`finite_or_none`) and the rank check with the smallest p its sample sizes allow
+(:func:`rank_check`, :func:`smallest_rank_p`).
 """
 
 from __future__ import annotations
@@ -17,25 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_rounds
+from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_label, family_rounds
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
 from analysis.wording import plural
 
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
 SMALL_SAMPLE = 5
-
-
-def family_label(draws: pd.DataFrame, family: str) -> str:
-    """Readable name of a family (``label`` column when present), e.g. 'STEM'.
-
-    >>> family_label(pd.DataFrame({"family": ["stem"], "label": ["STEM"]}), "stem")
-    'STEM'
-    """
-    if "label" in draws.columns:
-        labels = draws.loc[draws["family"].eq(family).fillna(False), "label"].dropna()
-        if len(labels):
-            return str(labels.iloc[-1])
-    return family
 
 
 def date_text(stamp: pd.Timestamp | None) -> str:

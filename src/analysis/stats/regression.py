@@ -5,20 +5,19 @@ standard errors (:func:`cutoff_regression`; lags by :func:`newey_west_lags`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from analysis.stats.autocorrelation import newey_west_lags
 from analysis.stats.compare import (
     SMALL_SAMPLE,
     date_text,
-    family_label,
     finite_or_none,
     window_sentence,
 )
-from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_rounds
+from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_label, family_rounds
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
 from analysis.wording import plural
 
@@ -69,13 +68,6 @@ class RegressionResult:
         return "\n".join(lines)
 
 
-def newey_west_lags(n: int) -> int:
-    """Newey and West's (1994) rule of thumb for HAC lags: floor(4 * (n/100) ** (2/9)).
-
-    >>> newey_west_lags(37), newey_west_lags(100)
-    (3, 4)
-    """
-    return int(math.floor(4 * (n / 100) ** (2 / 9))) if n > 0 else 0
 
 
 def cutoff_regression(

@@ -1,5 +1,6 @@
 """Selecting rounds: which families there are, whether a ``draws`` table has what the
-statistics need, and one family's rounds with a cutoff inside a window of dates.
+statistics need, one family's rounds with a cutoff inside a window of dates, and a family's
+readable name (:func:`family_label`).
 
 Every tool in :mod:`analysis.stats` starts here. ``draws`` has one row per round with ``date``,
 ``family`` and ``cutoff`` (:data:`REQUIRED_COLUMNS`); a group with too few rounds gets the status
@@ -116,3 +117,16 @@ def family_rounds(
         .sort_values(order, kind="stable")
         .reset_index(drop=True)
     )
+
+
+def family_label(draws: pd.DataFrame, family: str) -> str:
+    """Readable name of a family (``label`` column when present), e.g. 'STEM'.
+
+    >>> family_label(pd.DataFrame({"family": ["stem"], "label": ["STEM"]}), "stem")
+    'STEM'
+    """
+    if "label" in draws.columns:
+        labels = draws.loc[draws["family"].eq(family).fillna(False), "label"].dropna()
+        if len(labels):
+            return str(labels.iloc[-1])
+    return family

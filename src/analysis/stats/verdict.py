@@ -23,8 +23,8 @@ from analysis.stats.autocorrelation import (
     trend_per_year,
     trend_words,
 )
-from analysis.stats.compare import family_label, rank_check, smallest_rank_p
-from analysis.stats.rounds import check_draws, family_rounds, to_timestamp
+from analysis.stats.compare import rank_check, smallest_rank_p
+from analysis.stats.rounds import check_draws, family_label, family_rounds, to_timestamp
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.wording import plural, signed_points, whole_points
 
