@@ -33,10 +33,11 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from analysis import config
 from analysis import forecast as forecasting
 from analysis.forecast import Forecast
 from analysis.months import day_label, month_label
@@ -44,6 +45,7 @@ from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
 from analysis.stats.verdict import Verdict, comparison_kind, verdicts
+from analysis.storage import hash_tree, write_bytes_atomic
 from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES, UNCLASSIFIED, family_labels
 from analysis.wording import plural, signed_points, whole_points
 
@@ -110,7 +112,6 @@ def active_families(
 def code_fingerprint() -> str:
     """sha256 of the package's code and tables and of the versions of the packages that fit
     (a cached result is never one an older code made)."""
-    from analysis.storage import hash_tree  # noqa: PLC0415
 
     versions = ",".join(f"{p} {version(p)}" for p in ("pandas", "numpy", "scipy", "statsmodels"))
     return hashlib.sha256(
@@ -163,7 +164,6 @@ class StandingCache:
         return result
 
     def _write(self, path: Path, result) -> None:
-        from analysis.storage import write_bytes_atomic  # noqa: PLC0415
 
         try:
             write_bytes_atomic(path, pickle.dumps(result))
@@ -176,7 +176,6 @@ class StandingCache:
 
 def cache_folder(data_dir: Path | str | None = None) -> Path:
     """Where the standing table's parts are kept: ``<data>/cache/standing``."""
-    from analysis import config  # noqa: PLC0415
 
     return Path(data_dir or config.data_dir()) / "cache" / "standing"
 
@@ -184,7 +183,6 @@ def cache_folder(data_dir: Path | str | None = None) -> Path:
 def family_forecast(drawn: pd.DataFrame, family: str, cache: StandingCache | None = None):
     """:func:`analysis.forecast.forecast_next_cutoff` of ``family`` on its own rounds of
     ``drawn`` (the point and its 80% range depend on nothing else), kept in ``cache``."""
-    from analysis import forecast as forecasting  # noqa: PLC0415 (statsmodels: only when built)
 
     rounds = drawn.loc[drawn["family"] == family]
     cache = cache or StandingCache(None)

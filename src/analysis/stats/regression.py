@@ -68,8 +68,6 @@ class RegressionResult:
         return "\n".join(lines)
 
 
-
-
 def cutoff_regression(
     draws: pd.DataFrame,
     families: tuple[str, ...] | list[str] = FOCUS_FAMILIES,
