@@ -21,8 +21,8 @@ own rounds only (exponential smoothing, replayed on its earlier rounds to size t
 a month's build time), and a verdict on the rounds and pool up to the date. Both are kept in
 ``<data>/cache/standing/`` (:class:`StandingCache`), each under the sha256 of exactly what it is
 made from and of the package's code: a month rebuilt without a change to those (it ended since it
-was built to date, the site's pages changed) reads them back, and a new round refits only its own
-family's forecast.
+was built to date, the report notebook changed) reads them back, and a new round, or IRCC's
+revision of a round, refits only the forecast of the family it belongs to.
 """
 
 from __future__ import annotations
