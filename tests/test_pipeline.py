@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from markupsafe import escape
 
 from analysis.publish import safety
 from helpers import run_ee
@@ -227,9 +228,19 @@ def test_index_shows_each_months_one_line_teaser(published_site):
     assert july["teaser"].startswith("Five rounds, ")
     assert "STEM 486 (" in july["teaser"] and "−25 vs last all-program" in july["teaser"]
     august = json.loads((site / "2023-08" / "summary.json").read_text())
-    assert "No STEM round; No Healthcare round." in august["teaser"]
+    # a month without STEM or healthcare rounds leads with the rounds it had, then says where
+    # STEM and healthcare stand (the standing table's verdicts), not "No STEM round"
+    first = august["teaser"].split(". ")[0]
+    assert " round" in first and first.endswith("invitations")
+    assert "No STEM round" not in august["teaser"]
+    verdict = {row["family"]: row["Verdict"] for row in august["standing"]}
+    assert (
+        f"Where things stand: STEM {verdict['stem']}; Healthcare {verdict['healthcare']}."
+        in august["teaser"]
+    )
     index = (site / "index.html").read_text()
     assert "−25 vs last all-program" in index
+    assert str(escape(august["teaser"])) in index
 
 
 # ------------------------------------------------------------------ issue 16: fresh months

@@ -12,7 +12,7 @@ import pytest
 from analysis import forecast as forecasting
 from analysis.pool.estimate import estimate_general_round
 from analysis.publish import render
-from analysis.report import answer, standing
+from analysis.report import answer, narrative, standing
 from analysis.stats.verdict import verdicts
 from analysis.wording import signed_points
 
@@ -176,3 +176,68 @@ def test_the_index_shows_the_newest_months_standing_escaped(tmp_path):
     assert "STEM &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert '<td data-label="Would need about">509</td>' in html
     assert "<polyline" in html and 'href="2026-03/index.html"' in html
+
+
+# ------------------------------------------------------------------ issue 16, small reader fixes
+
+
+def test_a_july_2023_card_says_whether_the_gap_is_real(july):
+    """A report category drawn while all-program rounds were held keeps its "Is the gap real?"
+    line, even on a page whose standing table states each verdict."""
+    from markupsafe import escape
+
+    from analysis.publish.content import Answers
+
+    blocks = {a.family: a for a in answer.answers(july)}
+    assert blocks["stem"].asks_real and blocks["healthcare"].asks_real
+    html = Answers(list(blocks.values()), show_verdicts=False)._repr_html_()
+    assert html.count("Is the gap real?") == 2
+    assert str(escape(blocks["stem"].verdict_text)) in html
+
+
+def test_the_teaser_leads_with_the_months_rounds_and_where_things_stand(august):
+    records = [
+        {"family": "stem", "Category": "STEM", "Verdict": "too few rounds to tell"},
+        {"family": "healthcare", "Category": "Healthcare", "Verdict": "about 56 points below"},
+        {"family": "cec", "Category": "CEC (reference)", "Verdict": "the reference"},
+    ]
+    text = narrative.teaser(august, records)
+    assert "No STEM round" not in text and "No Healthcare round" not in text
+    drawn = august.month_rounds.loc[august.month_rounds["cutoff"].notna()]
+    first = drawn.sort_values("date").iloc[0]
+    assert f"{august.label(first['family'])} " in text.split("Where things stand")[0]
+    assert text.endswith(
+        "Where things stand: STEM too few rounds to tell; Healthcare about 56 points below."
+    )
+
+
+def test_the_standing_tables_numbers_are_right_aligned_and_ranges_say_what_they_are():
+    from analysis.publish.content import Table
+    from analysis.stats.verdict import Verdict
+
+    verdict = Verdict("healthcare", "pool", 9, 5.0, -48.2, -66.0, -35.6, 0.95, "size", "", "")
+    row = standing.Standing(
+        "healthcare", "Healthcare", "398", pd.Timestamp("2026-02-20"), 4000.0, 467.0, 13,
+        verdict, None,
+    )  # fmt: skip
+    view = Table(standing.standing_table(standing.standing_records([row])), "Standing").view()
+    columns = list(standing.STANDING_COLUMNS)
+    for name in ("Cutoff", "Invitations", "Days since"):
+        assert f"ee-num-{columns.index(name) + 1}" in view["classes"], name
+    assert "ee-num-1 " not in view["classes"] + " "  # the category names the row
+    assert "typical gap likely −66 to −36" in answer.verdict_line(verdict)
+
+
+def test_active_families_are_defined_once_for_the_standing_table_and_the_score_page():
+    from analysis import taxonomy
+    from analysis.publish import score_page
+
+    draws = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-06-01", "2025-12-01", "2026-02-01", "2026-03-01"]),
+            "family": ["trades", "french", "all_program", "cec"],
+            "cutoff": [436, 400, 500, 520],
+        }
+    )
+    assert standing.active_families is taxonomy.active_families
+    assert set(score_page.active_families(draws)) == set(taxonomy.active_families(draws))

@@ -38,6 +38,39 @@ UNCLASSIFIED = "unclassified"
 FOCUS_FAMILIES = ("stem", "healthcare")
 #: How a round selects candidates (the ``selection`` column of ``draws``).
 SELECTIONS = ("all-program", "category", "program", "unknown")
+
+#: A family is *active* with a round (with a cutoff) in this many months up to a date.
+ACTIVE_MONTHS = 6
+
+
+def active_families(
+    draws: pd.DataFrame,
+    as_of=None,
+    months: int = ACTIVE_MONTHS,
+    always: tuple[str, ...] = FOCUS_FAMILIES,
+) -> list[str]:
+    """The active families on ``as_of`` (default: the newest round's day), the one definition
+    the pages use: ``always`` (STEM and healthcare) first, then every family (not all-program,
+    not unclassified) with a round with a cutoff in the ``months`` months up to ``as_of``,
+    newest round first.
+
+    >>> draws = pd.DataFrame({"date": pd.to_datetime(["2025-01-02", "2026-02-01", "2026-03-01"]),
+    ...                       "family": ["trades", "cec", "pnp"], "cutoff": [436, 520, 700]})
+    >>> active_families(draws, "2026-03-05")
+    ['stem', 'healthcare', 'pnp', 'cec']
+    """
+    as_of = pd.Timestamp(draws["date"].max() if as_of is None else as_of)
+    since = as_of - pd.DateOffset(months=months)
+    recent = draws.loc[
+        (draws["date"] > since) & (draws["date"] <= as_of) & draws["cutoff"].notna()
+    ].sort_values("date", ascending=False)
+    out = list(always)
+    for family in recent["family"].astype(str):
+        if family not in out and family not in (ALL_PROGRAM, UNCLASSIFIED):
+            out.append(family)
+    return out
+
+
 #: Category-based selection began in June 2023 (first category round: 2023-06-28). Comparisons
 #: of category and all-program cutoffs start here unless told otherwise.
 CATEGORY_START = pd.Timestamp("2023-06-01")

@@ -16,25 +16,22 @@ from analysis.months import day_label, month_label
 from analysis.pool.density import candidates_at_or_above
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
-from analysis.taxonomy import FOCUS_FAMILIES, UNCLASSIFIED, family_labels
+from analysis.taxonomy import ACTIVE_MONTHS, FOCUS_FAMILIES, family_labels
+from analysis.taxonomy import active_families as taxonomy_active
 
 FOLDER = "score"
 TEMPLATE = "reader_page.html.j2"
 TITLE = "Where a score stands"
 SCORES = range(350, 601, 10)
-#: A family is active with a round in this many months up to the newest round.
-ACTIVE_MONTHS = 6
 #: "Reached it lately": rounds in this many months up to the newest round.
 RECENT_MONTHS = 12
 
 
-def active_families(draws: pd.DataFrame, months: int = ACTIVE_MONTHS) -> list[str]:
-    """Families with a round in the ``months`` months up to the newest round, and the focus
-    families (STEM, healthcare) always; in taxonomy order, unclassified rounds left out."""
-    end = draws["date"].max()
-    recent = set(draws.loc[draws["date"] > end - pd.DateOffset(months=months), "family"])
-    wanted = recent | set(FOCUS_FAMILIES)
-    return [f for f in family_labels() if f in wanted and f != UNCLASSIFIED]
+def active_families(draws: pd.DataFrame) -> list[str]:
+    """The active families on the newest round's day (:func:`analysis.taxonomy.active_families`:
+    a round in the last 6 months, STEM and healthcare always), in taxonomy order."""
+    wanted = set(taxonomy_active(draws))
+    return [f for f in family_labels() if f in wanted]
 
 
 def out_of_range(draws: pd.DataFrame, families: list[str]) -> list[str]:

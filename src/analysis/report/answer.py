@@ -65,7 +65,7 @@ def verdict_line(verdict: Verdict) -> str:
     ...                             slope_low=5.0, slope_high=25.0))
     >>> line.startswith("About 48 points below the pool estimate over 10 rounds since May 2024")
     True
-    >>> line.endswith("(likely −66 to −36); narrowing by about 15 points a year.")
+    >>> line.endswith("(typical gap likely −66 to −36); narrowing by about 15 points a year.")
     True
 
     """
@@ -87,7 +87,7 @@ def verdict_line(verdict: Verdict) -> str:
                 )
         return (
             f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
-            f"rounds{since} (likely {signed_points(verdict.low)} to "
+            f"rounds{since} (typical gap likely {signed_points(verdict.low)} to "
             f"{signed_points(verdict.high)}{own}){trend}."
         )
     if verdict.estimate is None:  # few rounds, judged by their order only
@@ -128,6 +128,10 @@ class Answer:
     #: True when the family has a page of its own (a category with a round since June 2023;
     #: programs such as CEC and PNP have none).
     linked: bool = True
+    #: True for a report category drawn this month while all-program rounds were held: its
+    #: block says whether the gap to them is real ("Is the gap real?"), beside the standing
+    #: table's verdict in words.
+    asks_real: bool = False
 
     @property
     def verdict_text(self) -> str | None:
@@ -189,7 +193,7 @@ def _comparison(data: MonthData, rounds: pd.DataFrame) -> str:
         gap = _shown_mean(pool)
         row = pool.iloc[0]
         interval = (
-            f", likely {whole_points(row['low'])}-{whole_points(row['high'])}"
+            f", this estimate likely {whole_points(row['low'])}-{whole_points(row['high'])}"
             if pd.notna(row["low"]) and pd.notna(row["high"])
             else ""
         )
@@ -276,5 +280,6 @@ def answers(
         text = f"{cutoffs[0].upper()}{cutoffs[1:]}."
         if category:
             text += f" {_comparison(data, rounds)}"
-        out.append(Answer(family, label, text, result, linked=linked))
+        asks_real = category and result is not None and result.kind == ALL_PROGRAM
+        out.append(Answer(family, label, text, result, linked=linked, asks_real=asks_real))
     return out

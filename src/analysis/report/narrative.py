@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis.ingest.feed import MAX_SCORE
 from analysis.months import day_label, month_label
+from analysis.report.answer import month_families
 from analysis.report.month import MonthData
 from analysis.stats.verdict import comparison_kind
 from analysis.wording import (
@@ -164,13 +165,17 @@ _SHORT_BASELINE = {
 }
 
 
-def teaser(data: MonthData) -> str:
-    """One line for the site index: the month's rounds and each category's lowest cutoff with
-    its gaps to the baselines.
+def teaser(data: MonthData, standing: list[dict] | None = None) -> str:
+    """One line for the site index and the Atom feed, leading with what the month answers: its
+    rounds (each family drawn, its lowest cutoff; for the report's categories the gaps to the
+    baselines), then where the report's categories stand (the verdicts of ``standing``, the
+    records of :func:`analysis.report.standing.standing_records`).
 
     e.g. ``Six rounds, 9,600 invitations. STEM 486 (-8 vs recent all-program, -25 vs last
-    all-program, -12 vs pool estimate); Healthcare 463 (...). Cutoffs and gaps in CRS points.``
+    all-program, -12 vs pool estimate); Canadian Experience Class 508. Cutoffs and gaps in CRS
+    points. Where things stand: Healthcare about 56 points below the pool.``
     """
+
     rounds = data.month_rounds
     parts = [
         ("Month to date: " if data.to_date else "")
@@ -178,29 +183,34 @@ def teaser(data: MonthData) -> str:
         f"{int(rounds['invitations'].sum()):,} invitations."
     ]
     found = []
-    for family in data.params.categories:
+    for family in month_families(data):
         mine = rounds.loc[(rounds["family"] == family) & rounds["cutoff"].notna()]
         if mine.empty:
-            found.append(f"No {data.label(family)} round")
             continue
         lowest = mine.loc[mine["cutoff"].idxmin()]
-        gaps = data.comparisons.loc[
-            (data.comparisons["round"] == lowest["round"]) & data.comparisons["gap"].notna()
-        ]
-        detail = ", ".join(
-            f"{signed_points(shown_gap(g.cutoff, g.baseline_cutoff))} vs "
-            f"{_SHORT_BASELINE[g.baseline]}"
-            for g in gaps.itertuples()
-        )
+        detail = ""
+        if family in data.params.categories:
+            gaps = data.comparisons.loc[
+                (data.comparisons["round"] == lowest["round"]) & data.comparisons["gap"].notna()
+            ]
+            detail = ", ".join(
+                f"{signed_points(shown_gap(g.cutoff, g.baseline_cutoff))} vs "
+                f"{_SHORT_BASELINE[g.baseline]}"
+                for g in gaps.itertuples()
+            )
         found.append(
             f"{data.label(family)} {lowest['cutoff']}" + (f" ({detail})" if detail else "")
         )
-    units = (
-        " Cutoffs and gaps in CRS points."
-        if len(found) > sum(f.startswith("No ") for f in found)
-        else ""
-    )
-    return " ".join([*parts, "; ".join(found) + "." + units])
+    if found:
+        parts.append("; ".join(found) + ". Cutoffs and gaps in CRS points.")
+    verdicts = [
+        f"{row['Category']} {row['Verdict']}"
+        for row in standing or []
+        if row.get("family") in data.params.categories and row.get("Verdict", "–") != "–"
+    ]
+    if verdicts:
+        parts.append("Where things stand: " + "; ".join(verdicts) + ".")
+    return " ".join(parts)
 
 
 def how_to_read(data: MonthData) -> list[tuple[str, str]]:

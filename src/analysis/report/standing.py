@@ -1,8 +1,9 @@
 """Where things stand, and what a general round would need today: the first thing the index and
 a month's page show.
 
-- :func:`standing` gives one :class:`Standing` per active family (a round in the last
-  :data:`ACTIVE_MONTHS` months; the focus families always): its latest round, the days since,
+- :func:`standing` gives one :class:`Standing` per active family
+  (:func:`analysis.taxonomy.active_families`: a round in the last 6 months; the focus families
+  always): its latest round, the days since,
   the family's verdict (:func:`analysis.stats.verdict.verdicts`: the typical gap to the pool
   estimate, its range and its change per year) and the likely next cutoff
   (:func:`analysis.forecast.forecast_next_cutoff`, 80% range). Nothing is re-derived here.
@@ -20,8 +21,8 @@ own rounds only (exponential smoothing, replayed on its earlier rounds to size t
 a month's build time), and a verdict on the rounds and pool up to the date. Both are kept in
 ``<data>/cache/standing/`` (:class:`StandingCache`), each under the sha256 of exactly what it is
 made from and of the package's code: a month rebuilt without a change to those (it ended since it
-was built to date, the site's pages changed) reads them back, and a new round refits only its own
-family's forecast.
+was built to date, the report notebook changed) reads them back, and a new round, or IRCC's
+revision of a round, refits only the forecast of the family it belongs to.
 """
 
 from __future__ import annotations
@@ -46,11 +47,9 @@ from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
 from analysis.stats.verdict import Verdict, comparison_kind, verdicts
 from analysis.storage import hash_tree, write_bytes_atomic
-from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES, UNCLASSIFIED, family_labels
+from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
 from analysis.wording import plural, signed_points, whole_points
 
-#: A family is active when it had a round in this many months before the date.
-ACTIVE_MONTHS = 6
 #: The program whose rounds have been the de facto general rounds since all-program rounds
 #: stopped (April 2024): the reference line beside the pool estimate.
 REFERENCE_FAMILY = "cec"
@@ -76,33 +75,6 @@ class Standing:
     category: bool = True
     #: True for CEC once all-program rounds stopped (it is then the reference line).
     reference: bool = False
-
-
-def active_families(
-    draws: pd.DataFrame,
-    as_of: Any,
-    months: int = ACTIVE_MONTHS,
-    always: tuple[str, ...] = FOCUS_FAMILIES,
-) -> list[str]:
-    """The families to answer for on ``as_of``: ``always`` first, then every family (not
-    all-program, not unclassified) with a round in the ``months`` months up to ``as_of``,
-    newest round first.
-
-    >>> draws = pd.DataFrame({"date": pd.to_datetime(["2025-01-02", "2026-02-01", "2026-03-01"]),
-    ...                       "family": ["trades", "cec", "pnp"], "cutoff": [436, 520, 700]})
-    >>> active_families(draws, "2026-03-05")
-    ['stem', 'healthcare', 'pnp', 'cec']
-    """
-    as_of = pd.Timestamp(as_of)
-    since = as_of - pd.DateOffset(months=months)
-    recent = draws.loc[
-        (draws["date"] > since) & (draws["date"] <= as_of) & draws["cutoff"].notna()
-    ].sort_values("date", ascending=False)
-    out = list(always)
-    for family in recent["family"].astype(str):
-        if family not in out and family not in (ALL_PROGRAM, UNCLASSIFIED):
-            out.append(family)
-    return out
 
 
 # ------------------------------------------------------------------ made once per change

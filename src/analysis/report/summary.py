@@ -40,8 +40,10 @@ def month_summary(
     headline_text: str,
     forecast_table: pd.DataFrame | None = None,
     meta: dict | None = None,
+    standing: list[dict] | None = None,
 ) -> dict:
-    """The month's key figures for anyone who wants the numbers without the page."""
+    """The month's key figures for anyone who wants the numbers without the page (``standing``:
+    the records of where things stand, which the teaser's verdicts come from)."""
     categories = {}
     for family in data.params.categories:
         rounds = data.month_rounds.loc[data.month_rounds["family"] == family]
@@ -85,7 +87,7 @@ def month_summary(
         "to_date_note": data.to_date_note,
         "title": data.title,
         "headline": headline_text,
-        "teaser": teaser(data),
+        "teaser": teaser(data, standing),
         "rounds": len(data.month_rounds),
         "invitations": int(data.month_rounds["invitations"].sum()),
         "invitations_are": INVITATIONS_ARE,

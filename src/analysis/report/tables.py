@@ -169,6 +169,27 @@ def baseline_notes(data: MonthData) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def baselines_sentence(notes: pd.DataFrame) -> str:
+    """What the download of :func:`baseline_notes` holds, in one sentence (the month in detail
+    states each baseline's value).
+
+    >>> print(baselines_sentence(pd.DataFrame({"Round": ["398", "398", "398"]})))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    How each baseline of this month's category round was found (which all-program rounds, how
+    old the latest one was, which pool distribution) is in the download.
+    >>> baselines_sentence(pd.DataFrame({"Round": []}))
+    'No category round this month, so no baseline to explain.'
+    """
+    if notes.empty:
+        return "No category round this month, so no baseline to explain."
+    rounds = notes["Round"].nunique()
+    which = "category round" if rounds == 1 else f"{rounds} category rounds"
+    return (
+        f"How each baseline of this month's {which} was found (which all-program rounds, how "
+        "old the latest one was, which pool distribution) is in the download."
+    )
+
+
 def statistics(data: MonthData) -> tuple[pd.DataFrame, list[str]]:
     """Is each category's difference real? One row per category from its verdict
     (:func:`analysis.stats.verdict.category_verdict`, in ``data.verdicts``): what it is compared
