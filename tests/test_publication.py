@@ -19,7 +19,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import content, display
 from analysis.publish.content import Table
-from analysis.report import answer, charts, tables
+from analysis.report import answer, charts, provenance, tables
 from analysis.stats import LABELS, Verdict
 from helpers import FEEDS
 
@@ -129,7 +129,7 @@ def test_tables_speak_plain_language(july):
         text = Markup(Table(frame, caption="Statistics")._repr_html_()).striptags()
         assert not re.search(r"\d[eE][-+]\d", text), text  # no e-notation
         assert "all_program" not in text and "<NA>" not in text and "nan" not in text.lower()
-    notes = tables.data_notes(
+    notes = provenance.data_notes(
         {"source": "/home/me/feeds/x.json", "file": "/tmp/x.json"}, july.params
     )
     shown = " ".join(notes["Value"])
@@ -147,7 +147,7 @@ def test_quality_findings_hold_no_maintenance_hints(july):
             "message": ["round type not in the taxonomy (add a pattern to taxonomy.csv)"],
         }
     )
-    shown = tables.quality_for_month(quality, july)
+    shown = provenance.quality_for_month(quality, july)
     assert shown.loc[0, "What"] == "round type"
     assert "taxonomy.csv" not in shown.loc[0, "Finding"] and "add a" not in shown.loc[0, "Finding"]
 

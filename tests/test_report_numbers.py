@@ -13,7 +13,7 @@ import pytest
 
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.report import month, narrative, tables
+from analysis.report import month, narrative, provenance, tables
 from analysis.report import summary as summary_json
 from helpers import FEEDS, with_round
 
@@ -62,7 +62,7 @@ def test_data_notes_say_what_the_accuracy_covers_and_how_baselines_stay(
     meta = {"sha256": "41a7aa1de0f6" + "0" * 52, "newest_date": "2026-03-05"}
     (processed / "snapshot.json").write_text(json.dumps(meta))
     data = build(*(lambda t: (t.draws, t.pool))(fixture_tables()), "2023-07")
-    notes = tables.data_notes(meta, data.params).set_index("Item")["Value"]
+    notes = provenance.data_notes(meta, data.params).set_index("Item")["Value"]
     accuracy = notes["Pool estimate: accuracy"]
     for words in (
         "over 37 all-program rounds (2022-08 to 2024-04)",
@@ -78,11 +78,11 @@ def test_data_notes_say_what_the_accuracy_covers_and_how_baselines_stay(
     # read back, not measured again: a figure planted in the cache is what the note says
     cached["in_sample"]["n"] = 36
     (processed / pool_accuracy.ACCURACY_FILE).write_text(json.dumps(cached))
-    again = tables.data_notes(meta, data.params).set_index("Item")["Value"]
+    again = provenance.data_notes(meta, data.params).set_index("Item")["Value"]
     assert "over 36 all-program rounds" in again["Pool estimate: accuracy"]
     # another feed: measured again
     (processed / "snapshot.json").write_text(json.dumps({**meta, "sha256": "f" * 64}))
-    other = tables.data_notes(meta, data.params).set_index("Item")["Value"]
+    other = provenance.data_notes(meta, data.params).set_index("Item")["Value"]
     assert "over 37 all-program rounds" in other["Pool estimate: accuracy"]
     assert "never after it" in notes["Baselines"]
     assert "sums of the rounds' sizes" in notes["Invitations"]

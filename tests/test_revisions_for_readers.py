@@ -12,7 +12,7 @@ from page_text import page_text
 from analysis.data import load_inputs
 from analysis.ingest.revisions import diff_rounds
 from analysis.publish import quality_page
-from analysis.report import tables
+from analysis.report import provenance as tables
 from helpers import draws_table
 
 OLD = [

@@ -20,7 +20,7 @@ from analysis.ingest.revisions import category_renames, summarize_revisions
 from analysis.ingest.snapshots import Snapshot
 from analysis.publish.content import Section, Table, sections
 from analysis.publish.render import render_page, site_nav
-from analysis.report.tables import (
+from analysis.report.provenance import (
     _field_words,
     _snapshot_day,
     findings_for_readers,

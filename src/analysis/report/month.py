@@ -1,7 +1,8 @@
 """A month's report as of its end: the parameters (checked before any analysis), the month's
 bounds, and the slice of the data the report shows, with the baselines of the window's rounds.
-Words are in :mod:`analysis.report.narrative`, tables in :mod:`analysis.report.tables`, figures in
-:mod:`analysis.report.charts` and ``summary.json`` in :mod:`analysis.report.summary`.
+Words are in :mod:`analysis.report.narrative`, tables in :mod:`analysis.report.tables` and
+:mod:`analysis.report.provenance`, figures in :mod:`analysis.report.charts` and ``summary.json`` in
+:mod:`analysis.report.summary`.
 
 A month's report is as of the end of that month: :func:`prepare_month` keeps only rounds dated up
 to then (and pool distributions published up to then), so later rounds never change it; only
