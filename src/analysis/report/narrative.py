@@ -48,7 +48,10 @@ def latest_all_program(draws: pd.DataFrame) -> pd.Series | None:
     return None if rows.empty else rows.iloc[-1]
 
 
-def _family_sentence(data: MonthData, family: str) -> str:
+def _family_sentence(data: MonthData, family: str, brief: bool = False) -> str:
+    """What a report category did this month. ``brief``: only what the page states nowhere
+    else (how its lowest cutoff moved from its previous round); its rounds and gaps are in the
+    answer card and the tables."""
     label = data.label(family)
     rounds = data.month_rounds.loc[data.month_rounds["family"] == family]
     earlier = data.draws.loc[(data.draws["family"] == family) & (data.draws["date"] < data.start)]
@@ -79,7 +82,7 @@ def _family_sentence(data: MonthData, family: str) -> str:
     lead = (
         f"{label}: " if len(rounds) == 1 else f"{label}, {count_in_words(len(rounds), 'round')}: "
     )
-    sentence = lead + "; ".join(parts) + "."
+    sentence = "" if brief else lead + "; ".join(parts) + "."
     if not earlier.empty and rounds["cutoff"].notna().any():
         before = earlier.iloc[-1]
         change = float(rounds["cutoff"].min() - before["cutoff"])
@@ -93,7 +96,8 @@ def _family_sentence(data: MonthData, family: str) -> str:
             f" The lowest {label} cutoff this month was {direction} the previous "
             f"{label} round ({before['cutoff']} on {day_label(before['date'])})."
         )
-    return sentence[0].upper() + sentence[1:]
+    sentence = sentence.strip()
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _versus_previous_month(data: MonthData) -> str:
@@ -131,13 +135,18 @@ def headline(data: MonthData) -> str:
 
 def detail(data: MonthData) -> str:
     """The "month in detail" paragraph of a month's page: :func:`headline` without what the page
-    states above it (the month's rounds and invitations are in its standfirst; a report
-    category without a round this month is in its answer)."""
+    states elsewhere (the month's rounds and invitations are in its standfirst; a report
+    category's rounds and gaps in its answer card and the tables, one without a round this
+    month in its answer): how the month compares with the one before, the all-program rounds,
+    and how each category's cutoff moved from its previous round."""
     drawn = set(data.month_rounds["family"].astype(str))
-    return " ".join(_detail_sentences(data, skip=set(data.params.categories) - drawn))
+    sentences = _detail_sentences(data, skip=set(data.params.categories) - drawn, brief=True)
+    return " ".join(s for s in sentences if s)
 
 
-def _detail_sentences(data: MonthData, skip: set[str] = frozenset()) -> list[str]:
+def _detail_sentences(
+    data: MonthData, skip: set[str] = frozenset(), brief: bool = False
+) -> list[str]:
     rounds = data.month_rounds
     sentences = [_versus_previous_month(data)]
     reference = latest_all_program(data.draws)
@@ -154,7 +163,9 @@ def _detail_sentences(data: MonthData, skip: set[str] = frozenset()) -> list[str
     elif not in_month_all.empty:
         cutoffs = ", ".join(str(c) for c in in_month_all["cutoff"].dropna())
         sentences.append(f"All-program rounds this month had cutoffs of {cutoffs}.")
-    sentences.extend(_family_sentence(data, f) for f in data.params.categories if f not in skip)
+    sentences.extend(
+        _family_sentence(data, f, brief) for f in data.params.categories if f not in skip
+    )
     return sentences
 
 
