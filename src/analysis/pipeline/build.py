@@ -156,6 +156,7 @@ def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, f
             "output_dir": str(folder),
             "cache_dir": str(kept) if data_writable(Path(data_dir)) else None,
         },
+        reuse=True,
     )
     for name in ("index.html", "summary.json"):
         if not (folder / name).is_file():

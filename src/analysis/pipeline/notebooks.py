@@ -10,6 +10,9 @@ and the field), not a wall of traceback.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -84,6 +87,14 @@ def _ipc_kernel_manager(socket_dir: Path):
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        def client(self, **kwargs):
+            # the clients a run opens on a kept kernel are closed after the run
+            # (:meth:`_KeptKernel.release`); nbclient leaves them open when it does not own the
+            # kernel
+            made = super().client(**kwargs)
+            self.__dict__.setdefault("opened", []).append(made)
+            return made
+
         @default("ip")
         def _unique_socket_prefix(self) -> str:
             # jupyter_client's default, "kernel-ipc" in the working directory, is shared by
@@ -93,9 +104,65 @@ def _ipc_kernel_manager(socket_dir: Path):
     return IPCKernelManager
 
 
-def run_notebook(name: str, output: Path, parameters: dict | None = None) -> Path:
+class _KeptKernel:
+    """One kernel kept for this process's runs of ``reuse=True`` (a build's worker runs one
+    month after another on it: the kernel's start and the imports, about half of a month's
+    cost, are paid once). Its names are cleared between runs (``%reset -f``); it is shut down
+    after a failed run and when the process ends (a killed worker's kernel notices its parent
+    is gone and stops)."""
+
+    km = None
+    sockets: Path | None = None
+
+    @classmethod
+    def manager(cls):
+        if cls.km is None:
+            cls.sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
+            cls.km = _ipc_kernel_manager(cls.sockets)(kernel_name=config.KERNEL_NAME)
+            atexit.register(cls.close)
+        elif cls.km.has_kernel:
+            cls._reset()
+        return cls.km
+
+    @classmethod
+    def _reset(cls) -> None:
+        from jupyter_client import BlockingKernelClient
+
+        client = BlockingKernelClient()
+        client.load_connection_info(cls.km.get_connection_info())
+        client.start_channels()
+        try:
+            reply = client.execute_interactive("%reset -f", timeout=60, silent=True)
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError("the kept kernel could not be cleared")
+
+    @classmethod
+    def release(cls) -> None:
+        """Close the clients the last run opened on the kept kernel (the kernel goes on)."""
+        opened = [] if cls.km is None else cls.km.__dict__.pop("opened", [])
+        for client in opened:
+            with contextlib.suppress(Exception):  # already closed
+                client.stop_channels()
+
+    @classmethod
+    def close(cls) -> None:
+        cls.release()
+        km, sockets, cls.km, cls.sockets = cls.km, cls.sockets, None, None
+        if km is not None and km.has_kernel:
+            with contextlib.suppress(Exception):  # already gone: nothing to stop
+                asyncio.run(km.shutdown_kernel(now=True))
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
+
+
+def run_notebook(
+    name: str, output: Path, parameters: dict | None = None, reuse: bool = False
+) -> Path:
     """Execute notebook ``name`` with papermill into ``output`` on the project's kernel, in the
-    notebooks' folder.
+    notebooks' folder. ``reuse``: on this process's kept kernel (:class:`_KeptKernel`), cleared
+    of the previous run's names, instead of a new one.
 
     Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
     the partially executed notebook is kept at ``output`` as the record of what happened.
@@ -112,6 +179,35 @@ def run_notebook(name: str, output: Path, parameters: dict | None = None) -> Pat
     # the system's temporary folder is shared: a folder that names no maker (made by an older
     # version, perhaps still running) is removed only after a day
     remove_leftovers(Path(tempfile.gettempdir()), "ee-kernel-*", unowned_age=86_400)
+    sockets = None if reuse else Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
+    kernel = (
+        {"km": _KeptKernel.manager()}
+        if reuse
+        else {"kernel_manager_class": _ipc_kernel_manager(sockets)}
+    )
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters or {},
+            kernel_name=config.KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(config.notebooks_dir()),
+            **kernel,
+        )
+    except BaseException as exc:
+        if reuse:
+            _KeptKernel.close()  # after a failure the next run starts on a fresh kernel
+        if isinstance(exc, PapermillExecutionError):
+            raise NotebookFailed(source.stem, exc.ename, exc.evalue, output) from None
+        raise
+    finally:
+        if reuse:
+            _KeptKernel.release()
+        else:
+            shutil.rmtree(sockets, ignore_errors=True)
+    return output
     sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
     try:
         papermill.execute_notebook(
