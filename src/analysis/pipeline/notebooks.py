@@ -208,20 +208,3 @@ def run_notebook(
         else:
             shutil.rmtree(sockets, ignore_errors=True)
     return output
-    sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
-    try:
-        papermill.execute_notebook(
-            str(source),
-            str(output),
-            parameters=parameters or {},
-            kernel_name=config.KERNEL_NAME,
-            progress_bar=False,
-            log_output=False,
-            cwd=str(config.notebooks_dir()),
-            kernel_manager_class=_ipc_kernel_manager(sockets),
-        )
-    except PapermillExecutionError as exc:
-        raise NotebookFailed(source.stem, exc.ename, exc.evalue, output) from None
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
-    return output
