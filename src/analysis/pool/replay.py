@@ -45,6 +45,7 @@ from analysis.pool.density import (
     pool_rows,
     spread_bins,
 )
+from analysis.storage import frame_digest
 
 #: A bound is honoured with this much to spare (relative), so that float sums cannot put the
 #: estimate one point below the cutoff.
@@ -445,9 +446,10 @@ def replay(
     )
 
 
-def fingerprint(frame: pd.DataFrame) -> tuple:
-    """A table's shape and content hash: the key of the remembered replays and ranges."""
-    return (frame.shape, int(pd.util.hash_pandas_object(frame, index=False).sum()))
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A table's content hash (:func:`analysis.storage.frame_digest`): the key of the remembered
+    replays and ranges."""
+    return frame_digest(frame)
 
 
 _REPLAYS: dict[tuple, dict[Settings, Replay]] = {}

@@ -46,7 +46,7 @@ from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
 from analysis.stats.verdict import Verdict, comparison_kind, verdicts
-from analysis.storage import hash_tree, write_bytes_atomic
+from analysis.storage import frame_digest, hash_tree, write_bytes_atomic
 from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
 from analysis.wording import plural, signed_points, whole_points
 
@@ -89,18 +89,6 @@ def code_fingerprint() -> str:
     return hashlib.sha256(
         (hash_tree(Path(__file__).parents[1], ["."]) + versions).encode()
     ).hexdigest()
-
-
-def frame_digest(*frames: pd.DataFrame | None) -> str:
-    """sha256 of the frames' rows and columns (what a result is made from)."""
-    digest = hashlib.sha256()
-    for frame in frames:
-        if frame is None:
-            digest.update(b"none")
-            continue
-        digest.update("|".join(map(str, frame.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 class StandingCache:
