@@ -194,7 +194,7 @@ def test_hand_built_draws_have_the_columns_and_dtypes_of_clean_rounds(extra):
 
 #: The package's layers, lowest first: a module imports only from its own layer or below.
 LAYERS = (
-    ("config", "errors", "months", "wording", "storage", "taxonomy"),  # words, paths, files
+    ("config", "errors", "vocabulary", "storage", "taxonomy"),  # words, paths, files
     ("ingest", "data"),  # the feed -> the processed tables
     ("trends", "baselines", "pool", "stats", "forecast"),  # the analysis
     ("report",),

@@ -1,6 +1,6 @@
 """One number, one home (issue 15): every gap of a round and baseline reads the same on every
 month page, every family page, every CSV download and every summary.json, because each is
-rounded in one place (analysis.wording). Built with the real pipeline (`ee fetch`, `ee clean`,
+rounded in one place (analysis.vocabulary). Built with the real pipeline (`ee fetch`, `ee clean`,
 `ee reports`) on the newest shared snapshot, read by path; skipped when it is absent."""
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def test_the_published_cleaning_tables_speak_to_readers(small_feed):
     from analysis.ingest import views
     from analysis.ingest.clean import clean_rounds
     from analysis.ingest.feed import load_rounds
-    from analysis.wording import source_words
+    from analysis.vocabulary import source_words
 
     draws = clean_rounds(
         load_rounds(json.dumps(small_feed).encode()), today=pd.Timestamp("2023-09-01").date()

@@ -14,7 +14,7 @@ from analysis.pool.estimate import estimate_general_round
 from analysis.publish import render
 from analysis.report import answer, narrative, standing
 from analysis.stats.verdict import verdicts
-from analysis.wording import signed_points
+from analysis.vocabulary import signed_points
 
 XSS = "<img src=x onerror=alert(1)>"
 

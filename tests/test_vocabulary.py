@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import months, wording
+from analysis import vocabulary
 from analysis.data import require_columns
 from analysis.ingest.fields import in_round_order
 
@@ -29,43 +29,43 @@ SRC = Path(__file__).parents[1] / "src" / "analysis"
     ],
 )
 def test_a_month_is_exactly_yyyy_mm(text, message):
-    assert not months.is_month(text)
+    assert not vocabulary.is_month(text)
     with pytest.raises(ValueError, match=message):
-        months.parse_month(text, what="--month")
+        vocabulary.parse_month(text, what="--month")
 
 
 def test_month_and_day_labels_are_english_whatever_the_input():
-    assert months.month_label("2026-03") == "March 2026"
-    assert months.month_label(pd.Timestamp("2026-03-31")) == "March 2026"
-    assert months.month_label(pd.Period("2026-03", "M"), short=True) == "Mar 2026"
-    assert months.day_label(pd.Timestamp("2023-07-05")) == "July 5, 2023"
-    assert months.FIRST_MONTH == "2015-01"
+    assert vocabulary.month_label("2026-03") == "March 2026"
+    assert vocabulary.month_label(pd.Timestamp("2026-03-31")) == "March 2026"
+    assert vocabulary.month_label(pd.Period("2026-03", "M"), short=True) == "Mar 2026"
+    assert vocabulary.day_label(pd.Timestamp("2023-07-05")) == "July 5, 2023"
+    assert vocabulary.FIRST_MONTH == "2015-01"
 
 
 def test_counts_are_pluralized_in_one_place():
-    assert wording.plural(1, "round") == "1 round"
-    assert wording.plural(0, "round") == "0 rounds"
-    assert wording.plural(12_000, "invitation") == "12,000 invitations"
-    assert wording.count_in_words(1, "round") == "one round"
-    assert wording.count_in_words(7, "round") == "7 rounds"
+    assert vocabulary.plural(1, "round") == "1 round"
+    assert vocabulary.plural(0, "round") == "0 rounds"
+    assert vocabulary.plural(12_000, "invitation") == "12,000 invitations"
+    assert vocabulary.count_in_words(1, "round") == "one round"
+    assert vocabulary.count_in_words(7, "round") == "7 rounds"
 
 
 @pytest.mark.parametrize("cutoff", [470, 486, 498, 499, 500, 530])
 @pytest.mark.parametrize("baseline", [498.5, 497.5, 499.0, 498.49, 498.51, 512.25])
 def test_a_shown_gap_is_the_cutoff_minus_the_shown_baseline(cutoff, baseline):
     """Every page writes the same gap, and a reader can check it by subtraction."""
-    gap = wording.shown_gap(cutoff, baseline)
-    assert gap == cutoff - wording.whole_points(baseline)
-    assert wording.signed_points(gap) == (f"{gap:+d}".replace("-", "−") if gap else "0")
-    words = wording.points_phrase(gap)
+    gap = vocabulary.shown_gap(cutoff, baseline)
+    assert gap == cutoff - vocabulary.whole_points(baseline)
+    assert vocabulary.signed_points(gap) == (f"{gap:+d}".replace("-", "−") if gap else "0")
+    words = vocabulary.points_phrase(gap)
     assert words == "level with" if gap == 0 else words.startswith(f"{abs(gap)} point")
 
 
 def test_missing_gaps_are_never_numbers():
-    assert wording.shown_gap(486, None) is None
-    assert wording.shown_gap(pd.NA, 500) is None
-    assert wording.whole_points(float("nan")) is None
-    assert wording.signed_points(None) == "–"
+    assert vocabulary.shown_gap(486, None) is None
+    assert vocabulary.shown_gap(pd.NA, 500) is None
+    assert vocabulary.whole_points(float("nan")) is None
+    assert vocabulary.signed_points(None) == "–"
 
 
 def test_rounds_of_one_day_are_ordered_by_their_number_not_by_arrival():
@@ -108,9 +108,9 @@ def _string_constants(path: Path) -> list[str]:
 
 
 def test_family_literals_and_month_names_have_one_home():
-    """``'all_program'`` is written only in the taxonomy; month names only in :mod:`months`
-    (the date parser's lower-case names are made from them)."""
-    homes = {"all_program": {"taxonomy.py"}, "September": {"months.py"}, "january": set()}
+    """``'all_program'`` is written only in the taxonomy; month names only in
+    :mod:`analysis.vocabulary` (the date parser's lower-case names are made from them)."""
+    homes = {"all_program": {"taxonomy.py"}, "September": {"vocabulary.py"}, "january": set()}
     for word, allowed in homes.items():
         writers = {
             str(path.relative_to(SRC))
@@ -121,8 +121,8 @@ def test_family_literals_and_month_names_have_one_home():
 
 
 def test_month_names_and_plurals_are_not_written_by_hand():
-    """Month names come from :mod:`analysis.months` (``strftime('%B')`` follows the C locale),
-    plurals from :mod:`analysis.wording`: no module spells them itself."""
+    """Month names and plurals come from :mod:`analysis.vocabulary` (``strftime('%B')`` follows
+    the C locale): no module spells them itself."""
     import re
 
     patterns = {
@@ -132,7 +132,7 @@ def test_month_names_and_plurals_are_not_written_by_hand():
     found = [
         f"{path.relative_to(SRC)}:{number}: {what}"
         for path in sorted(SRC.rglob("*.py"))
-        if path.name != "months.py"
+        if path.name != "vocabulary.py"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         for what, pattern in patterns.items()
         if pattern.search(line)

@@ -45,7 +45,7 @@ from analysis.data import require_columns
 from analysis.pool.backtest import measured_error_bands
 from analysis.pool.regime import regime_error_range
 from analysis.taxonomy import ALL_PROGRAM, FOCUS_FAMILIES
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 #: What every baseline table repeats about the category round.
 ROUND_COLUMNS = ["round", "date", "family", "label", "version", "invitations", "cutoff"]

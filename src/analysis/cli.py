@@ -12,7 +12,7 @@ step with what it did and how long it took (the months built, with their build t
 messages then go to stderr.
 
 Arguments and ``EE_*`` settings are checked before any work (nothing fetched, cleaned or
-recorded): a month follows the month rule (:func:`analysis.months.check_month`), ``--since`` not
+recorded): a month follows the month rule (:func:`analysis.vocabulary.check_month`), ``--since`` not
 after ``--until``, ``--jobs`` at least 1, settings as :func:`analysis.config.check_settings`
 says. What only the data can tell (a month after the newest round) is checked as soon as the
 data is read, before any report is built.
@@ -35,7 +35,6 @@ import click
 from analysis import config
 from analysis.errors import USER_ERRORS, BadArgument
 from analysis.ingest.process import ACCEPT_REMOVALS_VARIABLE
-from analysis.months import check_month
 from analysis.pipeline.progress import Progress
 from analysis.pipeline.steps import (
     Run,
@@ -46,6 +45,7 @@ from analysis.pipeline.steps import (
     reports_step,
 )
 from analysis.pool.accuracy import main_backtest
+from analysis.vocabulary import check_month
 
 #: Exit status for bad command-line arguments (as click and argparse use).
 BAD_ARGUMENTS = 2
@@ -56,7 +56,7 @@ INTERRUPTED = 130
 
 
 def _month(text: str, what: str) -> str:
-    """``text`` if it follows the month rule (:func:`analysis.months.check_month`)."""
+    """``text`` if it follows the month rule (:func:`analysis.vocabulary.check_month`)."""
     try:
         return check_month(text, what)
     except ValueError as error:

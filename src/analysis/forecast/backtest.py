@@ -22,7 +22,7 @@ from analysis.forecast.model import (
 )
 from analysis.forecast.next_round import _default_families
 from analysis.stats.rounds import NOT_ENOUGH, check_draws, family_rounds
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 #: A report's forecast table replays at most this many latest forecasts per family ...
 REPORT_FORECASTS = 60

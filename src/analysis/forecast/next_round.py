@@ -25,7 +25,7 @@ from analysis.forecast.model import (
 )
 from analysis.stats.rounds import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 #: A family whose last round is this many days older than the newest round in the data gets a
 #: note that this kind of round may have stopped.

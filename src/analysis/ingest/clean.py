@@ -30,8 +30,8 @@ from analysis.ingest.fields import (
     round_sort_key,
 )
 from analysis.ingest.quality import QualityLog
-from analysis.months import EXPRESS_ENTRY_START
 from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, Category, classify
+from analysis.vocabulary import EXPRESS_ENTRY_START
 
 #: Version years beyond this are not read as years (the schema's bound).
 LATEST_VERSION_YEAR = 2100

@@ -27,7 +27,7 @@ from analysis.ingest.parse import (
     without_invisible,
 )
 from analysis.ingest.quality import QualityLog
-from analysis.months import EXPRESS_ENTRY_START
+from analysis.vocabulary import EXPRESS_ENTRY_START
 
 #: The leaf bins of the pool distribution: field -> (lowest score, highest score).
 LEAF_BINS = {

@@ -21,7 +21,7 @@ from datetime import date, datetime
 import pandas as pd
 from dateutil import parser as dateutil_parser
 
-from analysis.months import MONTH_NAMES
+from analysis.vocabulary import MONTH_NAMES
 
 #: Month names as IRCC writes them, lower case: the full name, its first three letters, "sept".
 MONTHS = {

@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.errors import FeedError
 from analysis.ingest.parse import shown, visible
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 SEVERITIES = ("error", "warning", "repaired")
 

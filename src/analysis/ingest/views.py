@@ -21,7 +21,7 @@ from analysis.ingest.process import (
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.snapshots import Snapshot
 from analysis.taxonomy import family_labels
-from analysis.wording import source_words
+from analysis.vocabulary import source_words
 
 SHOWN_RAW_FIELDS = [
     "drawNumber",

@@ -68,7 +68,7 @@ from analysis.storage import (
     write_stamp,
     write_text_atomic,
 )
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 SITE_TITLE = "Express Entry rounds of invitations: monthly reports"
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.months import is_month
 from analysis.publish.month_page import neighbours
 from analysis.report.month import is_to_date, month_bounds
 from analysis.storage import hash_tree, stamp_matches
+from analysis.vocabulary import is_month
 
 REPORT_NOTEBOOK = "4.0-monthly-report"
 

@@ -23,13 +23,12 @@ from analysis.ingest.process import clean_latest_snapshot, damaged_files, proces
 from analysis.ingest.quality import Finding
 from analysis.ingest.retrieve import fell_back, retrieve_feed
 from analysis.ingest.snapshots import retrieval_state
-from analysis.months import check_month
 from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.notebooks import run_notebook
 from analysis.pipeline.progress import Progress
 from analysis.report.month import report_months
 from analysis.storage import stamp_matches, write_stamp
-from analysis.wording import plural
+from analysis.vocabulary import check_month, plural
 
 
 @dataclass

@@ -23,7 +23,6 @@ import pandas as pd
 
 from analysis import config
 from analysis.data import load_draws, load_pool, read_meta
-from analysis.months import month_label
 from analysis.pool import density as pool_density
 from analysis.pool.backtest import (
     BacktestSummary,
@@ -44,7 +43,7 @@ from analysis.pool.bounds import (
 from analysis.pool.forward import ForwardBacktest, forward_backtest
 from analysis.pool.regime import RegimeBacktest, model_regime, regime_backtest, regime_error_range
 from analysis.storage import write_tables_atomic, write_text_atomic
-from analysis.wording import plural, signed_points
+from analysis.vocabulary import month_label, plural, signed_points
 
 #: What ``ee backtest`` measured on the newest shared snapshot (ee_rounds_2026-03-05.json; a test
 #: re-measures it): the figures the README and ``docs/pool-model.md`` quote. The reports do not

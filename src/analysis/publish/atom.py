@@ -32,9 +32,9 @@ import pandas as pd
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from analysis.months import day_label, is_month, month_label
 from analysis.storage import write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
+from analysis.vocabulary import day_label, is_month, month_label
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"

@@ -5,7 +5,7 @@ pool distribution) and ``data/index.html``, a page describing each column.
 The descriptions live here, once (:data:`ROUND_COLUMNS`, :data:`POOL_COLUMNS`): the files are
 written in that order and a test checks that every column is described. The baselines come
 from :func:`analysis.publish.families.comparisons_for` (the numbers of the family pages), in
-whole points with the gaps from :mod:`analysis.wording` (the rounding home).
+whole points with the gaps from :mod:`analysis.vocabulary` (the rounding home).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import json
 import pandas as pd
 
 from analysis import baselines
-from analysis.months import month_label
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.families import comparisons_for, families_with_rounds
 from analysis.publish.render import render_page, site_nav
 from analysis.report.month import ReportParams
 from analysis.taxonomy import CATEGORY_START
-from analysis.wording import shown_gap, whole_points
+from analysis.vocabulary import month_label, shown_gap, whole_points
 
 #: Since when category rounds are compared (the family pages' start) and the window's length.
 _SINCE = month_label(CATEGORY_START)

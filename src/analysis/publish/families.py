@@ -20,7 +20,6 @@ import pandas as pd
 
 from analysis import baselines
 from analysis.data import removal_notes
-from analysis.months import day_label, is_month, month_label
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import render_page, site_nav, write_page
@@ -29,7 +28,7 @@ from analysis.report.month import WINDOW_LOOK, ReportParams
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
-from analysis.wording import plural, shown_gap, whole_points
+from analysis.vocabulary import day_label, is_month, month_label, plural, shown_gap, whole_points
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"

@@ -16,8 +16,8 @@ import contextlib
 
 import pandas as pd
 
-from analysis.months import day_label
 from analysis.report.month import checked_words
+from analysis.vocabulary import day_label
 
 #: The class of the footer paragraph that carries the line (see ``base.html.j2``).
 CLASS = "ee-freshness"

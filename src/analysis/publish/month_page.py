@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.months import day_label, month_label
 from analysis.publish import render
 from analysis.publish.content import Block, Section, downloads, sections
 from analysis.storage import write_text_atomic
-from analysis.wording import count_in_words
+from analysis.vocabulary import count_in_words, day_label, month_label
 
 TEMPLATE = "month.html.j2"
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.months import day_label, month_label
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
-from analysis.wording import plural
+from analysis.vocabulary import day_label, month_label, plural
 
 FOLDER = "pool"
 TEMPLATE = "reader_page.html.j2"

@@ -39,11 +39,11 @@ import jinja2
 from markupsafe import Markup
 
 from analysis.errors import ReportError
-from analysis.months import is_month, month_label
 from analysis.publish import freshness
 from analysis.publish.safety import check_page
 from analysis.report import standing
 from analysis.storage import write_text_atomic
+from analysis.vocabulary import is_month, month_label
 
 #: Templates shipped with the package: the page frame, the pages, the macros and the CSS.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.months import day_label, month_label
 from analysis.pool.density import candidates_at_or_above
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.render import render_page, site_nav
 from analysis.taxonomy import ACTIVE_MONTHS, FOCUS_FAMILIES, family_labels
 from analysis.taxonomy import active_families as taxonomy_active
+from analysis.vocabulary import day_label, month_label
 
 FOLDER = "score"
 TEMPLATE = "reader_page.html.j2"

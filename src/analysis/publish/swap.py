@@ -11,7 +11,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.months import is_month
 from analysis.storage import (
     SiteWouldChange,
     check_writable,
@@ -19,6 +18,7 @@ from analysis.storage import (
     maker_alive,
     refusing_writes,
 )
+from analysis.vocabulary import is_month
 
 __all__ = ["SiteWouldChange", "publish_dir", "publish_month", "publish_site", "refusing_writes"]
 

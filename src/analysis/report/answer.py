@@ -21,11 +21,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.months import day_label, month_label
 from analysis.report.month import MonthData
 from analysis.stats.verdict import Verdict, category_verdict
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, UNCLASSIFIED
-from analysis.wording import plural, shown_gap, signed_points, whole_points
+from analysis.vocabulary import (
+    day_label,
+    month_label,
+    plural,
+    shown_gap,
+    signed_points,
+    whole_points,
+)
 
 
 def _points(value: float) -> str:
@@ -166,7 +172,7 @@ def _cutoffs(rounds: pd.DataFrame) -> str:
 
 
 def _shown_mean(compared: pd.DataFrame) -> float:
-    """The mean of the gaps as the tables show them (:func:`analysis.wording.shown_gap`), so a
+    """The mean of the gaps as the tables show them (:func:`analysis.vocabulary.shown_gap`), so a
     single round's gap here is the one in every table."""
     pairs = zip(compared["cutoff"], compared["baseline_cutoff"], strict=True)
     gaps = [shown_gap(c, b) for c, b in pairs]

@@ -21,10 +21,9 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
-from analysis.months import day_label, month_label, month_name
 from analysis.report.month import MonthData
 from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
-from analysis.wording import plural, signed_points
+from analysis.vocabulary import day_label, month_label, month_name, plural, signed_points
 
 REFERENCE = ALL_PROGRAM
 

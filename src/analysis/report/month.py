@@ -23,7 +23,6 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
-from analysis.months import check_month, day_label, month_label
 from analysis.stats.verdict import Verdict, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
@@ -32,7 +31,7 @@ from analysis.taxonomy import (
     family_labels,
     known_families,
 )
-from analysis.wording import plural
+from analysis.vocabulary import check_month, day_label, month_label, plural
 
 #: The window baseline of a report looks only backwards, so a baseline once published never
 #: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
@@ -84,7 +83,7 @@ def check_parameters(
     """Validate the report's parameters before any analysis; raise :class:`ParameterError`.
 
     ``month`` must be text ``YYYY-MM`` (papermill can turn ``2023-07`` into a number: pass it
-    quoted) and follow the month rule (:func:`analysis.months.check_month`), with ``data_end``
+    quoted) and follow the month rule (:func:`analysis.vocabulary.check_month`), with ``data_end``
     (the newest round's date) as the data's end.
 
     >>> check_parameters("2023-13")  # doctest: +ELLIPSIS

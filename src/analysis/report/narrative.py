@@ -7,12 +7,13 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.feed import MAX_SCORE
-from analysis.months import day_label, month_label
 from analysis.report.answer import month_families
 from analysis.report.month import MonthData
 from analysis.stats.verdict import comparison_kind
-from analysis.wording import (
+from analysis.vocabulary import (
     count_in_words,
+    day_label,
+    month_label,
     plural,
     points_phrase,
     shown_gap,

@@ -11,13 +11,12 @@ from collections.abc import Iterable
 import pandas as pd
 
 from analysis import __version__
-from analysis.months import day_label
 from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
 from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import (
     family_labels,
 )
-from analysis.wording import plural, source_words
+from analysis.vocabulary import day_label, plural, source_words
 
 #: Feed fields as a reader would name them (revisions and data-quality tables).
 FIELD_WORDS = {

@@ -12,7 +12,7 @@ a month's page show.
   (:func:`analysis.pool.estimate.estimate_general_round`, with the range the baselines get), and
   the same at the end of each of the last 12 months.
 
-Every number a reader sees is rounded in :mod:`analysis.wording`; the records written to
+Every number a reader sees is rounded in :mod:`analysis.vocabulary`; the records written to
 ``summary.json`` (:func:`standing_records`, :func:`general_records`) hold the words and numbers
 as the pages show them, so the index shows what the month's page shows.
 
@@ -41,14 +41,13 @@ import pandas as pd
 from analysis import config
 from analysis import forecast as forecasting
 from analysis.forecast import Forecast
-from analysis.months import day_label, month_label
 from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
 from analysis.stats.verdict import Verdict, comparison_kind, verdicts
 from analysis.storage import frame_digest, hash_tree, write_bytes_atomic
 from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
-from analysis.wording import plural, signed_points, whole_points
+from analysis.vocabulary import day_label, month_label, plural, signed_points, whole_points
 
 #: The program whose rounds have been the de facto general rounds since all-program rounds
 #: stopped (April 2024): the reference line beside the pool estimate.

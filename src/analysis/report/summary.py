@@ -1,7 +1,7 @@
 """``summary.json``: a month's key figures (rounds, cutoffs, gaps per baseline, forecasts) for
 anyone who wants the numbers without the page; the site index reads its teaser.
 
-Each gap is written as the pages write it (:func:`analysis.wording.shown_gap`: the cutoff minus
+Each gap is written as the pages write it (:func:`analysis.vocabulary.shown_gap`: the cutoff minus
 the baseline rounded to whole points); the baseline itself keeps two decimals. The window
 baseline looks only backwards (``window_look``), so a round's gaps are the same in every later
 month's summary. ``invitations`` are sums of the rounds' sizes (``invitations_are``).
@@ -19,7 +19,7 @@ import pandas as pd
 from analysis.report.month import WINDOW_LOOK, MonthData
 from analysis.report.narrative import teaser
 from analysis.storage import write_text_atomic
-from analysis.wording import shown_gap
+from analysis.vocabulary import shown_gap
 
 #: What the invitation totals are: added up from the rounds, not a count of people.
 INVITATIONS_ARE = "the sum of the rounds' sizes (invitations issued per round, added up)"

@@ -13,7 +13,6 @@ from analysis import baselines as baseline_helpers
 from analysis import forecast as forecasting
 from analysis import trends
 from analysis.data import removal_notes
-from analysis.months import month_label
 from analysis.report.answer import rounds_counted
 from analysis.report.month import BASELINE_NAMES, MonthData
 from analysis.stats.regression import cutoff_regression
@@ -25,7 +24,7 @@ from analysis.taxonomy import (
     reader_labels,
     short_label,
 )
-from analysis.wording import shown_gap, signed_points, whole_points
+from analysis.vocabulary import month_label, shown_gap, signed_points, whole_points
 
 
 def round_anchor(round_id) -> str:

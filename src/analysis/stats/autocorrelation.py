@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.wording import plural, signed_points, whole_points
+from analysis.vocabulary import plural, signed_points, whole_points
 
 #: The largest lag-1 autocorrelation an AR(1) standard error is computed with.
 AR1_CAP = 0.95

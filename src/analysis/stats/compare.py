@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_label, family_rounds
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 #: Below this many rounds in a group, the caveats say the sample is too small to judge.
 SMALL_SAMPLE = 5

@@ -19,7 +19,7 @@ from analysis.stats.compare import (
 )
 from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_label, family_rounds
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
-from analysis.wording import plural
+from analysis.vocabulary import plural
 
 TABLE_COLUMNS = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n"]
 _TABLE_TYPES = {"term": "string", **dict.fromkeys(TABLE_COLUMNS[1:-1], "Float64"), "n": "int64"}

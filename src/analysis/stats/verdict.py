@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from analysis import baselines
-from analysis.months import month_label
 from analysis.stats.autocorrelation import (
     mean_with_autocorrelation,
     trend_per_year,
@@ -26,7 +25,7 @@ from analysis.stats.autocorrelation import (
 from analysis.stats.compare import rank_check, smallest_rank_p
 from analysis.stats.rounds import check_draws, family_label, family_rounds, to_timestamp
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
-from analysis.wording import plural, signed_points, whole_points
+from analysis.vocabulary import month_label, plural, signed_points, whole_points
 
 #: Below this many rounds (in either group), no test, interval or regression is shown: the
 #: verdict is "too few rounds to compare", with n.
