@@ -1,7 +1,7 @@
 """How many source files one published gap passes through (issue 18, item 7: at most 15).
 
 Builds one month's answer block the way the monthly notebook does (``check_parameters`` ->
-``prepare_month`` -> ``answer.answers`` -> the ``Answers`` block rendered by the page renderer)
+``prepare_month`` -> ``answers`` -> the ``Answers`` block rendered by the page renderer)
 from draws and pool already cleaned from a feed, with a profiler on, and lists every file of
 ``src/analysis`` whose functions ran between the loaded draws and the rendered answer card.
 Loading and cleaning the feed happen before the profiler starts; modules are imported before it
@@ -29,8 +29,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import render
 from analysis.publish.content import Answers
-from analysis.report import answer
-from analysis.report.month import check_parameters, prepare_month
+from analysis.report.month_report import answers, check_parameters, prepare_month
 
 SRC = Path(analysis.__file__).resolve().parent
 TARGET = 15
@@ -56,7 +55,7 @@ def files_on_the_gap_path(feed: Path, month: str | None) -> tuple[str, dict[str,
     try:
         params = check_parameters(month, data_end=draws["date"].max())
         month_data = prepare_month(draws, pool, params, retrieved_at=draws["date"].max())
-        card = str(render.block_html(Answers(answer.answers(month_data))))
+        card = str(render.block_html(Answers(answers(month_data))))
     finally:
         sys.setprofile(None)
     return month, {name: sorted(seen[name]) for name in sorted(seen)}, card

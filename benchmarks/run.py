@@ -356,7 +356,7 @@ def report_months(setup: Setup, since: str) -> list[str]:
     """The months ``ee reports --since`` covers, from the project's own function."""
     code = (
         "import json; from analysis.data import load_inputs; "
-        "from analysis.report.month import report_months; "
+        "from analysis.report.month_report import report_months; "
         f"print(json.dumps(report_months(load_inputs().draws, {since!r})))"
     )
     return json.loads(setup.runner.run("months", [setup.runner.python, "-c", code]).stdout)
@@ -572,7 +572,7 @@ def startup_floor(setup: Setup, repeats: int) -> dict:
         "import analysis.cli + pipeline": [
             python,
             "-c",
-            "import analysis.cli, analysis.pipeline.steps, analysis.report.month, "
+            "import analysis.cli, analysis.pipeline.steps, analysis.report.month_report, "
             "analysis.publish.render",
         ],
     }

@@ -53,10 +53,10 @@ def fixture_tables():
 
 
 def _fixture_month(tables, name: str):
-    from analysis.report import month
+    from analysis.report import month_report
 
-    params = month.check_parameters(name, data_end=tables.draws["date"].max())
-    return month.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
+    params = month_report.check_parameters(name, data_end=tables.draws["date"].max())
+    return month_report.prepare_month(tables.draws, tables.pool, params, retrieved_at="2023-09-01")
 
 
 @pytest.fixture(scope="session")

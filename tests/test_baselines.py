@@ -417,10 +417,10 @@ def test_real_round_254_window_is_the_same_in_july_2023_and_every_later_month(re
 def test_the_analysts_default_window_is_the_reports():
     import inspect
 
-    from analysis.report import month
+    from analysis.report import month_report
 
     default = inspect.signature(baselines.compare_with_baselines).parameters["window_look"]
-    assert default.default == baselines.REPORT_WINDOW_LOOK == month.WINDOW_LOOK == "before"
+    assert default.default == baselines.REPORT_WINDOW_LOOK == month_report.WINDOW_LOOK == "before"
 
 
 def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():

@@ -16,7 +16,7 @@ import pytest
 from analysis.errors import RetrievalError
 from analysis.ingest import retrieve, snapshots
 from analysis.publish import atom, freshness
-from analysis.report.month import is_to_date
+from analysis.report.month_report import is_to_date
 from helpers import FEEDS
 
 NS = {"a": atom.ATOM}

@@ -19,7 +19,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import content, display
 from analysis.publish.content import Table
-from analysis.report import answer, charts, provenance, tables
+from analysis.report import charts, month_report, provenance, tables
 from analysis.stats import LABELS, Verdict
 from helpers import FEEDS
 
@@ -94,7 +94,7 @@ def test_unknown_round_types_show_ircc_s_own_name():
 
 
 def test_answer_block_gives_cutoff_comparison_gap_and_verdict_briefly(july):
-    blocks = {a.family: a for a in answer.answers(july)}
+    blocks = {a.family: a for a in month_report.answers(july)}
     stem = blocks["stem"]
     assert stem.text.startswith("One round, cutoff 486 on July 5, 2023 (500 invitations).")
     assert "All-program rounds in the 30 days before had a mean cutoff of" in stem.text
@@ -105,7 +105,7 @@ def test_answer_block_gives_cutoff_comparison_gap_and_verdict_briefly(july):
 
 
 def test_a_month_without_a_category_round_says_so_and_points_to_the_latest(august):
-    blocks = {a.family: a for a in answer.answers(august)}
+    blocks = {a.family: a for a in month_report.answers(august)}
     assert blocks["stem"].text.startswith("No STEM round in August 2023. The latest was round")
     # a focus category without a round gets its standing answer (issue 16), not only "no round"
     assert blocks["stem"].verdict is august.verdicts["stem"]
@@ -116,7 +116,7 @@ def test_answer_uses_the_verdict_function_it_is_given(july):
         return Verdict(family, "all_program", 9, 6.0, -12.0, -20.0, -4.0, 0.95,
                               "below", "lower", "Nine rounds.")  # fmt: skip
 
-    blocks = answer.answers(july, verdict=verdict)
+    blocks = month_report.answers(july, verdict=verdict)
     assert blocks[0].verdict_text.startswith("Yes: lower (on average −12 points since June 2023")
 
 

@@ -16,7 +16,7 @@ from analysis import config
 from analysis.data import removal_notes
 from analysis.pipeline import build
 from analysis.publish import families
-from analysis.report import month, tables
+from analysis.report import month_report, tables
 from analysis.taxonomy import LABEL_LIMIT
 from helpers import FEEDS, run_ee
 
@@ -24,8 +24,8 @@ HUGE = "Canadian Experience Class " + "x" * 100_000
 
 
 def _july(draws: pd.DataFrame, pool: pd.DataFrame):
-    params = month.check_parameters("2023-07", data_end=draws["date"].max())
-    return month.prepare_month(draws, pool, params, retrieved_at="2023-09-01")
+    params = month_report.check_parameters("2023-07", data_end=draws["date"].max())
+    return month_report.prepare_month(draws, pool, params, retrieved_at="2023-09-01")
 
 
 def _marked(fixture_tables) -> tuple[pd.DataFrame, str, str]:

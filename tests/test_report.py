@@ -12,21 +12,21 @@ from analysis import trends
 from analysis.errors import ParameterError
 from analysis.publish import display as figures
 from analysis.report import charts as report_figures
-from analysis.report import month, narrative
+from analysis.report import month_report, narrative
 from analysis.report import summary as summary_json
 from analysis.report import tables as report_tables
 
 
 def test_parameters_are_checked_before_any_analysis():
     with pytest.raises(ParameterError, match="is not a month"):
-        month.check_parameters("2023-7")
+        month_report.check_parameters("2023-7")
     with pytest.raises(ParameterError, match="after the data ends"):
-        month.check_parameters("2023-09", data_end=pd.Timestamp("2023-08-15"))
+        month_report.check_parameters("2023-09", data_end=pd.Timestamp("2023-08-15"))
     with pytest.raises(ParameterError, match="'astronauts'; allowed: stem"):
-        month.check_parameters("2023-07", categories="['stem', 'astronauts']")
+        month_report.check_parameters("2023-07", categories="['stem', 'astronauts']")
     with pytest.raises(ParameterError, match="must be text"):
-        month.check_parameters(202307)
-    assert month.check_parameters("2023-07", categories="stem,french").categories == (
+        month_report.check_parameters(202307)
+    assert month_report.check_parameters("2023-07", categories="stem,french").categories == (
         "stem",
         "french",
     )
@@ -36,7 +36,7 @@ def test_month_is_cut_at_its_end(july):
     assert july.draws["date"].max() == pd.Timestamp("2023-07-12")
     assert july.month_rounds["round"].tolist() == ["254", "255", "256", "257", "258"]
     assert not july.to_date
-    assert month.is_to_date("2023-08", "2023-08-20")
+    assert month_report.is_to_date("2023-08", "2023-08-20")
 
 
 def test_comparison_table_one_row_per_category_round(july):

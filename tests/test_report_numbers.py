@@ -13,7 +13,7 @@ import pytest
 
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.report import month, narrative, provenance, tables
+from analysis.report import month_report, narrative, provenance, tables
 from analysis.report import summary as summary_json
 from helpers import FEEDS, with_round
 
@@ -25,9 +25,9 @@ def fixture_tables(feed: dict | None = None):
     return clean_rounds(load_rounds(raw), today=pd.Timestamp("2023-09-01").date())
 
 
-def build(draws, pool, month_text: str, **options) -> month.MonthData:
-    params = month.check_parameters(month_text, data_end=draws["date"].max(), **options)
-    return month.prepare_month(draws, pool, params, retrieved_at=RETRIEVED)
+def build(draws, pool, month_text: str, **options) -> month_report.MonthData:
+    params = month_report.check_parameters(month_text, data_end=draws["date"].max(), **options)
+    return month_report.prepare_month(draws, pool, params, retrieved_at=RETRIEVED)
 
 
 # ------------------------------------------------------------------ the fixture feed
@@ -128,7 +128,7 @@ def reports(real):
     }
 
 
-def _round_254(data: month.MonthData) -> pd.Series:
+def _round_254(data: month_report.MonthData) -> pd.Series:
     row = tables.comparison_table(data).set_index("Round").loc["254"]
     return row.filter(like="Gap vs")
 

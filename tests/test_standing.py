@@ -12,7 +12,7 @@ import pytest
 from analysis import forecast as forecasting
 from analysis.pool.estimate import estimate_general_round
 from analysis.publish import render
-from analysis.report import answer, narrative, standing
+from analysis.report import month_report, narrative, standing
 from analysis.stats.verdict import verdicts
 from analysis.vocabulary import signed_points
 
@@ -20,7 +20,7 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def test_a_month_answers_for_every_family_drawn_and_the_focus_families(august):
-    blocks = {a.family: a for a in answer.answers(august)}
+    blocks = {a.family: a for a in month_report.answers(august)}
     drawn = set(august.month_rounds.loc[august.month_rounds["cutoff"].notna(), "family"])
     expected = {"stem", "healthcare"} | (drawn - {"all_program", "unclassified"})
     assert set(blocks) == expected
@@ -188,7 +188,7 @@ def test_a_july_2023_card_says_whether_the_gap_is_real(july):
 
     from analysis.publish.content import Answers
 
-    blocks = {a.family: a for a in answer.answers(july)}
+    blocks = {a.family: a for a in month_report.answers(july)}
     assert blocks["stem"].asks_real and blocks["healthcare"].asks_real
     html = Answers(list(blocks.values()), show_verdicts=False)._repr_html_()
     assert html.count("Is the gap real?") == 2
@@ -225,7 +225,7 @@ def test_the_standing_tables_numbers_are_right_aligned_and_ranges_say_what_they_
     for name in ("Cutoff", "Invitations", "Days since"):
         assert f"ee-num-{columns.index(name) + 1}" in view["classes"], name
     assert "ee-num-1 " not in view["classes"] + " "  # the category names the row
-    assert "typical gap likely −66 to −36" in answer.verdict_line(verdict)
+    assert "typical gap likely −66 to −36" in month_report.verdict_line(verdict)
 
 
 def test_active_families_are_defined_once_for_the_standing_table_and_the_score_page():

@@ -156,7 +156,8 @@ class Inputs:
     def retrieved_at(self) -> pd.Timestamp | None:
         """When the feed was last retrieved with the cleaned content: the latest retrieval of
         it, else when the cleaned snapshot was retrieved (None if the tables do not say). A
-        month is complete once this is after its end (:func:`analysis.report.month.is_to_date`).
+        month is complete once this is after its end
+        (:func:`analysis.report.month_report.is_to_date`).
         """
         stamps = [s for s in (self.meta.get("retrieved_at"), self.checked_at) if s]
         return max(pd.Timestamp(s) for s in stamps) if stamps else None

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.publish.month_page import neighbours
-from analysis.report.month import is_to_date, month_bounds
+from analysis.report.month_report import is_to_date, month_bounds
 from analysis.storage import hash_tree, stamp_matches
 from analysis.vocabulary import is_month
 

@@ -26,7 +26,7 @@ from analysis.ingest.snapshots import retrieval_state
 from analysis.pipeline.build import build_reports, data_lock
 from analysis.pipeline.notebooks import run_notebook
 from analysis.pipeline.progress import Progress
-from analysis.report.month import report_months
+from analysis.report.month_report import report_months
 from analysis.storage import stamp_matches, write_stamp
 from analysis.vocabulary import check_month, plural
 

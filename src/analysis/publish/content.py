@@ -249,7 +249,7 @@ class Figure(Block):
 class Answers(Block):
     """The answer-first section: one block per category (``heading``, ``text``,
     ``verdict_text`` or None, ``verdict_label``, ``family``; see
-    :func:`analysis.report.answer.answers`). ``family_href`` (e.g.
+    :func:`analysis.report.month_report.answers`). ``family_href`` (e.g.
     ``"../families/{family}/index.html"``) links each block to the category's history."""
 
     items: list

@@ -19,7 +19,7 @@ from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.families import comparisons_for, families_with_rounds
 from analysis.publish.render import render_page, site_nav
-from analysis.report.month import ReportParams
+from analysis.report.month_report import ReportParams
 from analysis.taxonomy import CATEGORY_START
 from analysis.vocabulary import month_label, shown_gap, whole_points
 

@@ -23,8 +23,7 @@ from analysis.data import removal_notes
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import render_page, site_nav, write_page
-from analysis.report.answer import verdict_line
-from analysis.report.month import WINDOW_LOOK, ReportParams
+from analysis.report.month_report import WINDOW_LOOK, ReportParams, verdict_line
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels

@@ -16,7 +16,7 @@ import contextlib
 
 import pandas as pd
 
-from analysis.report.month import checked_words
+from analysis.report.month_report import checked_words
 from analysis.vocabulary import day_label
 
 #: The class of the footer paragraph that carries the line (see ``base.html.j2``).

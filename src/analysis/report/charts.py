@@ -1,6 +1,7 @@
-"""The monthly report's figures. Each function takes a :class:`~analysis.report.month.MonthData`
-(and a :class:`Layout`: the wide figure for desktops and print, the narrow one for phones) and
-returns ``(figure, alt_text)``; the alt text states what the figure shows, from the numbers.
+"""The monthly report's figures. Each function takes a
+:class:`~analysis.report.month_report.MonthData` (and a :class:`Layout`: the wide figure for
+desktops and print, the narrow one for phones) and returns ``(figure, alt_text)``; the alt text
+states what the figure shows, from the numbers.
 
 Every family is drawn in its own colour and marker from ``family_styles.csv`` (beside the
 taxonomy), the same in every figure and every month. Legends sit below the plot, never over the
@@ -21,7 +22,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
-from analysis.report.month import MonthData
+from analysis.report.month_report import MonthData
 from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
 from analysis.vocabulary import day_label, month_label, month_name, plural, signed_points
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.ingest.feed import MAX_SCORE
-from analysis.report.answer import month_families
-from analysis.report.month import MonthData
+from analysis.report.month_report import MonthData, month_families
 from analysis.stats.verdict import comparison_kind
 from analysis.vocabulary import (
     count_in_words,

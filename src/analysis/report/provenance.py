@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.pool.accuracy import accuracy_sentence, measured_accuracy
-from analysis.report.month import BASELINE_NAMES, MonthData, ReportParams
+from analysis.report.month_report import BASELINE_NAMES, MonthData, ReportParams
 from analysis.taxonomy import (
     family_labels,
 )

@@ -16,7 +16,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from analysis.report.month import WINDOW_LOOK, MonthData
+from analysis.report.month_report import WINDOW_LOOK, MonthData
 from analysis.report.narrative import teaser
 from analysis.storage import write_text_atomic
 from analysis.vocabulary import shown_gap

@@ -13,8 +13,7 @@ from analysis import baselines as baseline_helpers
 from analysis import forecast as forecasting
 from analysis import trends
 from analysis.data import removal_notes
-from analysis.report.answer import rounds_counted
-from analysis.report.month import BASELINE_NAMES, MonthData
+from analysis.report.month_report import BASELINE_NAMES, MonthData, rounds_counted
 from analysis.stats.regression import cutoff_regression
 from analysis.stats.rounds import family_rounds
 from analysis.stats.verdict import MIN_ROUNDS, overlap_end
