@@ -21,7 +21,7 @@ from analysis.forecast.model import (
     choose_method,
 )
 from analysis.forecast.next_round import _default_families
-from analysis.stats.rounds import NOT_ENOUGH, check_draws, family_rounds
+from analysis.stats import NOT_ENOUGH, check_draws, family_rounds
 from analysis.vocabulary import plural
 
 #: A report's forecast table replays at most this many latest forecasts per family ...

@@ -23,7 +23,7 @@ from analysis.forecast.model import (
     calibration_scale,
     choose_method,
 )
-from analysis.stats.rounds import NOT_ENOUGH, all_families, check_draws, family_rounds
+from analysis.stats import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
 from analysis.vocabulary import plural
 

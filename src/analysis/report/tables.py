@@ -14,8 +14,8 @@ from analysis import forecast as forecasting
 from analysis import trends
 from analysis.data import removal_notes
 from analysis.report.month_report import BASELINE_NAMES, MonthData, rounds_counted
+from analysis.stats import family_rounds
 from analysis.stats.regression import cutoff_regression
-from analysis.stats.rounds import family_rounds
 from analysis.stats.verdict import MIN_ROUNDS, overlap_end
 from analysis.taxonomy import (
     ALL_PROGRAM,

@@ -24,11 +24,11 @@ The rank check is Mann-Whitney U rather than Brunner-Munzel: Brunner-Munzel's p-
 t approximation that scipy warns is unreliable below about 10 rounds per group, and STEM has 3.
 
 The package, one module per job (every public name is importable from ``analysis.stats``):
-:mod:`analysis.stats.rounds` (selecting rounds), :mod:`analysis.stats.compare` (two-group
-comparison), :mod:`analysis.stats.regression` (regression with a time trend),
-:mod:`analysis.stats.autocorrelation` (means and trends with intervals that allow for
-autocorrelation) and :mod:`analysis.stats.verdict` (the reports' verdicts,
-:func:`category_verdict`), each importing only the ones before it.
+:mod:`analysis.stats.autocorrelation` (selecting a family's rounds, and the means and trends of
+such series with intervals that allow for autocorrelation), :mod:`analysis.stats.compare`
+(two-group comparison), :mod:`analysis.stats.regression` (regression with a time trend) and
+:mod:`analysis.stats.verdict` (the reports' verdicts, :func:`category_verdict`), each importing
+only the ones before it.
 
 >>> import pandas as pd
 >>> draws = pd.DataFrame({
@@ -45,8 +45,13 @@ from __future__ import annotations
 
 from analysis.stats.autocorrelation import (
     AR1_CAP,
+    NOT_ENOUGH,
+    REQUIRED_COLUMNS,
     MeanInterval,
     Trend,
+    all_families,
+    check_draws,
+    family_rounds,
     mean_with_autocorrelation,
     newey_west_lags,
     trend_per_year,
@@ -63,13 +68,6 @@ from analysis.stats.regression import (
     TABLE_COLUMNS,
     RegressionResult,
     cutoff_regression,
-)
-from analysis.stats.rounds import (
-    NOT_ENOUGH,
-    REQUIRED_COLUMNS,
-    all_families,
-    check_draws,
-    family_rounds,
 )
 from analysis.stats.verdict import (
     KINDS,

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.stats.rounds import NOT_ENOUGH, check_draws, date_window, family_label, family_rounds
+from analysis.stats.autocorrelation import (
+    NOT_ENOUGH,
+    check_draws,
+    date_window,
+    family_label,
+    family_rounds,
+)
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
 from analysis.vocabulary import plural
 

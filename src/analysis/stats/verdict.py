@@ -18,12 +18,15 @@ import pandas as pd
 
 from analysis import baselines
 from analysis.stats.autocorrelation import (
+    check_draws,
+    family_label,
+    family_rounds,
     mean_with_autocorrelation,
+    to_timestamp,
     trend_per_year,
     trend_words,
 )
 from analysis.stats.compare import rank_check, smallest_rank_p
-from analysis.stats.rounds import check_draws, family_label, family_rounds, to_timestamp
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.vocabulary import month_label, plural, signed_points, whole_points
 
