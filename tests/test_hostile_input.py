@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from analysis import taxonomy
+from analysis.data import canonical_round, round_sort_key
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.fields import canonical_round, round_sort_key
 from analysis.ingest.quality import FeedError
 from analysis.ingest.revisions import diff_rounds
 from analysis.ingest.schemas import validate_tables

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import vocabulary
-from analysis.data import require_columns
-from analysis.ingest.fields import in_round_order
+from analysis.data import in_round_order, require_columns
 
 SRC = Path(__file__).parents[1] / "src" / "analysis"
 

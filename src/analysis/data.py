@@ -1,5 +1,7 @@
-"""Reading the processed tables (for notebooks and reports), and the one check of a table's
-columns every helper makes (:func:`require_columns`).
+"""Reading the processed tables (for notebooks and reports), and the rules of the cleaned tables
+every helper follows: the check of a table's columns (:func:`require_columns`), round numbers as
+the tables write them and their order (:func:`canonical_round`, :func:`round_sort_key`,
+:func:`in_round_order`), and a table's content hash (:func:`frame_digest`).
 
 >>> from analysis.data import load_draws   # doctest: +SKIP
 >>> draws = load_draws()                    # doctest: +SKIP
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,9 @@ TABLES = ("draws", "pool", "revisions", "quality")
 DERIVED_TABLES = ("pool_backtest", "pool_forward", "pool_bounds", "pool_regime")
 #: Which snapshot the processed tables were made from, and with which code.
 META_FILE = "snapshot.json"
+#: A round number: ASCII digits (at most 9) and an optional letter (``91a``). re.ASCII keeps
+#: ``\d``-like classes and IGNORECASE from accepting other scripts' digits or letters.
+_ROUND_NUMBER = re.compile(r"([0-9]{1,9})([a-z]?)", re.IGNORECASE | re.ASCII)
 
 
 def read_meta(processed: Path | None = None) -> dict | None:
@@ -69,6 +75,59 @@ def require_columns(
             f"{what}: {table} has no column(s) {', '.join(map(str, missing))}; "
             f"it has {', '.join(map(str, frame.columns)) or 'none'}"
         )
+
+
+def round_sort_key(number: str) -> tuple[int, str]:
+    """``'91a'`` -> ``(91, 'a')``: rounds sort by number, then by letter (anything that is not a
+    round number sorts last)."""
+    match = _ROUND_NUMBER.fullmatch(number)
+    return (int(match[1]), match[2].lower()) if match else (10**9, number)
+
+
+def canonical_round(number: str) -> str | None:
+    """The round number as the tables write it: no leading zeros, a lower-case letter; None when
+    ``number`` is not a round number (ASCII digits, at most 9, and an optional letter).
+
+    >>> canonical_round("0434"), canonical_round("91A"), canonical_round("٤٣٤")
+    ('434', '91a', None)
+    """
+    match = _ROUND_NUMBER.fullmatch(number)
+    return f"{int(match[1])}{match[2].lower()}" if match else None
+
+
+def in_round_order(draws: pd.DataFrame) -> pd.DataFrame:
+    """Rounds by date, then by round number on the same day (``91a`` before ``91b``): the order
+    IRCC drew them in, and the order of the ``draws`` table. The index is kept, so a caller can
+    put its results back in the input's order with ``sort_index()``.
+
+    The round number decides between rounds of one day because it is IRCC's own sequence; the
+    order rows happen to arrive in is not (the feed lists rounds newest first).
+
+    >>> rounds = pd.DataFrame({"round": ["91b", "92", "91a"],
+    ...                        "date": pd.to_datetime(["2018-06-13", "2018-06-25", "2018-06-13"])})
+    >>> in_round_order(rounds)["round"].tolist()
+    ['91a', '91b', '92']
+    """
+    require_columns(draws, ["round", "date"], "in_round_order")
+    key = draws["round"].astype("string").fillna("").map(round_sort_key)
+    return (
+        draws.assign(_round_key=key)
+        .sort_values(["date", "_round_key"], kind="stable")
+        .drop(columns="_round_key")
+    )
+
+
+def frame_digest(*frames: pd.DataFrame | None) -> str:
+    """sha256 of the frames' columns and rows: the key of a result made from them (the standing
+    table's kept parts, the pool model's remembered replays)."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        if frame is None:
+            digest.update(b"none")
+            continue
+        digest.update("|".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def load_table(name: str, processed: Path | None = None) -> pd.DataFrame:

@@ -140,19 +140,6 @@ def hash_tree(root: Path, entries, suffixes=(".py", ".csv", ".j2", ".css", ".jso
     return digest.hexdigest()
 
 
-def frame_digest(*frames: pd.DataFrame | None) -> str:
-    """sha256 of the frames' columns and rows: the key of a result made from them (the standing
-    table's kept parts, the pool model's remembered replays)."""
-    digest = hashlib.sha256()
-    for frame in frames:
-        if frame is None:
-            digest.update(b"none")
-            continue
-        digest.update("|".join(map(str, frame.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
 def stamp_matches(stamp: Path, fingerprint: str) -> bool:
     """True when the JSON stamp file exists and records ``fingerprint``."""
     stamp = Path(stamp)

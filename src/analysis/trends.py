@@ -22,8 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.data import require_columns
-from analysis.ingest.fields import in_round_order
+from analysis.data import in_round_order, require_columns
 from analysis.taxonomy import ALL_PROGRAM
 
 #: Columns every function here needs from ``draws``.

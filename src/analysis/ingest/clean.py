@@ -21,14 +21,8 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from analysis.ingest.fields import (
-    LEAF_BINS,
-    RoundCleaner,
-    as_text,
-    canonical_round,
-    in_round_order,
-    round_sort_key,
-)
+from analysis.data import canonical_round, in_round_order, round_sort_key
+from analysis.ingest.fields import LEAF_BINS, RoundCleaner, as_text
 from analysis.ingest.quality import QualityLog
 from analysis.taxonomy import ALL_PROGRAM, UNCLASSIFIED, Category, classify
 from analysis.vocabulary import EXPRESS_ENTRY_START

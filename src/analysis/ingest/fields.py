@@ -1,7 +1,7 @@
-"""Round numbers and their order (:func:`canonical_round`, :func:`in_round_order`), and one round
-of the feed, field by field: the round number, the date (cross-checked with its
-words), counts, the cutoff, times, names (invisible characters and markup) and the pool
-distribution, each value checked for plausibility. What does not parse is nulled and warned about
+"""One round of the feed, field by field: the round number (written as the tables write it,
+:func:`analysis.data.canonical_round`), the date (cross-checked with its words), counts, the
+cutoff, times, names (invisible characters and markup) and the pool distribution, each value
+checked for plausibility. What does not parse is nulled and warned about
 in the data-quality log; a round that cannot be identified or placed in time is an error
 (:class:`RoundCleaner`, used by :func:`analysis.ingest.clean.clean_rounds`).
 """
@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from analysis.data import require_columns
+from analysis.data import canonical_round
 from analysis.ingest import feed as feed_format
 from analysis.ingest.feed import MAX_SCORE, MIN_SCORE
 from analysis.ingest.parse import (
@@ -59,51 +59,8 @@ MAX_INVITATIONS = 100_000
 #: A cutoff below this is not believed: a score of 0 ranks nobody.
 MIN_CUTOFF = 1
 
-#: A round number: ASCII digits (at most 9) and an optional letter (``91a``). re.ASCII keeps
-#: ``\d``-like classes and IGNORECASE from accepting other scripts' digits or letters.
-_ROUND_NUMBER = re.compile(r"([0-9]{1,9})([a-z]?)", re.IGNORECASE | re.ASCII)
 # No two adjacent repeats that can match the same characters: linear time on any text.
 _MARKUP = re.compile(r"<\s*(?:/\s*)?[a-z!]|&#?\w+;|\bon\w+\s*=|javascript:", re.IGNORECASE)
-
-
-def round_sort_key(number: str) -> tuple[int, str]:
-    """``'91a'`` -> ``(91, 'a')``: rounds sort by number, then by letter (anything that is not a
-    round number sorts last)."""
-    match = _ROUND_NUMBER.fullmatch(number)
-    return (int(match[1]), match[2].lower()) if match else (10**9, number)
-
-
-def canonical_round(number: str) -> str | None:
-    """The round number as the tables write it: no leading zeros, a lower-case letter; None when
-    ``number`` is not a round number (ASCII digits, at most 9, and an optional letter).
-
-    >>> canonical_round("0434"), canonical_round("91A"), canonical_round("٤٣٤")
-    ('434', '91a', None)
-    """
-    match = _ROUND_NUMBER.fullmatch(number)
-    return f"{int(match[1])}{match[2].lower()}" if match else None
-
-
-def in_round_order(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds by date, then by round number on the same day (``91a`` before ``91b``): the order
-    IRCC drew them in, and the order of the ``draws`` table. The index is kept, so a caller can
-    put its results back in the input's order with ``sort_index()``.
-
-    The round number decides between rounds of one day because it is IRCC's own sequence; the
-    order rows happen to arrive in is not (the feed lists rounds newest first).
-
-    >>> rounds = pd.DataFrame({"round": ["91b", "92", "91a"],
-    ...                        "date": pd.to_datetime(["2018-06-13", "2018-06-25", "2018-06-13"])})
-    >>> in_round_order(rounds)["round"].tolist()
-    ['91a', '91b', '92']
-    """
-    require_columns(draws, ["round", "date"], "in_round_order")
-    key = draws["round"].astype("string").fillna("").map(round_sort_key)
-    return (
-        draws.assign(_round_key=key)
-        .sort_values(["date", "_round_key"], kind="stable")
-        .drop(columns="_round_key")
-    )
 
 
 def as_text(value) -> str:

@@ -24,11 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.data import META_FILE, load_table, read_meta
+from analysis.data import META_FILE, canonical_round, load_table, read_meta, round_sort_key
 from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.fields import canonical_round, round_sort_key
 from analysis.ingest.parse import ROUND_DATE_FIELDS, read_round_date
 from analysis.ingest.revisions import diff_rounds, empty_revisions
 from analysis.ingest.snapshots import (

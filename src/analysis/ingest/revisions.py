@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.ingest.fields import canonical_round, round_sort_key
+from analysis.data import canonical_round, round_sort_key
 from analysis.ingest.parse import (
     ROUND_DATE_FIELDS,
     parse_date,

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from analysis.data import require_columns
-from analysis.ingest.fields import in_round_order
+from analysis.data import frame_digest, in_round_order, require_columns
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     DISTRIBUTION_COLUMNS,
@@ -45,7 +44,6 @@ from analysis.pool.density import (
     pool_rows,
     spread_bins,
 )
-from analysis.storage import frame_digest
 
 #: A bound is honoured with this much to spare (relative), so that float sums cannot put the
 #: estimate one point below the cutoff.
@@ -117,7 +115,7 @@ def require_draws(draws: pd.DataFrame, what: str) -> None:
 
 
 def chronological(draws: pd.DataFrame) -> pd.DataFrame:
-    """Rounds in the order IRCC drew them (:func:`analysis.ingest.fields.in_round_order`: by
+    """Rounds in the order IRCC drew them (:func:`analysis.data.in_round_order`: by
     date, then by round number on the same day), numbered from 0."""
     return in_round_order(draws).reset_index(drop=True)
 
@@ -447,7 +445,7 @@ def replay(
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
-    """A table's content hash (:func:`analysis.storage.frame_digest`): the key of the remembered
+    """A table's content hash (:func:`analysis.data.frame_digest`): the key of the remembered
     replays and ranges."""
     return frame_digest(frame)
 

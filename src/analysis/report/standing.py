@@ -40,12 +40,13 @@ import pandas as pd
 
 from analysis import config
 from analysis import forecast as forecasting
+from analysis.data import frame_digest
 from analysis.forecast import Forecast
 from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
 from analysis.stats.verdict import Verdict, comparison_kind, verdicts
-from analysis.storage import frame_digest, hash_tree, write_bytes_atomic
+from analysis.storage import hash_tree, write_bytes_atomic
 from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
 from analysis.vocabulary import day_label, month_label, plural, signed_points, whole_points
 
