@@ -106,7 +106,7 @@ def bands_figure(table: pd.DataFrame, layout=None):
         xlabel="Distribution date (the month's last)",
         ylabel="Candidates in the band",
     )
-    ax.yaxis.set_major_formatter(charts.mticker.StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter("{x:,.0f}")  # a StrMethodFormatter
     charts.month_axis(ax, start, end, layout)
     charts._legend_below(ax, layout)
     newest = table.iloc[-1]
