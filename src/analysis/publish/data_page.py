@@ -254,8 +254,6 @@ def data_files(
 
 def prepare_data(inputs) -> dict[str, str]:
     """The files of ``data/`` from the processed tables (the family pages' comparisons)."""
-    # statsmodels comes with the comparisons: only when the data changed
-
     draws, pool = inputs.draws, inputs.pool
     comparisons = comparisons_for(draws, pool, families_with_rounds(draws))
     return data_files(draws, pool, comparisons)

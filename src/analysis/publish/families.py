@@ -51,13 +51,9 @@ def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]
 def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]) -> pd.DataFrame:
     """Every round of ``families`` since category rounds began against the three baselines (long
     form), as the monthly reports show them: the window looks only backwards, so a round's
-    baselines here are the ones its month published."""
-    # statsmodels (~1.5 s) comes with the verdicts: not on the no-change path
-
-    # The pool baseline (one replay of the pool per round) for the latest rounds of each family
-    # only, as many as its verdict pairs, so a page costs the same whatever the length of the
-    # history; no family has had that many rounds yet.
-
+    baselines here are the ones its month published. The pool baseline (one replay of the pool
+    per round) is estimated for the latest rounds of each family only, as many as its verdict
+    pairs, so a page costs the same whatever the length of the history."""
     return baselines.compare_with_baselines(
         draws,
         pool,
@@ -136,7 +132,6 @@ def _not_estimated(comparisons: pd.DataFrame, family: str) -> str:
     ]
     if not rows.fillna("").str.startswith("not estimated").any():
         return ""
-
     return f" Pool estimates cover the latest {VERDICT_ROUNDS} rounds."
 
 
@@ -149,7 +144,6 @@ def render_family(
     verdict_text: str | None = None,
 ) -> tuple[str, str]:
     """(HTML page, CSV text) of one family."""
-    # matplotlib and seaborn (~1 s): only when a page is drawn, not on the no-change path
     from analysis.publish import display  # lazy: matplotlib, seaborn: only to draw a page
     from analysis.report import charts  # lazy: matplotlib loads only when a page is drawn
 
@@ -287,8 +281,6 @@ def prepare_families(
     ``previous`` (family -> key of the published page) and the families index.
 
     Reads nothing from the site, so it can run in another process while months are built."""
-    # statsmodels (~1.5 s): only when the pages are drawn, not on the no-change path
-
     draws, pool = inputs.draws, inputs.pool
     months = set(months)
     families = families_with_rounds(draws)

@@ -115,8 +115,6 @@ def revisions_sentence(revisions: pd.DataFrame) -> str:
 
 def _snapshot_day(name) -> str:
     """``ee_rounds_20260305T120000Z_abc.json`` -> ``2026-03-05``; other names as they are."""
-    import re
-
     match = re.search(r"(\d{4})-?(\d{2})-?(\d{2})", str(name))
     return f"{match[1]}-{match[2]}-{match[3]}" if match else str(name)
 

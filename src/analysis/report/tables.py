@@ -151,7 +151,6 @@ def forecasts(data: MonthData) -> pd.DataFrame:
     """Next cutoff per target category (80% interval) and how such forecasts did on the
     category's latest rounds (at most :data:`analysis.forecast.REPORT_FORECASTS` of them),
     beside the naive "same as last round" forecast, each with its number of forecasts."""
-
     rows = []
     for family in data.params.categories:
         forecast = forecasting.forecast_next_cutoff(
