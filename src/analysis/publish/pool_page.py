@@ -133,13 +133,11 @@ def _shown(table: pd.DataFrame, change: bool) -> pd.DataFrame:
     return shown.tail(SHOWN_MONTHS).iloc[::-1].reset_index(drop=True)
 
 
-def render_pool_page(
-    draws: pd.DataFrame, pool: pd.DataFrame, figure: bool = True
-) -> tuple[str, str]:
+def render_pool_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]:
     """(HTML of the page, CSV of the monthly table)."""
     table = monthly_bands(draws, pool)
     blocks_bands = []
-    if figure and len(table) > 1:
+    if len(table) > 1:
         from analysis.publish import display  # lazy: matplotlib loads only when a figure is drawn
 
         display.set_theme()
