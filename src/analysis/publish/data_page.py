@@ -132,26 +132,22 @@ def rounds_table(draws: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame
     """Every round (oldest first) with the columns of :data:`ROUND_COLUMNS`; ``comparisons`` is
     the long table of :func:`analysis.baselines.compare_with_baselines` (may be empty)."""
     table = draws.copy()
-    wide = baselines.gaps_wide(comparisons) if len(comparisons) else pd.DataFrame()
-    by_round = wide.set_index("round") if len(wide) else pd.DataFrame()
+    found = len(comparisons) > 0
+    wide = baselines.gaps_wide(comparisons) if found else None
+    pool = comparisons.loc[comparisons["baseline"] == "pool"] if found else None
+    wide, pool = (
+        f.set_index("round") if f is not None and len(f) else pd.DataFrame() for f in (wide, pool)
+    )
+    nothing = pd.Series(None, index=table.index, dtype="object")
     for kind in ("window", "latest", "pool"):
         column = f"baseline_{kind}"
-        values = (
-            table["round"].map(by_round[column])
-            if column in by_round
-            else pd.Series(None, index=table.index, dtype="object")
-        )
-        table[f"baseline_{kind}"] = pd.array([whole_points(v) for v in values], dtype="Int64")
+        values = table["round"].map(wide[column]) if column in wide else nothing
+        table[column] = pd.array([whole_points(v) for v in values], dtype="Int64")
         table[f"gap_{kind}"] = pd.array(
             [shown_gap(c, b) for c, b in zip(table["cutoff"], values, strict=True)], dtype="Int64"
         )
     for end in ("low", "high"):
-        pool_rows = comparisons.loc[comparisons["baseline"] == "pool"] if len(comparisons) else None
-        values = (
-            table["round"].map(pool_rows.set_index("round")[end])
-            if pool_rows is not None and len(pool_rows)
-            else pd.Series(None, index=table.index, dtype="object")
-        )
+        values = table["round"].map(pool[end]) if end in pool else nothing
         table[f"pool_{end}"] = pd.array([whole_points(v) for v in values], dtype="Int64")
     missing = [c for c in ROUND_COLUMNS if c not in table.columns]
     if missing:

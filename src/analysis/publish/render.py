@@ -358,13 +358,11 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def read_front(site_dir: Path) -> dict[str, Any] | None:
     """The newest published month's ``standing`` and ``general`` (its ``summary.json``), with
     ``month``: what the index shows first. None when no month has them."""
-    for entry in read_months(site_dir):
-        path = Path(site_dir) / entry["month"] / "summary.json"
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        if summary.get("standing"):
-            return {"month": entry["month"], **summary}
+    newest = next(iter(read_months(site_dir)), None)
+    if newest is None:
         return None
-    return None
+    summary = json.loads((Path(site_dir) / newest["month"] / "summary.json").read_text("utf-8"))
+    return {"month": newest["month"], **summary} if summary.get("standing") else None
 
 
 def read_months(site_dir: Path) -> list[dict[str, str]]:

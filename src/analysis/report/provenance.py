@@ -19,28 +19,25 @@ from analysis.taxonomy import (
 )
 from analysis.wording import plural, source_words
 
-#: Feed fields as a reader would name them (revisions and data-quality tables).
-FIELD_WORDS = {
-    "drawNumber": "round number",
-    "drawDate": "date",
-    "drawDateFull": "date in words",
-    "drawName": "round type",
-    "drawText2": "programs eligible",
-    "drawSize": "invitations",
-    "drawCRS": "cutoff",
-    "drawDateTime": "time of the round",
-    "drawCutOff": "tie-breaking rule",
-    "drawDistributionAsOn": "pool distribution date",
-    "distribution": "pool distribution",
-    "round": "round",
+#: Feed fields as a reader would name them (revisions and data-quality tables), and the cleaned
+#: column that holds each (what became of a finding's value).
+FIELDS = {
+    "drawNumber": ("round number", "round"),
+    "drawDate": ("date", "date"),
+    "drawDateFull": ("date in words", "date"),
+    "drawName": ("round type", "name"),
+    "drawText2": ("programs eligible", "programs"),
+    "drawSize": ("invitations", "invitations"),
+    "drawCRS": ("cutoff", "cutoff"),
+    "drawDateTime": ("time of the round", "drawn_at"),
+    "drawCutOff": ("tie-breaking rule", "tie_break_at"),
+    "drawDistributionAsOn": ("pool distribution date", "distribution_date"),
+    "distribution": ("pool distribution", None),
+    "round": ("round", None),
 }
 
-CHANGE_WORDS = {
-    "added": "added",
-    "changed": "changed",
-    "renamed": "renamed",
-    "removed": "removed from the feed",
-}
+#: Kinds of change in words where the kind's own name would not do.
+CHANGE_WORDS = {"removed": "removed from the feed"}
 
 
 def _field_words(field) -> str:
@@ -49,7 +46,7 @@ def _field_words(field) -> str:
     text = str(field)
     if text.startswith("dd") and text[2:].isdigit():
         return f"pool distribution (bin {text[2:]})"
-    return FIELD_WORDS.get(text, text)
+    return FIELDS.get(text, (text,))[0]
 
 
 def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 60) -> pd.DataFrame:
@@ -123,21 +120,6 @@ def _snapshot_day(name) -> str:
 _HINT = re.compile(r"\s*[(;:]?\s*(add (a )?(row|pattern)[^.;)]*|run it with[^.;)]*)[).]?", re.I)
 
 
-#: The cleaned column that holds each feed field (what became of a finding's value).
-FIELD_COLUMNS = {
-    "drawNumber": "round",
-    "drawDate": "date",
-    "drawDateFull": "date",
-    "drawName": "name",
-    "drawText2": "programs",
-    "drawSize": "invitations",
-    "drawCRS": "cutoff",
-    "drawDateTime": "drawn_at",
-    "drawCutOff": "tie_break_at",
-    "drawDistributionAsOn": "distribution_date",
-}
-
-
 def _kept_value(value) -> str:
     """A cleaned value as a finding's outcome shows it."""
     if isinstance(value, pd.Timestamp):
@@ -159,7 +141,7 @@ def finding_outcomes(quality: pd.DataFrame, draws: pd.DataFrame) -> pd.Series:
         quality["severity"], quality["round"], quality["field"], strict=True
     ):
         field = None if pd.isna(field) else str(field)
-        column = FIELD_COLUMNS.get(field or "")
+        column = FIELDS.get(field or "", (None, None))[1]
         known = not pd.isna(round_) and round_ in rounds.index
         if field and field.startswith("dd") and field[2:].isdigit():
             outcomes.append("detailed bands used" if severity == "warning" else "read")

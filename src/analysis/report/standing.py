@@ -13,7 +13,7 @@ a month's page show.
   the same at the end of each of the last 12 months.
 
 Every number a reader sees is rounded in :mod:`analysis.wording`; the records written to
-``summary.json`` (:func:`standing_records`, :func:`general_records`) hold the words and numbers
+``summary.json`` (:func:`standing_records`, :func:`general_rounds`) hold the words and numbers
 as the pages show them, so the index shows what the month's page shows.
 
 **Made once per change of what it is made from.** A family's likely next cutoff is fitted on its
