@@ -19,7 +19,7 @@ from analysis.months import month_label
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.families import comparisons_for, families_with_rounds
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import reader_page
 from analysis.report.month import ReportParams
 from analysis.taxonomy import CATEGORY_START
 from analysis.wording import shown_gap, whole_points
@@ -28,9 +28,6 @@ from analysis.wording import shown_gap, whole_points
 _SINCE = month_label(CATEGORY_START)
 _WINDOW = ReportParams.window_days
 
-FOLDER = "data"
-TEMPLATE = "reader_page.html.j2"
-TITLE = "Every round as data"
 
 #: rounds.csv / rounds.json: column -> (type, meaning). The files hold these columns, in order.
 ROUND_COLUMNS: dict[str, tuple[str, str]] = {
@@ -215,22 +212,15 @@ def render_data_page(rounds: pd.DataFrame, pool: pd.DataFrame) -> str:
             ],
         ),
     ]
-    return render_page(
-        TEMPLATE,
-        title=TITLE,
-        dek="Download every round of IRCC's Express Entry feed, cleaned: "
+    return reader_page(
+        "Every round as data",
+        "Download every round of IRCC's Express Entry feed, cleaned: "
         "rounds.csv and rounds.json (the same rows), and pool.csv (the distribution of CRS "
         "scores in the pool each time IRCC published one). Empty cells (null in JSON) mean the "
         "value does not exist or IRCC did not give it. Baselines and gaps are in CRS points, "
         f"for category rounds since {_SINCE}, as the category pages show them.",
-        files=[
-            ("rounds.csv", "rounds.csv"),
-            ("rounds.json", "rounds.json"),
-            ("pool.csv", "pool.csv"),
-        ],
-        sections=made,
-        nav=site_nav("../"),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        made,
+        ["rounds.csv", "rounds.json", "pool.csv"],
     )
 
 

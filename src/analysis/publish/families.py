@@ -23,7 +23,7 @@ from analysis.data import removal_notes
 from analysis.months import day_label, is_month, month_label
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
-from analysis.publish.render import render_page, site_nav, write_page
+from analysis.publish.render import FEED_LICENCE, render_page, site_nav, write_page
 from analysis.report.answer import verdict_line
 from analysis.report.month import WINDOW_LOOK, ReportParams
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
@@ -81,7 +81,7 @@ def family_table(
         }
     )
     for kind, name in (
-        ("window", "All-program in the 30 days before"),
+        ("window", f"All-program in the {WINDOW_DAYS} days before"),
         ("latest", "Latest all-program"),
         ("pool", "Pool estimate"),
     ):
@@ -98,7 +98,9 @@ def family_table(
         "Date": "Date",
         "Invitations": "Invitations",
         "Cutoff": "Cutoff",
-        "Gap vs all-program in the 30 days before": "Gap: all-program, 30 days before",
+        f"Gap vs all-program in the {WINDOW_DAYS} days before": (
+            f"Gap: all-program, {WINDOW_DAYS} days before"
+        ),
         "Gap vs latest all-program": "Gap: latest all-program",
         "Pool estimate": "Pool estimate",
         "Gap vs pool estimate": "Gap: pool estimate",
@@ -181,8 +183,7 @@ def render_family(
         TEMPLATE,
         title=f"{label}: every round",
         nav=site_nav("../../", hrefs={"families": "../index.html"}),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada. Gaps in "
-        "CRS points; a round links to its month's report.",
+        footer=f"{FEED_LICENCE} Gaps in CRS points; a round links to its month's report.",
         label=label,
         intro=intro,
         verdict=verdict_text,
@@ -200,7 +201,7 @@ def render_families_index(entries: list[dict]) -> str:
         families=entries,
         since=SINCE,
         nav=site_nav("../", "families", hrefs={"families": "index.html"}),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        footer=FEED_LICENCE,
     )
 
 

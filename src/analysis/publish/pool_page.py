@@ -12,12 +12,9 @@ import pandas as pd
 
 from analysis.months import day_label, month_label
 from analysis.publish.content import Section, Table, csv_text
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import reader_page
 from analysis.wording import plural
 
-FOLDER = "pool"
-TEMPLATE = "reader_page.html.j2"
-TITLE = "The pool over time"
 CSV_NAME = "pool.csv"
 #: The tables show this many latest months (the figure and the download: every month).
 SHOWN_MONTHS = 13
@@ -177,15 +174,12 @@ def render_pool_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]
         if len(table)
         else ""
     )
-    html = render_page(
-        TEMPLATE,
-        title=TITLE,
-        dek=f"How many candidates the Express Entry pool held in each band of CRS scores{span}, "
+    html = reader_page(
+        "The pool over time",
+        f"How many candidates the Express Entry pool held in each band of CRS scores{span}, "
         "as IRCC published it with its rounds, and how that changed from month to month. "
         "A band counts the candidates whose score lies in it.",
-        files=[(CSV_NAME, CSV_NAME)],
-        sections=made,
-        nav=site_nav("../"),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        made,
+        [CSV_NAME],
     )
     return html, csv_text(table)

@@ -64,6 +64,9 @@ IRCC_ROUNDS_PAGE = (
     "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds.html"
 )
 
+#: The footer of the pages made from the feed alone.
+FEED_LICENCE = "Data: IRCC Express Entry rounds feed, Open Government Licence - Canada."
+
 #: The index's links to the rest of a full site (the builder passes them).
 INDEX_LINKS = {
     "families": "families/index.html",
@@ -163,6 +166,20 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     if check:
         check_page(html)
     return html
+
+
+def reader_page(title: str, dek: str, sections: list, files: Iterable[str] = ()) -> str:
+    """A page one folder down (``data/``, ``score/``, ``pool/``) of ``reader_page.html.j2``: a
+    title, an opening paragraph, ``files`` offered for download, then ``sections``."""
+    return render_page(
+        "reader_page.html.j2",
+        title=title,
+        dek=dek,
+        files=list(files),
+        sections=sections,
+        nav=site_nav("../"),
+        footer=FEED_LICENCE,
+    )
 
 
 def _frame_values() -> dict[str, Any]:
