@@ -218,11 +218,6 @@ class FamilyPages:
     pages: dict[str, tuple[str, str] | None]
     index: str
 
-    @property
-    def rendered(self) -> list[str]:
-        """The families whose page was drawn anew."""
-        return [family for family, page in self.pages.items() if page is not None]
-
 
 def family_key(
     draws: pd.DataFrame, comparisons: pd.DataFrame, family: str, label: str, months, verdict, code
