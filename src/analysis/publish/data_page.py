@@ -129,12 +129,10 @@ def rounds_table(draws: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame
     """Every round (oldest first) with the columns of :data:`ROUND_COLUMNS`; ``comparisons`` is
     the long table of :func:`analysis.baselines.compare_with_baselines` (may be empty)."""
     table = draws.copy()
-    found = len(comparisons) > 0
-    wide = baselines.gaps_wide(comparisons) if found else None
-    pool = comparisons.loc[comparisons["baseline"] == "pool"] if found else None
-    wide, pool = (
-        f.set_index("round") if f is not None and len(f) else pd.DataFrame() for f in (wide, pool)
-    )
+    wide, pool = pd.DataFrame(), pd.DataFrame()
+    if len(comparisons):
+        wide = baselines.gaps_wide(comparisons).set_index("round")
+        pool = comparisons.loc[comparisons["baseline"] == "pool"].set_index("round")
     nothing = pd.Series(None, index=table.index, dtype="object")
     for kind in ("window", "latest", "pool"):
         column = f"baseline_{kind}"
