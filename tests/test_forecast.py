@@ -228,12 +228,19 @@ def _noisy(n: int, seed: int = 3, scale: float = 8.0) -> list[int]:
     return [int(v) for v in 480 + np.cumsum(rng.normal(0, scale, n)).round()]
 
 
+def _scores(actual, point, low, high):
+    """Each forecast's error in half-widths of the model's interval (half a point at least)."""
+    import numpy as np
+
+    return np.abs(actual - point) / np.maximum((high - low) / 2, 0.5)
+
+
 def test_calibration_uses_the_errors_of_earlier_forecasts_only():
     from analysis.forecast import model as forecast
 
     cutoffs = _noisy(30)
     table, summary = forecast_backtest(series("cec", cutoffs), "cec")
-    scores = forecast._scores(
+    scores = _scores(
         table["actual"].to_numpy(),
         table["point"].to_numpy(),
         table["model_low"].to_numpy(),
@@ -275,7 +282,7 @@ def test_the_forecast_is_calibrated_like_the_backtest():
     assert f.method == forecast.choose_method(
         {m: np.abs(actual - v) for m, v in candidates.items()}
     )
-    scores = forecast._scores(
+    scores = _scores(
         actual,
         candidates[f.method],
         table["model_low"].to_numpy(),

@@ -1,5 +1,5 @@
 """The numbers the reports use (issue 7): a baseline that never changes after publication, the
-statistics section's verdicts, forecasts beside the naive forecast, the pool model's accuracy in
+verdicts, forecasts beside the naive forecast, the pool model's accuracy in
 the data notes, unknown round types under IRCC's own name. On the fixture feed, then on the
 newest real snapshot (skipped when absent)."""
 
@@ -15,6 +15,11 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.report import month_report, narrative, provenance, tables
 from analysis.report import summary as summary_json
+from analysis.report.month_report import rounds_counted
+from analysis.stats.regression import cutoff_regression
+from analysis.stats.verdict import MIN_ROUNDS, overlap_end
+from analysis.taxonomy import CATEGORY_START
+from analysis.vocabulary import month_label, signed_points
 from helpers import FEEDS, with_round
 
 RETRIEVED = "2026-03-05T12:00:00Z"
@@ -104,10 +109,17 @@ def test_the_report_fits_no_trend_and_the_analysts_regression_stops_at_the_overl
     assert "regression" not in notebook
     result = fixture_tables()
     data = build(result.draws, result.pool, "2023-07")
-    table, caveats = tables.regression(data)  # STEM 1 round, healthcare 2: under the minimum
-    assert table.columns.tolist() == ["Result"]
-    assert "not enough data" in table.loc[0, "Result"]
-    assert any("left out" in c for c in caveats)
+    # the analysts' regression (notebook 2.0) as fitted there, up to the last all-program round
+    result = cutoff_regression(
+        data.draws,
+        families=data.params.categories,
+        since=CATEGORY_START,
+        until=overlap_end(data.draws, data.end),
+        min_rounds=MIN_ROUNDS,
+    )  # STEM 1 round, healthcare 2: under the minimum
+    assert result.status != "ok"
+    assert "not enough data" in f"{result.status}: {result.reason}"
+    assert any("left out" in c for c in result.caveats)
 
 
 # ------------------------------------------------------------------ the newest real snapshot
@@ -147,23 +159,25 @@ def test_round_254_has_the_same_baselines_in_july_2023_and_every_later_report(re
     assert "486 (−8 vs recent all-program, −25 vs last all-program" in payload["teaser"]
 
 
-def test_statistics_section_speaks_in_verdicts(reports):
-    july, notes = tables.statistics(reports["2023-07"])
-    assert july["Verdict"].tolist() == [
+def test_verdicts_speak_in_words(reports):
+    """What the month's verdicts say (the answers and "Where things stand" show them)."""
+    july = reports["2023-07"].verdicts
+    assert [f"{july[f].words}: {rounds_counted(july[f])}" for f in ("stem", "healthcare")] == [
         "too few rounds to compare (n = 1): 1 STEM round since June 2023",
         "too few rounds to compare (n = 2): 2 Healthcare rounds since June 2023",
     ]
-    assert (july["Interval"] == "–").all()
-    march, notes = tables.statistics(reports["2026-03"])
-    march = march.set_index("Category")
+    assert all(v.low is None for v in july.values())
+    march = reports["2026-03"].verdicts
+    health, stem = march["healthcare"], march["stem"]
     # the size of the gap to the pool estimate, never its sign (it cannot fail)
-    assert re.fullmatch(r"about \d+ points below", march.loc["Healthcare", "Verdict"])
-    assert march.loc["Healthcare", "Interval"].startswith("likely −")
-    assert march.loc["Healthcare", "Compared with"] == "the pool estimate, round by round"
-    assert march.loc["Healthcare", "Rounds"] == "10 since April 2024"
-    assert march.loc["STEM", "Verdict"] == (
+    assert re.fullmatch(r"about \d+ points below", health.words)
+    assert signed_points(health.low).startswith("−")
+    assert health.kind == "pool"
+    assert (health.n, month_label(health.since)) == (10, "April 2024")
+    assert f"{stem.words}: {rounds_counted(stem)}" == (
         "too few rounds to compare (n = 0): 3 STEM rounds since June 2023, none since April 2024"
     )
+    notes = [v.sentence for v in march.values()]
     assert any(n.startswith("Over 10 rounds since April 2024, Healthcare") for n in notes)
     assert not any("p <" in n or "p-value" in n for n in notes)
 

@@ -21,33 +21,16 @@ with the steps its 80% intervals held fewer of the actual cutoffs (6 of 8 instea
 When the latest version has few rounds the forecast's ``notes`` say so.
 
 **The point forecast** is, per family, the naive "same as last round" unless the model's
-forecast or the average of the two (the blend) beat it on the family's latest
-:data:`CALIBRATION_FORECASTS` earlier forecasts by a margin: a lower mean absolute error *and*
-closer than naive in more of those forecasts than not (:func:`choose_method`; the naive one
-until there are :data:`MIN_CALIBRATION` of them: the model has to earn its place). The second
-condition is there for CEC: one CEC round of 75 in February 2021 made the model's mean error
-the lower one for the next 30 forecasts although naive was closer in most of them, and the
-model then lost after the three-year gap (2021 to 2024); choosing on the mean alone gave CEC
-29.6 against naive's 25.0 (n = 51). With the margin, in the rolling backtest on the
-2026-03-05 snapshot, against the naive forecast: all-program 11.8 vs 11.9 (n = 172), PNP 32.1
-vs 39.7 (94), French 27.9 vs 28.1 (22), healthcare 15.2 vs 15.2 (8), CEC 25.0 vs 25.0 (51:
-naive every time). The rule, the window and the naive start were chosen after looking at these
-figures, on the same rounds, so they are not an out-of-sample test of the rule itself.
-
-**Calibration.** The model's own interval assumes the model is right; in the rolling backtest on
-the 2026-03-05 snapshot its 80% intervals held 98% of all-program cutoffs, 98% of CEC and 85% of
-PNP, far from 80%. So each interval, centred on the chosen point forecast, is the model's
-half-width widened or narrowed by the errors of the same point forecast on the family's
-*earlier* rounds only: over the latest :data:`CALIBRATION_FORECASTS` past forecasts, the score
-``|actual - forecast| / half-width of the model's interval``; its 80th percentile (linear
-interpolation) multiplies the model's half-width (split-conformal prediction, on scaled errors).
-With fewer than :data:`MIN_CALIBRATION` past forecasts the model's own interval is used and the
-forecast says so. The backtest measures both: on the 2026-03-05 snapshot the calibrated 80%
-intervals held 76% of all-program cutoffs (n = 167), 78% of CEC (n = 46) and 76% of PNP
-(n = 89), each calibrated on the chosen forecast's own earlier errors; French (94%, n = 17)
-and healthcare (n = 3) have too few calibrated forecasts (:data:`MIN_COVERAGE_FORECASTS`) to
-tell. The window of 30 forecasts and the interpolated
-percentile were chosen after looking at these coverages.
+forecast or the average of the two (the blend) beat it by a margin on the family's latest
+:data:`CALIBRATION_FORECASTS` earlier forecasts (:func:`choose_method`, which says why the
+margin). **Calibration.** The model's own 80% intervals held 98% of all-program and CEC cutoffs
+in the rolling backtest, far from 80%; so each interval, centred on the chosen point, is the
+model's half-width scaled by the 80th percentile (interpolated) of the same forecast's scaled
+errors on the family's *earlier* rounds only (:func:`calibration_scale`: split-conformal
+prediction), or the model's own with fewer than :data:`MIN_CALIBRATION` of them. The rule, the
+window of 30 forecasts and the percentile were chosen after looking at the backtest, on the
+same rounds, so they are not an out-of-sample test of the rule itself; the README ("The monthly
+report", Forecasts) gives the backtest's errors and coverages against the naive forecast.
 Round size matters (bigger rounds reach lower scores) but the size of the next round is not
 known in advance, so it is not in the model.
 

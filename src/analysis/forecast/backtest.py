@@ -17,8 +17,7 @@ from analysis.forecast.model import (
     _points,
     _predict,
     _train,
-    calibration_scale,
-    choose_method,
+    choose,
 )
 from analysis.forecast.next_round import _default_families
 from analysis.stats import NOT_ENOUGH, check_draws, family_rounds
@@ -143,17 +142,12 @@ def forecast_backtest(
     methods, point, scale = [], np.empty(len(origins)), np.full(len(origins), np.nan)
     for i in range(len(origins)):
         # the point forecast and the interval's scale, chosen on the forecasts before it only
-        start = max(0, i - CALIBRATION_FORECASTS)
         constant = predictions[i].model == CONSTANT_MODEL
-        method = (
-            "model"
-            if constant or not calibrate
-            else choose_method({m: e[start:i] for m, e in errors.items()})
-        )
+        fixed = "model" if constant or not calibrate else None
+        method, k = choose(errors, half_model, i, level, fixed)
         methods.append(method)
         point[i] = candidates[method][i]
         if calibrate:
-            k = calibration_scale(errors[method][start:i] / half_model[start:i], level)
             scale[i] = np.nan if k is None else k
     half = (model_high - model_low) / 2
     calibrated = ~np.isnan(scale)

@@ -1,7 +1,8 @@
 """The forecasting model and its calibration: one-step-ahead ETS(A,N,N) forecasts in round order
 (:func:`_predict`), the scale that calibrates their intervals on earlier forecasts' errors
 (:func:`calibration_scale`) and the choice among the model, the naive "same as last round" and
-their average (:func:`choose_method`). See :mod:`analysis.forecast` for why.
+their average (:func:`choose_method`); :func:`choose` gives both for one forecast. See
+:mod:`analysis.forecast` for why.
 """
 
 from __future__ import annotations
@@ -67,11 +68,16 @@ def _train(y: np.ndarray, origin: int, window: int | None) -> np.ndarray:
     return y[:origin] if window is None else y[max(0, origin - window) : origin]
 
 
-def _scores(actual: np.ndarray, point: np.ndarray, low: np.ndarray, high: np.ndarray):
-    """Each forecast's error in half-widths of the model's interval (half a CRS point at least:
-    cutoffs are whole points)."""
-    half = np.maximum((high - low) / 2, 0.5)
-    return np.abs(actual - point) / half
+def choose(
+    errors: dict[str, np.ndarray], half: np.ndarray, i: int, level: float, fixed: str | None = None
+) -> tuple[str, float | None]:
+    """The point forecast's method (:func:`choose_method`, or ``fixed``) and the interval's
+    scale (:func:`calibration_scale`) for the forecast at position ``i``, from the forecasts
+    before it only: ``errors`` are each method's absolute errors and ``half`` the model's
+    interval half-widths, oldest first (half a CRS point at least: cutoffs are whole points)."""
+    start = max(0, i - CALIBRATION_FORECASTS)
+    method = fixed or choose_method({m: e[start:i] for m, e in errors.items()})
+    return method, calibration_scale(errors[method][start:i] / half[start:i], level)
 
 
 def calibration_scale(scores, level: float = 0.8) -> float | None:

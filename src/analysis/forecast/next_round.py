@@ -18,10 +18,8 @@ from analysis.forecast.model import (
     _points,
     _predict,
     _Prediction,
-    _scores,
     _train,
-    calibration_scale,
-    choose_method,
+    choose,
 )
 from analysis.stats import NOT_ENOUGH, all_families, check_draws, family_rounds
 from analysis.taxonomy import UNCLASSIFIED
@@ -156,17 +154,10 @@ def forecast_next_cutoff(
         past = len(earlier)
         actual = y[origins]
         candidates = _points(np.array([e.point for e in earlier]), y[[o - 1 for o in origins]])
-        method = choose_method({m: np.abs(actual - v) for m, v in candidates.items()})
+        half = np.maximum(np.array([(e.high - e.low) / 2 for e in earlier]), 0.5)
+        errors = {m: np.abs(actual - v) for m, v in candidates.items()}
+        method, scale = choose(errors, half, past, level)
         point = _points(np.array([prediction.point]), np.array([y[-1]]))[method][0]
-        scale = calibration_scale(
-            _scores(
-                actual,
-                candidates[method],
-                np.array([e.low for e in earlier]),
-                np.array([e.high for e in earlier]),
-            ),
-            level,
-        )
         if method != "model":
             notes.append(f"The point forecast is {METHOD_WORDS[method]}.")
         if scale is None:

@@ -18,7 +18,7 @@ from analysis import baselines
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.families import comparisons_for, families_with_rounds
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import reader_page
 from analysis.report.month_report import ReportParams
 from analysis.taxonomy import CATEGORY_START
 from analysis.vocabulary import month_label, shown_gap, whole_points
@@ -27,9 +27,6 @@ from analysis.vocabulary import month_label, shown_gap, whole_points
 _SINCE = month_label(CATEGORY_START)
 _WINDOW = ReportParams.window_days
 
-FOLDER = "data"
-TEMPLATE = "reader_page.html.j2"
-TITLE = "Every round as data"
 
 #: rounds.csv / rounds.json: column -> (type, meaning). The files hold these columns, in order.
 ROUND_COLUMNS: dict[str, tuple[str, str]] = {
@@ -131,26 +128,20 @@ def rounds_table(draws: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame
     """Every round (oldest first) with the columns of :data:`ROUND_COLUMNS`; ``comparisons`` is
     the long table of :func:`analysis.baselines.compare_with_baselines` (may be empty)."""
     table = draws.copy()
-    wide = baselines.gaps_wide(comparisons) if len(comparisons) else pd.DataFrame()
-    by_round = wide.set_index("round") if len(wide) else pd.DataFrame()
+    wide, pool = pd.DataFrame(), pd.DataFrame()
+    if len(comparisons):
+        wide = baselines.gaps_wide(comparisons).set_index("round")
+        pool = comparisons.loc[comparisons["baseline"] == "pool"].set_index("round")
+    nothing = pd.Series(None, index=table.index, dtype="object")
     for kind in ("window", "latest", "pool"):
         column = f"baseline_{kind}"
-        values = (
-            table["round"].map(by_round[column])
-            if column in by_round
-            else pd.Series(None, index=table.index, dtype="object")
-        )
-        table[f"baseline_{kind}"] = pd.array([whole_points(v) for v in values], dtype="Int64")
+        values = table["round"].map(wide[column]) if column in wide else nothing
+        table[column] = pd.array([whole_points(v) for v in values], dtype="Int64")
         table[f"gap_{kind}"] = pd.array(
             [shown_gap(c, b) for c, b in zip(table["cutoff"], values, strict=True)], dtype="Int64"
         )
     for end in ("low", "high"):
-        pool_rows = comparisons.loc[comparisons["baseline"] == "pool"] if len(comparisons) else None
-        values = (
-            table["round"].map(pool_rows.set_index("round")[end])
-            if pool_rows is not None and len(pool_rows)
-            else pd.Series(None, index=table.index, dtype="object")
-        )
+        values = table["round"].map(pool[end]) if end in pool else nothing
         table[f"pool_{end}"] = pd.array([whole_points(v) for v in values], dtype="Int64")
     missing = [c for c in ROUND_COLUMNS if c not in table.columns]
     if missing:
@@ -218,22 +209,15 @@ def render_data_page(rounds: pd.DataFrame, pool: pd.DataFrame) -> str:
             ],
         ),
     ]
-    return render_page(
-        TEMPLATE,
-        title=TITLE,
-        dek="Download every round of IRCC's Express Entry feed, cleaned: "
+    return reader_page(
+        "Every round as data",
+        "Download every round of IRCC's Express Entry feed, cleaned: "
         "rounds.csv and rounds.json (the same rows), and pool.csv (the distribution of CRS "
         "scores in the pool each time IRCC published one). Empty cells (null in JSON) mean the "
         "value does not exist or IRCC did not give it. Baselines and gaps are in CRS points, "
         f"for category rounds since {_SINCE}, as the category pages show them.",
-        files=[
-            ("rounds.csv", "rounds.csv"),
-            ("rounds.json", "rounds.json"),
-            ("pool.csv", "pool.csv"),
-        ],
-        sections=made,
-        nav=site_nav("../"),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        made,
+        ["rounds.csv", "rounds.json", "pool.csv"],
     )
 
 
@@ -253,8 +237,6 @@ def data_files(
 
 def prepare_data(inputs) -> dict[str, str]:
     """The files of ``data/`` from the processed tables (the family pages' comparisons)."""
-    # statsmodels comes with the comparisons: only when the data changed
-
     draws, pool = inputs.draws, inputs.pool
     comparisons = comparisons_for(draws, pool, families_with_rounds(draws))
     return data_files(draws, pool, comparisons)

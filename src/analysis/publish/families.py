@@ -22,7 +22,7 @@ from analysis import baselines
 from analysis.data import removal_notes
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
-from analysis.publish.render import render_page, site_nav, write_page
+from analysis.publish.render import FEED_LICENCE, render_page, site_nav, write_page
 from analysis.report.month_report import WINDOW_LOOK, ReportParams, verdict_line
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
 from analysis.storage import stamp_matches, write_stamp, write_text_atomic
@@ -49,13 +49,9 @@ def families_with_rounds(draws: pd.DataFrame, since=CATEGORY_START) -> list[str]
 def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]) -> pd.DataFrame:
     """Every round of ``families`` since category rounds began against the three baselines (long
     form), as the monthly reports show them: the window looks only backwards, so a round's
-    baselines here are the ones its month published."""
-    # statsmodels (~1.5 s) comes with the verdicts: not on the no-change path
-
-    # The pool baseline (one replay of the pool per round) for the latest rounds of each family
-    # only, as many as its verdict pairs, so a page costs the same whatever the length of the
-    # history; no family has had that many rounds yet.
-
+    baselines here are the ones its month published. The pool baseline (one replay of the pool
+    per round) is estimated for the latest rounds of each family only, as many as its verdict
+    pairs, so a page costs the same whatever the length of the history."""
     return baselines.compare_with_baselines(
         draws,
         pool,
@@ -83,7 +79,7 @@ def family_table(
         }
     )
     for kind, name in (
-        ("window", "All-program in the 30 days before"),
+        ("window", f"All-program in the {WINDOW_DAYS} days before"),
         ("latest", "Latest all-program"),
         ("pool", "Pool estimate"),
     ):
@@ -100,7 +96,9 @@ def family_table(
         "Date": "Date",
         "Invitations": "Invitations",
         "Cutoff": "Cutoff",
-        "Gap vs all-program in the 30 days before": "Gap: all-program, 30 days before",
+        f"Gap vs all-program in the {WINDOW_DAYS} days before": (
+            f"Gap: all-program, {WINDOW_DAYS} days before"
+        ),
         "Gap vs latest all-program": "Gap: latest all-program",
         "Pool estimate": "Pool estimate",
         "Gap vs pool estimate": "Gap: pool estimate",
@@ -134,7 +132,6 @@ def _not_estimated(comparisons: pd.DataFrame, family: str) -> str:
     ]
     if not rows.fillna("").str.startswith("not estimated").any():
         return ""
-
     return f" Pool estimates cover the latest {VERDICT_ROUNDS} rounds."
 
 
@@ -147,7 +144,6 @@ def render_family(
     verdict_text: str | None = None,
 ) -> tuple[str, str]:
     """(HTML page, CSV text) of one family."""
-    # matplotlib and seaborn (~1 s): only when a page is drawn, not on the no-change path
     from analysis.publish import display  # lazy: matplotlib, seaborn: only to draw a page
     from analysis.report import charts  # lazy: matplotlib loads only when a page is drawn
 
@@ -185,8 +181,7 @@ def render_family(
         TEMPLATE,
         title=f"{label}: every round",
         nav=site_nav("../../", hrefs={"families": "../index.html"}),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada. Gaps in "
-        "CRS points; a round links to its month's report.",
+        footer=f"{FEED_LICENCE} Gaps in CRS points; a round links to its month's report.",
         label=label,
         intro=intro,
         verdict=verdict_text,
@@ -204,7 +199,7 @@ def render_families_index(entries: list[dict]) -> str:
         families=entries,
         since=SINCE,
         nav=site_nav("../", "families", hrefs={"families": "index.html"}),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        footer=FEED_LICENCE,
     )
 
 
@@ -220,11 +215,6 @@ class FamilyPages:
     keys: dict[str, str]
     pages: dict[str, tuple[str, str] | None]
     index: str
-
-    @property
-    def rendered(self) -> list[str]:
-        """The families whose page was drawn anew."""
-        return [family for family, page in self.pages.items() if page is not None]
 
 
 def family_key(
@@ -285,8 +275,6 @@ def prepare_families(
     ``previous`` (family -> key of the published page) and the families index.
 
     Reads nothing from the site, so it can run in another process while months are built."""
-    # statsmodels (~1.5 s): only when the pages are drawn, not on the no-change path
-
     draws, pool = inputs.draws, inputs.pool
     months = set(months)
     families = families_with_rounds(draws)

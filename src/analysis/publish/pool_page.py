@@ -11,12 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.publish.content import Section, Table, csv_text
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import reader_page
 from analysis.vocabulary import day_label, month_label, plural
 
-FOLDER = "pool"
-TEMPLATE = "reader_page.html.j2"
-TITLE = "The pool over time"
 CSV_NAME = "pool.csv"
 #: The tables show this many latest months (the figure and the download: every month).
 SHOWN_MONTHS = 13
@@ -105,7 +102,7 @@ def bands_figure(table: pd.DataFrame, layout=None):
         xlabel="Distribution date (the month's last)",
         ylabel="Candidates in the band",
     )
-    ax.yaxis.set_major_formatter(charts.mticker.StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter("{x:,.0f}")  # a StrMethodFormatter
     charts.month_axis(ax, start, end, layout)
     charts._legend_below(ax, layout)
     newest = table.iloc[-1]
@@ -132,13 +129,11 @@ def _shown(table: pd.DataFrame, change: bool) -> pd.DataFrame:
     return shown.tail(SHOWN_MONTHS).iloc[::-1].reset_index(drop=True)
 
 
-def render_pool_page(
-    draws: pd.DataFrame, pool: pd.DataFrame, figure: bool = True
-) -> tuple[str, str]:
+def render_pool_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]:
     """(HTML of the page, CSV of the monthly table)."""
     table = monthly_bands(draws, pool)
     blocks_bands = []
-    if figure and len(table) > 1:
+    if len(table) > 1:
         from analysis.publish import display  # lazy: matplotlib loads only when a figure is drawn
 
         display.set_theme()
@@ -178,15 +173,12 @@ def render_pool_page(
         if len(table)
         else ""
     )
-    html = render_page(
-        TEMPLATE,
-        title=TITLE,
-        dek=f"How many candidates the Express Entry pool held in each band of CRS scores{span}, "
+    html = reader_page(
+        "The pool over time",
+        f"How many candidates the Express Entry pool held in each band of CRS scores{span}, "
         "as IRCC published it with its rounds, and how that changed from month to month. "
         "A band counts the candidates whose score lies in it.",
-        files=[(CSV_NAME, CSV_NAME)],
-        sections=made,
-        nav=site_nav("../"),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        made,
+        [CSV_NAME],
     )
     return html, csv_text(table)

@@ -62,15 +62,8 @@ SEVERITY_WORDS = {
 REVISIONS_SHOWN = 40
 
 
-def snapshot_day(name) -> str:
-    """``ee_rounds_20260305T120000Z_abc.json`` -> ``2026-03-05`` (the day it was stored)."""
-
-    return _snapshot_day(name)
-
-
 def findings_by_kind(quality: pd.DataFrame) -> pd.DataFrame:
     """Findings per severity and field, in words."""
-
     counts = views.quality_counts(quality)
     return pd.DataFrame(
         {
@@ -86,7 +79,7 @@ def changes_per_snapshot(revisions: pd.DataFrame) -> pd.DataFrame:
     summary = summarize_revisions(revisions)
     return pd.DataFrame(
         {
-            "Feed of": summary["snapshot"].map(snapshot_day).astype("string"),
+            "Feed of": summary["snapshot"].map(_snapshot_day).astype("string"),
             "New rounds": summary["added"],
             "Rounds revised": summary["changed"],
             "Rounds renamed": summary["renamed"],
@@ -99,7 +92,7 @@ def renames_for_readers(revisions: pd.DataFrame) -> pd.DataFrame:
     renames = category_renames(revisions)
     return pd.DataFrame(
         {
-            "Feed of": renames["snapshot"].map(snapshot_day).astype("string"),
+            "Feed of": renames["snapshot"].map(_snapshot_day).astype("string"),
             "Old name": renames["old_name"],
             "New name": renames["new_name"],
             "Rounds": renames["rounds"],
@@ -124,8 +117,6 @@ def pool_years(pool: pd.DataFrame) -> pd.DataFrame:
 
 def page_sections(inputs) -> list[Section]:
     """The page's sections, each with its tables."""
-    # the report's tables bring statsmodels (~2 s): only when this page is drawn
-
     run = cleaning_run(inputs)
     overview = (
         views.snapshot_overview(run)

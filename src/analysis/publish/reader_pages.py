@@ -19,18 +19,15 @@ STAMP = "inputs.json"
 
 
 def _data(inputs) -> dict[str, str]:
-
     return data_page.prepare_data(inputs)
 
 
 def _score(inputs) -> dict[str, str]:
-
     html, csv = score_page.render_score_page(inputs.draws, inputs.pool)
     return {"index.html": html, "scores.csv": csv}
 
 
 def _pool(inputs) -> dict[str, str]:
-
     html, csv = pool_page.render_pool_page(inputs.draws, inputs.pool)
     return {"index.html": html, pool_page.CSV_NAME: csv}
 

@@ -64,6 +64,9 @@ IRCC_ROUNDS_PAGE = (
     "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds.html"
 )
 
+#: The footer of the pages made from the feed alone.
+FEED_LICENCE = "Data: IRCC Express Entry rounds feed, Open Government Licence - Canada."
+
 #: The index's links to the rest of a full site (the builder passes them).
 INDEX_LINKS = {
     "families": "families/index.html",
@@ -163,6 +166,20 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     if check:
         check_page(html)
     return html
+
+
+def reader_page(title: str, dek: str, sections: list, files: Iterable[str] = ()) -> str:
+    """A page one folder down (``data/``, ``score/``, ``pool/``) of ``reader_page.html.j2``: a
+    title, an opening paragraph, ``files`` offered for download, then ``sections``."""
+    return render_page(
+        "reader_page.html.j2",
+        title=title,
+        dek=dek,
+        files=list(files),
+        sections=sections,
+        nav=site_nav("../"),
+        footer=FEED_LICENCE,
+    )
 
 
 def _frame_values() -> dict[str, Any]:
@@ -358,13 +375,11 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def read_front(site_dir: Path) -> dict[str, Any] | None:
     """The newest published month's ``standing`` and ``general`` (its ``summary.json``), with
     ``month``: what the index shows first. None when no month has them."""
-    for entry in read_months(site_dir):
-        path = Path(site_dir) / entry["month"] / "summary.json"
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        if summary.get("standing"):
-            return {"month": entry["month"], **summary}
+    newest = next(iter(read_months(site_dir)), None)
+    if newest is None:
         return None
-    return None
+    summary = json.loads((Path(site_dir) / newest["month"] / "summary.json").read_text("utf-8"))
+    return {"month": newest["month"], **summary} if summary.get("standing") else None
 
 
 def read_months(site_dir: Path) -> list[dict[str, str]]:

@@ -14,14 +14,11 @@ import pandas as pd
 
 from analysis.pool.density import candidates_at_or_above
 from analysis.publish.content import Section, Table, csv_text
-from analysis.publish.render import render_page, site_nav
+from analysis.publish.render import reader_page
 from analysis.taxonomy import ACTIVE_MONTHS, FOCUS_FAMILIES, family_labels
 from analysis.taxonomy import active_families as taxonomy_active
 from analysis.vocabulary import day_label, month_label
 
-FOLDER = "score"
-TEMPLATE = "reader_page.html.j2"
-TITLE = "Where a score stands"
 SCORES = range(350, 601, 10)
 #: "Reached it lately": rounds in this many months up to the newest round.
 RECENT_MONTHS = 12
@@ -151,17 +148,14 @@ def render_score_page(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str
             ],
         )
     ]
-    html = render_page(
-        TEMPLATE,
-        title=TITLE,
-        dek=f"For a CRS score, how many candidates stand at or above it, and which categories "
+    html = reader_page(
+        "Where a score stands",
+        f"For a CRS score, how many candidates stand at or above it, and which categories "
         f"have invited at that score. Listed: "
         f"{' and '.join(labels.get(f, f) for f in FOCUS_FAMILIES)}, and every other category or "
         f"program with a round in the {ACTIVE_MONTHS} months to {day_label(end)}. Eligibility is "
         f"the category's own: a score says nothing "
         f"about whether a candidate qualifies for it.",
-        sections=made,
-        nav=site_nav("../"),
-        footer="Data: IRCC Express Entry rounds feed, Open Government Licence - Canada.",
+        made,
     )
     return html, csv_text(table)

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import pandas as pd
 
 from analysis.report.month_report import MonthData
 from analysis.taxonomy import ALL_PROGRAM, family_labels, family_style
-from analysis.vocabulary import day_label, month_label, month_name, plural, signed_points
+from analysis.vocabulary import month_label, month_name, plural, signed_points
 
 REFERENCE = ALL_PROGRAM
 
@@ -42,7 +41,6 @@ class Layout:
 
 WIDE = Layout("wide", (8.0, 4.5), 10.0, 2)
 NARROW = Layout("narrow", (3.8, 4.4), 9.5, 1)
-LAYOUTS = (WIDE, NARROW)
 
 
 def family_colours(families) -> dict[str, str]:
@@ -229,61 +227,6 @@ def cutoffs_over_time(data: MonthData, layout: Layout = WIDE):
     return fig, alt
 
 
-def invitations_by_month(data: MonthData, layout: Layout = WIDE):
-    """Invitations per month in the window, stacked by family (each in its fixed colour)."""
-    window = data.draws.loc[data.draws["date"] >= data.window_start]
-    months = [f"{p}" for p in pd.period_range(data.window_start, data.end, freq="M")]
-    table = (
-        window.groupby(["month", "family"], observed=True)["invitations"]
-        .sum()
-        .unstack(fill_value=0)
-        .reindex(months, fill_value=0)
-    )
-    order = table.sum().sort_values(ascending=False).index.tolist()
-    fig, ax = _figure(layout)
-    bottom = pd.Series(0.0, index=table.index)
-    positions = [pd.Period(m).start_time + pd.Timedelta(days=14) for m in table.index]
-    for family in order:
-        values = table[family].astype(float)
-        ax.bar(
-            positions,
-            values,
-            bottom=bottom,
-            color=family_style(family).colour,
-            label=data.label(family),
-            width=22,
-            edgecolor="white",
-            linewidth=0.4,
-        )
-        bottom = bottom + values
-    ax.set(
-        title=_title(data, "Invitations per month", layout),
-        xlabel="Month",
-        ylabel="Invitations (sum of round sizes)",
-    )
-    month_axis(ax, data.window_start, data.end, layout, centre=True)
-    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.08)  # the tallest bar is never clipped
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    handles, labels = ax.get_legend_handles_labels()
-    _legend_below(ax, layout, handles, labels)
-    totals = table.sum(axis=1)
-    busiest = totals.idxmax() if totals.any() else None
-    alt = (
-        f"Stacked bars of invitations per month by family (sums of the rounds' sizes). "
-        f"{data.title}: "
-        f"{int(totals.iloc[-1]):,} invitations. "
-        + (
-            f"Busiest month in the window: {month_label(busiest)} with {int(totals.max()):,}. "
-            if busiest
-            else ""
-        )
-        + "Largest families over the window: "
-        + ", ".join(f"{data.label(f)} {int(table[f].sum()):,}" for f in order[:4])
-        + "."
-    )
-    return fig, alt
-
-
 def gaps(data: MonthData, layout: Layout = WIDE):
     """Each target round's gap (cutoff minus baseline) against every baseline: colour is the
     category, marker shape the baseline."""
@@ -338,63 +281,6 @@ def gaps(data: MonthData, layout: Layout = WIDE):
     )
     month_axis(ax, data.window_start, data.end, layout)
     _legend_below(ax, layout)
-    return fig, alt
-
-
-def pool_distribution(data: MonthData, layout: Layout = WIDE):
-    """The newest pool distribution as of the month, as candidates per CRS point, with the
-    month's cutoffs marked."""
-    fig, ax = _figure(layout)
-    if data.pool.empty:
-        ax.text(
-            0.5,
-            0.5,
-            "IRCC had not published\na pool distribution yet",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            fontsize=layout.font + 1,
-        )
-        ax.set(
-            title="Pool distribution", xlabel="CRS score (points)", ylabel="Candidates per point"
-        )
-        return fig, "IRCC had not published a CRS distribution of the pool by this month."
-    day = data.pool["distribution_date"].max()
-    bins = data.pool.loc[
-        (data.pool["distribution_date"] == day) & (data.pool["score_low"] > 300)
-    ].sort_values("score_low")
-    width = (bins["score_high"] - bins["score_low"] + 1).astype(float)
-    density = bins["candidates"] / width
-    ax.bar(bins["score_low"], density, width=width, align="edge", color="0.75", edgecolor="white")
-    cut = data.month_rounds.dropna(subset=["cutoff"])
-    cut = cut.loc[cut["family"].isin([*data.params.categories, REFERENCE])]
-    for row in cut.itertuples():
-        ax.axvline(
-            float(row.cutoff),
-            color=family_style(row.family).colour,
-            linewidth=1.8,
-            label=f"{data.label(row.family)}, round {row.round}: {row.cutoff}",
-        )
-    ax.set_xlim(300, 700)
-    ax.set(
-        title=f"CRS scores in the pool on {day_label(day, short=True)}",
-        xlabel="CRS score (points)",
-        ylabel="Candidates per point",
-    )
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    _legend_below(ax, layout)
-    total = int(data.pool.loc[data.pool["distribution_date"] == day, "candidates"].sum())
-    above = int(bins.loc[bins["score_low"] >= 451, "candidates"].sum())
-    marks = ", ".join(f"{data.label(r.family)} {r.cutoff}" for r in cut.itertuples())
-    alt = (
-        f"Bars of candidates per CRS point in the pool on {day_label(day)} "
-        f"({total:,} candidates; {above:,} scored 451 or more). "
-        + (
-            f"This month's cutoffs marked: {marks}."
-            if marks
-            else "No report-category or all-program round this month to mark."
-        )
-    )
     return fig, alt
 
 

@@ -186,7 +186,6 @@ def teaser(data: MonthData, standing: list[dict] | None = None) -> str:
     all-program, -12 vs pool estimate); Canadian Experience Class 508. Cutoffs and gaps in CRS
     points. Where things stand: Healthcare about 56 points below the pool.``
     """
-
     rounds = data.month_rounds
     parts = [
         ("Month to date: " if data.to_date else "")
@@ -244,7 +243,6 @@ def glossary(draws: pd.DataFrame, end, window_days: int = 30) -> list[tuple[str,
     >>> march_2026["Baselines"].split("(an estimate, ")[1], "moves" in july_2023["Baselines"]
     ('shown with its range; since April 2024 the only one that moves).', False)
     """
-
     kind, last = comparison_kind(draws, end)
     all_program = "A round open to every Express Entry program with no restriction."
     if last is None:

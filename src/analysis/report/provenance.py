@@ -18,28 +18,25 @@ from analysis.taxonomy import (
 )
 from analysis.vocabulary import day_label, plural, source_words
 
-#: Feed fields as a reader would name them (revisions and data-quality tables).
-FIELD_WORDS = {
-    "drawNumber": "round number",
-    "drawDate": "date",
-    "drawDateFull": "date in words",
-    "drawName": "round type",
-    "drawText2": "programs eligible",
-    "drawSize": "invitations",
-    "drawCRS": "cutoff",
-    "drawDateTime": "time of the round",
-    "drawCutOff": "tie-breaking rule",
-    "drawDistributionAsOn": "pool distribution date",
-    "distribution": "pool distribution",
-    "round": "round",
+#: Feed fields as a reader would name them (revisions and data-quality tables), and the cleaned
+#: column that holds each (what became of a finding's value).
+FIELDS = {
+    "drawNumber": ("round number", "round"),
+    "drawDate": ("date", "date"),
+    "drawDateFull": ("date in words", "date"),
+    "drawName": ("round type", "name"),
+    "drawText2": ("programs eligible", "programs"),
+    "drawSize": ("invitations", "invitations"),
+    "drawCRS": ("cutoff", "cutoff"),
+    "drawDateTime": ("time of the round", "drawn_at"),
+    "drawCutOff": ("tie-breaking rule", "tie_break_at"),
+    "drawDistributionAsOn": ("pool distribution date", "distribution_date"),
+    "distribution": ("pool distribution", None),
+    "round": ("round", None),
 }
 
-CHANGE_WORDS = {
-    "added": "added",
-    "changed": "changed",
-    "renamed": "renamed",
-    "removed": "removed from the feed",
-}
+#: Kinds of change in words where the kind's own name would not do.
+CHANGE_WORDS = {"removed": "removed from the feed"}
 
 
 def _field_words(field) -> str:
@@ -48,7 +45,7 @@ def _field_words(field) -> str:
     text = str(field)
     if text.startswith("dd") and text[2:].isdigit():
         return f"pool distribution (bin {text[2:]})"
-    return FIELD_WORDS.get(text, text)
+    return FIELDS.get(text, (text,))[0]
 
 
 def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 60) -> pd.DataFrame:
@@ -114,29 +111,12 @@ def revisions_sentence(revisions: pd.DataFrame) -> str:
 
 def _snapshot_day(name) -> str:
     """``ee_rounds_20260305T120000Z_abc.json`` -> ``2026-03-05``; other names as they are."""
-    import re
-
     match = re.search(r"(\d{4})-?(\d{2})-?(\d{2})", str(name))
     return f"{match[1]}-{match[2]}-{match[3]}" if match else str(name)
 
 
 #: Maintenance hints in findings (for whoever runs the pipeline, not for readers).
 _HINT = re.compile(r"\s*[(;:]?\s*(add (a )?(row|pattern)[^.;)]*|run it with[^.;)]*)[).]?", re.I)
-
-
-#: The cleaned column that holds each feed field (what became of a finding's value).
-FIELD_COLUMNS = {
-    "drawNumber": "round",
-    "drawDate": "date",
-    "drawDateFull": "date",
-    "drawName": "name",
-    "drawText2": "programs",
-    "drawSize": "invitations",
-    "drawCRS": "cutoff",
-    "drawDateTime": "drawn_at",
-    "drawCutOff": "tie_break_at",
-    "drawDistributionAsOn": "distribution_date",
-}
 
 
 def _kept_value(value) -> str:
@@ -160,7 +140,7 @@ def finding_outcomes(quality: pd.DataFrame, draws: pd.DataFrame) -> pd.Series:
         quality["severity"], quality["round"], quality["field"], strict=True
     ):
         field = None if pd.isna(field) else str(field)
-        column = FIELD_COLUMNS.get(field or "")
+        column = FIELDS.get(field or "", (None, None))[1]
         known = not pd.isna(round_) and round_ in rounds.index
         if field and field.startswith("dd") and field[2:].isdigit():
             outcomes.append("detailed bands used" if severity == "warning" else "read")

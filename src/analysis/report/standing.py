@@ -13,7 +13,7 @@ a month's page show.
   the same at the end of each of the last 12 months.
 
 Every number a reader sees is rounded in :mod:`analysis.vocabulary`; the records written to
-``summary.json`` (:func:`standing_records`, :func:`general_records`) hold the words and numbers
+``summary.json`` (:func:`standing_records`, :func:`general_rounds`) hold the words and numbers
 as the pages show them, so the index shows what the month's page shows.
 
 **Made once per change of what it is made from.** A family's likely next cutoff is fitted on its
@@ -84,7 +84,6 @@ class Standing:
 def code_fingerprint() -> str:
     """sha256 of the package's code and tables and of the versions of the packages that fit
     (a cached result is never one an older code made)."""
-
     versions = ",".join(f"{p} {version(p)}" for p in ("pandas", "numpy", "scipy", "statsmodels"))
     return hashlib.sha256(
         (hash_tree(Path(__file__).parents[1], ["."]) + versions).encode()
@@ -124,7 +123,6 @@ class StandingCache:
         return result
 
     def _write(self, path: Path, result) -> None:
-
         try:
             write_bytes_atomic(path, pickle.dumps(result))
             kept = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
@@ -136,14 +134,12 @@ class StandingCache:
 
 def cache_folder(data_dir: Path | str | None = None) -> Path:
     """Where the standing table's parts are kept: ``<data>/cache/standing``."""
-
     return Path(data_dir or config.data_dir()) / "cache" / "standing"
 
 
 def family_forecast(drawn: pd.DataFrame, family: str, cache: StandingCache | None = None):
     """:func:`analysis.forecast.forecast_next_cutoff` of ``family`` on its own rounds of
     ``drawn`` (the point and its 80% range depend on nothing else), kept in ``cache``."""
-
     rounds = drawn.loc[drawn["family"] == family]
     cache = cache or StandingCache(None)
     return cache.get(
@@ -167,7 +163,6 @@ def standing(
     used as they are; the others come from :func:`analysis.stats.verdict.verdicts` (``estimator``
     as there). ``draws`` and ``pool`` should already be cut at ``as_of``. ``cache``: where the
     forecasts and verdicts are kept (see the module's notes; None keeps nothing)."""
-
     cache = cache or StandingCache(None)
     as_of = pd.Timestamp(as_of)
     names = active_families(draws, as_of) if families is None else list(families)
@@ -339,19 +334,6 @@ def standing_note(as_of: Any, rows: list[Standing]) -> str:
 # ------------------------------------------------------------------ a general round today
 
 
-def _estimate(draws, pool, size, error_range, bands, distribution_date=None, on=None):
-
-    return estimate_general_round(
-        draws,
-        pool,
-        size,
-        distribution_date=distribution_date,
-        on=on,
-        error_range=error_range,
-        bands=bands,
-    )
-
-
 def general_rounds(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
@@ -380,7 +362,7 @@ def general_rounds(
     on = max(newest, pd.Timestamp(draws["date"].max()))
     today = []
     for size in sizes:
-        e = _estimate(draws, pool, size, error_range, bands)
+        e = estimate_general_round(draws, pool, size, error_range=error_range, bands=bands)
         today.append(
             {
                 "invitations": size,
@@ -397,8 +379,15 @@ def general_rounds(
     for when in monthly:
         row = {"date": f"{when:%Y-%m-%d}"}
         for size in sizes:
-            e = _estimate(draws, pool, size, error_range, bands, distribution_date=when, on=when)
-            row[f"{size}"] = e.cutoff
+            row[f"{size}"] = estimate_general_round(
+                draws,
+                pool,
+                size,
+                distribution_date=when,
+                on=when,
+                error_range=error_range,
+                bands=bands,
+            ).cutoff
         history.append(row)
     return {
         "pool_date": f"{newest:%Y-%m-%d}",
