@@ -153,10 +153,18 @@ def frame_digest(*frames: pd.DataFrame | None) -> str:
     return digest.hexdigest()
 
 
+def read_stamp(stamp: Path) -> dict:
+    """What a JSON stamp file records (empty when it is missing or unreadable)."""
+    try:
+        recorded = json.loads(Path(stamp).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
 def stamp_matches(stamp: Path, fingerprint: str) -> bool:
     """True when the JSON stamp file exists and records ``fingerprint``."""
-    stamp = Path(stamp)
-    return stamp.is_file() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint
+    return read_stamp(stamp).get("fingerprint") == fingerprint
 
 
 def write_stamp(stamp: Path, fingerprint: str, **extra) -> None:

@@ -315,12 +315,6 @@ def history_revisions(history: list[Accepted]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
 
 
-def revision_history(raw: Path | None = None) -> pd.DataFrame:
-    """Differences between consecutive accepted retrievals, in time order. Refused feeds are
-    never part of it."""
-    return history_revisions(accepted_history(raw))
-
-
 def removed_rounds(history: list[Accepted], rounds: list[dict], day: date) -> dict[str, tuple]:
     """Rounds of the accepted history missing from ``rounds``: ``{round: (its last content,
     the day of the first accepted retrieval without it)}`` (``day`` when that is this one)."""

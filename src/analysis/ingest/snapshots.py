@@ -4,7 +4,7 @@ retrievals.
 - A snapshot is stored as ``ee_rounds_<UTC time>_<sha256[:12]>.json`` and made read-only; identical
   content is never stored twice (:func:`store_snapshot`).
 - ``manifest.csv`` records every retrieval (:func:`read_manifest`, :func:`manifest_snapshots`,
-  :func:`distinct_snapshots`, :func:`latest_snapshot`); a missing or damaged manifest is rebuilt
+  :func:`latest_snapshot`); a missing or damaged manifest is rebuilt
   from the files.
 
 >>> snapshot_name(datetime(2026, 3, 5, 14, 0, tzinfo=UTC), "ab" * 32)
@@ -203,13 +203,6 @@ def _record(row: pd.Series) -> Snapshot:
 def manifest_snapshots(raw: Path | None = None) -> list[Snapshot]:
     """Every retrieval in the manifest (a content retrieved twice: twice), oldest first."""
     return [_record(row) for _, row in read_manifest(raw).iterrows()]
-
-
-def distinct_snapshots(raw: Path | None = None) -> list[Snapshot]:
-    """Distinct stored snapshots (first retrieval of each content), oldest first."""
-    manifest = read_manifest(raw)
-    distinct = manifest.drop_duplicates("sha256", keep="first")
-    return [_record(row) for _, row in distinct.iterrows()]
 
 
 def latest_snapshot(raw: Path | None = None) -> Snapshot | None:

@@ -1,35 +1,15 @@
 """Building and publishing months: the orchestrator behind ``ee report``, ``ee reports`` and
 ``make report``.
 
-It knows each step's inputs and outputs:
-
     feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
                                               --render------------> reports/data-quality/,
                                                                     families/, feeds, index
 
-Whatever months a command names, every other published month whose inputs changed is rebuilt
-too (:func:`analysis.pipeline.plan.plan_months`), and every page's frame is drawn again through
-``base.html.j2`` with the current "Feed checked ..." line
-(:func:`analysis.publish.render.reframe_site`).
-
-- **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
-  data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
-  rounds, their data-quality findings), the report notebook, the parameters, the package code
-  and the locked package versions. The fingerprint of those inputs is kept in the month's
-  ``inputs.json``; nothing changed means nothing is run.
-- **Parallel.** Months are independent: they are built in separate processes
-  (``--jobs``). Kernels talk over IPC sockets, not TCP ports, so parallel papermill runs cannot
-  race for ports.
-- **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
-  of them have succeeded is the site changed, all at once (:func:`_publish_all`): the months,
-  data-quality page, reader pages, family pages, feeds, index and footers go into a
-  hard-linked shadow of the site, swapped in with two renames. A failing notebook, a failure
-  while the site is staged, Ctrl-C or a kill leaves the published site as it was, and the
-  message says which month failed and where its run record is (kept in ``data/runs/failed/``).
-- **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
-  publishing the site lock after it; workers die with the command, so a killed run never
-  leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
-  removed at the next start.
+Incremental (:func:`analysis.pipeline.plan.plan_months`: whatever months a command names, every
+other published month whose inputs changed is rebuilt too), parallel (``--jobs``), atomic
+(:func:`_publish_all`) and one run at a time (:mod:`analysis.pipeline.lock`): README, "The
+monthly report", says what each promises. What killed runs left (staging folders, retired
+months, kernel sockets) is removed at the next start.
 """
 
 from __future__ import annotations

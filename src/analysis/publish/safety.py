@@ -1,22 +1,14 @@
-"""The check every page passes before it is published: it declares the site's
-Content-Security-Policy first in its ``<head>`` (no script, nothing from another host), and
-nothing in it could run code or load from another host were the policy ignored, and every image
-has alt text.
+"""The check every page passes before it is published (README, "Safe to publish"): its
+Content-Security-Policy comes first in its ``<head>`` and allows no script and nothing from
+another host, and nothing in it could run code or load from another host were the policy
+ignored; every image has alt text.
 
-The page is parsed once, as browsers parse it (html5lib follows the WHATWG specification, with
-scripting on as in a reader's browser), so comments ended early (``<!-->``), ``<![CDATA[``, and
-raw-text elements closed inside what looked like an attribute (``<textarea>``, ``<title>``,
-``<style>``, ``<noscript>``...) are read as a browser reads them. Only the elements our templates
-write are allowed (:data:`ALLOWED_ELEMENTS`): anything else (``<script>``, frames,
-``<object>``, ``<form>``, ``<select>``, ``<noscript>``, SVG animation...) is refused, as are
-``on...=`` handlers, ``srcdoc``, a ``javascript:`` or ``data:`` URL anywhere but an inline image,
-a reference to another host, and an image without alt text. CSS is not parsed: the policy allows
-no inline ``style=""`` and no stylesheet but the one it names by hash, so a ``style`` attribute,
-or a ``<style>`` whose SHA-256 the page's policy does not list, is refused as it stands (an
-escape such as ``\\75rl(`` hides nothing from a hash).
-
-Whether the payloads this check refuses really run in a browser is checked on demand, not in
-the test suite: ``python benchmarks/safety_corpus.py`` opens each payload in Chromium.
+The page is parsed once, as browsers parse it (html5lib, the WHATWG algorithm, scripting on), so
+markup hidden in comments ended early, CDATA or raw-text elements is seen as a browser sees it.
+Only the elements our templates write are allowed (:data:`ALLOWED_ELEMENTS`). CSS is not
+parsed: a ``style`` attribute, or a ``<style>`` whose SHA-256 the policy does not list, is
+refused as it stands. Whether the refused payloads really run in a browser is checked on demand
+(``python benchmarks/safety_corpus.py``), not in the test suite.
 
 >>> unsafe_markup('<textarea><p title="</textarea><img src=x onerror=alert(1)>"></textarea>')
 ['<textarea> element: <textarea>', 'img onerror= attribute']
