@@ -212,13 +212,12 @@ def suspect_problem(previous: Accepted | None, rounds: list[dict], snapshot: Sna
     )
 
 
-def _refusal_hint() -> str:
-    return (
-        "The snapshot is kept in raw/; processed data and the published reports are left "
-        "unchanged. If IRCC really removed these rounds, run `ee clean --accept-removals` (or "
-        "`ee report --accept-removals`): removed rounds are kept, marked as no longer in "
-        "IRCC's feed."
-    )
+REFUSAL_HINT = (
+    "The snapshot is kept in raw/; processed data and the published reports are left "
+    "unchanged. If IRCC really removed these rounds, run `ee clean --accept-removals` (or "
+    "`ee report --accept-removals`): removed rounds are kept, marked as no longer in "
+    "IRCC's feed."
+)
 
 
 def _load_stored(snapshot: Snapshot, raw: Path, cache: dict) -> list[dict] | None:
@@ -412,7 +411,7 @@ def clean_latest_snapshot(
     suspect = suspect_problem(history[-1] if history else None, rounds, snapshot)
     if suspect and not accept_removals:
         _record_verdict(raw, snapshot, "refused", suspect)
-        raise FeedError(f"{suspect}.\n{_refusal_hint()}")
+        raise FeedError(f"{suspect}.\n{REFUSAL_HINT}")
     today = _retrieval_day(snapshot)
     removed = removed_rounds(history, rounds, today)
     try:

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
@@ -119,8 +120,6 @@ def public_record(record: Path, places: dict[str, str]) -> None:
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
-    # papermill and the kernel machinery (~1 s to import): only when a month is built
-
     started = time.perf_counter()
     folder = staging / plan_.month
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,16 +162,21 @@ def _build_all(
     timings: dict[str, float] = {}
     failures: dict[str, str] = {}
     with progress.tracking(len(plans), "months") as tracker:
+
+        def collect(month: str, result: Callable[[], tuple[str, float]]) -> None:
+            tracker.started(month)  # nothing new when it is already shown as started
+            try:
+                _, seconds = result()
+            except Exception as exc:  # report every failure by month
+                failures[month] = str(exc)
+                return
+            timings[month] = seconds
+            tracker.finished(month, seconds)
+
         if jobs <= 1 or len(plans) == 1:
             for plan_ in plans:
-                tracker.started(plan_.month)
-                try:
-                    month, seconds = build_month(plan_, staging, data_dir)
-                except Exception as exc:  # report every failure by month
-                    failures[plan_.month] = str(exc)
-                    break
-                timings[month] = seconds
-                tracker.finished(month, seconds)
+                if not failures:
+                    collect(plan_.month, lambda p=plan_: build_month(p, staging, data_dir))
         else:
             with (
                 ProcessPoolExecutor(
@@ -181,27 +185,15 @@ def _build_all(
                 _workers_stopped_on_exit(pool),
             ):
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
-                pending, started = set(futures), set()
+                pending = set(futures)
                 while pending and not failures:
                     # Workers take months in the order submitted: the first `jobs` months not
                     # done are the ones being built.
                     for future in [f for f in futures if not f.done()][:jobs]:
-                        if future not in started:
-                            started.add(future)
-                            tracker.started(futures[future])
+                        tracker.started(futures[future])
                     done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=list(futures).index):
-                        month = futures[future]
-                        if future not in started:
-                            started.add(future)
-                            tracker.started(month)
-                        try:
-                            _, seconds = future.result()
-                        except Exception as exc:
-                            failures[month] = str(exc)
-                            continue
-                        timings[month] = seconds
-                        tracker.finished(month, seconds)
+                        collect(futures[future], future.result)
                 for future in pending:
                     future.cancel()
                 wait(pending)

@@ -120,7 +120,9 @@ class Tracker:
             self.display.update(self.task, description=running, advance=advance, refresh=True)
 
     def started(self, item: str) -> None:
-        """``item`` is being worked on now."""
+        """``item`` is being worked on now (again: nothing new)."""
+        if item in self.running:
+            return
         self.running.append(item)
         if self.display is None:
             self.progress.say(self._line(f"{self.doing} {item}"))
