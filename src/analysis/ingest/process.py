@@ -37,6 +37,7 @@ from analysis.ingest.snapshots import (
     Snapshot,
     latest_snapshot,
     manifest_snapshots,
+    read_text_table,
 )
 from analysis.storage import hash_tree, write_bytes_atomic, write_tables_generation
 
@@ -117,13 +118,9 @@ def read_verdicts(raw: Path | None = None) -> dict[tuple[str, str], dict]:
     path = (raw or config.raw_dir()) / VERDICTS
     if not path.exists():
         return {}
-    try:
-        table = pd.read_csv(path, dtype="string", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        log.warning("%s is unreadable (%s); the decisions are taken again", path, exc)
-        return {}
-    if list(table.columns) != VERDICT_COLUMNS:
-        log.warning("%s has unexpected columns; the decisions are taken again", path)
+    table, problem = read_text_table(path, VERDICT_COLUMNS)
+    if table is None:
+        log.warning("%s is %s; the decisions are taken again", path, problem)
         return {}
     rows = table.to_dict("records")
     return {

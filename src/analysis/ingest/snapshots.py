@@ -86,15 +86,23 @@ def _empty_manifest() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in MANIFEST_COLUMNS})
 
 
-def _read_manifest_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """The manifest's readable rows, and what was wrong with the rest."""
+def read_text_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame | None, str]:
+    """A CSV file of ours (``manifest.csv``, ``verdicts.csv``) as text, or None and what is
+    wrong with it (unreadable, or not these ``columns``)."""
     try:
         table = pd.read_csv(path, dtype="string", keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return _empty_manifest(), [f"unreadable ({type(exc).__name__}: {exc})".strip()]
-    if list(table.columns) != MANIFEST_COLUMNS:
-        return _empty_manifest(), [f"unexpected columns {list(table.columns)[:12]}"]
-    table = table.astype("string").fillna("")
+        return None, f"unreadable ({type(exc).__name__}: {exc})".strip()
+    if list(table.columns) != columns:
+        return None, f"written with other columns ({list(table.columns)[:12]})"
+    return table.astype("string").fillna(""), ""
+
+
+def _read_manifest_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The manifest's readable rows, and what was wrong with the rest."""
+    table, problem = read_text_table(path, MANIFEST_COLUMNS)
+    if table is None:
+        return _empty_manifest(), [problem]
     valid = pd.Series(True, index=table.index)
     for column, pattern in _MANIFEST_VALUES.items():
         valid &= table[column].str.fullmatch(pattern).fillna(False).astype(bool)
@@ -122,20 +130,25 @@ def _recovered_row(path: Path) -> dict:
             str(exc).splitlines()[0],
         )
         rounds = []
-    number, day = newest_round(rounds)
     moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return asdict(
-        Snapshot(
-            retrieved_at=moment.isoformat().replace("+00:00", "Z"),
-            source=UNKNOWN_SOURCE,
-            sha256=digest,
-            file=path.name,
-            bytes=len(data),
-            rounds=len(rounds),
-            newest_round=number,
-            newest_date=day,
-            new_content=True,
-        )
+    return asdict(_snapshot(data, rounds, moment, UNKNOWN_SOURCE, path.name, new_content=True))
+
+
+def _snapshot(
+    data: bytes, rounds: list[dict], moment: datetime, source: str, name: str, new_content: bool
+) -> Snapshot:
+    """The manifest's record of a retrieval of ``data`` (its ``rounds``) at ``moment``."""
+    number, day = newest_round(rounds)
+    return Snapshot(
+        retrieved_at=moment.isoformat().replace("+00:00", "Z"),
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file=name,
+        bytes=len(data),
+        rounds=len(rounds),
+        newest_round=number,
+        newest_date=day,
+        new_content=new_content,
     )
 
 
@@ -240,18 +253,7 @@ def store_snapshot(
             log.warning(
                 "%s was %s; restored from this retrieval of the same content", stored, state
             )
-    number, day = newest_round(rounds)
-    record = Snapshot(
-        retrieved_at=retrieved_at.isoformat().replace("+00:00", "Z"),
-        source=source,
-        sha256=digest,
-        file=name,
-        bytes=len(data),
-        rounds=len(rounds),
-        newest_round=number,
-        newest_date=day,
-        new_content=known.empty,
-    )
+    record = _snapshot(data, rounds, retrieved_at, source, name, new_content=known.empty)
     updated = pd.concat(
         [manifest, pd.DataFrame([asdict(record)]).astype("string")], ignore_index=True
     )
