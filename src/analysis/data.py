@@ -7,6 +7,7 @@ columns every helper makes (:func:`require_columns`).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
@@ -180,8 +181,6 @@ def latest_check(raw: Path, sha256: str | None) -> str | None:
     """When the feed was last retrieved with content ``sha256`` (``raw/manifest.csv``), as
     ISO text; None when the manifest does not list it. A retrieval that failed and fell back
     to a stored snapshot is not in the manifest, so it never counts as a check."""
-    import csv  # noqa: PLC0415 (only here)
-
     try:
         with open(Path(raw) / "manifest.csv", encoding="utf-8", newline="") as handle:
             rows = [r for r in csv.DictReader(handle) if sha256 and r.get("sha256") == sha256]

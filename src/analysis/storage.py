@@ -397,14 +397,7 @@ def write_tables_generation(
     )
     try:
         for name, data in files.items():
-            path = generation / name
-            try:
-                with open(path, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-            except OSError as exc:
-                raise _naming(exc, path) from None
+            write_bytes_atomic(generation / name, data)
         if folder.is_dir():
             for kept in folder.iterdir():
                 if kept.is_file() and kept.name not in files and not kept.name.startswith("."):

@@ -91,7 +91,7 @@ def read_text_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame | None
     wrong with it (unreadable, or not these ``columns``)."""
     try:
         table = pd.read_csv(path, dtype="string", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         return None, f"unreadable ({type(exc).__name__}: {exc})".strip()
     if list(table.columns) != columns:
         return None, f"written with other columns ({list(table.columns)[:12]})"

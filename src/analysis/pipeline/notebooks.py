@@ -15,7 +15,6 @@ import atexit
 import contextlib
 import logging
 import shutil
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -54,23 +53,10 @@ def kernel_ready(name: str = config.KERNEL_NAME) -> bool:
 
 def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
     """Register the project's kernel in this environment (``--sys-prefix``) if it is missing."""
-    if kernel_ready(name):
-        return
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipykernel",
-            "install",
-            "--sys-prefix",
-            "--name",
-            name,
-            "--display-name",
-            f"Python ({name})",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if not kernel_ready(name):
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
 
 
 def _ipc_kernel_manager(socket_dir: Path):
