@@ -258,13 +258,7 @@ def store_snapshot(
         [manifest, pd.DataFrame([asdict(record)]).astype("string")], ignore_index=True
     )
     write_bytes_atomic(raw / MANIFEST, updated.to_csv(index=False).encode("utf-8"))
-    _RECORDED.add((record.retrieved_at, record.sha256))
     return record
-
-
-#: Retrievals this process recorded (a stored snapshot handed back after a failed retrieval
-#: is not one of them): what :func:`retrieval_state` describes.
-_RECORDED: set[tuple[str, str]] = set()
 
 
 def retrieval_state(snapshot: Snapshot, raw: Path | None = None) -> str:
@@ -274,8 +268,6 @@ def retrieval_state(snapshot: Snapshot, raw: Path | None = None) -> str:
     ``snapshot`` is the retrieval just recorded (the manifest's last row)."""
     if snapshot.new_content:
         return "new content stored"
-    if (snapshot.retrieved_at, snapshot.sha256) not in _RECORDED:
-        return "nothing new retrieved; the latest stored snapshot is used"
     rows = manifest_snapshots(raw)
     before = [
         s for s in rows if (s.retrieved_at, s.sha256) != (snapshot.retrieved_at, snapshot.sha256)

@@ -108,7 +108,11 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     if recorded:
         run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
         write_stamp(*_record_stamp("1.0-ingest", snapshot.sha256))
-    state = retrieval_state(snapshot)
+    fallback = fell_back(snapshot)  # why a stored snapshot stands in (None: the feed was read now)
+    if fallback and not snapshot.new_content:
+        state = "nothing new retrieved; the latest stored snapshot is used"
+    else:
+        state = retrieval_state(snapshot)
     run.say(
         f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"
@@ -122,8 +126,7 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
         "newest_date": snapshot.newest_date,
         "new_content": snapshot.new_content,
         "run_record": str(record) if recorded else None,
-        # why a stored snapshot stands in for a retrieval (None: the feed was read now)
-        "fallback": fell_back(snapshot),
+        "fallback": fallback,
     }
 
 
