@@ -1,21 +1,10 @@
-"""The ``ee`` command (also ``python -m analysis``), on click.
+"""The ``ee`` command (also ``python -m analysis``), on click: README, "The ``ee`` command", lists
+the commands and their options (``--json`` prints what each step did, and how long it took).
 
-    ee fetch [--source URL_OR_PATH]   retrieve the feed into data/raw (notebook 1.0-ingest)
-    ee clean [--force]                clean the newest snapshot into data/processed (1.1-clean)
-    ee data                           fetch, then clean
-    ee backtest                       backtest the pool model against all-program rounds
-    ee report [--month YYYY-MM]       build one month's report (default: the newest) and the index
-    ee reports --since YYYY-MM ...    build every month in a range (or --months a,b), in parallel
-
-``--json`` (on ``data``, ``report`` and ``reports``) prints one JSON document on stdout: each
-step with what it did and how long it took (the months built, with their build times); the
-messages then go to stderr.
-
-Arguments and ``EE_*`` settings are checked before any work (nothing fetched, cleaned or
-recorded): a month follows the month rule (:func:`analysis.months.check_month`), ``--since`` not
-after ``--until``, ``--jobs`` at least 1, settings as :func:`analysis.config.check_settings`
-says. What only the data can tell (a month after the newest round) is checked as soon as the
-data is read, before any report is built.
+Arguments and ``EE_*`` settings are checked before any work: a month follows the month rule
+(:func:`analysis.months.check_month`), ``--since`` not after ``--until``, ``--jobs`` at least 1,
+settings as :func:`analysis.config.check_settings` says. What only the data can tell (a month
+after the newest round) is checked as soon as the data is read, before any report is built.
 
 Exit status: 0 on success, 1 when the run cannot be trusted (the message says why and names
 the round and field), 2 on bad command-line arguments or settings, 130 when interrupted.

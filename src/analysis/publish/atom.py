@@ -7,17 +7,10 @@
 
 A round's entry has a stable id (``tag:...:round-434``, the same in every feed and whatever
 the host) and is ``updated`` when IRCC revises the round (the retrieval that saw the change),
-otherwise when it was drawn, so a feed reader shows a revised round again.
-
-Links. Atom (RFC 4287) wants absolute IRIs, and a page's address is only known where it is
-hosted: set ``EE_SITE_URL`` (e.g. ``https://you.github.io/ee-draws/``) and every link and id is
-absolute. Without it the feed still works: ``xml:base="./"`` plus relative links
-(``2026-03/index.html``), which a feed reader resolves against the address it fetched
-``feed.xml`` from; ids are then ``tag:`` URIs that do not depend on the host.
-
-Deterministic: an entry's ``updated`` is when the month's data were retrieved (from its
-``summary.json``) or when the round was drawn or revised, never the build time, and no
-generator version is written, so rebuilding from the same data gives the same bytes.
+otherwise when it was drawn, so a feed reader shows a revised round again. Links are absolute
+with ``EE_SITE_URL``, else relative under ``xml:base="./"`` (README, "Atom feed").
+Deterministic: ``updated`` comes from the data, never the build time, and no generator version
+is written, so rebuilding from the same data gives the same bytes.
 """
 
 from __future__ import annotations
