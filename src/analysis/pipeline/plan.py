@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.months import is_month
 from analysis.publish.month_page import neighbours
+from analysis.publish.swap import published_months
 from analysis.report.month import is_to_date, month_bounds
 from analysis.storage import hash_tree, read_stamp, stamp_matches
 
@@ -134,13 +134,6 @@ def _status(month: str, retrieved_at) -> str:
     """Complete, or to date as of the feed's latest check: a month in progress says when the
     feed was checked, so a new check rebuilds it (and only it)."""
     return f"to date, checked {retrieved_at}" if is_to_date(month, retrieved_at) else "complete"
-
-
-def published_months(site: Path) -> set[str]:
-    """The months published in ``site`` (``YYYY-MM`` folders holding ``index.html``)."""
-    if not site.is_dir():
-        return set()
-    return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
 
 
 def plan_months(

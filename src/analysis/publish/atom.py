@@ -26,6 +26,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from analysis.months import day_label, is_month, month_label
+from analysis.publish import swap
 from analysis.storage import write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 
@@ -210,11 +211,10 @@ def write_feed(site_dir: Path, title: str, site_url: str | None = None, inputs=N
     the processed data ``inputs``, one entry per round (linked to its month's page when that is
     published, else to the index); unchanged bytes are left alone."""
     site_dir = Path(site_dir)
-    entries = []
-    for folder in sorted(site_dir.iterdir()) if site_dir.is_dir() else []:
-        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file():
-            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            entries.append({"month": folder.name, "summary": summary})
+    entries = [
+        {"month": m, "summary": json.loads((site_dir / m / "summary.json").read_text("utf-8"))}
+        for m in sorted(swap.published_months(site_dir))
+    ]
     published = {e["month"] for e in entries}
 
     def href(row) -> str:

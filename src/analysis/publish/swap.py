@@ -86,6 +86,14 @@ def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> 
     return publish_dir(build, Path(site_dir) / month)
 
 
+def published_months(site: Path) -> set[str]:
+    """The months published in ``site`` (``YYYY-MM`` folders holding ``index.html``)."""
+    site = Path(site)
+    if not site.is_dir():
+        return set()
+    return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
+
+
 def _link_tree(source: Path, target: Path, skip: frozenset[str]) -> None:
     """Fill the empty folder ``target`` with hard links to every file under ``source`` (folders
     are made anew, symbolic links copied as links); top-level names in ``skip`` are left out.
