@@ -62,9 +62,18 @@ class Snapshot:
         return (raw or config.raw_dir()) / self.file
 
 
+#: How a snapshot's file name writes its retrieval time (UTC).
+NAME_TIME = "%Y%m%dT%H%M%SZ"
+
+
 def snapshot_name(retrieved_at: datetime, sha256: str) -> str:
     """The file name of a snapshot: retrieval time (UTC) and the first 12 hex digits of its hash."""
-    return f"ee_rounds_{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}.json"
+    return f"ee_rounds_{retrieved_at.strftime(NAME_TIME)}_{sha256[:12]}.json"
+
+
+def name_time(stamp: str) -> datetime:
+    """The retrieval time written in a snapshot's name (``20260305T140000Z``), in UTC."""
+    return datetime.strptime(stamp, NAME_TIME).replace(tzinfo=UTC)
 
 
 #: Snapshot file names: retrieval time and the first 12 hex digits of the content's sha256.
@@ -130,7 +139,7 @@ def _recovered_row(path: Path) -> dict:
             str(exc).splitlines()[0],
         )
         rounds = []
-    moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    moment = name_time(stamp)
     return asdict(_snapshot(data, rounds, moment, UNKNOWN_SOURCE, path.name, new_content=True))
 
 

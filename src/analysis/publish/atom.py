@@ -25,6 +25,7 @@ import pandas as pd
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from analysis.ingest.snapshots import name_time
 from analysis.months import day_label, is_month, month_label
 from analysis.publish import swap
 from analysis.storage import write_text_atomic
@@ -82,9 +83,6 @@ def round_title(number: object, label: str, day, invitations: object, cutoff: ob
     return f"Round {number}, {label}, {day_label(pd.Timestamp(day))}: {invited}, {score}"
 
 
-_RETRIEVED_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
-
-
 def _revised_at(revisions: pd.DataFrame | None) -> dict[str, datetime]:
     """round -> when a retrieval first saw IRCC's latest change to it (the snapshot's time,
     from its file name); new rounds ("added") are not revisions."""
@@ -93,10 +91,10 @@ def _revised_at(revisions: pd.DataFrame | None) -> dict[str, datetime]:
     changed = revisions.loc[revisions["change"].isin(["changed", "renamed", "removed"])]
     found: dict[str, datetime] = {}
     for number, snapshot in zip(changed["round"], changed["snapshot"], strict=True):
-        match = _RETRIEVED_IN_NAME.search(str(snapshot))
+        match = re.search(r"\d{8}T\d{6}Z", str(snapshot))
         if match is None or pd.isna(number):
             continue
-        when = datetime.strptime(match[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        when = name_time(match[0])
         key = str(number)
         found[key] = max(found.get(key, when), when)
     return found
