@@ -52,19 +52,13 @@ def _month(text: str, what: str) -> str:
         raise click.BadParameter(str(error)) from None
 
 
-def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    return None if value is None else _month(value, f"--{param.name}")
-
-
-def _months_option(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> list[str] | None:
-    if value is None:
-        return None
-    parts = value.split(",")
-    if not any(p for p in parts):
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    """A month (``--since``, ``--until``), or the sorted months of ``--months a,b``."""
+    if value is None or param.name != "months":
+        return None if value is None else _month(value, f"--{param.name}")
+    if not value.replace(",", ""):
         raise click.BadParameter("is empty: list months as YYYY-MM,YYYY-MM")
-    return sorted({_month(part, "--months") for part in parts})
+    return sorted({_month(part, "--months") for part in value.split(",")})
 
 
 def _execute(command: str, as_json: bool, work: Callable) -> int:
@@ -74,11 +68,9 @@ def _execute(command: str, as_json: bool, work: Callable) -> int:
     try:
         config.check_settings()
         work(run)
-    except BadArgument as exc:
-        status, error = BAD_ARGUMENTS, str(exc)
-        click.echo(f"ee {command}: error: {exc}", err=True)
-    except USER_ERRORS as exc:
-        status, error = FAILED, str(exc)
+    except USER_ERRORS as exc:  # BadArgument among them: a ValueError
+        status = BAD_ARGUMENTS if isinstance(exc, BadArgument) else FAILED
+        error = str(exc)
         click.echo(f"ee {command}: error: {exc}", err=True)
     except KeyboardInterrupt:
         status, error = INTERRUPTED, "interrupted"
@@ -200,7 +192,7 @@ def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int
 @click.option(
     "--months",
     metavar="YYYY-MM,...",
-    callback=_months_option,
+    callback=_month_option,
     help="these months only (instead of --since/--until)",
 )
 @click.option(
