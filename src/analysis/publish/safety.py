@@ -151,6 +151,10 @@ def is_other_host(url: str) -> bool:
     return parts.scheme in _FETCHING_SCHEMES or (not parts.scheme and bool(parts.netloc))
 
 
+def _inline(url: str | None) -> bool:
+    return _squeezed(url or "").startswith("data:")
+
+
 def _srcset_urls(value: str) -> list[str]:
     return [item.split()[0] for item in value.split(",") if item.strip()]
 
@@ -316,14 +320,6 @@ def _page_policy(elements) -> str | None:
     return None
 
 
-def _policy(html: str) -> list[str]:
-    """The page's Content-Security-Policy must be the first element of its ``<head>``."""
-    policy = _page_policy(parse_elements(html))
-    if policy is None:
-        return ["no Content-Security-Policy <meta> first in <head>"]
-    return [f"Content-Security-Policy: {p}" for p in policy_problems(policy)]
-
-
 def check_page(html: str) -> None:
     """Raise :class:`ReportError` unless ``html`` is safe and self-contained.
 
@@ -341,23 +337,21 @@ def check_page(html: str) -> None:
     ...
     analysis.errors.ReportError: page refused: script or active markup: <script> element: ...
     """
+    elements = parse_elements(html)
     problems = [f"script or active markup: {item}" for item in unsafe_markup(html)]
     problems += [f"loads from another host: {item}" for item in external_references(html)]
     problems += [f"image without alt text: {item}" for item in images_without_alt(html)]
-    problems += _found(
-        html,
-        lambda elements: [
-            f"image not inline (not self-contained): {_snippet(e)}"
-            for e in elements
-            if e.tag == "img" and not _squeezed(e.get("src") or "").startswith("data:")
-        ],
-    )
-    problems += _policy(html)
-    browser = parse_elements(html)
-    root = next((e for e in browser if e.tag == "html"), None)
+    outside = [_snippet(e) for e in elements if e.tag == "img" and not _inline(e.get("src"))]
+    problems += [f"image not inline (not self-contained): {e}" for e in dict.fromkeys(outside)]
+    policy = _page_policy(elements)
+    if policy is None:
+        problems.append("no Content-Security-Policy <meta> first in <head>")
+    else:
+        problems += [f"Content-Security-Policy: {p}" for p in policy_problems(policy)]
+    root = next((e for e in elements if e.tag == "html"), None)
     if root is None or not (root.get("lang") or "").strip():
         problems.append('no <html lang="..."> declaration')
-    title = next((e for e in browser if e.tag == "title"), None)
+    title = next((e for e in elements if e.tag == "title"), None)
     if title is None or not title.text.strip():
         problems.append("no <title>")
     if problems:
