@@ -104,7 +104,6 @@ def test_project_kernel_runs_this_environment():
 #: Runtime dependencies used without an import statement in src/analysis, and how.
 USED_WITHOUT_IMPORT = {
     "pyarrow": "pandas reads and writes the Parquet tables through it",
-    "ipykernel": "the kernel the notebooks run on (registered by `make venv`)",
     "jupyterlab": "`make lab`",
 }
 

@@ -37,7 +37,9 @@ def test_round_counts(refreshes):
 def test_renames_detected_between_refreshes(refreshes):
     runs, raw, _ = refreshes
     renames = category_renames(runs[-1].revisions)
-    first, second = (s.file for s in snapshots.distinct_snapshots(raw)[1:])
+    first, second = (
+        s.file for s in [s for s in snapshots.manifest_snapshots(raw) if s.new_content][1:]
+    )
     to_2025 = renames[renames["snapshot"] == first].set_index("old_name")["new_name"].to_dict()
     assert to_2025["STEM occupations (2023-1)"] == "STEM occupations (Version 1)"
     assert to_2025["Healthcare occupations (2023-1)"] == "Healthcare occupations (Version 1)"

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from analysis.errors import NotebookFailed
-from analysis.pipeline.notebooks import _KeptKernel, run_notebook
+from analysis.pipeline.notebooks import _Kernel, run_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -41,16 +41,16 @@ def test_runs_share_one_kernel_without_sharing_names(tmp_path):
         run_notebook(str(first), tmp_path / "out1.ipynb", reuse=True)
         run_notebook(str(second), tmp_path / "out2.ipynb", reuse=True)
         assert _pid(tmp_path / "out1.ipynb") == _pid(tmp_path / "out2.ipynb")
-        sockets = _KeptKernel.sockets
+        sockets = _Kernel.sockets
         assert sockets is not None and sockets.is_dir()
 
         with pytest.raises(NotebookFailed, match="round 12: bad cutoff"):
             run_notebook(str(failing), tmp_path / "out3.ipynb", reuse=True)
-        assert _KeptKernel.km is None and not sockets.exists()  # closed after the failure
+        assert _Kernel.km is None and not sockets.exists()  # closed after the failure
 
         run_notebook(str(first), tmp_path / "out4.ipynb", reuse=True)
         assert _pid(tmp_path / "out4.ipynb") != _pid(tmp_path / "out1.ipynb")
     finally:
-        _KeptKernel.close()
-    assert _KeptKernel.km is None
+        _Kernel.close()
+    assert _Kernel.km is None
     assert not list(Path(tempfile.gettempdir()).glob(f"{sockets.name}*"))

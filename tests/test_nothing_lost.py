@@ -202,7 +202,7 @@ def test_a_to_b_to_a_logs_both_changes(tmp_path):
         ["258", GOOD["rounds"][2]["drawCRS"], "431"],
         ["258", "431", GOOD["rounds"][2]["drawCRS"]],
     ]
-    assert process.revision_history(raw).equals(run.revisions)
+    assert process.history_revisions(process.accepted_history(raw)).equals(run.revisions)
 
 
 def test_a_refused_feed_never_reaches_the_revision_log(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from analysis import config
 from analysis.errors import FeedError, RetrievalError
 from analysis.ingest import retrieve, snapshots
-from analysis.ingest.process import revision_history
+from analysis.ingest.process import accepted_history, history_revisions
 from helpers import FEEDS, run_ee
 
 GOOD = (FEEDS / "small_feed.json").read_bytes()
@@ -278,14 +278,16 @@ def three_retrievals(tmp_path):
 
 def test_deleted_manifest_is_rebuilt_with_a_warning(three_retrievals, caplog):
     raw = three_retrievals
-    history = revision_history(raw)
+    history = history_revisions(accepted_history(raw))
     (raw / "manifest.csv").unlink()
     with caplog.at_level(logging.WARNING):
         manifest = snapshots.read_manifest(raw)
     assert "manifest.csv was missing" in caplog.text
     assert len(manifest) == 2 and set(manifest["source"]) == {snapshots.UNKNOWN_SOURCE}
     assert (raw / "manifest.csv").exists()  # written back
-    assert len(revision_history(raw)) == len(history) > 0  # no silently shrunk history
+    assert (
+        len(history_revisions(accepted_history(raw))) == len(history) > 0
+    )  # no silently shrunk history
     again = retrieve.retrieve_feed(str(FEEDS / "small_feed_next.json"), raw=raw)
     assert not again.new_content
     assert len(list(raw.glob("ee_rounds_*.json"))) == 2  # never a duplicate raw copy
@@ -305,14 +307,14 @@ def test_deleted_manifest_is_rebuilt_with_a_warning(three_retrievals, caplog):
 def test_damaged_manifest_is_rebuilt_naming_it(three_retrievals, caplog, damage):
     raw = three_retrievals
     before = snapshots.read_manifest(raw)
-    history = revision_history(raw)
+    history = history_revisions(accepted_history(raw))
     path = raw / "manifest.csv"
     path.write_text(damage(path.read_text()), encoding="latin-1")
     with caplog.at_level(logging.WARNING):
         after = snapshots.read_manifest(raw)
     assert "manifest.csv was" in caplog.text
     assert set(after["file"]) == set(before["file"])
-    assert len(revision_history(raw)) == len(history)
+    assert len(history_revisions(accepted_history(raw))) == len(history)
     assert snapshots.latest_snapshot(raw) is not None
 
 

@@ -1,21 +1,10 @@
-"""The ``ee`` command (also ``python -m analysis``), on click.
+"""The ``ee`` command (also ``python -m analysis``), on click: README, "The ``ee`` command", lists
+the commands and their options (``--json`` prints what each step did, and how long it took).
 
-    ee fetch [--source URL_OR_PATH]   retrieve the feed into data/raw (notebook 1.0-ingest)
-    ee clean [--force]                clean the newest snapshot into data/processed (1.1-clean)
-    ee data                           fetch, then clean
-    ee backtest                       backtest the pool model against all-program rounds
-    ee report [--month YYYY-MM]       build one month's report (default: the newest) and the index
-    ee reports --since YYYY-MM ...    build every month in a range (or --months a,b), in parallel
-
-``--json`` (on ``data``, ``report`` and ``reports``) prints one JSON document on stdout: each
-step with what it did and how long it took (the months built, with their build times); the
-messages then go to stderr.
-
-Arguments and ``EE_*`` settings are checked before any work (nothing fetched, cleaned or
-recorded): a month follows the month rule (:func:`analysis.vocabulary.check_month`), ``--since`` not
-after ``--until``, ``--jobs`` at least 1, settings as :func:`analysis.config.check_settings`
-says. What only the data can tell (a month after the newest round) is checked as soon as the
-data is read, before any report is built.
+Arguments and ``EE_*`` settings are checked before any work: a month follows the month rule
+(:func:`analysis.vocabulary.check_month`), ``--since`` not after ``--until``, ``--jobs`` at least 1,
+settings as :func:`analysis.config.check_settings` says. What only the data can tell (a month
+after the newest round) is checked as soon as the data is read, before any report is built.
 
 Exit status: 0 on success, 1 when the run cannot be trusted (the message says why and names
 the round and field), 2 on bad command-line arguments or settings, 130 when interrupted.
@@ -63,19 +52,13 @@ def _month(text: str, what: str) -> str:
         raise click.BadParameter(str(error)) from None
 
 
-def _month_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    return None if value is None else _month(value, f"--{param.name}")
-
-
-def _months_option(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> list[str] | None:
-    if value is None:
-        return None
-    parts = value.split(",")
-    if not any(p for p in parts):
+def _month_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    """A month (``--since``, ``--until``), or the sorted months of ``--months a,b``."""
+    if value is None or param.name != "months":
+        return None if value is None else _month(value, f"--{param.name}")
+    if not value.replace(",", ""):
         raise click.BadParameter("is empty: list months as YYYY-MM,YYYY-MM")
-    return sorted({_month(part, "--months") for part in parts})
+    return sorted({_month(part, "--months") for part in value.split(",")})
 
 
 def _execute(command: str, as_json: bool, work: Callable) -> int:
@@ -85,11 +68,9 @@ def _execute(command: str, as_json: bool, work: Callable) -> int:
     try:
         config.check_settings()
         work(run)
-    except BadArgument as exc:
-        status, error = BAD_ARGUMENTS, str(exc)
-        click.echo(f"ee {command}: error: {exc}", err=True)
-    except USER_ERRORS as exc:
-        status, error = FAILED, str(exc)
+    except USER_ERRORS as exc:  # BadArgument among them: a ValueError
+        status = BAD_ARGUMENTS if isinstance(exc, BadArgument) else FAILED
+        error = str(exc)
         click.echo(f"ee {command}: error: {exc}", err=True)
     except KeyboardInterrupt:
         status, error = INTERRUPTED, "interrupted"
@@ -211,7 +192,7 @@ def report(month: str | None, force: bool, no_fetch: bool, as_json: bool) -> int
 @click.option(
     "--months",
     metavar="YYYY-MM,...",
-    callback=_months_option,
+    callback=_month_option,
     help="these months only (instead of --since/--until)",
 )
 @click.option(

@@ -1,17 +1,8 @@
 """Where things live. Every path in the project comes from here, never from the working directory.
 
-Defaults are the project's own folders; environment variables move them:
-
-- ``EE_DATA_DIR``: folder holding ``raw/`` and ``processed/`` (default ``<project>/data``)
-- ``EE_REPORTS_DIR``: published reports (default ``<project>/reports``)
-- ``EE_FEED``: where ``ee fetch`` retrieves the feed (a URL or a local file; default IRCC's URL)
-- ``EE_NOTEBOOKS_DIR``: the notebooks the pipeline runs (default ``<project>/notebooks``)
-- ``EE_FETCH_DEADLINE``: seconds a retrieval may take in all, retries included, before the
-  stored snapshot is used instead (default 60)
-- ``EE_MAX_FEED_BYTES``: the largest feed accepted (default 20 MB; the scaling benchmark's
-  100,000-round synthetic feeds need more)
-- ``EE_SNAPSHOTS``: the shared real snapshots used by tests and benchmarks
-  (default ``<project>/../shared/data/ircc/snapshots``)
+Defaults are the project's own folders; the ``EE_*`` environment variables (README, "The
+``ee`` command", lists them) move them and set the feed, the fetch deadline, the size cap and
+the site's address.
 
 >>> from analysis import config
 >>> config.raw_dir().name

@@ -9,6 +9,7 @@ the tables write them and their order (:func:`canonical_round`, :func:`round_sor
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
@@ -240,8 +241,6 @@ def latest_check(raw: Path, sha256: str | None) -> str | None:
     """When the feed was last retrieved with content ``sha256`` (``raw/manifest.csv``), as
     ISO text; None when the manifest does not list it. A retrieval that failed and fell back
     to a stored snapshot is not in the manifest, so it never counts as a check."""
-    import csv  # noqa: PLC0415 (only here)
-
     try:
         with open(Path(raw) / "manifest.csv", encoding="utf-8", newline="") as handle:
             rows = [r for r in csv.DictReader(handle) if sha256 and r.get("sha256") == sha256]

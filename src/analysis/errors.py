@@ -71,8 +71,6 @@ USER_ERRORS = (
     NotebookFailed,
     BuildFailed,
     LockRefused,
-    ReportError,
-    FileNotFoundError,
     ValueError,
     OSError,
 )

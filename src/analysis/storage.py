@@ -140,10 +140,18 @@ def hash_tree(root: Path, entries, suffixes=(".py", ".csv", ".j2", ".css", ".jso
     return digest.hexdigest()
 
 
+def read_stamp(stamp: Path) -> dict:
+    """What a JSON stamp file records (empty when it is missing or unreadable)."""
+    try:
+        recorded = json.loads(Path(stamp).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
 def stamp_matches(stamp: Path, fingerprint: str) -> bool:
     """True when the JSON stamp file exists and records ``fingerprint``."""
-    stamp = Path(stamp)
-    return stamp.is_file() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint
+    return read_stamp(stamp).get("fingerprint") == fingerprint
 
 
 def write_stamp(stamp: Path, fingerprint: str, **extra) -> None:
@@ -376,14 +384,7 @@ def write_tables_generation(
     )
     try:
         for name, data in files.items():
-            path = generation / name
-            try:
-                with open(path, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-            except OSError as exc:
-                raise _naming(exc, path) from None
+            write_bytes_atomic(generation / name, data)
         if folder.is_dir():
             for kept in folder.iterdir():
                 if kept.is_file() and kept.name not in files and not kept.name.startswith("."):

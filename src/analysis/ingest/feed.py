@@ -28,10 +28,6 @@ REQUIRED_FIELDS = (
 #: The range of CRS scores (points): a cutoff or a pool bin outside it is not a score.
 MIN_SCORE, MAX_SCORE = 0, 1200
 
-#: Largest feed accepted by default (``EE_MAX_FEED_BYTES`` overrides: see
-#: :func:`analysis.config.max_feed_bytes`).
-MAX_FEED_BYTES = config.DEFAULT_MAX_FEED_BYTES
-
 #: How deep a value may be nested in the feed (IRCC's is three levels: document, ``rounds``, a
 #: round of text values). Anything deeper is refused at retrieval: a value nested ~975 levels
 #: deep is valid JSON that every later reader (pandas, Parquet, notebooks) chokes on.

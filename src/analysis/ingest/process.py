@@ -36,6 +36,7 @@ from analysis.ingest.snapshots import (
     Snapshot,
     latest_snapshot,
     manifest_snapshots,
+    read_text_table,
 )
 from analysis.storage import hash_tree, write_bytes_atomic, write_tables_generation
 
@@ -116,13 +117,9 @@ def read_verdicts(raw: Path | None = None) -> dict[tuple[str, str], dict]:
     path = (raw or config.raw_dir()) / VERDICTS
     if not path.exists():
         return {}
-    try:
-        table = pd.read_csv(path, dtype="string", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        log.warning("%s is unreadable (%s); the decisions are taken again", path, exc)
-        return {}
-    if list(table.columns) != VERDICT_COLUMNS:
-        log.warning("%s has unexpected columns; the decisions are taken again", path)
+    table, problem = read_text_table(path, VERDICT_COLUMNS)
+    if table is None:
+        log.warning("%s is %s; the decisions are taken again", path, problem)
         return {}
     rows = table.to_dict("records")
     return {
@@ -211,13 +208,12 @@ def suspect_problem(previous: Accepted | None, rounds: list[dict], snapshot: Sna
     )
 
 
-def _refusal_hint() -> str:
-    return (
-        "The snapshot is kept in raw/; processed data and the published reports are left "
-        "unchanged. If IRCC really removed these rounds, run `ee clean --accept-removals` (or "
-        "`ee report --accept-removals`): removed rounds are kept, marked as no longer in "
-        "IRCC's feed."
-    )
+REFUSAL_HINT = (
+    "The snapshot is kept in raw/; processed data and the published reports are left "
+    "unchanged. If IRCC really removed these rounds, run `ee clean --accept-removals` (or "
+    "`ee report --accept-removals`): removed rounds are kept, marked as no longer in "
+    "IRCC's feed."
+)
 
 
 def _load_stored(snapshot: Snapshot, raw: Path, cache: dict) -> list[dict] | None:
@@ -312,12 +308,6 @@ def history_revisions(history: list[Accepted]) -> pd.DataFrame:
     ]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else empty_revisions()
-
-
-def revision_history(raw: Path | None = None) -> pd.DataFrame:
-    """Differences between consecutive accepted retrievals, in time order. Refused feeds are
-    never part of it."""
-    return history_revisions(accepted_history(raw))
 
 
 def removed_rounds(history: list[Accepted], rounds: list[dict], day: date) -> dict[str, tuple]:
@@ -417,7 +407,7 @@ def clean_latest_snapshot(
     suspect = suspect_problem(history[-1] if history else None, rounds, snapshot)
     if suspect and not accept_removals:
         _record_verdict(raw, snapshot, "refused", suspect)
-        raise FeedError(f"{suspect}.\n{_refusal_hint()}")
+        raise FeedError(f"{suspect}.\n{REFUSAL_HINT}")
     today = _retrieval_day(snapshot)
     removed = removed_rounds(history, rounds, today)
     try:

@@ -37,7 +37,7 @@ from urllib3.exceptions import DecodeError, ProtocolError
 from analysis import config
 from analysis.errors import BadArgument, FeedError, RetrievalError
 from analysis.ingest.feed import load_rounds
-from analysis.ingest.snapshots import Snapshot, latest_snapshot, store_snapshot
+from analysis.ingest.snapshots import Snapshot, latest_snapshot, name_time, store_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def stored_at(source: str, now: datetime | None = None) -> datetime:
     if found and found[1]:
         moment = datetime.combine(date.fromisoformat(found[1]), datetime.min.time(), tzinfo=UTC)
     elif found:
-        moment = datetime.strptime(found[2], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        moment = name_time(found[2])
     else:
         moment = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     return min(moment, now)

@@ -4,7 +4,7 @@ retrievals.
 - A snapshot is stored as ``ee_rounds_<UTC time>_<sha256[:12]>.json`` and made read-only; identical
   content is never stored twice (:func:`store_snapshot`).
 - ``manifest.csv`` records every retrieval (:func:`read_manifest`, :func:`manifest_snapshots`,
-  :func:`distinct_snapshots`, :func:`latest_snapshot`); a missing or damaged manifest is rebuilt
+  :func:`latest_snapshot`); a missing or damaged manifest is rebuilt
   from the files.
 
 >>> snapshot_name(datetime(2026, 3, 5, 14, 0, tzinfo=UTC), "ab" * 32)
@@ -62,9 +62,18 @@ class Snapshot:
         return (raw or config.raw_dir()) / self.file
 
 
+#: How a snapshot's file name writes its retrieval time (UTC).
+NAME_TIME = "%Y%m%dT%H%M%SZ"
+
+
 def snapshot_name(retrieved_at: datetime, sha256: str) -> str:
     """The file name of a snapshot: retrieval time (UTC) and the first 12 hex digits of its hash."""
-    return f"ee_rounds_{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}.json"
+    return f"ee_rounds_{retrieved_at.strftime(NAME_TIME)}_{sha256[:12]}.json"
+
+
+def name_time(stamp: str) -> datetime:
+    """The retrieval time written in a snapshot's name (``20260305T140000Z``), in UTC."""
+    return datetime.strptime(stamp, NAME_TIME).replace(tzinfo=UTC)
 
 
 #: Snapshot file names: retrieval time and the first 12 hex digits of the content's sha256.
@@ -86,15 +95,23 @@ def _empty_manifest() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in MANIFEST_COLUMNS})
 
 
-def _read_manifest_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """The manifest's readable rows, and what was wrong with the rest."""
+def read_text_table(path: Path, columns: list[str]) -> tuple[pd.DataFrame | None, str]:
+    """A CSV file of ours (``manifest.csv``, ``verdicts.csv``) as text, or None and what is
+    wrong with it (unreadable, or not these ``columns``)."""
     try:
         table = pd.read_csv(path, dtype="string", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return _empty_manifest(), [f"unreadable ({type(exc).__name__}: {exc})".strip()]
-    if list(table.columns) != MANIFEST_COLUMNS:
-        return _empty_manifest(), [f"unexpected columns {list(table.columns)[:12]}"]
-    table = table.astype("string").fillna("")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return None, f"unreadable ({type(exc).__name__}: {exc})".strip()
+    if list(table.columns) != columns:
+        return None, f"written with other columns ({list(table.columns)[:12]})"
+    return table.astype("string").fillna(""), ""
+
+
+def _read_manifest_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The manifest's readable rows, and what was wrong with the rest."""
+    table, problem = read_text_table(path, MANIFEST_COLUMNS)
+    if table is None:
+        return _empty_manifest(), [problem]
     valid = pd.Series(True, index=table.index)
     for column, pattern in _MANIFEST_VALUES.items():
         valid &= table[column].str.fullmatch(pattern).fillna(False).astype(bool)
@@ -122,20 +139,25 @@ def _recovered_row(path: Path) -> dict:
             str(exc).splitlines()[0],
         )
         rounds = []
+    moment = name_time(stamp)
+    return asdict(_snapshot(data, rounds, moment, UNKNOWN_SOURCE, path.name, new_content=True))
+
+
+def _snapshot(
+    data: bytes, rounds: list[dict], moment: datetime, source: str, name: str, new_content: bool
+) -> Snapshot:
+    """The manifest's record of a retrieval of ``data`` (its ``rounds``) at ``moment``."""
     number, day = newest_round(rounds)
-    moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return asdict(
-        Snapshot(
-            retrieved_at=moment.isoformat().replace("+00:00", "Z"),
-            source=UNKNOWN_SOURCE,
-            sha256=digest,
-            file=path.name,
-            bytes=len(data),
-            rounds=len(rounds),
-            newest_round=number,
-            newest_date=day,
-            new_content=True,
-        )
+    return Snapshot(
+        retrieved_at=moment.isoformat().replace("+00:00", "Z"),
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file=name,
+        bytes=len(data),
+        rounds=len(rounds),
+        newest_round=number,
+        newest_date=day,
+        new_content=new_content,
     )
 
 
@@ -205,13 +227,6 @@ def manifest_snapshots(raw: Path | None = None) -> list[Snapshot]:
     return [_record(row) for _, row in read_manifest(raw).iterrows()]
 
 
-def distinct_snapshots(raw: Path | None = None) -> list[Snapshot]:
-    """Distinct stored snapshots (first retrieval of each content), oldest first."""
-    manifest = read_manifest(raw)
-    distinct = manifest.drop_duplicates("sha256", keep="first")
-    return [_record(row) for _, row in distinct.iterrows()]
-
-
 def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
     """The snapshot of the most recent retrieval (its content may be older)."""
     manifest = read_manifest(raw)
@@ -247,29 +262,12 @@ def store_snapshot(
             log.warning(
                 "%s was %s; restored from this retrieval of the same content", stored, state
             )
-    number, day = newest_round(rounds)
-    record = Snapshot(
-        retrieved_at=retrieved_at.isoformat().replace("+00:00", "Z"),
-        source=source,
-        sha256=digest,
-        file=name,
-        bytes=len(data),
-        rounds=len(rounds),
-        newest_round=number,
-        newest_date=day,
-        new_content=known.empty,
-    )
+    record = _snapshot(data, rounds, retrieved_at, source, name, new_content=known.empty)
     updated = pd.concat(
         [manifest, pd.DataFrame([asdict(record)]).astype("string")], ignore_index=True
     )
     write_bytes_atomic(raw / MANIFEST, updated.to_csv(index=False).encode("utf-8"))
-    _RECORDED.add((record.retrieved_at, record.sha256))
     return record
-
-
-#: Retrievals this process recorded (a stored snapshot handed back after a failed retrieval
-#: is not one of them): what :func:`retrieval_state` describes.
-_RECORDED: set[tuple[str, str]] = set()
 
 
 def retrieval_state(snapshot: Snapshot, raw: Path | None = None) -> str:
@@ -279,8 +277,6 @@ def retrieval_state(snapshot: Snapshot, raw: Path | None = None) -> str:
     ``snapshot`` is the retrieval just recorded (the manifest's last row)."""
     if snapshot.new_content:
         return "new content stored"
-    if (snapshot.retrieved_at, snapshot.sha256) not in _RECORDED:
-        return "nothing new retrieved; the latest stored snapshot is used"
     rows = manifest_snapshots(raw)
     before = [
         s for s in rows if (s.retrieved_at, s.sha256) != (snapshot.retrieved_at, snapshot.sha256)

@@ -1,35 +1,15 @@
 """Building and publishing months: the orchestrator behind ``ee report``, ``ee reports`` and
 ``make report``.
 
-It knows each step's inputs and outputs:
-
     feed --fetch--> raw/ --clean--> processed/ --4.0-monthly-report--> reports/YYYY-MM/
                                               --render------------> reports/data-quality/,
                                                                     families/, feeds, index
 
-Whatever months a command names, every other published month whose inputs changed is rebuilt
-too (:func:`analysis.pipeline.plan.plan_months`), and every page's frame is drawn again through
-``base.html.j2`` with the current "Feed checked ..." line
-(:func:`analysis.publish.render.reframe_site`).
-
-- **Incremental.** A month is rebuilt only when something it depends on changed: its slice of the
-  data (rounds and pool distributions dated up to the month's end, IRCC's revisions of those
-  rounds, their data-quality findings), the report notebook, the parameters, the package code
-  and the locked package versions. The fingerprint of those inputs is kept in the month's
-  ``inputs.json``; nothing changed means nothing is run.
-- **Parallel.** Months are independent: they are built in separate processes
-  (``--jobs``). Kernels talk over IPC sockets, not TCP ports, so parallel papermill runs cannot
-  race for ports.
-- **Atomic.** Every month is built into a hidden staging folder inside the site; only when all
-  of them have succeeded is the site changed, all at once (:func:`_publish_all`): the months,
-  data-quality page, reader pages, family pages, feeds, index and footers go into a
-  hard-linked shadow of the site, swapped in with two renames. A failing notebook, a failure
-  while the site is staged, Ctrl-C or a kill leaves the published site as it was, and the
-  message says which month failed and where its run record is (kept in ``data/runs/failed/``).
-- **One run at a time** (:mod:`analysis.pipeline.lock`): every step holds the data lock, and
-  publishing the site lock after it; workers die with the command, so a killed run never
-  leaves a lock behind, and what it left (staging folders, retired months, kernel sockets) is
-  removed at the next start.
+Incremental (:func:`analysis.pipeline.plan.plan_months`: whatever months a command names, every
+other published month whose inputs changed is rebuilt too), parallel (``--jobs``), atomic
+(:func:`_publish_all`) and one run at a time (:mod:`analysis.pipeline.lock`): README, "The
+monthly report", says what each promises. What killed runs left (staging folders, retired
+months, kernel sockets) is removed at the next start.
 """
 
 from __future__ import annotations
@@ -42,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
@@ -139,8 +120,6 @@ def public_record(record: Path, places: dict[str, str]) -> None:
 
 
 def _build_month(plan_: MonthPlan, staging: Path, data_dir: str) -> tuple[str, float]:
-    # papermill and the kernel machinery (~1 s to import): only when a month is built
-
     started = time.perf_counter()
     folder = staging / plan_.month
     folder.mkdir(parents=True, exist_ok=True)
@@ -183,16 +162,21 @@ def _build_all(
     timings: dict[str, float] = {}
     failures: dict[str, str] = {}
     with progress.tracking(len(plans), "months") as tracker:
+
+        def collect(month: str, result: Callable[[], tuple[str, float]]) -> None:
+            tracker.started(month)  # nothing new when it is already shown as started
+            try:
+                _, seconds = result()
+            except Exception as exc:  # report every failure by month
+                failures[month] = str(exc)
+                return
+            timings[month] = seconds
+            tracker.finished(month, seconds)
+
         if jobs <= 1 or len(plans) == 1:
             for plan_ in plans:
-                tracker.started(plan_.month)
-                try:
-                    month, seconds = build_month(plan_, staging, data_dir)
-                except Exception as exc:  # report every failure by month
-                    failures[plan_.month] = str(exc)
-                    break
-                timings[month] = seconds
-                tracker.finished(month, seconds)
+                if not failures:
+                    collect(plan_.month, lambda p=plan_: build_month(p, staging, data_dir))
         else:
             with (
                 ProcessPoolExecutor(
@@ -201,27 +185,15 @@ def _build_all(
                 _workers_stopped_on_exit(pool),
             ):
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
-                pending, started = set(futures), set()
+                pending = set(futures)
                 while pending and not failures:
                     # Workers take months in the order submitted: the first `jobs` months not
                     # done are the ones being built.
                     for future in [f for f in futures if not f.done()][:jobs]:
-                        if future not in started:
-                            started.add(future)
-                            tracker.started(futures[future])
+                        tracker.started(futures[future])
                     done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=list(futures).index):
-                        month = futures[future]
-                        if future not in started:
-                            started.add(future)
-                            tracker.started(month)
-                        try:
-                            _, seconds = future.result()
-                        except Exception as exc:
-                            failures[month] = str(exc)
-                            continue
-                        timings[month] = seconds
-                        tracker.finished(month, seconds)
+                        collect(futures[future], future.result)
                 for future in pending:
                     future.cancel()
                 wait(pending)

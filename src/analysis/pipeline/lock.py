@@ -4,11 +4,13 @@ Every command that writes holds **the data lock** (``<data>/.ee.lock``) for its 
 retrieval, cleaning and publishing never interleave; publishing also takes **the site lock**
 (``<site>/.lock``), always after the data lock (one order, so no deadlock). The locks are
 :mod:`filelock`'s ``flock`` locks: the kernel drops them when their holder dies (``kill -9``
-too), filelock closes a forked child's copies and opens with ``O_NOFOLLOW``. Kept here, as no
-library does it: re-entrance across one command's steps, the holder's name in the lock file
-(pid, command, start) for a command that must wait, a clear refusal of a lock planted as a
-symbolic link, workers that die with their parent (:func:`worker_initializer`), and SIGTERM
-cleaning up as Ctrl-C does (:func:`terminate_as_interrupt`).
+too), filelock closes a forked child's copies and opens with ``O_NOFOLLOW``, and one lock object
+per path (``is_singleton``) lets one command's steps re-enter the lock its command holds (a
+forked worker gets its own, not its parent's hold). Kept here, as no library does it: the
+holder's name in the lock file (pid, command, start) for a command that must wait, a clear
+refusal of a lock planted as a symbolic link, workers that die with their parent
+(:func:`worker_initializer`), and SIGTERM cleaning up as Ctrl-C does
+(:func:`terminate_as_interrupt`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ from filelock import FileLock, Timeout
 
 from analysis.errors import LockRefused
 
-#: The locks this process holds, by path (an inner step finds its command's lock here).
-_HELD: dict[Path, FileLock] = {}
-_GUARD = threading.RLock()
 _PR_SET_PDEATHSIG = 1
 
 
@@ -67,31 +66,22 @@ def exclusive(path: Path, what: str, wait: float = 0.0):
     :class:`~analysis.errors.LockRefused` naming the holder and ``what`` it protects.
     """
     path = Path(path)
-    with _GUARD:
-        if path in _HELD:  # already ours: an outer step holds it
-            yield
-            return
+    _refuse_link(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path, thread_local=False, is_singleton=True, on_acquired=_write_holder)
+    try:
+        lock.acquire(timeout=wait, poll_interval=0.2)  # at once when this process holds it
+    except Timeout:
+        raise LockRefused(
+            f"another `ee` command is working on {what}{_holder(path)}; try again when it ends"
+        ) from None
+    except OSError as error:  # e.g. a link planted between the check and the open
         _refuse_link(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(
-            path, timeout=wait, thread_local=False, is_singleton=False, on_acquired=_write_holder
-        )
-        try:
-            lock.acquire(poll_interval=0.2)
-        except Timeout:
-            raise LockRefused(
-                f"another `ee` command is working on {what}{_holder(path)}; try again when it ends"
-            ) from None
-        except OSError as error:  # e.g. a link planted between the check and the open
-            _refuse_link(path)
-            raise LockRefused(f"cannot lock {path}: {error.strerror or error}") from None
-        _HELD[path] = lock
+        raise LockRefused(f"cannot lock {path}: {error.strerror or error}") from None
     try:
         yield
     finally:
-        with _GUARD:
-            _HELD.pop(path, None)
-            lock.release()
+        lock.release()
 
 
 def _raise_interrupt(signum, frame):
@@ -123,9 +113,8 @@ def die_with_parent(parent: int) -> None:
 
 
 def worker_initializer(parent: int) -> None:
-    """Run first in every worker process of a parallel build: die with the parent, forget the
-    parent's locks (their inherited descriptors were closed at fork by ``filelock``), and take
-    SIGTERM and Ctrl-C the default way."""
+    """Run first in every worker process of a parallel build: die with the parent (which keeps
+    its locks: ``filelock`` closed the inherited descriptors at fork), and take SIGTERM and
+    Ctrl-C the default way."""
     die_with_parent(parent)
-    _HELD.clear()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -15,9 +15,9 @@ import atexit
 import contextlib
 import logging
 import shutil
-import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from analysis import config
@@ -53,63 +53,38 @@ def kernel_ready(name: str = config.KERNEL_NAME) -> bool:
 
 def ensure_kernel(name: str = config.KERNEL_NAME) -> None:
     """Register the project's kernel in this environment (``--sys-prefix``) if it is missing."""
-    if kernel_ready(name):
-        return
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipykernel",
-            "install",
-            "--sys-prefix",
-            "--name",
-            name,
-            "--display-name",
-            f"Python ({name})",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if not kernel_ready(name):
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
 
 
 def _ipc_kernel_manager(socket_dir: Path):
-    """A kernel manager that talks to its kernel over Unix sockets instead of TCP ports.
-
-    Parallel papermill runs are known to race for TCP ports (jupyter_client picks free ports,
-    then binds them later); here every kernel gets its own socket names, so there is nothing to
-    race for.
-    """
-    import uuid
-
+    """A kernel manager talking to its kernel over Unix sockets named for it alone, instead of
+    TCP ports: parallel papermill runs are known to race for ports (jupyter_client picks free
+    ports, then binds them later), and jupyter_client's default socket name ("kernel-ipc" in
+    the working directory) is shared by kernels started side by side."""
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
         def client(self, **kwargs):
-            # the clients a run opens on a kept kernel are closed after the run
-            # (:meth:`_KeptKernel.release`); nbclient leaves them open when it does not own the
-            # kernel
+            # nbclient leaves open the clients it makes on a kernel it does not own: kept here
+            # to be closed after the run (:meth:`_Kernel.release`)
             made = super().client(**kwargs)
             self.__dict__.setdefault("opened", []).append(made)
             return made
 
-        @default("ip")
-        def _unique_socket_prefix(self) -> str:
-            # jupyter_client's default, "kernel-ipc" in the working directory, is shared by
-            # kernels started side by side: give each its own socket names.
-            return str(socket_dir / f"kernel-{uuid.uuid4().hex[:12]}")
-
-    return IPCKernelManager
+    socket_prefix = str(socket_dir / f"kernel-{uuid.uuid4().hex[:12]}")
+    return IPCKernelManager(kernel_name=config.KERNEL_NAME, transport="ipc", ip=socket_prefix)
 
 
-class _KeptKernel:
-    """One kernel kept for this process's runs of ``reuse=True`` (a build's worker runs one
-    month after another on it: the kernel's start and the imports, about half of a month's
-    cost, are paid once). Its names are cleared between runs (``%reset -f``); it is shut down
-    after a failed run and when the process ends (a killed worker's kernel notices its parent
-    is gone and stops)."""
+class _Kernel:
+    """This process's kernel for its notebook runs. With ``reuse=True`` it is kept from run to
+    run (a build's worker runs one month after another on it: the kernel's start and the
+    imports, about half of a month's cost, are paid once), its names cleared between runs
+    (``%reset -f``); otherwise each run gets a fresh one. It is shut down after a failed run
+    and when the process ends (a killed worker's kernel notices its parent is gone and
+    stops)."""
 
     km = None
     sockets: Path | None = None
@@ -118,8 +93,7 @@ class _KeptKernel:
     def manager(cls):
         if cls.km is None:
             cls.sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
-            cls.km = _ipc_kernel_manager(cls.sockets)(kernel_name=config.KERNEL_NAME)
-            atexit.register(cls.close)
+            cls.km = _ipc_kernel_manager(cls.sockets)
         elif cls.km.has_kernel:
             cls._reset()
         return cls.km
@@ -140,7 +114,7 @@ class _KeptKernel:
 
     @classmethod
     def release(cls) -> None:
-        """Close the clients the last run opened on the kept kernel (the kernel goes on)."""
+        """Close the clients the last run opened on the kernel (the kernel goes on)."""
         opened = [] if cls.km is None else cls.km.__dict__.pop("opened", [])
         for client in opened:
             with contextlib.suppress(Exception):  # already closed
@@ -157,11 +131,14 @@ class _KeptKernel:
             shutil.rmtree(sockets, ignore_errors=True)
 
 
+atexit.register(_Kernel.close)
+
+
 def run_notebook(
     name: str, output: Path, parameters: dict | None = None, reuse: bool = False
 ) -> Path:
     """Execute notebook ``name`` with papermill into ``output`` on the project's kernel, in the
-    notebooks' folder. ``reuse``: on this process's kept kernel (:class:`_KeptKernel`), cleared
+    notebooks' folder. ``reuse``: on this process's kept kernel (:class:`_Kernel`), cleared
     of the previous run's names, instead of a new one.
 
     Raises :class:`NotebookFailed` with the notebook's own error message when a cell fails;
@@ -173,18 +150,12 @@ def run_notebook(
     ensure_kernel()
     source = notebook_path(name)
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Kernel sockets of runs that were killed (their process is gone) are removed first; the
-    # folder name carries this process's id for the same reason. Short path: socket names are
-    # capped.
-    # the system's temporary folder is shared: a folder that names no maker (made by an older
-    # version, perhaps still running) is removed only after a day
+    # Kernel sockets of runs that were killed (their process is gone; the folder name carries
+    # the maker's id) are removed first. The system's temporary folder is shared: a folder that
+    # names no maker (made by an older version, perhaps still running) only after a day.
     remove_leftovers(Path(tempfile.gettempdir()), "ee-kernel-*", unowned_age=86_400)
-    sockets = None if reuse else Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
-    kernel = (
-        {"km": _KeptKernel.manager()}
-        if reuse
-        else {"kernel_manager_class": _ipc_kernel_manager(sockets)}
-    )
+    if not reuse:
+        _Kernel.close()
     try:
         papermill.execute_notebook(
             str(source),
@@ -194,17 +165,15 @@ def run_notebook(
             progress_bar=False,
             log_output=False,
             cwd=str(config.notebooks_dir()),
-            **kernel,
+            km=_Kernel.manager(),
         )
     except BaseException as exc:
-        if reuse:
-            _KeptKernel.close()  # after a failure the next run starts on a fresh kernel
+        _Kernel.close()  # after a failure the next run starts on a fresh kernel
         if isinstance(exc, PapermillExecutionError):
             raise NotebookFailed(source.stem, exc.ename, exc.evalue, output) from None
         raise
-    finally:
-        if reuse:
-            _KeptKernel.release()
-        else:
-            shutil.rmtree(sockets, ignore_errors=True)
+    if reuse:
+        _Kernel.release()
+    else:
+        _Kernel.close()
     return output

@@ -16,9 +16,9 @@ import pandas as pd
 
 from analysis import config
 from analysis.publish.month_page import neighbours
+from analysis.publish.swap import published_months
 from analysis.report.month_report import is_to_date, month_bounds
-from analysis.storage import hash_tree, stamp_matches
-from analysis.vocabulary import is_month
+from analysis.storage import hash_tree, read_stamp, stamp_matches
 
 REPORT_NOTEBOOK = "4.0-monthly-report"
 
@@ -136,22 +136,6 @@ def _status(month: str, retrieved_at) -> str:
     return f"to date, checked {retrieved_at}" if is_to_date(month, retrieved_at) else "complete"
 
 
-def published_months(site: Path) -> set[str]:
-    """The months published in ``site`` (``YYYY-MM`` folders holding ``index.html``)."""
-    if not site.is_dir():
-        return set()
-    return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
-
-
-def _recorded(stamp: Path) -> dict:
-    """What a published month's ``inputs.json`` records (empty when unreadable)."""
-    try:
-        recorded = json.loads(stamp.read_text())
-    except (OSError, ValueError):
-        return {}
-    return recorded if isinstance(recorded, dict) else {}
-
-
 def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
@@ -186,7 +170,7 @@ def plan_months(
         plans.append(replace(plan_, reason=reason))
     for month in sorted(published_months(site) - set(months)):
         stamp = site / month / INPUTS_FILE
-        recorded = _recorded(stamp)
+        recorded = read_stamp(stamp)
         plan_, _ = planned(month, recorded.get("parameters"))
         if recorded.get("neighbours") != list(plan_.neighbours):
             plans.append(replace(plan_, reason="a neighbouring month changed"))

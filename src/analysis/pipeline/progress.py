@@ -40,10 +40,6 @@ from rich.progress import (
 )
 
 
-def _elapsed(seconds: float) -> str:
-    return str(timedelta(seconds=int(seconds)))
-
-
 class Progress:
     """Where ``ee`` writes: ``say`` a line; ``tracking`` a batch of items (months, steps).
 
@@ -57,19 +53,18 @@ class Progress:
         self.live = self.console.is_terminal if live is None else live
         self._display: RichProgress | None = None
 
-    def say(self, message: str) -> None:
-        """Write one line (above the live display when there is one)."""
-        if self._display is not None:
+    def say(self, message: str, stream: TextIO | None = None) -> None:
+        """Write one line on ``stream`` (default: this one), above the live display when it is
+        drawn there."""
+        stream = stream or self.stream
+        if self._display is not None and stream is self.stream:
             self._display.console.print(message, markup=False)
         else:
-            print(message, file=self.stream, flush=True)
+            print(message, file=stream, flush=True)
 
     def warn(self, message: str) -> None:
-        """Write a warning line on stderr (above the live display when it is drawn there)."""
-        if self._display is not None and self.stream is sys.stderr:
-            self._display.console.print(message, markup=False)
-        else:
-            print(message, file=sys.stderr, flush=True)
+        """Write a warning line on stderr."""
+        self.say(message, sys.stderr)
 
     @contextlib.contextmanager
     def tracking(
@@ -81,19 +76,17 @@ class Progress:
         if not self.live:
             yield tracker
             return
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
         display = RichProgress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
+            *columns,
             MofNCompleteColumn(),
             TextColumn(what),
             TimeElapsedColumn(),
             console=self.console,
         )
-        self._display = display
         try:
             with display:
-                tracker.display = display
+                self._display = tracker.display = display
                 tracker.task = display.add_task("starting", total=total)
                 yield tracker
         finally:
@@ -115,28 +108,24 @@ class Tracker:
     running: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.perf_counter)
 
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the batch started."""
-        return time.perf_counter() - self.started_at
+    def _line(self, text: str) -> str:
+        elapsed = timedelta(seconds=int(time.perf_counter() - self.started_at))
+        return f"  [{self.done}/{self.total}] {text} (elapsed {elapsed})"
 
-    def _describe(self) -> None:
-        if self.display is not None and self.task is not None:
-            if self.running:
-                description = f"{self.doing} {', '.join(self.running)}"
-            else:
-                description = "done" if self.done >= self.total else "waiting"
+    def _describe(self, advance: int = 0) -> None:
+        if self.display is not None:
+            idle = "done" if self.done >= self.total else "waiting"
+            running = f"{self.doing} {', '.join(self.running)}" if self.running else idle
             # drawn at once, not at the next tick: a step shorter than a tick is still shown
-            self.display.update(self.task, description=description, refresh=True)
+            self.display.update(self.task, description=running, advance=advance, refresh=True)
 
     def started(self, item: str) -> None:
-        """``item`` is being worked on now."""
+        """``item`` is being worked on now (again: nothing new)."""
+        if item in self.running:
+            return
         self.running.append(item)
         if self.display is None:
-            self.progress.say(
-                f"  [{self.done}/{self.total}] {self.doing} {item} "
-                f"(elapsed {_elapsed(self.elapsed)})"
-            )
+            self.progress.say(self._line(f"{self.doing} {item}"))
         self._describe()
 
     def finished(self, item: str, seconds: float) -> None:
@@ -144,11 +133,5 @@ class Tracker:
         if item in self.running:
             self.running.remove(item)
         self.done += 1
-        line = (
-            f"  [{self.done}/{self.total}] {item} {self.done_word} in {seconds:.1f} s "
-            f"(elapsed {_elapsed(self.elapsed)})"
-        )
-        self.progress.say(line)
-        if self.display is not None and self.task is not None:
-            self.display.advance(self.task)
-        self._describe()
+        self.progress.say(self._line(f"{item} {self.done_word} in {seconds:.1f} s"))
+        self._describe(advance=1)

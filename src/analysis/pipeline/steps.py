@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -71,21 +72,17 @@ def _record_path(name: str):
     return config.runs_dir() / f"{name}.ipynb"
 
 
-def _record_fingerprint(name: str, state: str) -> str:
-    """What a run record of notebook ``name`` depends on: the notebook and the data ``state``."""
+def _record_stamp(name: str, state: str) -> tuple[Path, str]:
+    """Where ``runs/<name>.ipynb``'s stamp is, and what it must record: the notebook and the
+    data ``state`` it was run for."""
     notebook = config.notebooks_dir() / f"{name}.ipynb"
-    return hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+    fingerprint = hashlib.sha256(notebook.read_bytes() + state.encode()).hexdigest()
+    return config.runs_dir() / f"{name}.json", fingerprint
 
 
 def _record_is_current(name: str, state: str) -> bool:
     """True when ``runs/<name>.ipynb`` was made by the current notebook for the same ``state``."""
-    stamp = config.runs_dir() / f"{name}.json"
-    return _record_path(name).exists() and stamp_matches(stamp, _record_fingerprint(name, state))
-
-
-def _mark_record(name: str, state: str) -> None:
-    """Record that ``runs/<name>.ipynb`` was made for ``state`` by the current notebook."""
-    write_stamp(config.runs_dir() / f"{name}.json", _record_fingerprint(name, state))
+    return _record_path(name).exists() and stamp_matches(*_record_stamp(name, state))
 
 
 #: Seconds ``ee fetch`` / ``ee clean`` wait for another command to finish (they are short);
@@ -109,8 +106,12 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
     )
     if recorded:
         run_notebook("1.0-ingest", record, {"source": source, "retrieve_now": False})
-        _mark_record("1.0-ingest", snapshot.sha256)
-    state = retrieval_state(snapshot)
+        write_stamp(*_record_stamp("1.0-ingest", snapshot.sha256))
+    fallback = fell_back(snapshot)  # why a stored snapshot stands in (None: the feed was read now)
+    if fallback and not snapshot.new_content:
+        state = "nothing new retrieved; the latest stored snapshot is used"
+    else:
+        state = retrieval_state(snapshot)
     run.say(
         f"ee fetch: {snapshot.rounds} rounds, newest {snapshot.newest_round} on "
         f"{snapshot.newest_date}; {state}: {config.raw_dir() / snapshot.file}"
@@ -124,8 +125,7 @@ def fetch_step(run: Run, source: str | None = None, notebook: bool = True) -> di
         "newest_date": snapshot.newest_date,
         "new_content": snapshot.new_content,
         "run_record": str(record) if recorded else None,
-        # why a stored snapshot stands in for a retrieval (None: the feed was read now)
-        "fallback": fell_back(snapshot),
+        "fallback": fallback,
     }
 
 
@@ -156,7 +156,7 @@ def clean_step(run: Run, force: bool = False, notebook: bool = True) -> dict:
         )
     elif notebook:
         run_notebook("1.1-clean", _record_path("1.1-clean"), {"force": bool(force)})
-        _mark_record("1.1-clean", state())
+        write_stamp(*_record_stamp("1.1-clean", state()))
     else:
         clean_latest_snapshot(force=force)
     meta = read_meta()
@@ -194,9 +194,8 @@ def data_steps(
     with run.progress.tracking(len(steps), "steps", doing="running", done="done") as tracker:
         for name, work in steps:
             tracker.started(name)
-            began = time.perf_counter()
             run.step(name, work)
-            tracker.finished(name, time.perf_counter() - began)
+            tracker.finished(name, run.steps[-1]["seconds"])
 
 
 def _months_in_data(wanted: dict[str, str], inputs) -> None:

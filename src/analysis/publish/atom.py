@@ -7,17 +7,10 @@
 
 A round's entry has a stable id (``tag:...:round-434``, the same in every feed and whatever
 the host) and is ``updated`` when IRCC revises the round (the retrieval that saw the change),
-otherwise when it was drawn, so a feed reader shows a revised round again.
-
-Links. Atom (RFC 4287) wants absolute IRIs, and a page's address is only known where it is
-hosted: set ``EE_SITE_URL`` (e.g. ``https://you.github.io/ee-draws/``) and every link and id is
-absolute. Without it the feed still works: ``xml:base="./"`` plus relative links
-(``2026-03/index.html``), which a feed reader resolves against the address it fetched
-``feed.xml`` from; ids are then ``tag:`` URIs that do not depend on the host.
-
-Deterministic: an entry's ``updated`` is when the month's data were retrieved (from its
-``summary.json``) or when the round was drawn or revised, never the build time, and no
-generator version is written, so rebuilding from the same data gives the same bytes.
+otherwise when it was drawn, so a feed reader shows a revised round again. Links are absolute
+with ``EE_SITE_URL``, else relative under ``xml:base="./"`` (README, "Atom feed").
+Deterministic: ``updated`` comes from the data, never the build time, and no generator version
+is written, so rebuilding from the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +25,8 @@ import pandas as pd
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from analysis.ingest.snapshots import name_time
+from analysis.publish import swap
 from analysis.storage import write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
 from analysis.vocabulary import day_label, is_month, month_label
@@ -88,9 +83,6 @@ def round_title(number: object, label: str, day, invitations: object, cutoff: ob
     return f"Round {number}, {label}, {day_label(pd.Timestamp(day))}: {invited}, {score}"
 
 
-_RETRIEVED_IN_NAME = re.compile(r"(\d{8}T\d{6}Z)")
-
-
 def _revised_at(revisions: pd.DataFrame | None) -> dict[str, datetime]:
     """round -> when a retrieval first saw IRCC's latest change to it (the snapshot's time,
     from its file name); new rounds ("added") are not revisions."""
@@ -99,10 +91,10 @@ def _revised_at(revisions: pd.DataFrame | None) -> dict[str, datetime]:
     changed = revisions.loc[revisions["change"].isin(["changed", "renamed", "removed"])]
     found: dict[str, datetime] = {}
     for number, snapshot in zip(changed["round"], changed["snapshot"], strict=True):
-        match = _RETRIEVED_IN_NAME.search(str(snapshot))
+        match = re.search(r"\d{8}T\d{6}Z", str(snapshot))
         if match is None or pd.isna(number):
             continue
-        when = datetime.strptime(match[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        when = name_time(match[0])
         key = str(number)
         found[key] = max(found.get(key, when), when)
     return found
@@ -217,11 +209,10 @@ def write_feed(site_dir: Path, title: str, site_url: str | None = None, inputs=N
     the processed data ``inputs``, one entry per round (linked to its month's page when that is
     published, else to the index); unchanged bytes are left alone."""
     site_dir = Path(site_dir)
-    entries = []
-    for folder in sorted(site_dir.iterdir()) if site_dir.is_dir() else []:
-        if folder.is_dir() and is_month(folder.name) and (folder / "index.html").is_file():
-            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            entries.append({"month": folder.name, "summary": summary})
+    entries = [
+        {"month": m, "summary": json.loads((site_dir / m / "summary.json").read_text("utf-8"))}
+        for m in sorted(swap.published_months(site_dir))
+    ]
     published = {e["month"] for e in entries}
 
     def href(row) -> str:

@@ -1,22 +1,14 @@
-"""The check every page passes before it is published: it declares the site's
-Content-Security-Policy first in its ``<head>`` (no script, nothing from another host), and
-nothing in it could run code or load from another host were the policy ignored, and every image
-has alt text.
+"""The check every page passes before it is published (README, "Safe to publish"): its
+Content-Security-Policy comes first in its ``<head>`` and allows no script and nothing from
+another host, and nothing in it could run code or load from another host were the policy
+ignored; every image has alt text.
 
-The page is parsed once, as browsers parse it (html5lib follows the WHATWG specification, with
-scripting on as in a reader's browser), so comments ended early (``<!-->``), ``<![CDATA[``, and
-raw-text elements closed inside what looked like an attribute (``<textarea>``, ``<title>``,
-``<style>``, ``<noscript>``...) are read as a browser reads them. Only the elements our templates
-write are allowed (:data:`ALLOWED_ELEMENTS`): anything else (``<script>``, frames,
-``<object>``, ``<form>``, ``<select>``, ``<noscript>``, SVG animation...) is refused, as are
-``on...=`` handlers, ``srcdoc``, a ``javascript:`` or ``data:`` URL anywhere but an inline image,
-a reference to another host, and an image without alt text. CSS is not parsed: the policy allows
-no inline ``style=""`` and no stylesheet but the one it names by hash, so a ``style`` attribute,
-or a ``<style>`` whose SHA-256 the page's policy does not list, is refused as it stands (an
-escape such as ``\\75rl(`` hides nothing from a hash).
-
-Whether the payloads this check refuses really run in a browser is checked on demand, not in
-the test suite: ``python benchmarks/safety_corpus.py`` opens each payload in Chromium.
+The page is parsed once, as browsers parse it (html5lib, the WHATWG algorithm, scripting on), so
+markup hidden in comments ended early, CDATA or raw-text elements is seen as a browser sees it.
+Only the elements our templates write are allowed (:data:`ALLOWED_ELEMENTS`). CSS is not
+parsed: a ``style`` attribute, or a ``<style>`` whose SHA-256 the policy does not list, is
+refused as it stands. Whether the refused payloads really run in a browser is checked on demand
+(``python benchmarks/safety_corpus.py``), not in the test suite.
 
 >>> unsafe_markup('<textarea><p title="</textarea><img src=x onerror=alert(1)>"></textarea>')
 ['<textarea> element: <textarea>', 'img onerror= attribute']
@@ -157,6 +149,10 @@ def is_other_host(url: str) -> bool:
         return False
     parts = urlsplit(url)
     return parts.scheme in _FETCHING_SCHEMES or (not parts.scheme and bool(parts.netloc))
+
+
+def _inline(url: str | None) -> bool:
+    return _squeezed(url or "").startswith("data:")
 
 
 def _srcset_urls(value: str) -> list[str]:
@@ -324,14 +320,6 @@ def _page_policy(elements) -> str | None:
     return None
 
 
-def _policy(html: str) -> list[str]:
-    """The page's Content-Security-Policy must be the first element of its ``<head>``."""
-    policy = _page_policy(parse_elements(html))
-    if policy is None:
-        return ["no Content-Security-Policy <meta> first in <head>"]
-    return [f"Content-Security-Policy: {p}" for p in policy_problems(policy)]
-
-
 def check_page(html: str) -> None:
     """Raise :class:`ReportError` unless ``html`` is safe and self-contained.
 
@@ -349,23 +337,21 @@ def check_page(html: str) -> None:
     ...
     analysis.errors.ReportError: page refused: script or active markup: <script> element: ...
     """
+    elements = parse_elements(html)
     problems = [f"script or active markup: {item}" for item in unsafe_markup(html)]
     problems += [f"loads from another host: {item}" for item in external_references(html)]
     problems += [f"image without alt text: {item}" for item in images_without_alt(html)]
-    problems += _found(
-        html,
-        lambda elements: [
-            f"image not inline (not self-contained): {_snippet(e)}"
-            for e in elements
-            if e.tag == "img" and not _squeezed(e.get("src") or "").startswith("data:")
-        ],
-    )
-    problems += _policy(html)
-    browser = parse_elements(html)
-    root = next((e for e in browser if e.tag == "html"), None)
+    outside = [_snippet(e) for e in elements if e.tag == "img" and not _inline(e.get("src"))]
+    problems += [f"image not inline (not self-contained): {e}" for e in dict.fromkeys(outside)]
+    policy = _page_policy(elements)
+    if policy is None:
+        problems.append("no Content-Security-Policy <meta> first in <head>")
+    else:
+        problems += [f"Content-Security-Policy: {p}" for p in policy_problems(policy)]
+    root = next((e for e in elements if e.tag == "html"), None)
     if root is None or not (root.get("lang") or "").strip():
         problems.append('no <html lang="..."> declaration')
-    title = next((e for e in browser if e.tag == "title"), None)
+    title = next((e for e in elements if e.tag == "title"), None)
     if title is None or not title.text.strip():
         problems.append("no <title>")
     if problems:

@@ -86,30 +86,27 @@ def publish_month(build: Callable[[Path], None], site_dir: Path, month: str) -> 
     return publish_dir(build, Path(site_dir) / month)
 
 
+def published_months(site: Path) -> set[str]:
+    """The months published in ``site`` (``YYYY-MM`` folders holding ``index.html``)."""
+    site = Path(site)
+    if not site.is_dir():
+        return set()
+    return {p.name for p in site.iterdir() if is_month(p.name) and (p / "index.html").is_file()}
+
+
 def _link_tree(source: Path, target: Path, skip: frozenset[str]) -> None:
     """Fill the empty folder ``target`` with hard links to every file under ``source`` (folders
     are made anew, symbolic links copied as links); top-level names in ``skip`` are left out.
     Writers replace files by renaming (never in place), so the published inodes stay as they
     are while ``target`` is changed."""
-    for root, folders, files in os.walk(source):
-        here = Path(root)
-        relative = here.relative_to(source)
-        if relative == Path("."):
-            folders[:] = [f for f in folders if f not in skip]
-            files = [f for f in files if f not in skip]
-        for folder in folders:
-            (target / relative / folder).mkdir()
-        for name in files:
-            path = here / name
-            if path.is_symlink():
-                os.symlink(os.readlink(path), target / relative / name)
-            else:
-                os.link(path, target / relative / name)
-        for folder in list(folders):  # links to folders are copied, not followed
-            if (here / folder).is_symlink():
-                (target / relative / folder).rmdir()
-                os.symlink(os.readlink(here / folder), target / relative / folder)
-                folders.remove(folder)
+    shutil.copytree(
+        source,
+        target,
+        symlinks=True,
+        ignore=lambda folder, names: skip if Path(folder) == source else (),
+        copy_function=os.link,
+        dirs_exist_ok=True,
+    )
 
 
 def site_leftovers(site: Path) -> str:
