@@ -19,6 +19,7 @@ from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.publish import content, display
 from analysis.publish.content import Table
+from analysis.publish.swap import published_months
 from analysis.report import charts, month_report, provenance, tables
 from analysis.stats import LABELS, Verdict
 from helpers import FEEDS
@@ -306,7 +307,7 @@ def test_a_new_round_redraws_only_its_family_page_and_matches_a_full_rebuild(
     assert families.write_families(incremental, inputs(before), "data-1", code="code")
     assert not families.write_families(incremental, inputs(before), "data-1", code="code")
 
-    months = families.published_months(incremental)
+    months = published_months(incremental)
     full, previous = families.families_stamp(incremental, "data-2", months)
     assert set(previous) == set(families.families_with_rounds(before.draws))
     prepared = families.prepare_families(inputs(after), months, full, "code", previous)

@@ -291,7 +291,7 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     pages, their inputs) change. ``family_pages``: the future of :func:`_start_family_pages`,
     used when it was drawn for the months now published."""
     fingerprint, code = _site_fingerprint(inputs)
-    months = families.published_months(site)
+    months = swap.published_months(site)
     pending = families.families_stamp(site, fingerprint, months)
     if pending is not None:
         check_writable(site)  # a dry run stops here, before the pages are drawn
@@ -427,7 +427,7 @@ def build_reports(
                         )
                     )
                     stack.enter_context(_workers_stopped_on_exit(helper))
-                    months_after = families.published_months(site) | {p.month for p in todo}
+                    months_after = swap.published_months(site) | {p.month for p in todo}
                     family_pages = _start_family_pages(helper, site, inputs, months_after)
                     reader = _start_reader_pages(helper, site, inputs)
                 staging.mkdir(parents=True)

@@ -11,7 +11,6 @@ deterministic like the months (checked by :func:`analysis.publish.safety.check_p
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,12 @@ from analysis.data import removal_notes
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import FEED_LICENCE, render_page, site_nav, write_page
+from analysis.publish.swap import published_months
 from analysis.report.month_report import WINDOW_LOOK, ReportParams, verdict_line
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
-from analysis.storage import stamp_matches, write_stamp, write_text_atomic
+from analysis.storage import read_stamp, stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
-from analysis.vocabulary import day_label, is_month, month_label, plural, shown_gap, whole_points
+from analysis.vocabulary import day_label, month_label, plural, shown_gap, whole_points
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
@@ -238,14 +238,6 @@ def family_key(
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def published_months(site_dir: Path) -> set[str]:
-    """The month folders of the site (what family pages link to)."""
-    site_dir = Path(site_dir)
-    if not site_dir.is_dir():
-        return set()
-    return {p.name for p in site_dir.iterdir() if p.is_dir() and is_month(p.name)}
-
-
 def families_stamp(site_dir: Path, fingerprint: str, months) -> tuple[str, dict[str, str]] | None:
     """None when the published family pages were made from ``fingerprint`` (code and data) and
     ``months``; otherwise (the full fingerprint to record, the keys of the published pages whose
@@ -255,10 +247,7 @@ def families_stamp(site_dir: Path, fingerprint: str, months) -> tuple[str, dict[
     stamp = folder / "inputs.json"
     if stamp_matches(stamp, full):
         return None
-    try:
-        keys = json.loads(stamp.read_text()).get("pages", {}) if stamp.is_file() else {}
-    except (OSError, ValueError):
-        keys = {}
+    keys = read_stamp(stamp).get("pages", {})
     kept = {
         family: key
         for family, key in keys.items()
