@@ -287,3 +287,22 @@ def test_the_residuals_say_where_the_misses_are(real_regime):
     # misses are larger for estimates made further from the round and for high cutoffs
     assert found.loc["days", "mae_high_half"] > found.loc["days", "mae_low_half"]
     assert found.loc["actual_cutoff", "rho_size"] > 0.2
+
+
+def test_the_regime_figures_by_days_beside_the_days_of_the_reports_baselines(real, real_regime):
+    """The regime misses split by the days between the distribution and the round, and how far
+    the reports' own pool baselines are from theirs: the long gaps (over a month, up to 79
+    days) that make most of the regime error never occur in the reports (0-8 days)."""
+    from analysis.pool.accuracy import regime_lines
+
+    bands = dict(regime.regime_by_days(real_regime.table))
+    assert list(bands) == ["up to 14 days", "15-30 days", "over 30 days"]
+    assert sum(s.n for s in bands.values()) == real_regime.summary.n
+    assert bands["over 30 days"].mae > 2 * bands["up to 14 days"].mae
+    days = regime.baseline_days(*real)
+    draws = real[0]
+    after = draws.loc[draws["date"] > draws.loc[draws["is_all_program"], "date"].max()]
+    assert set(days.index) <= set(after["round"].astype(str))
+    assert len(days) >= 50 and (days >= 0).all() and days.max() <= 14
+    text = " ".join(regime_lines(real_regime, days))
+    assert "up to 14 days: n = " in text and f"({len(days)} rounds)" in text

@@ -42,7 +42,14 @@ from analysis.pool.bounds import (
     write_bounds,
 )
 from analysis.pool.forward import ForwardBacktest, forward_backtest
-from analysis.pool.regime import RegimeBacktest, model_regime, regime_backtest, regime_error_range
+from analysis.pool.regime import (
+    RegimeBacktest,
+    baseline_days,
+    model_regime,
+    regime_backtest,
+    regime_by_days,
+    regime_error_range,
+)
 from analysis.storage import write_tables_atomic, write_text_atomic
 from analysis.wording import plural, signed_points
 
@@ -304,6 +311,7 @@ class BacktestRun:
     unbounded: BoundsSummary
     pnp_rounds: int
     regime: RegimeBacktest | None = None
+    baseline_days: pd.Series | None = None
 
     @property
     def in_sample(self) -> BacktestSummary:
@@ -333,6 +341,7 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
         unbounded=summarize_bounds(unbounded),
         pnp_rounds=len(pnp),
         regime=regime_backtest(draws, pool),
+        baseline_days=baseline_days(draws, pool),
     )
 
 
@@ -404,7 +413,7 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
         "on the all-program rounds and bounds dated before the round estimated; the first "
         f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
         f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
-        *regime_lines(run.regime),
+        *regime_lines(run.regime, run.baseline_days),
         f"Bounds: {b.rows} restricted rounds with a published distribution "
         f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
         f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
@@ -419,11 +428,23 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     return lines
 
 
-def regime_lines(regime: RegimeBacktest | None) -> list[str]:
+def regime_lines(regime: RegimeBacktest | None, days: pd.Series | None = None) -> list[str]:
     """The regime backtest in words (empty without one): n, MAE, bias and what its ranges
-    covered, over all lags and per lag."""
+    covered, over all lags, per lag and per band of days from the distribution to the round,
+    beside the days of the reports' pool baselines (``days``, :func:`baseline_days`)."""
     if regime is None or regime.summary.n == 0:
         return []
+    per_days = "; ".join(
+        f"{label}: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}"
+        for label, v in regime_by_days(regime.table)
+    )
+    reports = (
+        f" The reports' pool baselines since all-program rounds stopped ({len(days)} rounds) are "
+        f"{int(days.min())}-{int(days.max())} days from their distribution (median "
+        f"{days.median():g})."
+        if days is not None and len(days)
+        else ""
+    )
     s, t = regime.summary, regime.table
     per_lag = "; ".join(
         f"{lag} back: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
@@ -450,6 +471,7 @@ def regime_lines(regime: RegimeBacktest | None) -> list[str]:
         f"at their rate of the last {chosen.inflow_window} days, a correction of "
         f"{regime.correction:+d} points, and ranges spanning the middle "
         f"{regime.range_level:.0%} of the corrected misses.",
+        f"Regime by days from the distribution to the round: {per_days}.{reports}",
     ]
 
 

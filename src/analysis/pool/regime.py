@@ -445,6 +445,74 @@ def regime_errors(table: pd.DataFrame) -> np.ndarray:
     return table["error"].astype("float64").to_numpy()
 
 
+#: The days from the distribution to the round that the regime's figures are split by
+#: (:func:`regime_by_days`): two weeks (the all-program rounds' rhythm) and a month.
+DAY_BANDS = (14, 30)
+
+
+def regime_by_days(
+    table: pd.DataFrame, bands: Sequence[int] = DAY_BANDS
+) -> list[tuple[str, BacktestSummary]]:
+    """The regime figures of ``table`` (a ``pool_regime`` table) per band of days between the
+    distribution and the round: up to ``bands[0]`` days, each next band, and over the last; a
+    band without estimates is left out. What the misses are in the situations of the reports'
+    baselines (:func:`baseline_days`), which are never as far from their distribution.
+
+    >>> t = pd.DataFrame({"round": ["1", "2", "3"], "error": [1, -2, 9], "days": [7, 20, 60],
+    ...                   "low": [0, 0, 0], "high": [9, 9, 9]})
+    >>> [(label, s.n, s.mae) for label, s in regime_by_days(t)]
+    [('up to 14 days', 1, 1.0), ('15-30 days', 1, 2.0), ('over 30 days', 1, 9.0)]
+    """
+    edges = [-1, *bands, np.inf]
+    out = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        part = table.loc[(table["days"] > low) & (table["days"] <= high)]
+        if part.empty:
+            continue
+        if low < 0:
+            label = f"up to {int(high)} days"
+        elif np.isinf(high):
+            label = f"over {int(low)} days"
+        else:
+            label = f"{int(low) + 1}-{int(high)} days"
+        out.append((label, summarize_regime(part, f"regime, {label}")))
+    return out
+
+
+def baseline_days(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
+    """Days from its distribution to each restricted round below the nominees' scores (the
+    rounds with a pool baseline) held after the last all-program round, indexed by round: the
+    distribution IRCC attached to the round when it is in ``pool``, else the latest one dated
+    on or before the round (as :func:`analysis.pool.estimate.distribution_for_round`). Empty
+    when no such round follows an all-program round.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> baseline_days(example_draws(), example_pool()).to_dict()   # after all-program 253
+    {'254': 1, '255': 2, '256': 3}
+    """
+    published = pd.DatetimeIndex(pd.to_datetime(pool["distribution_date"]).unique()).sort_values()
+    all_program = draws.loc[draws["is_all_program"].astype(bool), "date"]
+    if all_program.empty or published.empty:
+        return pd.Series([], dtype="int64", name="days")
+    rounds = draws.loc[
+        ~draws["is_all_program"].astype(bool)
+        & (draws["date"] > all_program.max())
+        & draws["cutoff"].lt(pool_density.NOMINEE_FLOOR).fillna(False)
+    ]
+    own = pd.to_datetime(rounds["distribution_date"])
+    latest = published.searchsorted(rounds["date"].to_numpy(), side="right") - 1
+    before = pd.Series(
+        [published[i] if i >= 0 else pd.NaT for i in latest],
+        index=rounds.index,
+        dtype="datetime64[ns]",
+    )
+    used = own.where(own.isin(published), before)
+    days = (rounds["date"] - used).dt.days.dropna().astype("int64")
+    return pd.Series(
+        days.to_numpy(), index=rounds.loc[days.index, "round"].astype(str), name="days"
+    )
+
+
 #: What the regime misses are set against (:func:`regime_residuals`).
 RESIDUAL_FACTORS = (
     "rounds_taken_out",
