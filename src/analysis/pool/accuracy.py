@@ -60,7 +60,7 @@ DOCUMENTED_ACCURACY = {
     "snapshot": "ee_rounds_2026-03-05.json",
     "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
     "forward": {"mae": 2.19, "n": 32, "first": "2022-10", "last": "2024-04"},
-    "regime": {"mae": 5.75, "bias": 0.96, "n": 96, "covered": 0.81},
+    "regime": {"mae": 5.57, "bias": -0.61, "n": 96, "covered": 0.83},
     "stopped": "2024-04",
     "bounds": {
         "rows": 90,

@@ -150,11 +150,14 @@ class RegimeScores:
     held_out: pd.DataFrame = field(repr=False)
 
     def best(self, rows: np.ndarray, bounds: np.ndarray) -> int:
-        """The index of the setting with the lowest mean absolute error on ``rows`` plus mean
-        shortfall below the ``bounds`` (ties to the first)."""
+        """The index of the setting with the lowest mean absolute error on ``rows`` once
+        corrected (minus their median, :func:`correction_for`, as every estimate chosen with it
+        is: so the choice is on the spread the correction leaves, not on a bias it removes)
+        plus mean shortfall below the ``bounds`` (ties to the first)."""
         loss = []
         for i, table in enumerate(self.tables):
-            mae = float(table.loc[rows, "error"].abs().mean()) if rows.any() else 0.0
+            errors = table.loc[rows, "error"].to_numpy(dtype="float64")
+            mae = float(np.abs(errors + correction_for(errors)).mean()) if rows.any() else 0.0
             short = (
                 float((-self.held_out.loc[bounds, i]).clip(lower=0).mean()) if bounds.any() else 0.0
             )
@@ -264,7 +267,8 @@ def regime_backtest(
     published distribution estimated from the distribution ``lags`` before its own, and for
     each, on the rounds and bounds dated before it only:
 
-    - the setting (lowest error plus shortfall below the held-out bounds);
+    - the setting (lowest mean absolute error once corrected, plus shortfall below the held-out
+      bounds: :meth:`RegimeScores.best`);
     - the correction: minus the median error of the earlier estimates with that setting
       (:func:`correction_for`), added to the model's estimate (``raw_estimate``);
     - the range: the middle ``range_level`` of the earlier errors once corrected, where the
