@@ -23,6 +23,7 @@ from analysis.stats import (
     trend_words,
     verdict_table,
 )
+from analysis.stats.autocorrelation import TREND_AR1_ALLOWANCE, ar1_inflated
 
 
 def make_draws(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
@@ -106,14 +107,18 @@ def test_the_interval_covers_about_what_it_says_on_autocorrelated_series():
     assert plain_covered / runs < 0.85
     assert covered / runs >= 0.86
     assert covered / runs > plain_covered / runs + 0.05
+    # with the allowance for a noisy autocorrelation estimate (stats.AR1_ALLOWANCE), close to
+    # what it says (90% on these 400 series; without it 88%), not far above it
+    assert 0.89 <= covered / runs <= 0.99
 
 
 @pytest.mark.parametrize(
-    ("n", "rho", "at_least"), [(10, 0.0, 0.92), (10, 0.3, 0.86), (15, 0.6, 0.80), (30, 0.6, 0.85)]
+    ("n", "rho", "at_least"), [(10, 0.0, 0.95), (10, 0.3, 0.92), (15, 0.6, 0.90), (30, 0.6, 0.92)]
 )
 def test_the_trend_interval_covers_about_what_the_readme_says(n, rho, at_least):
     """Gaps that change by 5 points a year plus AR(1) noise, on irregular dates: how often the
-    95% interval of the change per year holds 5 (the README quotes these coverages)."""
+    95% interval of the change per year holds 5 (the README quotes these coverages: 98%, 95%,
+    93%, 95%; before the allowance for a noisy autocorrelation estimate, 97%, 93%, 84%, 88%)."""
     rng = np.random.default_rng(15)
     covered, runs = 0, 300
     for _ in range(runs):
@@ -122,7 +127,43 @@ def test_the_trend_interval_covers_about_what_the_readme_says(n, rho, at_least):
         years = days / 365.25
         trend = stats.trend_per_year(dates, 5 * years + 5 * _ar1(rng, n, rho))
         covered += trend.low <= 5 <= trend.high
-    assert covered / runs >= at_least
+    assert at_least <= covered / runs <= 0.99
+
+
+@pytest.mark.parametrize(("n", "m", "rho"), [(10, 20, 0.0), (10, 20, 0.3), (15, 20, 0.6)])
+def test_the_difference_of_means_covers_about_95_percent(n, m, rho):
+    """The all-program verdict's "95% interval": category rounds against all-program rounds,
+    both AR(1) series with the same true mean, through category_verdict itself; how often the
+    interval holds 0 (the README quotes these: 97%, 96%, 95%; before the allowance 96%, 95%,
+    93%)."""
+    rng = np.random.default_rng(7)
+    covered, runs = 0, 150
+    fam_days = pd.date_range("2023-07-01", periods=n, freq="14D")
+    ref_days = pd.date_range("2023-06-03", periods=m, freq="14D")
+    for _ in range(runs):
+        cutoffs = [*(500 + 10 * _ar1(rng, n, rho)), *(500 + 10 * _ar1(rng, m, rho))]
+        draws = pd.DataFrame(
+            {
+                "date": [*fam_days, *ref_days],
+                "family": pd.array(["stem"] * n + ["all_program"] * m, dtype="string"),
+                "cutoff": np.asarray(cutoffs, dtype="float64"),
+            }
+        )
+        verdict = category_verdict(draws, None, "stem", ref_days[-1], kind="all_program")
+        assert verdict.level == 0.95 and verdict.low is not None
+        covered += verdict.low <= 0 <= verdict.high
+    assert 0.9 <= covered / runs <= 0.995
+
+
+def test_the_ar1_allowance_widens_more_for_trends_and_never_narrows():
+    trend = ar1_inflated(1.0, 0.0, 15, parameters=2, allowance=TREND_AR1_ALLOWANCE)
+    plain = ar1_inflated(1.0, 0.0, 15, parameters=1)
+    assert plain > 1.0  # a lag-1 autocorrelation of 0 over 15 rounds may well be 0.3
+    assert ar1_inflated(1.0, 0.0, 15, parameters=2) > plain  # a trend's residuals: lower
+    assert trend > ar1_inflated(1.0, 0.0, 15, parameters=2)  # and a larger allowance
+    assert ar1_inflated(1.0, 0.4, 15) > ar1_inflated(1.0, 0.2, 15)
+    assert ar1_inflated(1.0, -0.9, 15) == 1.0
+    assert ar1_inflated(1.0, 0.99, 15) == pytest.approx(math.sqrt(1.95 / 0.05))  # capped
 
 
 def test_trend_words_say_narrowed_widened_or_no_clear_change():

@@ -40,8 +40,18 @@ from analysis.pool.bounds import (
     with_held_out,
     write_bounds,
 )
+from analysis.pool.estimate import ErrorRange
 from analysis.pool.forward import ForwardBacktest, forward_backtest
-from analysis.pool.regime import RegimeBacktest, model_regime, regime_backtest, regime_error_range
+from analysis.pool.regime import (
+    BAND_MIN_ERRORS,
+    RegimeBacktest,
+    band_label,
+    baseline_days,
+    model_regime,
+    regime_backtest,
+    regime_by_days,
+    regime_error_range,
+)
 from analysis.storage import write_tables_atomic, write_text_atomic
 from analysis.vocabulary import month_label, plural, signed_points
 
@@ -52,7 +62,7 @@ DOCUMENTED_ACCURACY = {
     "snapshot": "ee_rounds_2026-03-05.json",
     "in_sample": {"mae": 1.68, "n": 37, "first": "2022-08", "last": "2024-04"},
     "forward": {"mae": 2.19, "n": 32, "first": "2022-10", "last": "2024-04"},
-    "regime": {"mae": 5.75, "bias": 0.96, "n": 96, "covered": 0.81},
+    "regime": {"mae": 5.57, "bias": -0.61, "n": 96, "covered": 0.79},
     "stopped": "2024-04",
     "bounds": {
         "rows": 90,
@@ -68,7 +78,7 @@ DOCUMENTED_ACCURACY = {
 #: The figures the reports quote, cached next to the processed tables per feed (its sha256)
 #: and version of this measure.
 ACCURACY_FILE = "pool_accuracy.json"
-ACCURACY_VERSION = 3
+ACCURACY_VERSION = 4
 
 
 def _month(stamp) -> str:
@@ -109,6 +119,10 @@ def measure_accuracy(draws: pd.DataFrame, pool: pd.DataFrame) -> dict:
             "n": len(lagged),
             "rounds": int(lagged["round"].nunique()),
             "range": [low, high],
+            "by_days": [
+                {"days": band_label(band), "range": [lo, hi], "level": level}
+                for band, (_, lo, hi, level) in enumerate(found.by_days)
+            ],
             "correction": found.correction,
             "level": found.level,
             "covered": round(model.summary.within_interval, 3),
@@ -229,7 +243,20 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         )
     regime = a.get("regime")
     if regime:
-        if "range" in regime and "correction" in regime:
+        if regime.get("by_days") and "correction" in regime:
+            ranges = "; ".join(
+                f"{signed_points(b['range'][0])} to {signed_points(b['range'][1])} points "
+                f"{b['days']}"
+                for b in regime["by_days"]
+            )
+            covered = (
+                "; each such estimate is corrected by the median miss of the earlier ones "
+                f"({signed_points(regime['correction'])} points) and shown with a range allowing "
+                "the misses of estimates made as many days from their distribution "
+                f"({ranges} from it), which held {regime['covered']:.0%} of the actual cutoffs "
+                "when each range was made from earlier rounds only."
+            )
+        elif "range" in regime and "correction" in regime:
             low, high = regime["range"]
             covered = (
                 "; each such estimate is corrected by the median miss of the earlier ones "
@@ -303,6 +330,8 @@ class BacktestRun:
     unbounded: BoundsSummary
     pnp_rounds: int
     regime: RegimeBacktest | None = None
+    baseline_days: pd.Series | None = None
+    error_range: ErrorRange | None = None
 
     @property
     def in_sample(self) -> BacktestSummary:
@@ -332,6 +361,8 @@ def run_all(draws: pd.DataFrame, pool: pd.DataFrame) -> BacktestRun:
         unbounded=summarize_bounds(unbounded),
         pnp_rounds=len(pnp),
         regime=regime_backtest(draws, pool),
+        baseline_days=baseline_days(draws, pool),
+        error_range=regime_error_range(draws, pool),
     )
 
 
@@ -403,7 +434,7 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
         "on the all-program rounds and bounds dated before the round estimated; the first "
         f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
         f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
-        *regime_lines(run.regime),
+        *regime_lines(run.regime, run.baseline_days, run.error_range),
         f"Bounds: {b.rows} restricted rounds with a published distribution "
         f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
         f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
@@ -418,11 +449,40 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     return lines
 
 
-def regime_lines(regime: RegimeBacktest | None) -> list[str]:
+def regime_lines(
+    regime: RegimeBacktest | None,
+    days: pd.Series | None = None,
+    error_range: ErrorRange | None = None,
+) -> list[str]:
     """The regime backtest in words (empty without one): n, MAE, bias and what its ranges
-    covered, over all lags and per lag."""
+    covered, over all lags, per lag and per band of days from the distribution to the round,
+    beside the days of the reports' pool baselines (``days``, :func:`baseline_days`) and the
+    range a baseline at their median days gets (``error_range``,
+    :func:`analysis.pool.regime.regime_error_range`)."""
     if regime is None or regime.summary.n == 0:
         return []
+    per_days = "; ".join(
+        f"{label}: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
+        f"{v.within_interval:.0%}"
+        for label, v in regime_by_days(regime.table)
+    )
+    reports = (
+        f" The reports' pool baselines since all-program rounds stopped ({len(days)} rounds) are "
+        f"{int(days.min())}-{int(days.max())} days from their distribution (median "
+        f"{days.median():g})."
+        if days is not None and len(days)
+        else ""
+    )
+    if error_range is not None and days is not None and len(days):
+        near = error_range.for_days(days.median())
+        reports += (
+            f" A baseline {days.median():g} days from its distribution gets "
+            f"{signed_points(near.correction)} points and a range allowing misses of "
+            f"{signed_points(near[0])} to "
+            f"{signed_points(near[1])} points (the middle {near.level:.0%} of the corrected "
+            f"misses of its band; all bands pooled: {signed_points(error_range[0])} to "
+            f"{signed_points(error_range[1])})."
+        )
     s, t = regime.summary, regime.table
     per_lag = "; ".join(
         f"{lag} back: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
@@ -448,7 +508,12 @@ def regime_lines(regime: RegimeBacktest | None) -> list[str]:
         f"nominees' arrivals, newcomers falling by {chosen.inflow_rate:g} per point and arriving "
         f"at their rate of the last {chosen.inflow_window} days, a correction of "
         f"{regime.correction:+d} points, and ranges spanning the middle "
-        f"{regime.range_level:.0%} of the corrected misses.",
+        + ", ".join(
+            f"{level:.0%} ({band_label(band)})" for band, level in regime.band_levels.items()
+        )
+        + " of the corrected misses of estimates as many days from their distribution (all of "
+        f"them while a band has fewer than {BAND_MIN_ERRORS} earlier ones).",
+        f"Regime by days from the distribution to the round: {per_days}.{reports}",
     ]
 
 

@@ -87,23 +87,57 @@ class ErrorRange(tuple):
     error, :func:`analysis.pool.regime.regime_error_range`), and the middle share of the
     corrected errors the range spans (``level``).
 
+    ``by_days``: ``(up to days, low, high, level)`` per band of days from the distribution to
+    the round, nearest first (the last up to ``inf``): the range an estimate made that many
+    days from its distribution gets (:meth:`for_days`); empty when the backtest did not split
+    them.
+
     >>> r = ErrorRange(-9, 12, correction=3, level=0.95)
     >>> low, high = r
     >>> (low, high, r.correction, r.level)
     (-9, 12, 3, 0.95)
+    >>> bands = ((14, -4, 5, 0.9), (float("inf"), -12, 14, 0.95))
+    >>> near = ErrorRange(-9, 12, correction=3, by_days=bands)
+    >>> tuple(near.for_days(2)), near.for_days(2).level, near.for_days(2).correction
+    ((-4, 5), 0.9, 3)
+    >>> tuple(near.for_days(40)), tuple(r.for_days(2))
+    ((-12, 14), (-9, 12))
     """
 
     correction: int
     level: float
+    by_days: tuple
 
-    def __new__(cls, low: int, high: int, *, correction: int = 0, level: float = float("nan")):
+    def __new__(
+        cls,
+        low: int,
+        high: int,
+        *,
+        correction: int = 0,
+        level: float = float("nan"),
+        by_days: tuple = (),
+    ):
         self = super().__new__(cls, (int(low), int(high)))
         self.correction = int(correction)
         self.level = float(level)
+        self.by_days = tuple(
+            (float(upper), int(lo), int(hi), float(lv)) for upper, lo, hi, lv in by_days
+        )
         return self
 
     def __getnewargs_ex__(self):
-        return (tuple(self), {"correction": self.correction, "level": self.level})
+        return (
+            tuple(self),
+            {"correction": self.correction, "level": self.level, "by_days": self.by_days},
+        )
+
+    def for_days(self, days: float) -> ErrorRange:
+        """The range of an estimate made ``days`` from its distribution: that of the first band
+        of ``by_days`` reaching them (with the same correction), or this one without bands."""
+        for upper, low, high, level in self.by_days:
+            if days <= upper:
+                return ErrorRange(low, high, correction=self.correction, level=level)
+        return self
 
 
 @dataclass(frozen=True)
@@ -246,6 +280,9 @@ def estimate_from_density(
             notes.append(
                 f"{correction:+d} points: the median miss of estimates made this way, corrected"
             )
+        if adjusted and hasattr(error_range, "for_days") and None not in (on, distribution_date):
+            # the misses grow with the days from the distribution: the range of estimates as near
+            error_range = error_range.for_days((pd.Timestamp(on) - distribution_date).days)
         low, high = _interval(method, cutoff, bin_range, adjusted, error_range, bands)
     if edges is not None and own is not None and is_bound(*own, False):
         floor = int(own[1])

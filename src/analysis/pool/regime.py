@@ -11,8 +11,9 @@ settings that only the regime exercises are chosen (the share of the pool above 
 round's cutoff that it could invite, the share of the nominees' arrivals added, the newcomers'
 fall per point and the window their rate is measured over: :func:`regime_grid`), a correction
 is learned (minus the median of the earlier errors, :func:`correction_for`) and added to the
-estimate, and its range spans the middle share of the earlier corrected errors that earlier
-ranges needed to cover :data:`RANGE_COVERAGE` (:func:`calibrated_level`). The range is then
+estimate, and its range spans the middle share of the earlier corrected errors of its band of
+days from the distribution (:data:`DAY_BANDS`) that earlier ranges of that band needed to cover
+:data:`RANGE_COVERAGE` (:func:`band_level`). The range is then
 checked: the share of actual cutoffs it covered.
 
 - :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
@@ -58,6 +59,16 @@ RANGE_LEVELS = (0.8, 0.85, 0.9, 0.95)
 RANGE_CALIBRATION_MIN = 10
 #: A round is estimated only when this many all-program rounds came before it.
 REGIME_MIN_ROUNDS = 5
+#: The days from the distribution to the round that the regime's figures and ranges are split
+#: by (:func:`regime_by_days`, :func:`band_of`): two weeks (the all-program rounds' rhythm) and a
+#: month.
+DAY_BANDS = (14, 30)
+#: A band of days from the distribution to the round (:data:`DAY_BANDS`) gets a range made of
+#: its own errors once this many earlier estimates fell in it; before that, its range is made of
+#: all the earlier errors (pooled). Twenty: the fewest errors of which the middle share at the
+#: widest level (95%) leaves one out; with fewer, that range is the band's two most extreme
+#: misses or between them, not a share of its misses.
+BAND_MIN_ERRORS = round(1 / (1 - max(RANGE_LEVELS)))
 
 REGIME_COLUMNS = [
     "round",
@@ -150,11 +161,14 @@ class RegimeScores:
     held_out: pd.DataFrame = field(repr=False)
 
     def best(self, rows: np.ndarray, bounds: np.ndarray) -> int:
-        """The index of the setting with the lowest mean absolute error on ``rows`` plus mean
-        shortfall below the ``bounds`` (ties to the first)."""
+        """The index of the setting with the lowest mean absolute error on ``rows`` once
+        corrected (minus their median, :func:`correction_for`, as every estimate chosen with it
+        is: so the choice is on the spread the correction leaves, not on a bias it removes)
+        plus mean shortfall below the ``bounds`` (ties to the first)."""
         loss = []
         for i, table in enumerate(self.tables):
-            mae = float(table.loc[rows, "error"].abs().mean()) if rows.any() else 0.0
+            errors = table.loc[rows, "error"].to_numpy(dtype="float64")
+            mae = float(np.abs(errors + correction_for(errors)).mean()) if rows.any() else 0.0
             short = (
                 float((-self.held_out.loc[bounds, i]).clip(lower=0).mean()) if bounds.any() else 0.0
             )
@@ -248,6 +262,54 @@ class RegimeBacktest:
     skipped: int
     correction: int = 0
     range_level: float = RANGE_COVERAGE
+    band_levels: dict[int, float] = field(default_factory=dict)
+
+
+def band_of(days, bands: Sequence[int] = DAY_BANDS) -> np.ndarray | int:
+    """The band of :data:`DAY_BANDS` that ``days`` (from the distribution to the round) fall
+    in: 0 up to ``bands[0]`` days, 1 up to ``bands[1]``, ... ``len(bands)`` over the last.
+
+    >>> band_of(2), band_of(14), band_of(15), band_of(31), band_of(np.array([0, 30])).tolist()
+    (0, 0, 1, 2, [0, 1])
+    """
+    found = np.searchsorted(np.asarray(bands), days, side="left")
+    return int(found) if np.ndim(found) == 0 else found
+
+
+def band_label(band: int, bands: Sequence[int] = DAY_BANDS) -> str:
+    """The words for ``band`` (:func:`band_of`).
+
+    >>> [band_label(b) for b in range(3)]
+    ['up to 14 days', '15-30 days', 'over 30 days']
+    """
+    if band == 0:
+        return f"up to {int(bands[0])} days"
+    if band >= len(bands):
+        return f"over {int(bands[-1])} days"
+    return f"{int(bands[band - 1]) + 1}-{int(bands[band])} days"
+
+
+def band_errors(errors: np.ndarray, bands_of: np.ndarray, band: int) -> np.ndarray:
+    """The errors a range for ``band`` is made of: those of the same band (``bands_of``, one
+    per error) when there are at least :data:`BAND_MIN_ERRORS`, else all of them (pooled).
+
+    >>> errors, bands = np.arange(25.0), np.array([0] * 20 + [1] * 5)
+    >>> len(band_errors(errors, bands, 0)), len(band_errors(errors, bands, 1))
+    (20, 25)
+    """
+    same = np.asarray(bands_of) == band
+    return errors[same] if same.sum() >= BAND_MIN_ERRORS else errors
+
+
+def band_level(history: pd.DataFrame, band: int, coverage: float = RANGE_COVERAGE) -> float:
+    """:func:`calibrated_level` on the earlier ranges of ``band`` (``history``: one row per
+    earlier estimate, a ``band`` column and one covered column per level), or on all of them
+    (pooled) while the band has fewer than :data:`RANGE_CALIBRATION_MIN`."""
+    levels = [c for c in history.columns if c != "band"]
+    same = history.loc[history["band"] == band, levels]
+    if len(same) < RANGE_CALIBRATION_MIN:
+        same = history.loc[:, levels]
+    return calibrated_level(same, coverage)
 
 
 def regime_backtest(
@@ -264,19 +326,28 @@ def regime_backtest(
     published distribution estimated from the distribution ``lags`` before its own, and for
     each, on the rounds and bounds dated before it only:
 
-    - the setting (lowest error plus shortfall below the held-out bounds);
+    - the setting (lowest mean absolute error once corrected, plus shortfall below the held-out
+      bounds: :meth:`RegimeScores.best`);
     - the correction: minus the median error of the earlier estimates with that setting
       (:func:`correction_for`), added to the model's estimate (``raw_estimate``);
-    - the range: the middle ``range_level`` of the earlier errors once corrected, where the
-      level is the narrowest of :data:`RANGE_LEVELS` whose ranges covered at least ``coverage``
-      of the earlier estimates (:func:`calibrated_level`; the misses grew through 2023-24, so
-      the middle 80% of earlier misses covers less than 80% of later ones).
+    - the range: the middle ``range_level`` of the earlier errors once corrected of the same
+      band of days from the distribution to the round (:data:`DAY_BANDS`, :func:`band_errors`:
+      the misses grow with the days, and the reports' baselines are days from theirs, not
+      weeks; all the earlier errors while the band has fewer than :data:`BAND_MIN_ERRORS`),
+      where the level is the narrowest of :data:`RANGE_LEVELS` whose ranges covered at least
+      ``coverage`` of the earlier estimates of that band (:func:`band_level`; the misses grew
+      through 2023-24, so the middle 80% of earlier misses covers less than 80% of later ones).
 
     Rounds with fewer than ``min_history`` earlier all-program rounds are left out
     (``skipped``)."""
     scores = scores or score_regime(draws, pool, grid, lags)
     first = scores.tables[0] if scores.tables else pd.DataFrame(columns=["date", "round"])
     dates = first["date"].to_numpy()
+    bands = (
+        band_of((first["date"] - first["distribution_date"]).dt.days.to_numpy())
+        if len(first)
+        else np.array([], dtype="int64")
+    )
     ordered = pool_replay_chronological(draws)
     records, covered, covered_dates = [], [], []
     skipped = set()
@@ -295,14 +366,14 @@ def regime_backtest(
         raw = int(own["estimated_cutoff"])
         estimate = raw + correction
         error = int(own["error"]) + correction
-        ranges = {level: error_range(earlier_errors + correction, level) for level in RANGE_LEVELS}
+        band = int(bands[i])
+        made_of = band_errors(earlier_errors + correction, bands[earlier], band)
+        ranges = {level: error_range(made_of, level) for level in RANGE_LEVELS}
         before = np.asarray(covered_dates, dtype="datetime64[ns]") < dates[i]
-        history = pd.DataFrame(covered, columns=list(RANGE_LEVELS)).loc[before]
-        level = calibrated_level(history, coverage)
-        low_error, high_error = (
-            ranges[level] if level in ranges else error_range(earlier_errors + correction, level)
-        )
-        covered.append({lv: lo <= error <= hi for lv, (lo, hi) in ranges.items()})
+        history = pd.DataFrame(covered, columns=["band", *RANGE_LEVELS]).loc[before]
+        level = band_level(history, band, coverage)
+        low_error, high_error = ranges[level] if level in ranges else error_range(made_of, level)
+        covered.append({"band": band, **{lv: lo <= error <= hi for lv, (lo, hi) in ranges.items()}})
         covered_dates.append(dates[i])
         taken = _taken_out(ordered, own["distribution_date"], own["round"])
         setting = scores.grid[chosen]
@@ -349,6 +420,10 @@ def regime_backtest(
         skipped=len(skipped),
         correction=correction_for(all_errors),
         range_level=calibrated_level(pd.DataFrame(covered, columns=list(RANGE_LEVELS)), coverage),
+        band_levels={
+            band: band_level(pd.DataFrame(covered, columns=["band", *RANGE_LEVELS]), band, coverage)
+            for band in range(len(DAY_BANDS) + 1)
+        },
     )
 
 
@@ -406,8 +481,12 @@ def regime_error_range(
     """What a baseline estimated across rounds and days gets from the regime backtest at the
     model's settings, over every all-program round of ``draws`` estimated from 1-3
     distributions back: its ``correction`` (minus the median error, :func:`correction_for`)
-    and, as ``(low, high)``, the middle ``range_level`` of the errors once corrected, the level
-    the forward-chained ranges needed to cover ``coverage`` (:func:`model_regime`). None when
+    and, per band of days from the distribution to the round (``by_days``, read by
+    :meth:`analysis.pool.estimate.ErrorRange.for_days`: what the reports' baselines get), the
+    middle share of the corrected errors of that band (:func:`band_errors`: all of them while
+    the band has fewer than :data:`BAND_MIN_ERRORS`) at the level the forward-chained ranges of
+    that band needed to cover ``coverage`` (:func:`band_level`); as ``(low, high)`` the same
+    over all the errors (an estimate whose days are not known). None when
     fewer than :data:`REGIME_MIN_ROUNDS` all-program rounds can be scored. Remembered for the
     last few inputs (a month's report asks once per round).
 
@@ -430,10 +509,18 @@ def regime_error_range(
         if table["round"].nunique() >= REGIME_MIN_ROUNDS:
             model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
             errors = regime_errors(table) + model.correction
+            bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
+            by_days = []
+            for band in range(len(DAY_BANDS) + 1):
+                level = model.band_levels.get(band, model.range_level)
+                low, high = error_range(band_errors(errors, bands, band), level)
+                upper = DAY_BANDS[band] if band < len(DAY_BANDS) else float("inf")
+                by_days.append((upper, low, high, level))
             found = ErrorRange(
                 *error_range(errors, model.range_level),
                 correction=model.correction,
                 level=model.range_level,
+                by_days=tuple(by_days),
             )
         _RANGES[key] = found
     return _RANGES[key]
@@ -443,6 +530,69 @@ def regime_errors(table: pd.DataFrame) -> np.ndarray:
     """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
     honest range is made of (:func:`error_range`)."""
     return table["error"].astype("float64").to_numpy()
+
+
+def regime_by_days(
+    table: pd.DataFrame, bands: Sequence[int] = DAY_BANDS
+) -> list[tuple[str, BacktestSummary]]:
+    """The regime figures of ``table`` (a ``pool_regime`` table) per band of days between the
+    distribution and the round: up to ``bands[0]`` days, each next band, and over the last; a
+    band without estimates is left out. What the misses are in the situations of the reports'
+    baselines (:func:`baseline_days`), which are never as far from their distribution.
+
+    >>> t = pd.DataFrame({"round": ["1", "2", "3"], "error": [1, -2, 9], "days": [7, 20, 60],
+    ...                   "low": [0, 0, 0], "high": [9, 9, 9]})
+    >>> [(label, s.n, s.mae) for label, s in regime_by_days(t)]
+    [('up to 14 days', 1, 1.0), ('15-30 days', 1, 2.0), ('over 30 days', 1, 9.0)]
+    """
+    edges = [-1, *bands, np.inf]
+    out = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        part = table.loc[(table["days"] > low) & (table["days"] <= high)]
+        if part.empty:
+            continue
+        if low < 0:
+            label = f"up to {int(high)} days"
+        elif np.isinf(high):
+            label = f"over {int(low)} days"
+        else:
+            label = f"{int(low) + 1}-{int(high)} days"
+        out.append((label, summarize_regime(part, f"regime, {label}")))
+    return out
+
+
+def baseline_days(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
+    """Days from its distribution to each restricted round below the nominees' scores (the
+    rounds with a pool baseline) held after the last all-program round, indexed by round: the
+    distribution IRCC attached to the round when it is in ``pool``, else the latest one dated
+    on or before the round (as :func:`analysis.pool.estimate.distribution_for_round`). Empty
+    when no such round follows an all-program round.
+
+    >>> from analysis.pool.examples import example_draws, example_pool
+    >>> baseline_days(example_draws(), example_pool()).to_dict()   # after all-program 253
+    {'254': 1, '255': 2, '256': 3}
+    """
+    published = pd.DatetimeIndex(pd.to_datetime(pool["distribution_date"]).unique()).sort_values()
+    all_program = draws.loc[draws["is_all_program"].astype(bool), "date"]
+    if all_program.empty or published.empty:
+        return pd.Series([], dtype="int64", name="days")
+    rounds = draws.loc[
+        ~draws["is_all_program"].astype(bool)
+        & (draws["date"] > all_program.max())
+        & draws["cutoff"].lt(pool_density.NOMINEE_FLOOR).fillna(False)
+    ]
+    own = pd.to_datetime(rounds["distribution_date"])
+    latest = published.searchsorted(rounds["date"].to_numpy(), side="right") - 1
+    before = pd.Series(
+        [published[i] if i >= 0 else pd.NaT for i in latest],
+        index=rounds.index,
+        dtype="datetime64[ns]",
+    )
+    used = own.where(own.isin(published), before)
+    days = (rounds["date"] - used).dt.days.dropna().astype("int64")
+    return pd.Series(
+        days.to_numpy(), index=rounds.loc[days.index, "round"].astype(str), name="days"
+    )
 
 
 #: What the regime misses are set against (:func:`regime_residuals`).
