@@ -228,8 +228,10 @@ def _regression_caveats(
     caveats = [
         f"Standard errors are Newey-West (HAC) with {lags} lag(s): they allow the cutoffs of "
         "neighbouring rounds to be related and their spread to change over time, which ordinary "
-        f"standard errors would not. With {len(data)} rounds they are themselves approximate, "
-        "so treat the 95% intervals as rough ranges.",
+        f"standard errors would not. With {len(data)} rounds they are themselves approximate: "
+        "the intervals, nominally 95%, cover less when neighbouring rounds are much alike "
+        "(docs/pool-model.md gives what they covered in simulations), so treat them as rough "
+        "ranges.",
         "The time trend is one straight line shared by all groups; each family's estimate is "
         f"its average distance from the {labels[reference]} line on the same dates, not a "
         "difference between rounds held on the same day.",
