@@ -23,7 +23,7 @@ from analysis.stats import (
     trend_words,
     verdict_table,
 )
-from analysis.stats.autocorrelation import TREND_AR1_ALLOWANCE, ar1_inflated
+from analysis.stats.series import TREND_AR1_ALLOWANCE, ar1_inflated
 
 
 def make_draws(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
@@ -62,7 +62,7 @@ STOPPED = make_draws(
 )
 
 
-# ------------------------------------------------------------------ autocorrelation
+# ------------------------------------------------------------------ series
 
 
 def _ar1(rng: np.random.Generator, n: int, rho: float) -> np.ndarray:

@@ -24,7 +24,7 @@ The rank check is Mann-Whitney U rather than Brunner-Munzel: Brunner-Munzel's p-
 t approximation that scipy warns is unreliable below about 10 rounds per group, and STEM has 3.
 
 The package, one module per job (every public name is importable from ``analysis.stats``):
-:mod:`analysis.stats.autocorrelation` (selecting a family's rounds, and the means and trends of
+:mod:`analysis.stats.series` (selecting a family's rounds, and the means and trends of
 such series with intervals that allow for autocorrelation), :mod:`analysis.stats.compare`
 (two-group comparison), :mod:`analysis.stats.regression` (regression with a time trend) and
 :mod:`analysis.stats.verdict` (the reports' verdicts, :func:`category_verdict`), each importing
@@ -43,7 +43,19 @@ only the ones before it.
 
 from __future__ import annotations
 
-from analysis.stats.autocorrelation import (
+from analysis.stats.compare import (
+    SMALL_SAMPLE,
+    CutoffComparison,
+    compare_all,
+    compare_cutoffs,
+    smallest_rank_p,
+)
+from analysis.stats.regression import (
+    TABLE_COLUMNS,
+    RegressionResult,
+    cutoff_regression,
+)
+from analysis.stats.series import (
     AR1_CAP,
     NOT_ENOUGH,
     REQUIRED_COLUMNS,
@@ -56,18 +68,6 @@ from analysis.stats.autocorrelation import (
     newey_west_lags,
     trend_per_year,
     trend_words,
-)
-from analysis.stats.compare import (
-    SMALL_SAMPLE,
-    CutoffComparison,
-    compare_all,
-    compare_cutoffs,
-    smallest_rank_p,
-)
-from analysis.stats.regression import (
-    TABLE_COLUMNS,
-    RegressionResult,
-    cutoff_regression,
 )
 from analysis.stats.verdict import (
     KINDS,
@@ -100,7 +100,7 @@ __all__ = [
     "TABLE_COLUMNS",
     "RegressionResult",
     "cutoff_regression",
-    # autocorrelation
+    # series
     "AR1_CAP",
     "MeanInterval",
     "Trend",

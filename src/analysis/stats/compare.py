@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.stats.autocorrelation import (
+from analysis.stats.series import (
     NOT_ENOUGH,
     check_draws,
     date_window,

@@ -10,19 +10,19 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.stats.autocorrelation import (
+from analysis.stats.compare import (
+    SMALL_SAMPLE,
+    date_text,
+    finite_or_none,
+    window_sentence,
+)
+from analysis.stats.series import (
     NOT_ENOUGH,
     check_draws,
     date_window,
     family_label,
     family_rounds,
     newey_west_lags,
-)
-from analysis.stats.compare import (
-    SMALL_SAMPLE,
-    date_text,
-    finite_or_none,
-    window_sentence,
 )
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START, FOCUS_FAMILIES
 from analysis.vocabulary import plural

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from analysis import baselines
-from analysis.stats.autocorrelation import (
+from analysis.stats.compare import rank_check, smallest_rank_p
+from analysis.stats.series import (
     check_draws,
     family_label,
     family_rounds,
@@ -26,7 +27,6 @@ from analysis.stats.autocorrelation import (
     trend_per_year,
     trend_words,
 )
-from analysis.stats.compare import rank_check, smallest_rank_p
 from analysis.taxonomy import ALL_PROGRAM, CATEGORY_START
 from analysis.vocabulary import month_label, plural, signed_points, whole_points
 
