@@ -4,7 +4,9 @@ leaves the next one a fresh kernel."""
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -12,6 +14,7 @@ import pytest
 
 from analysis.errors import NotebookFailed
 from analysis.pipeline.notebooks import _Kernel, run_notebook
+from analysis.storage import process_alive
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +57,23 @@ def test_runs_share_one_kernel_without_sharing_names(tmp_path):
         _Kernel.close()
     assert _Kernel.km is None
     assert not list(Path(tempfile.gettempdir()).glob(f"{sockets.name}*"))
+
+
+def _run_in_worker(notebook: str, out: str) -> tuple[int, str]:
+    run_notebook(notebook, Path(out), reuse=True)
+    return _pid(Path(out)), str(_Kernel.sockets)
+
+
+def test_a_pool_workers_kernel_is_shut_down_when_the_worker_ends(tmp_path):
+    """A pool's worker leaves through ``os._exit`` (no atexit): its kept kernel is still shut
+    down and its socket folder removed, not left to notice its parent has gone."""
+    notebook = _notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())")
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        kernel_pid, sockets = pool.submit(
+            _run_in_worker, str(notebook), str(tmp_path / "o.ipynb")
+        ).result()
+        assert Path(sockets).is_dir() and process_alive(kernel_pid)
+    # the worker has exited: its kernel was stopped and its sockets removed on the way out
+    assert not Path(sockets).exists()
+    assert not process_alive(kernel_pid)

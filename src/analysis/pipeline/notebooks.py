@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import multiprocessing.util
 import shutil
 import sys
 import tempfile
@@ -83,8 +84,8 @@ class _Kernel:
     run (a build's worker runs one month after another on it: the kernel's start and the
     imports, about half of a month's cost, are paid once), its names cleared between runs
     (``%reset -f``); otherwise each run gets a fresh one. It is shut down after a failed run
-    and when the process ends (a killed worker's kernel notices its parent is gone and
-    stops)."""
+    and when the process ends, a pool's worker included (a killed worker's kernel notices its
+    parent is gone and stops)."""
 
     km = None
     sockets: Path | None = None
@@ -94,6 +95,8 @@ class _Kernel:
         if cls.km is None:
             cls.sockets = Path(tempfile.mkdtemp(prefix=leftover_prefix("ee-kernel-")))
             cls.km = _ipc_kernel_manager(cls.sockets)
+            # a pool's worker leaves through os._exit, which skips atexit but runs these
+            multiprocessing.util.Finalize(None, cls.close, exitpriority=10)
         elif cls.km.has_kernel:
             cls._reset()
         return cls.km
