@@ -479,8 +479,9 @@ def regime_lines(
             f" A baseline {days.median():g} days from its distribution gets "
             f"{signed_points(near.correction)} points and a range allowing misses of "
             f"{signed_points(near[0])} to "
-            f"{signed_points(near[1])} points (the middle {near.level:.0%} of the corrected "
-            f"misses of its band; all bands pooled: {signed_points(error_range[0])} to "
+            f"{signed_points(near[1])} points (at the model's own settings, which the reports "
+            f"use: the middle {near.level:.0%} of the corrected misses of its band; all bands "
+            f"pooled: {signed_points(error_range[0])} to "
             f"{signed_points(error_range[1])})."
         )
     s, t = regime.summary, regime.table
@@ -507,7 +508,7 @@ def regime_lines(
         f"eligible share of {chosen.eligible_share:g}, {chosen.nominee_inflow:g} of the "
         f"nominees' arrivals, newcomers falling by {chosen.inflow_rate:g} per point and arriving "
         f"at their rate of the last {chosen.inflow_window} days, a correction of "
-        f"{regime.correction:+d} points, and ranges spanning the middle "
+        f"{regime.correction:+d} points, and, in this backtest, ranges spanning the middle "
         + ", ".join(
             f"{level:.0%} ({band_label(band)})" for band, level in regime.band_levels.items()
         )
