@@ -305,3 +305,16 @@ def test_the_readme_names_every_module():
     assert [p for p in modules if p[-1] not in tree and f"{p[-1]}.py" not in tree] == []
     dotted = [".".join(p) for p in modules if p[-1] != "__main__"]
     assert [m for m in dotted if m not in table and m.rsplit(".", 1)[-1] not in table] == []
+
+
+#: Issue 18's limit on a module's length (a module past it is split by what it holds).
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_longer_than_the_limit():
+    long = {
+        str(path.relative_to(SRC)): n
+        for path in sorted(SRC.rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

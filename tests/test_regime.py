@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis.pool import bounds as pool_bounds
-from analysis.pool import regime
+from analysis.pool import regime, regime_figures
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_every_post_2024_pool_baseline_carries_the_regime_range(real, real_regim
         draws, pool, families=["healthcare"], since="2025-01-01", baselines=("pool",)
     )
     assert len(long) >= 5
-    days = regime.baseline_days(draws, pool)
+    days = regime_figures.baseline_days(draws, pool)
     for row in long.itertuples():
         # the range of estimates made as many days from their distribution (issue 15 follow-up)
         near = found.for_days(days[row.round])
@@ -289,8 +289,8 @@ def test_the_calibrated_level_widens_only_when_earlier_ranges_covered_too_little
 
 
 def test_the_residuals_say_where_the_misses_are(real_regime):
-    found = regime.regime_residuals(real_regime.table).set_index("factor")
-    assert list(found.index) == list(regime.RESIDUAL_FACTORS)
+    found = regime_figures.regime_residuals(real_regime.table).set_index("factor")
+    assert list(found.index) == list(regime_figures.RESIDUAL_FACTORS)
     # misses are larger for estimates made further from the round and for high cutoffs
     assert found.loc["days", "mae_high_half"] > found.loc["days", "mae_low_half"]
     assert found.loc["actual_cutoff", "rho_size"] > 0.2
@@ -300,13 +300,13 @@ def test_the_regime_figures_by_days_beside_the_days_of_the_reports_baselines(rea
     """The regime misses split by the days between the distribution and the round, and how far
     the reports' own pool baselines are from theirs: the long gaps (over a month, up to 79
     days) that make most of the regime error never occur in the reports (0-8 days)."""
-    from analysis.pool.accuracy import regime_lines
+    from analysis.pool.regime_figures import regime_lines
 
-    bands = dict(regime.regime_by_days(real_regime.table))
+    bands = dict(regime_figures.regime_by_days(real_regime.table))
     assert list(bands) == ["up to 14 days", "15-30 days", "over 30 days"]
     assert sum(s.n for s in bands.values()) == real_regime.summary.n
     assert bands["over 30 days"].mae > 2 * bands["up to 14 days"].mae
-    days = regime.baseline_days(*real)
+    days = regime_figures.baseline_days(*real)
     draws = real[0]
     after = draws.loc[draws["date"] > draws.loc[draws["is_all_program"], "date"].max()]
     assert set(days.index) <= set(after["round"].astype(str))
@@ -396,7 +396,7 @@ def test_a_range_is_made_of_the_misses_of_estimates_as_near_their_distribution()
     assert (width[~near & (t["rounds_before"] >= 40)] >= 30).all()  # far ones stay wide
     covered = ((t["low"] <= t["actual_cutoff"]) & (t["actual_cutoff"] <= t["high"]))[own]
     assert covered.mean() >= 0.75
-    by_days = dict(regime.regime_by_days(t))
+    by_days = dict(regime_figures.regime_by_days(t))
     assert by_days["up to 14 days"].within_interval >= 0.75
     assert by_days["over 30 days"].within_interval >= 0.7
     assert set(result.band_levels) == {0, 1, 2}

@@ -43,15 +43,13 @@ from analysis.pool.bounds import (
 from analysis.pool.estimate import ErrorRange
 from analysis.pool.forward import ForwardBacktest, forward_backtest
 from analysis.pool.regime import (
-    BAND_MIN_ERRORS,
     RegimeBacktest,
     band_label,
-    baseline_days,
     model_regime,
     regime_backtest,
-    regime_by_days,
     regime_error_range,
 )
+from analysis.pool.regime_figures import baseline_days, regime_lines, span
 from analysis.storage import write_tables_atomic, write_text_atomic
 from analysis.vocabulary import month_label, plural, signed_points
 
@@ -399,10 +397,6 @@ def format_summary(
     return "\n".join(lines)
 
 
-def _span(first, last) -> str:
-    return f"{pd.Timestamp(first):%Y-%m} to {pd.Timestamp(last):%Y-%m}"
-
-
 def _settings_words(settings: pool_density.Settings) -> str:
     return (
         f"tail rate {settings.tail_rate:g}/point from {settings.tail_start}, "
@@ -425,18 +419,18 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     )
     lines = [
         f"In-sample: MAE {run.in_sample.mae:.2f} over n = {run.in_sample.n} all-program rounds "
-        f"({_span(own['date'].min(), own['date'].max())}), with settings chosen on those same "
+        f"({span(own['date'].min(), own['date'].max())}), with settings chosen on those same "
         f"rounds ({_settings_words(defaults)}). IRCC held no all-program round after April "
         "2024, so no accuracy figure covers 2024-05 onwards: the bounds below are the check "
         "there.",
         f"Forward-chained: MAE {fwd.summary.mae:.2f} over n = {fwd.summary.n} rounds "
-        f"({_span(fwd.table['date'].min(), fwd.table['date'].max())}), every setting chosen only "
+        f"({span(fwd.table['date'].min(), fwd.table['date'].max())}), every setting chosen only "
         "on the all-program rounds and bounds dated before the round estimated; the first "
         f"{fwd.skipped} rounds had fewer than {fwd.min_history} before them and are left out. "
         f"All the data choose {_settings_words(fwd.chosen)}: {same}.",
         *regime_lines(run.regime, run.baseline_days, run.error_range),
         f"Bounds: {b.rows} restricted rounds with a published distribution "
-        f"({_span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
+        f"({span(b.first, b.last)}); {b.broken} broken, smallest slack {b.smallest}. "
         f"Held out (each round's own cutoff not used): {b.held_out_broken} broken"
         + (f" ({families})" if families else "")
         + f", smallest slack {b.held_out_smallest}, mean shortfall {b.held_out_shortfall:.2f}. "
@@ -448,78 +442,6 @@ def accuracy_lines(run: BacktestRun) -> list[str]:
     ]
     return lines
 
-
-def regime_lines(
-    regime: RegimeBacktest | None,
-    days: pd.Series | None = None,
-    error_range: ErrorRange | None = None,
-) -> list[str]:
-    """The regime backtest in words (empty without one): n, MAE, bias and what its ranges
-    covered, over all lags, per lag and per band of days from the distribution to the round,
-    beside the days of the reports' pool baselines (``days``, :func:`baseline_days`) and the
-    range a baseline at their median days gets (``error_range``,
-    :func:`analysis.pool.regime.regime_error_range`)."""
-    if regime is None or regime.summary.n == 0:
-        return []
-    per_days = "; ".join(
-        f"{label}: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
-        f"{v.within_interval:.0%}"
-        for label, v in regime_by_days(regime.table)
-    )
-    reports = (
-        f" The reports' pool baselines since all-program rounds stopped ({len(days)} rounds) are "
-        f"{int(days.min())}-{int(days.max())} days from their distribution (median "
-        f"{days.median():g})."
-        if days is not None and len(days)
-        else ""
-    )
-    if error_range is not None and days is not None and len(days):
-        near = error_range.for_days(days.median())
-        reports += (
-            f" A baseline {days.median():g} days from its distribution gets "
-            f"{signed_points(near.correction)} points and a range allowing misses of "
-            f"{signed_points(near[0])} to "
-            f"{signed_points(near[1])} points (at the model's own settings, which the reports "
-            f"use: the middle {near.level:.0%} of the corrected misses of its band; all bands "
-            f"pooled: {signed_points(error_range[0])} to "
-            f"{signed_points(error_range[1])})."
-        )
-    s, t = regime.summary, regime.table
-    per_lag = "; ".join(
-        f"{lag} back: n = {v.n}, MAE {v.mae:.2f}, bias {v.bias:+.2f}, range covered "
-        f"{v.within_interval:.0%}"
-        for lag, v in regime.by_lag.items()
-    )
-    chosen = regime.chosen
-    raw = (t["raw_estimate"] - t["actual_cutoff"]).astype("float64")
-    corrections = t["correction"]
-    return [
-        f"Regime (how 2024-26 baselines are made: from an earlier distribution, the rounds in "
-        f"between taken out, newcomers added, the median miss of the earlier estimates "
-        f"corrected): MAE {s.mae:.2f}, bias {s.bias:+.2f} over n = "
-        f"{s.n} estimates of {t['round'].nunique()} all-program rounds "
-        f"({_span(t['date'].min(), t['date'].max())}), from 1 to {int(t['lag'].max())} "
-        f"distributions back ({int(t['days'].min())}-{int(t['days'].max())} days, up to "
-        f"{int(t['invitations_taken_out'].max()):,} invitations taken out first); every setting, "
-        f"correction and {RANGE_WORDS} range chosen on earlier rounds only; the ranges covered "
-        f"{s.within_interval:.0%} of the actual cutoffs. {per_lag}. Before the correction "
-        f"(from {int(corrections.min()):+d} to {int(corrections.max()):+d} points): MAE "
-        f"{raw.abs().mean():.2f}, bias {raw.mean():+.2f}. All the data choose an "
-        f"eligible share of {chosen.eligible_share:g}, {chosen.nominee_inflow:g} of the "
-        f"nominees' arrivals, newcomers falling by {chosen.inflow_rate:g} per point and arriving "
-        f"at their rate of the last {chosen.inflow_window} days, a correction of "
-        f"{regime.correction:+d} points, and, in this backtest, ranges spanning the middle "
-        + ", ".join(
-            f"{level:.0%} ({band_label(band)})" for band, level in regime.band_levels.items()
-        )
-        + " of the corrected misses of estimates as many days from their distribution (all of "
-        f"them while a band has fewer than {BAND_MIN_ERRORS} earlier ones).",
-        f"Regime by days from the distribution to the round: {per_days}.{reports}",
-    ]
-
-
-#: The range of a regime estimate, in words.
-RANGE_WORDS = "80%"
 
 #: The part of ``docs/pool-model.md`` that ``ee backtest`` rewrites.
 NOTES_BEGIN = "<!-- ee backtest: begin -->"

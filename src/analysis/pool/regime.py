@@ -20,7 +20,8 @@ checked: the share of actual cutoffs it covered.
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
 - :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
   correction and range every baseline made across rounds and days gets;
-- :func:`regime_errors`, :func:`regime_residuals`: the errors, and what they go with.
+- :func:`regime_errors`: the errors (what they go with, their figures by days and their words:
+  :mod:`analysis.pool.regime_figures`).
 
 >>> from analysis.pool.examples import example_draws, example_pool
 >>> result = regime_backtest(example_draws(), example_pool(), min_history=0)
@@ -60,8 +61,8 @@ RANGE_CALIBRATION_MIN = 10
 #: A round is estimated only when this many all-program rounds came before it.
 REGIME_MIN_ROUNDS = 5
 #: The days from the distribution to the round that the regime's figures and ranges are split
-#: by (:func:`regime_by_days`, :func:`band_of`): two weeks (the all-program rounds' rhythm) and a
-#: month.
+#: by (:func:`analysis.pool.regime_figures.regime_by_days`, :func:`band_of`): two weeks (the
+#: all-program rounds' rhythm) and a month.
 DAY_BANDS = (14, 30)
 #: A band of days from the distribution to the round (:data:`DAY_BANDS`) gets a range made of
 #: its own errors once this many earlier estimates fell in it; before that, its range is made of
@@ -530,111 +531,3 @@ def regime_errors(table: pd.DataFrame) -> np.ndarray:
     """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
     honest range is made of (:func:`error_range`)."""
     return table["error"].astype("float64").to_numpy()
-
-
-def regime_by_days(
-    table: pd.DataFrame, bands: Sequence[int] = DAY_BANDS
-) -> list[tuple[str, BacktestSummary]]:
-    """The regime figures of ``table`` (a ``pool_regime`` table) per band of days between the
-    distribution and the round: up to ``bands[0]`` days, each next band, and over the last; a
-    band without estimates is left out. What the misses are in the situations of the reports'
-    baselines (:func:`baseline_days`), which are never as far from their distribution.
-
-    >>> t = pd.DataFrame({"round": ["1", "2", "3"], "error": [1, -2, 9], "days": [7, 20, 60],
-    ...                   "low": [0, 0, 0], "high": [9, 9, 9]})
-    >>> [(label, s.n, s.mae) for label, s in regime_by_days(t)]
-    [('up to 14 days', 1, 1.0), ('15-30 days', 1, 2.0), ('over 30 days', 1, 9.0)]
-    """
-    edges = [-1, *bands, np.inf]
-    out = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        part = table.loc[(table["days"] > low) & (table["days"] <= high)]
-        if part.empty:
-            continue
-        if low < 0:
-            label = f"up to {int(high)} days"
-        elif np.isinf(high):
-            label = f"over {int(low)} days"
-        else:
-            label = f"{int(low) + 1}-{int(high)} days"
-        out.append((label, summarize_regime(part, f"regime, {label}")))
-    return out
-
-
-def baseline_days(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
-    """Days from its distribution to each restricted round below the nominees' scores (the
-    rounds with a pool baseline) held after the last all-program round, indexed by round: the
-    distribution IRCC attached to the round when it is in ``pool``, else the latest one dated
-    on or before the round (as :func:`analysis.pool.estimate.distribution_for_round`). Empty
-    when no such round follows an all-program round.
-
-    >>> from analysis.pool.examples import example_draws, example_pool
-    >>> baseline_days(example_draws(), example_pool()).to_dict()   # after all-program 253
-    {'254': 1, '255': 2, '256': 3}
-    """
-    published = pd.DatetimeIndex(pd.to_datetime(pool["distribution_date"]).unique()).sort_values()
-    all_program = draws.loc[draws["is_all_program"].astype(bool), "date"]
-    if all_program.empty or published.empty:
-        return pd.Series([], dtype="int64", name="days")
-    rounds = draws.loc[
-        ~draws["is_all_program"].astype(bool)
-        & (draws["date"] > all_program.max())
-        & draws["cutoff"].lt(pool_density.NOMINEE_FLOOR).fillna(False)
-    ]
-    own = pd.to_datetime(rounds["distribution_date"])
-    latest = published.searchsorted(rounds["date"].to_numpy(), side="right") - 1
-    before = pd.Series(
-        [published[i] if i >= 0 else pd.NaT for i in latest],
-        index=rounds.index,
-        dtype="datetime64[ns]",
-    )
-    used = own.where(own.isin(published), before)
-    days = (rounds["date"] - used).dt.days.dropna().astype("int64")
-    return pd.Series(
-        days.to_numpy(), index=rounds.loc[days.index, "round"].astype(str), name="days"
-    )
-
-
-#: What the regime misses are set against (:func:`regime_residuals`).
-RESIDUAL_FACTORS = (
-    "rounds_taken_out",
-    "invitations_taken_out",
-    "days",
-    "lag",
-    "invitations",
-    "actual_cutoff",
-    "date",
-)
-
-
-def regime_residuals(
-    table: pd.DataFrame, factors: Sequence[str] = RESIDUAL_FACTORS
-) -> pd.DataFrame:
-    """What the misses of a ``pool_regime`` table go with: per factor, the rank (Spearman)
-    correlation of the error and of its size with it, and the mean error and mean absolute
-    error of the estimates at or below the factor's median and above it.
-
-    >>> t = pd.DataFrame({"error": [-1, -2, -8, -9], "days": [7, 14, 40, 60]})
-    >>> regime_residuals(t, ["days"]).round(2).to_dict("records")[0]["rho_size"]
-    1.0
-    """
-    errors = table["error"].astype("float64")
-    rows = []
-    for factor in factors:
-        values = table[factor]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.map(pd.Timestamp.toordinal)
-        values = values.astype("float64")
-        high = values > values.median()
-        rows.append(
-            {
-                "factor": factor,
-                "rho_error": errors.corr(values, method="spearman"),
-                "rho_size": errors.abs().corr(values, method="spearman"),
-                "bias_low_half": errors[~high].mean(),
-                "bias_high_half": errors[high].mean(),
-                "mae_low_half": errors[~high].abs().mean(),
-                "mae_high_half": errors[high].abs().mean(),
-            }
-        )
-    return pd.DataFrame(rows)
