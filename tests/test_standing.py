@@ -62,7 +62,8 @@ def test_standing_rows_come_from_the_verdict_and_forecast_functions(newest):
     assert health.verdict.estimate == expected.estimate
     assert health.verdict.low == expected.low and health.verdict.high == expected.high
     record = standing.standing_records([health])[0]
-    assert record["Typical gap (likely range)"] == (
+    assert standing.GAP_COLUMN == "Typical gap (95% range)"  # the verdict's level
+    assert record[standing.GAP_COLUMN] == (
         f"{signed_points(expected.estimate)} ({signed_points(expected.low)} to "
         f"{signed_points(expected.high)})"
     )
@@ -146,7 +147,7 @@ def test_the_index_shows_the_newest_months_standing_escaped(tmp_path):
             "Invitations": "4,500",
             "Verdict": "too few rounds to tell",
             "Days since": "693",
-            "Typical gap (likely range)": "–",
+            "Typical gap (95% range)": "–",
             "Gap over time": "–",
             "Next cutoff (80% range)": "–",
         }
@@ -225,7 +226,7 @@ def test_the_standing_tables_numbers_are_right_aligned_and_ranges_say_what_they_
     for name in ("Cutoff", "Invitations", "Days since"):
         assert f"ee-num-{columns.index(name) + 1}" in view["classes"], name
     assert "ee-num-1 " not in view["classes"] + " "  # the category names the row
-    assert "typical gap likely −66 to −36" in month_report.verdict_line(verdict)
+    assert "typical gap: 95% range −66 to −36" in month_report.verdict_line(verdict)
 
 
 def test_active_families_are_defined_once_for_the_standing_table_and_the_score_page():

@@ -37,7 +37,7 @@ import pandas as pd
 from analysis import baselines as baseline_helpers
 from analysis.baselines import BASELINES
 from analysis.errors import ParameterError
-from analysis.stats.verdict import Verdict, category_verdict, verdicts
+from analysis.stats.verdict import Verdict, category_verdict, range_words, verdicts
 from analysis.taxonomy import (
     ALL_PROGRAM,
     CATEGORY_START,
@@ -335,7 +335,7 @@ def verdict_line(verdict: Verdict) -> str:
     ...                             slope_low=5.0, slope_high=25.0))
     >>> line.startswith("About 48 points below the pool estimate over 10 rounds since May 2024")
     True
-    >>> line.endswith("(typical gap likely −66 to −36); narrowing by about 15 points a year.")
+    >>> line.endswith("(typical gap: 95% range −66 to −36); narrowing by about 15 points a year.")
     True
 
     """
@@ -357,7 +357,8 @@ def verdict_line(verdict: Verdict) -> str:
                 )
         return (
             f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
-            f"rounds{since} (typical gap likely {signed_points(verdict.low)} to "
+            f"rounds{since} (typical gap: {range_words(verdict.level)} "
+            f"{signed_points(verdict.low)} to "
             f"{signed_points(verdict.high)}{own}){trend}."
         )
     if verdict.estimate is None:  # few rounds, judged by their order only

@@ -45,7 +45,7 @@ from analysis.forecast import Forecast
 from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
-from analysis.stats.verdict import Verdict, comparison_kind, verdicts
+from analysis.stats.verdict import Verdict, comparison_kind, range_words, verdicts
 from analysis.storage import hash_tree, write_bytes_atomic
 from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
 from analysis.vocabulary import day_label, month_label, plural, signed_points, whole_points
@@ -269,6 +269,8 @@ def next_words(forecast: Forecast | None) -> str:
     )
 
 
+#: The column of a family's typical gap with its range (the verdict's level, :func:`range_words`).
+GAP_COLUMN = f"Typical gap ({range_words()})"
 #: The columns of the standing table, in order (the phone layout keeps the first five).
 STANDING_COLUMNS = (
     "Category",
@@ -277,7 +279,7 @@ STANDING_COLUMNS = (
     "Invitations",
     "Verdict",
     "Days since",
-    "Typical gap (likely range)",
+    GAP_COLUMN,
     "Gap over time",
     "Next cutoff (80% range)",
 )
@@ -298,7 +300,7 @@ def standing_records(rows: list[Standing]) -> list[dict[str, str]]:
                 "Invitations": "–" if row.invitations is None else f"{int(row.invitations):,}",
                 "Verdict": verdict_words(row.verdict) if row.category else program_words(row),
                 "Days since": f"{row.days_since:,}",
-                "Typical gap (likely range)": gap_words(row.verdict),
+                GAP_COLUMN: gap_words(row.verdict),
                 "Gap over time": trend_words(row.verdict),
                 "Next cutoff (80% range)": next_words(row.forecast),
             }
@@ -325,7 +327,7 @@ def standing_note(as_of: Any, rows: list[Standing]) -> str:
         f"{ACTIVE_MONTHS} months, STEM and healthcare always. The gap is a category's cutoff "
         "minus the cutoff a round open to every program, of the same size, would have needed that "
         "day (estimated from IRCC's published scores of the pool), averaged over its rounds; a "
-        "negative gap means lower scores were invited. The likely range allows for the "
+        f"negative gap means lower scores were invited. The {range_words()} allows for the "
         "estimate's own error and for rounds being related; the next cutoff's range held 80% of "
         f"the past forecasts' outcomes.{cec}"
     )

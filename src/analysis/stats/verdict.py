@@ -4,7 +4,8 @@ autocorrelation (:func:`category_verdict`, :func:`verdicts`, :func:`verdict_tabl
 While all-program rounds are held, a category's rounds are compared with them over the period
 both exist; once they have stopped (:func:`comparison_kind`, :func:`overlap_end`), each category
 round is paired with the pool estimate of an all-program round of its size. Means come with a
-standard error that allows for autocorrelation (:func:`mean_with_autocorrelation`); below
+standard error that allows for autocorrelation (:func:`mean_with_autocorrelation`), and a
+pool comparison's range also allows for the estimate's own error (:func:`combined_range`); below
 :data:`MIN_ROUNDS` rounds there is no number, only "too few rounds to compare".
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import baselines
+from analysis.pool.regime import RANGE_COVERAGE
 from analysis.stats.compare import rank_check, smallest_rank_p
 from analysis.stats.series import (
     check_draws,
@@ -37,6 +39,10 @@ MIN_ROUNDS = 5
 #: longer overlap and a category's rounds are compared with the pool estimate instead.
 OVERLAP_GAP_DAYS = 60
 LABELS = ("below", "above", "no clear difference", "too few rounds", "size")
+#: The level of a verdict's intervals (its mean gap, its change per year, a difference of
+#: means): what share of simulated series like the cutoffs they held the truth in
+#: (tests/test_verdicts.py; the README quotes the figures).
+LEVEL = 0.95
 #: A pool verdict pairs at most this many of the family's latest rounds with the pool estimate,
 #: so a month's report costs the same whatever the length of the history.
 VERDICT_ROUNDS = 60
@@ -60,7 +66,8 @@ class Verdict:
     ``slope``/``slope_low``/``slope_high``: the gap's change per year (``pool`` kind) with its
     ``level`` interval (:func:`trend_per_year`). ``error_low``/``error_high``: how far the pool
     estimate's own error moves the gap (the mean over the rounds of the baseline's range, from
-    the regime backtest's misses), already included in ``low``/``high`` (``pool`` kind).
+    the regime backtest's misses), already combined into ``low``/``high``
+    (:func:`combined_range`, ``pool`` kind: there a ``level`` range, :func:`range_words`).
     ``n_since_start``: the family's rounds since category rounds began (June 2023), whatever
     was compared.
     """
@@ -139,6 +146,45 @@ def _label_of(low: float, high: float) -> tuple[str, str]:
 def _interval_words(low: float, high: float, level: float) -> str:
     """``95% interval −45 to −31``: the ends written as every page writes a gap."""
     return f"{level:.0%} interval {signed_points(low)} to {signed_points(high)}"
+
+
+def range_words(level: float = LEVEL) -> str:
+    """What a pool verdict calls the range of its mean gap, on every page that shows it.
+
+    >>> range_words(), range_words(0.9)
+    ('95% range', '90% range')
+    """
+    return f"{level:.0%} range"
+
+
+def combined_range(
+    mean: float, half_width: float, error_low: float, error_high: float, level: float = LEVEL
+) -> tuple[float, float]:
+    """The ``level`` range of a mean gap to the pool estimate: the mean's own interval
+    (``mean`` +- ``half_width``, :func:`mean_with_autocorrelation`) combined with how far the
+    estimate's own error moves it (``error_low`` .. ``error_high``: the mean over the rounds
+    of each baseline's range, ``baseline - high`` .. ``baseline - low``), each end as a sum of
+    variances. A baseline's range is made to hold :data:`~analysis.pool.regime.RANGE_COVERAGE`
+    of the regime backtest's misses; it is first widened to ``level`` as for a normal error
+    (80% to 95%: by 1.96 / 1.28). The misses may lean one way (every round of a verdict then
+    shares its miss, which no number of rounds averages out), so the error is added whole;
+    when they do not, the rounds' own scatter already holds them and the range is wider than
+    it needs to be. What a 95% range held the true mean gap in, on simulated series of 10-20
+    rounds with the regime backtest's misses (tests/test_verdicts.py): 97% when the misses are
+    shared, 97-99.5% when they are independent; adding the two ends whole (before) held 97-98%
+    and 98-100%, with ranges about 15% wider. Chosen after seeing those simulations.
+
+    >>> [round(v, 1) for v in combined_range(-59.0, 12.0, -4.0, 4.0)]
+    [-72.5, -45.5]
+    >>> combined_range(-59.0, 12.0, 0.0, 0.0)      # no error known: the mean's interval
+    (-71.0, -47.0)
+    """
+    from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
+
+    scale = scipy_stats.norm.ppf(0.5 + level / 2) / scipy_stats.norm.ppf(0.5 + RANGE_COVERAGE / 2)
+    low = mean - math.hypot(half_width, scale * min(error_low, 0.0))
+    high = mean + math.hypot(half_width, scale * max(error_high, 0.0))
+    return float(low), float(high)
 
 
 def _independent(n_effective: float) -> str:
@@ -223,9 +269,6 @@ def _pool_verdict(
     from scipy import stats as scipy_stats  # lazy: statistics libraries load only when used
 
     t = scipy_stats.t.ppf(0.5 + level / 2, df=max(mean.n_effective - 1, 1))
-    # the estimate's own error: each baseline's range (the regime backtest's misses) moves the
-    # gap by baseline - high .. baseline - low; it does not average out (the misses lean one
-    # way), so the mean of those moves widens the interval of the mean gap
     error_low = error_high = 0.0
     known = {"baseline_cutoff", "low", "high"} <= set(rows.columns) and bool(
         rows[["low", "high"]].notna().all(axis=None)
@@ -234,8 +277,7 @@ def _pool_verdict(
         baseline = rows["baseline_cutoff"].astype("float64")
         error_low = float((baseline - rows["high"].astype("float64")).mean())
         error_high = float((baseline - rows["low"].astype("float64")).mean())
-    low = mean.mean - t * mean.se + min(error_low, 0.0)
-    high = mean.mean + t * mean.se + max(error_high, 0.0)
+    low, high = combined_range(mean.mean, t * mean.se, error_low, error_high, level)
     trend = trend_per_year(rows["date"], gaps, level) if rows["date"].nunique() >= 3 else None
     where = "below" if mean.mean < 0 else "above"
     size = whole_points(abs(mean.mean))
@@ -258,8 +300,8 @@ def _pool_verdict(
     )
     sentence = (
         f"{opening}, {label} cutoffs have been about {size} points {where} what an all-program "
-        f"round of the same size would have needed (likely {signed_points(low)} to "
-        f"{signed_points(high)}, {allowing}){trend_words(trend, mean.mean)}."
+        f"round of the same size would have needed ({range_words(level)} {signed_points(low)} "
+        f"to {signed_points(high)}, {allowing}){trend_words(trend, mean.mean)}."
     )
     return Verdict(
         family=family,
@@ -419,7 +461,7 @@ def category_verdict(
     family: str,
     as_of: Any,
     *,
-    level: float = 0.95,
+    level: float = LEVEL,
     min_rounds: int = MIN_ROUNDS,
     kind: str | None = None,
     max_rounds: int | None = VERDICT_ROUNDS,
