@@ -172,7 +172,7 @@ def combined_range(
     it needs to be. What a 95% range held the true mean gap in, on simulated series of 10-20
     rounds with the regime backtest's misses (tests/test_verdicts.py): 97% when the misses are
     shared, 97-99.5% when they are independent; adding the two ends whole (before) held 97-98%
-    and 98-100%, with ranges about 15% wider. Chosen after seeing those simulations.
+    and 98-100%, with ranges 14-18% wider. Chosen after seeing those simulations.
 
     >>> [round(v, 1) for v in combined_range(-59.0, 12.0, -4.0, 4.0)]
     [-72.5, -45.5]
