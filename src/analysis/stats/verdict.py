@@ -149,11 +149,7 @@ def _interval_words(low: float, high: float, level: float) -> str:
 
 
 def range_words(level: float = LEVEL) -> str:
-    """What a pool verdict calls the range of its mean gap, on every page that shows it.
-
-    >>> range_words(), range_words(0.9)
-    ('95% range', '90% range')
-    """
+    """What a pool verdict calls the range of its mean gap on every page: ``95% range``."""
     return f"{level:.0%} range"
 
 
@@ -166,13 +162,12 @@ def combined_range(
     of each baseline's range, ``baseline - high`` .. ``baseline - low``), each end as a sum of
     variances. A baseline's range is made to hold :data:`~analysis.pool.regime.RANGE_COVERAGE`
     of the regime backtest's misses; it is first widened to ``level`` as for a normal error
-    (80% to 95%: by 1.96 / 1.28). The misses may lean one way (every round of a verdict then
-    shares its miss, which no number of rounds averages out), so the error is added whole;
-    when they do not, the rounds' own scatter already holds them and the range is wider than
-    it needs to be. What a 95% range held the true mean gap in, on simulated series of 10-20
-    rounds with the regime backtest's misses (tests/test_verdicts.py): 97% when the misses are
-    shared, 97-99.5% when they are independent; adding the two ends whole (before) held 97-98%
-    and 98-100%, with ranges 14-18% wider. Chosen after seeing those simulations.
+    (80% to 95%: by 1.96 / 1.28). The misses may lean one way (all the rounds then share
+    one, which no number of rounds averages out), so it is added whole; if they do not, the
+    rounds' scatter already holds them and the range is wider than needed. A 95% range held the
+    true mean gap in 97% of simulated series of 10-20 rounds with the regime backtest's misses
+    shared, 97-99.5% with them independent (tests/test_verdicts.py); the two ends added whole
+    (before): 97-98% and 98-100%, 14-18% wider. Chosen after seeing those simulations.
 
     >>> [round(v, 1) for v in combined_range(-59.0, 12.0, -4.0, 4.0)]
     [-72.5, -45.5]
