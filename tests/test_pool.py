@@ -36,6 +36,7 @@ from analysis.pool.replay import (
     snapshot_dates,
     take_round,
 )
+from analysis.storage import write_tables_atomic
 
 
 def dist(*bins: tuple[int, int, float], date: str | None = None) -> pd.DataFrame:
@@ -390,9 +391,9 @@ def test_backtest_summary_by_hand():
     assert summary.worst["round"].tolist() == ["2", "1"]
 
 
-def test_write_backtest_is_atomic_and_leaves_no_temporary_files(tmp_path):
+def test_the_backtest_table_is_written_atomically_and_leaves_no_temporary_files(tmp_path):
     table = pool_backtest.backtest(example_draws(), example_pool(), "flat")
-    parquet, csv = pool_backtest.write_backtest(table, tmp_path / "processed")
+    parquet, csv = write_tables_atomic({"pool_backtest": table}, tmp_path / "processed")
     assert pd.read_parquet(parquet)["round"].tolist() == ["253"]
     assert pd.read_csv(csv, dtype={"round": str})["estimated_cutoff"].tolist() == [
         table["estimated_cutoff"].iloc[0]

@@ -31,14 +31,12 @@ from analysis.pool.backtest import (
     choose_tail_rate,
     run_backtest,
     with_distribution,
-    write_backtest,
 )
 from analysis.pool.bounds import (
     BoundsSummary,
     bounds_table,
     summarize_bounds,
     with_held_out,
-    write_bounds,
 )
 from analysis.pool.estimate import ErrorRange
 from analysis.pool.forward import ForwardBacktest, forward_backtest
@@ -526,18 +524,16 @@ def main_backtest() -> int:
         print(f"ee backtest: {missing}", file=sys.stderr)
         return 1
     run = run_all(draws, pool)
-    written = write_backtest(run.table, folder)
-    write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    tables = {"pool_backtest": run.table, "pool_forward": run.forward.table}
     if run.regime is not None:
-        write_tables_atomic({"pool_regime": run.regime.table}, folder)
-    bounds = write_bounds(run.bounds, folder)
+        tables["pool_regime"] = run.regime.table
+    written = write_tables_atomic({**tables, "pool_bounds": run.bounds}, folder)
     regime = {} if run.regime is None else {"regime": run.regime.summary, **run.regime.by_lag}
     print(format_summary({**run.summaries, "forward": run.forward.summary, **regime}, run.choice))
     for line in accuracy_lines(run):
         print(textwrap.fill(line, width=100))
     print(
-        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and "
-        f"{bounds[0].stem} "
+        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and pool_bounds "
         "(.parquet, .csv)."
     )
     record_forward(run, folder)

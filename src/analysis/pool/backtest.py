@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,28 +36,8 @@ import pandas as pd
 from analysis.pool import density as pool_density
 from analysis.pool import estimate as pool_estimate
 from analysis.pool import replay as pool_replay
-from analysis.storage import write_tables_atomic
 
-BACKTEST_COLUMNS = [
-    "round",
-    "date",
-    "invitations",
-    "actual_cutoff",
-    "estimated_cutoff",
-    "error",
-    "low",
-    "high",
-    "method",
-    "tail_rate",
-    "distribution_date",
-    "lag",
-    "adjusted",
-    "newcomers",
-    "rounds_between",
-    "taken_out",
-    "added",
-    "bin_width",
-]
+#: Columns of a backtest table (``pool_backtest``) and their types.
 _DTYPES = {
     "round": "string",
     "date": "datetime64[ns]",
@@ -79,6 +58,7 @@ _DTYPES = {
     "added": "float64",
     "bin_width": "int64",
 }
+BACKTEST_COLUMNS = list(_DTYPES)
 #: The rates ``choose_tail_rate`` tries (per CRS point).
 TAIL_RATES = tuple(float(r) for r in np.round(np.arange(0.02, 0.1001, 0.005), 3))
 
@@ -519,16 +499,3 @@ def run_backtest(
         tables.append(table.assign(variant=pd.array([label] * len(table), dtype="string")))
         summaries[label] = summarize_backtest(table, label=label)
     return pd.concat(tables, ignore_index=True), summaries
-
-
-def write_backtest(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, Path]:
-    """Write ``pool_backtest.parquet`` and ``pool_backtest.csv`` into ``processed_dir``, both
-    staged then renamed into place (:func:`analysis.storage.write_tables_atomic`).
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> [p.name for p in write_backtest(pd.DataFrame({"error": [1]}), folder)]
-    ['pool_backtest.parquet', 'pool_backtest.csv']
-    """
-    parquet, csv = write_tables_atomic({"pool_backtest": table}, Path(processed_dir))
-    return parquet, csv

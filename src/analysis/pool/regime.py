@@ -19,9 +19,8 @@ checked: the share of actual cutoffs it covered.
 - :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
 - :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
-  correction and range every baseline made across rounds and days gets;
-- :func:`regime_errors`: the errors (what they go with, their figures by days and their words:
-  :mod:`analysis.pool.regime_figures`).
+  correction and range every baseline made across rounds and days gets (what the errors go
+  with, their figures by days and their words: :mod:`analysis.pool.regime_figures`).
 
 >>> from analysis.pool.examples import example_draws, example_pool
 >>> result = regime_backtest(example_draws(), example_pool(), min_history=0)
@@ -71,28 +70,7 @@ DAY_BANDS = (14, 30)
 #: misses or between them, not a share of its misses.
 BAND_MIN_ERRORS = round(1 / (1 - max(RANGE_LEVELS)))
 
-REGIME_COLUMNS = [
-    "round",
-    "date",
-    "invitations",
-    "actual_cutoff",
-    "estimate",
-    "low",
-    "high",
-    "error",
-    "rounds_taken_out",
-    "invitations_taken_out",
-    "days",
-    "lag",
-    "eligible_share",
-    "nominee_inflow",
-    "inflow_rate",
-    "inflow_window",
-    "rounds_before",
-    "raw_estimate",
-    "correction",
-    "range_level",
-]
+#: Columns of ``pool_regime`` and their types.
 _DTYPES = {
     "round": "string",
     "date": "datetime64[ns]",
@@ -115,6 +93,7 @@ _DTYPES = {
     "correction": "int64",
     "range_level": "float64",
 }
+REGIME_COLUMNS = list(_DTYPES)
 
 
 def regime_grid(
@@ -349,7 +328,7 @@ def regime_backtest(
         if len(first)
         else np.array([], dtype="int64")
     )
-    ordered = pool_replay_chronological(draws)
+    ordered = chronological(draws.loc[:, list(DRAW_COLUMNS)])
     records, covered, covered_dates = [], [], []
     skipped = set()
     for i, row in first.iterrows():
@@ -376,7 +355,7 @@ def regime_backtest(
         low_error, high_error = ranges[level] if level in ranges else error_range(made_of, level)
         covered.append({"band": band, **{lv: lo <= error <= hi for lv, (lo, hi) in ranges.items()}})
         covered_dates.append(dates[i])
-        taken = _taken_out(ordered, own["distribution_date"], own["round"])
+        between = between_ordered(ordered, own["distribution_date"], own["round"])
         setting = scores.grid[chosen]
         records.append(
             {
@@ -389,7 +368,7 @@ def regime_backtest(
                 "high": estimate - low_error,
                 "error": error,
                 "rounds_taken_out": int(own["rounds_between"]),
-                "invitations_taken_out": taken,
+                "invitations_taken_out": int(between["invitations"].fillna(0).sum()),
                 "days": int((own["date"] - own["distribution_date"]).days),
                 "lag": int(own["lag"]),
                 "eligible_share": setting.eligible_share,
@@ -411,9 +390,11 @@ def regime_backtest(
     )
     return RegimeBacktest(
         table=table,
-        summary=summarize_regime(table, "replay, regime (previous distributions, forward-chained)"),
+        summary=summarize_backtest(
+            table, label="replay, regime (previous distributions, forward-chained)"
+        ),
         by_lag={
-            int(lag): summarize_regime(part, f"regime, {int(lag)} distribution(s) back")
+            int(lag): summarize_backtest(part, label=f"regime, {int(lag)} distribution(s) back")
             for lag, part in table.groupby("lag")
         },
         chosen=scores.grid[best] if best is not None else None,
@@ -426,23 +407,6 @@ def regime_backtest(
             for band in range(len(DAY_BANDS) + 1)
         },
     )
-
-
-def summarize_regime(table: pd.DataFrame, label: str) -> BacktestSummary:
-    """:func:`analysis.pool.backtest.summarize_backtest` of a regime table (its ``within_interval``
-    is the share of actual cutoffs inside ``low``..``high``)."""
-    return summarize_backtest(table, label=label)
-
-
-def pool_replay_chronological(draws: pd.DataFrame) -> pd.DataFrame:
-
-    return chronological(draws.loc[:, list(DRAW_COLUMNS)])
-
-
-def _taken_out(ordered: pd.DataFrame, distribution_date, round_id) -> int:
-
-    between = between_ordered(ordered, distribution_date, round_id)
-    return int(between["invitations"].fillna(0).sum())
 
 
 _RANGES: dict[tuple, ErrorRange | None] = {}
@@ -509,7 +473,7 @@ def regime_error_range(
         found = None
         if table["round"].nunique() >= REGIME_MIN_ROUNDS:
             model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
-            errors = regime_errors(table) + model.correction
+            errors = table["error"].to_numpy(dtype="float64") + model.correction
             bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
             by_days = []
             for band in range(len(DAY_BANDS) + 1):
@@ -525,9 +489,3 @@ def regime_error_range(
             )
         _RANGES[key] = found
     return _RANGES[key]
-
-
-def regime_errors(table: pd.DataFrame) -> np.ndarray:
-    """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
-    honest range is made of (:func:`error_range`)."""
-    return table["error"].astype("float64").to_numpy()

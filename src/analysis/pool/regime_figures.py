@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from analysis.pool import density as pool_density
-from analysis.pool.backtest import BacktestSummary
+from analysis.pool.backtest import BacktestSummary, summarize_backtest
 from analysis.pool.estimate import ErrorRange
 from analysis.pool.regime import (
     BAND_MIN_ERRORS,
     DAY_BANDS,
     RegimeBacktest,
     band_label,
-    summarize_regime,
+    band_of,
 )
 from analysis.vocabulary import signed_points
 
@@ -37,19 +36,11 @@ def regime_by_days(
     >>> [(label, s.n, s.mae) for label, s in regime_by_days(t)]
     [('up to 14 days', 1, 1.0), ('15-30 days', 1, 2.0), ('over 30 days', 1, 9.0)]
     """
-    edges = [-1, *bands, np.inf]
+    found = band_of(table["days"].to_numpy(), bands)
     out = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        part = table.loc[(table["days"] > low) & (table["days"] <= high)]
-        if part.empty:
-            continue
-        if low < 0:
-            label = f"up to {int(high)} days"
-        elif np.isinf(high):
-            label = f"over {int(low)} days"
-        else:
-            label = f"{int(low) + 1}-{int(high)} days"
-        out.append((label, summarize_regime(part, f"regime, {label}")))
+    for band in sorted(set(found.tolist())):
+        label = band_label(band, bands)
+        out.append((label, summarize_backtest(table.loc[found == band], label=f"regime, {label}")))
     return out
 
 
