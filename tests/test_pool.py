@@ -686,18 +686,18 @@ def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | No
     dates = pd.date_range("2023-01-01", periods=n, freq="7D")
     slack = bound_slack or {0: [], 1: []}
     bound_dates = pd.date_range("2023-01-02", periods=len(slack[0]), freq="7D")
+    rounds = pd.DataFrame(
+        {
+            "round": [str(i) for i in range(n)],
+            "date": dates,
+            "invitations": 3000,
+            "actual_cutoff": 500,
+        }
+    )
     return pool_forward.SettingScores(
         grid=grid,
-        rounds=pd.DataFrame(
-            {
-                "round": [str(i) for i in range(n)],
-                "date": dates,
-                "invitations": 3000,
-                "actual_cutoff": 500,
-            }
-        ),
-        errors=pd.DataFrame(errors),
-        bounds=pd.DataFrame({"round": "b", "date": bound_dates, "family": "cec", "cutoff": 520}),
+        tables=tuple(rounds.assign(error=errors[i]) for i in range(len(grid))),
+        bound_dates=bound_dates.to_numpy(),
         held_out=pd.DataFrame(slack),
     )
 

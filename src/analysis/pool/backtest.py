@@ -237,6 +237,19 @@ def backtest(
     return pd.DataFrame(records, columns=BACKTEST_COLUMNS).astype(_DTYPES)
 
 
+def lagged_backtest(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    settings: pool_density.Settings,
+    lags: Sequence[int],
+) -> pd.DataFrame:
+    """:func:`backtest` with ``settings`` at each of ``lags``, one table in date order (lag
+    order on a day)."""
+    tables = [backtest(draws, pool, settings=settings, lag=lag) for lag in lags]
+    table = pd.concat(tables, ignore_index=True)
+    return table.sort_values(["date", "lag"], kind="stable").reset_index(drop=True)
+
+
 def summarize_backtest(table: pd.DataFrame, worst: int = 3, label: str = "") -> BacktestSummary:
     """n, mean absolute error, bias (mean error), RMSE, largest miss, share of actual cutoffs
     inside the interval, and the ``worst`` rounds (largest misses, first come first).

@@ -16,7 +16,6 @@ days from the distribution (:data:`DAY_BANDS`) that earlier ranges of that band 
 :data:`RANGE_COVERAGE` (:func:`band_level`). The range is then
 checked: the share of actual cutoffs it covered.
 
-- :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
 - :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
   correction and range every baseline made across rounds and days gets (what the errors go
@@ -37,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.pool import density as pool_density
-from analysis.pool.backtest import BacktestSummary, backtest, summarize_backtest
-from analysis.pool.bounds import bounds_table
+from analysis.pool.backtest import BacktestSummary, lagged_backtest, summarize_backtest
 from analysis.pool.estimate import ErrorRange
+from analysis.pool.forward import SettingScores, correction_for, score_settings
 from analysis.pool.replay import DRAW_COLUMNS, between_ordered, chronological, fingerprint
 
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
@@ -129,60 +128,6 @@ def regime_grid(
     ]
 
 
-@dataclass(frozen=True)
-class RegimeScores:
-    """Per setting: the backtest rows of every lag (``tables``, one per setting, each with the
-    rounds in the same order) and the held-out slack of every bound (``held_out``: bounds x
-    settings), with the bounds' dates."""
-
-    grid: tuple[pool_density.Settings, ...]
-    tables: tuple[pd.DataFrame, ...] = field(repr=False)
-    bound_dates: np.ndarray = field(repr=False)
-    held_out: pd.DataFrame = field(repr=False)
-
-    def best(self, rows: np.ndarray, bounds: np.ndarray) -> int:
-        """The index of the setting with the lowest mean absolute error on ``rows`` once
-        corrected (minus their median, :func:`correction_for`, as every estimate chosen with it
-        is: so the choice is on the spread the correction leaves, not on a bias it removes)
-        plus mean shortfall below the ``bounds`` (ties to the first)."""
-        loss = []
-        for i, table in enumerate(self.tables):
-            errors = table.loc[rows, "error"].to_numpy(dtype="float64")
-            mae = float(np.abs(errors + correction_for(errors)).mean()) if rows.any() else 0.0
-            short = (
-                float((-self.held_out.loc[bounds, i]).clip(lower=0).mean()) if bounds.any() else 0.0
-            )
-            loss.append(mae + short)
-        loss = np.asarray(loss)
-        return int(np.flatnonzero(loss == loss.min())[0])
-
-
-def _lagged(draws, pool, settings, lags) -> pd.DataFrame:
-    tables = [backtest(draws, pool, settings=settings, lag=lag) for lag in lags]
-    table = pd.concat(tables, ignore_index=True)
-    return table.sort_values(["date", "lag"], kind="stable").reset_index(drop=True)
-
-
-def score_regime(
-    draws: pd.DataFrame,
-    pool: pd.DataFrame,
-    grid: Sequence[pool_density.Settings] | None = None,
-    lags: Sequence[int] = REGIME_LAGS,
-) -> RegimeScores:
-    """Backtest every setting of ``grid`` (default :func:`regime_grid`) at every lag, and its
-    held-out slack on every bound."""
-    grid = tuple(regime_grid() if grid is None else grid)
-    tables = tuple(_lagged(draws, pool, g, lags) for g in grid)
-    held = [bounds_table(draws, pool, own_bound=False, settings=g) for g in grid]
-    dates = held[0]["date"].to_numpy() if held else np.array([], dtype="datetime64[ns]")
-    return RegimeScores(
-        grid=grid,
-        tables=tables,
-        bound_dates=dates,
-        held_out=pd.DataFrame({i: t["slack"].to_numpy() for i, t in enumerate(held)}),
-    )
-
-
 def error_range(errors: np.ndarray, coverage: float = RANGE_COVERAGE) -> tuple[int, int]:
     """The middle ``coverage`` of ``errors`` (estimated - actual), rounded outwards: an estimate
     ``e`` then gets the range ``e - high .. e - low``.
@@ -193,20 +138,6 @@ def error_range(errors: np.ndarray, coverage: float = RANGE_COVERAGE) -> tuple[i
     tail = (1 - coverage) / 2 * 100
     low, high = np.percentile(np.asarray(errors, dtype="float64"), [tail, 100 - tail])
     return int(np.floor(low)), int(np.ceil(high))
-
-
-def correction_for(errors: np.ndarray) -> int:
-    """The correction learned from earlier errors (estimated - actual): minus their median,
-    rounded half up to whole points; 0 without errors. What every estimate made across rounds
-    and days gets added (:func:`regime_backtest`, :func:`regime_error_range`).
-
-    >>> correction_for(np.array([-5, -3, -3, 4])), correction_for(np.array([]))
-    (3, 0)
-    """
-    errors = np.asarray(errors, dtype="float64")
-    if not errors.size:
-        return 0
-    return -int(np.floor(np.median(errors) + 0.5))
 
 
 def calibrated_level(covered: pd.DataFrame, coverage: float = RANGE_COVERAGE) -> float:
@@ -300,14 +231,14 @@ def regime_backtest(
     lags: Sequence[int] = REGIME_LAGS,
     min_history: int = REGIME_MIN_ROUNDS,
     coverage: float = RANGE_COVERAGE,
-    scores: RegimeScores | None = None,
+    scores: SettingScores | None = None,
 ) -> RegimeBacktest:
     """Forward-chained regime backtest (see the module notes): each all-program round with a
     published distribution estimated from the distribution ``lags`` before its own, and for
     each, on the rounds and bounds dated before it only:
 
     - the setting (lowest mean absolute error once corrected, plus shortfall below the held-out
-      bounds: :meth:`RegimeScores.best`);
+      bounds: :meth:`analysis.pool.forward.SettingScores.best`);
     - the correction: minus the median error of the earlier estimates with that setting
       (:func:`correction_for`), added to the model's estimate (``raw_estimate``);
     - the range: the middle ``range_level`` of the earlier errors once corrected of the same
@@ -320,7 +251,9 @@ def regime_backtest(
 
     Rounds with fewer than ``min_history`` earlier all-program rounds are left out
     (``skipped``)."""
-    scores = scores or score_regime(draws, pool, grid, lags)
+    if scores is None:
+        grid = regime_grid() if grid is None else grid
+        scores = score_settings(draws, pool, grid, lags, corrected=True)
     first = scores.tables[0] if scores.tables else pd.DataFrame(columns=["date", "round"])
     dates = first["date"].to_numpy()
     bands = (
@@ -412,13 +345,14 @@ def regime_backtest(
 _RANGES: dict[tuple, ErrorRange | None] = {}
 
 
-def _single(table: pd.DataFrame) -> RegimeScores:
+def _single(table: pd.DataFrame) -> SettingScores:
     """Scores of one setting, the model's own, without bounds: nothing to choose."""
-    return RegimeScores(
+    return SettingScores(
         grid=(pool_density.DEFAULT_SETTINGS,),
         tables=(table,),
         bound_dates=np.array([], dtype="datetime64[ns]"),
         held_out=pd.DataFrame({0: pd.Series([], dtype="float64")}),
+        corrected=True,
     )
 
 
@@ -432,7 +366,7 @@ def model_regime(
     """The regime backtest at the model's own settings (nothing chosen; the correction and the
     range forward-chained as in :func:`regime_backtest`): how the baselines the reports show
     are made, scored."""
-    table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+    table = lagged_backtest(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
     return regime_backtest(draws, pool, scores=_single(table), coverage=coverage, lags=lags)
 
 
@@ -469,7 +403,7 @@ def regime_error_range(
     if key not in _RANGES:
         if len(_RANGES) >= 8:
             _RANGES.pop(next(iter(_RANGES)))
-        table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+        table = lagged_backtest(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
         found = None
         if table["round"].nunique() >= REGIME_MIN_ROUNDS:
             model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
