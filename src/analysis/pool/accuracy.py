@@ -13,6 +13,7 @@ reports. The in-sample backtest (:mod:`analysis.pool.backtest`), the forward-cha
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -147,8 +148,6 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
     measured on the same feed (its sha256) and otherwise measured and written there, so it is
     computed once per data change. ``ee backtest`` adds the forward-chained figures to the same
     file. None when there are no processed tables."""
-    import json  # noqa: PLC0415
-
     folder = Path(folder or config.processed_dir())
     meta = read_meta(folder) or {}
     key = str(meta.get("sha256", ""))
@@ -186,8 +185,6 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
 def record_forward(run: BacktestRun, folder: Path) -> dict | None:
     """Add the forward-chained figures of ``run`` (own distribution, and the regime's) to the
     feed's :data:`ACCURACY_FILE` (:func:`measured_accuracy`), so the reports quote them too."""
-    import json  # noqa: PLC0415
-
     measured = measured_accuracy(folder)
     if measured is None or not measured.get("sha256"):
         return measured
@@ -239,7 +236,7 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         )
     regime = a.get("regime")
     if regime:
-        if regime.get("by_days") and "correction" in regime:
+        if "by_days" in regime:  # measured on a feed (measure_accuracy), not documented
             ranges = "; ".join(
                 f"{signed_points(b['range'][0])} to {signed_points(b['range'][1])} points "
                 f"{b['days']}"
@@ -251,21 +248,6 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
                 "the misses of estimates made as many days from their distribution "
                 f"({ranges} from it), which held {regime['covered']:.0%} of the actual cutoffs "
                 "when each range was made from earlier rounds only."
-            )
-        elif "range" in regime and "correction" in regime:
-            low, high = regime["range"]
-            covered = (
-                "; each such estimate is corrected by the median miss of the earlier ones "
-                f"({signed_points(regime['correction'])} points) and shown with a range allowing "
-                f"misses of {signed_points(low)} to {signed_points(high)} points, which held "
-                f"{regime['covered']:.0%} of the actual cutoffs when each range was made from "
-                "earlier rounds only."
-            )
-        elif "range" in regime:
-            low, high = regime["range"]
-            covered = (
-                f"; 80% of the misses fell within {signed_points(low)} to {signed_points(high)} "
-                "points, the range each such estimate is shown with."
             )
         else:
             covered = f"; the ranges held {regime['covered']:.0%} of the actual cutoffs."

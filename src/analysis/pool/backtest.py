@@ -399,20 +399,13 @@ def measured_error_bands(
     >>> measured_error_bands(example_draws(), example_pool()) is None   # one all-program round
     True
     """
-    key = (
-        pool_replay.fingerprint(draws.loc[:, list(pool_replay.DRAW_COLUMNS)]),
-        pool_replay.fingerprint(
-            pool.loc[:, ["distribution_date", *pool_density.DISTRIBUTION_COLUMNS]]
-        ),
-        method,
-        min_rounds,
-    )
-    if key not in _BANDS:
-        if len(_BANDS) >= 8:
-            _BANDS.pop(next(iter(_BANDS)))
+
+    def measure() -> dict | None:
         enough = len(_targets(draws, pool)) >= min_rounds
-        _BANDS[key] = error_bands(draws, pool, [method])[method] if enough else None
-    return _BANDS[key]
+        return error_bands(draws, pool, [method])[method] if enough else None
+
+    key = (*pool_replay.tables_key(draws, pool), method, min_rounds)
+    return pool_replay.remembered(_BANDS, key, measure)
 
 
 def _percentiles(errors: pd.Series) -> tuple[int, int]:

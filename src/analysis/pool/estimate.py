@@ -29,13 +29,13 @@ from analysis.pool.density import (
     TAIL_RATE,
     Rows,
     Settings,
-    as_density,
     bin_of,
     bin_rows,
     check_method,
     count_at_or_above,
     cutoff_from_density,
     distribution_bins,
+    score_density,
     spread_bins,
 )
 from analysis.pool.replay import (
@@ -329,20 +329,13 @@ def estimate_cutoff(
     >>> (e.cutoff, e.low, e.high)        # 200 + 500 above 491, then 500 of 1000 in 481-490
     (486, 483, 487)
     """
-    check_method(method)
-    if method == "replay" and prior is None:
-        raise ValueError(
-            "method='replay' needs prior=replay_density(draws, pool, date); "
-            "or call estimate_for_round"
-        )
-    bins = distribution_bins(distribution)
-    fine = None if prior is None else as_density(prior)
+    density = score_density(distribution, method=method, tail_rate=tail_rate, prior=prior)
     when = None
     if "distribution_date" in distribution.columns:
         when = pd.Timestamp(distribution["distribution_date"].iloc[0])
     return estimate_from_density(
-        bins,
-        spread_bins(bin_rows(bins), method, Settings(tail_rate=tail_rate), fine),
+        distribution_bins(distribution),
+        density.to_numpy(),
         invitations,
         method,
         distribution_date=when,

@@ -39,7 +39,13 @@ from analysis.pool import density as pool_density
 from analysis.pool.backtest import BacktestSummary, lagged_backtest, summarize_backtest
 from analysis.pool.estimate import ErrorRange
 from analysis.pool.forward import SettingScores, correction_for, score_settings
-from analysis.pool.replay import DRAW_COLUMNS, between_ordered, chronological, fingerprint
+from analysis.pool.replay import (
+    DRAW_COLUMNS,
+    between_ordered,
+    chronological,
+    remembered,
+    tables_key,
+)
 
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
 REGIME_LAGS = (1, 2, 3)
@@ -394,32 +400,25 @@ def regime_error_range(
     True
     """
 
-    key = (
-        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        fingerprint(pool.loc[:, ["distribution_date", "score_low", "score_high", "candidates"]]),
-        float(coverage),
-        tuple(lags),
-    )
-    if key not in _RANGES:
-        if len(_RANGES) >= 8:
-            _RANGES.pop(next(iter(_RANGES)))
+    def measure() -> ErrorRange | None:
         table = lagged_backtest(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
-        found = None
-        if table["round"].nunique() >= REGIME_MIN_ROUNDS:
-            model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
-            errors = table["error"].to_numpy(dtype="float64") + model.correction
-            bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
-            by_days = []
-            for band in range(len(DAY_BANDS) + 1):
-                level = model.band_levels.get(band, model.range_level)
-                low, high = error_range(band_errors(errors, bands, band), level)
-                upper = DAY_BANDS[band] if band < len(DAY_BANDS) else float("inf")
-                by_days.append((upper, low, high, level))
-            found = ErrorRange(
-                *error_range(errors, model.range_level),
-                correction=model.correction,
-                level=model.range_level,
-                by_days=tuple(by_days),
-            )
-        _RANGES[key] = found
-    return _RANGES[key]
+        if table["round"].nunique() < REGIME_MIN_ROUNDS:
+            return None
+        model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
+        errors = table["error"].to_numpy(dtype="float64") + model.correction
+        bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
+        by_days = []
+        for band in range(len(DAY_BANDS) + 1):
+            level = model.band_levels.get(band, model.range_level)
+            low, high = error_range(band_errors(errors, bands, band), level)
+            upper = DAY_BANDS[band] if band < len(DAY_BANDS) else float("inf")
+            by_days.append((upper, low, high, level))
+        return ErrorRange(
+            *error_range(errors, model.range_level),
+            correction=model.correction,
+            level=model.range_level,
+            by_days=tuple(by_days),
+        )
+
+    key = (*tables_key(draws, pool), float(coverage), tuple(lags))
+    return remembered(_RANGES, key, measure)

@@ -20,7 +20,9 @@ second layer of the pool model; see ``docs/pool-model.md``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -444,10 +446,28 @@ def replay(
     )
 
 
-def fingerprint(frame: pd.DataFrame) -> str:
-    """A table's content hash (:func:`analysis.data.frame_digest`): the key of the remembered
-    replays and ranges."""
-    return frame_digest(frame)
+def tables_key(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]:
+    """The content hashes (:func:`analysis.data.frame_digest`) of the columns of ``draws`` and
+    ``pool`` that the pool model reads: the key of its remembered replays, bands and ranges."""
+    return (
+        frame_digest(draws.loc[:, list(DRAW_COLUMNS)]),
+        frame_digest(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
+    )
+
+
+def remembered(store: dict, key: tuple, make: Callable[[], Any], keep: int = 8) -> Any:
+    """``store[key]``, made by ``make()`` the first time; with more than ``keep`` entries the
+    oldest is forgotten.
+
+    >>> store = {}
+    >>> remembered(store, (1,), lambda: "made"), remembered(store, (1,), lambda: "again")
+    ('made', 'made')
+    """
+    if key not in store:
+        if len(store) >= keep:
+            store.pop(next(iter(store)))
+        store[key] = make()
+    return store[key]
 
 
 _REPLAYS: dict[tuple, dict[Settings, Replay]] = {}
@@ -467,17 +487,7 @@ def cached_replay(
         tail_start=settings.tail_start,
         eligible_share=settings.eligible_share,
     )
-    key = (
-        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
-        shaped,
-        bool(bounds),
-    )
-    if key not in _REPLAYS:
-        if len(_REPLAYS) >= 8:
-            _REPLAYS.pop(next(iter(_REPLAYS)))
-        _REPLAYS[key] = {}
-    replays = _REPLAYS[key]
+    replays = remembered(_REPLAYS, (*tables_key(draws, pool), shaped, bool(bounds)), dict)
     if settings not in replays:
         base = next(iter(replays.values()), None)
         replays[settings] = (
