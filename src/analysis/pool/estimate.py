@@ -187,7 +187,7 @@ def carry_forward(
         nonlocal density, added, clock
         if inflow and clock is not None and until is not None and until > clock:
             before = density.sum()
-            density = age(density, inflow, (until - clock).days, settings=settings)
+            density = age(density, inflow, (until - clock).days, settings)
             added += float(density.sum() - before)
             clock = until
 

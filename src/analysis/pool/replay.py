@@ -349,33 +349,29 @@ class Replay:
     _inflows: dict = field(default_factory=dict, repr=False, compare=False)
     settings: Settings = DEFAULT_SETTINGS
 
-    def inflow(self, as_of: pd.Timestamp, window_days: int | None = None) -> Rows:
-        """Net newcomers per day per bin below 601 over the ``window_days`` (default: the
-        settings' ``inflow_window``, :data:`analysis.pool.density.INFLOW_WINDOW_DAYS`) up to
-        ``as_of``, as (low, high, per_day) rows; empty
-        before the second snapshot. Nominees (601+) come in bursts: their rate is scaled by the
-        setting ``nominee_inflow`` (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
-        key = (pd.Timestamp(as_of), window_days)
-        if key not in self._inflows:
-            self._inflows[key] = self._inflow(*key)
-        return list(self._inflows[key])
-
-    def _inflow(self, as_of: pd.Timestamp, window_days: int | None) -> Rows:
-        days_back = self.settings.inflow_window if window_days is None else window_days
-        window = pd.Timedelta(days=int(days_back))
-        recent = self.changes[
-            (self.changes["date"] <= as_of) & (self.changes["date"] > as_of - window)
-        ]
-        if recent.empty:
-            return []
-        days = recent.drop_duplicates("date")["days"].sum()
-        per_bin = recent.groupby(["score_low", "score_high"])["change"].sum() / days
-        nominees = self.settings.nominee_inflow
-        return [
-            (int(low), int(high), float(value) * (1.0 if low < NOMINEE_FLOOR else nominees))
-            for (low, high), value in per_bin.items()
-            if low < NOMINEE_FLOOR or nominees
-        ]
+    def inflow(self, as_of: pd.Timestamp) -> Rows:
+        """Net newcomers per day per bin below 601 over the settings' ``inflow_window`` days
+        (:data:`analysis.pool.density.INFLOW_WINDOW_DAYS`) up to ``as_of``, as (low, high,
+        per_day) rows; empty before the second snapshot. Nominees (601+) come in bursts: their
+        rate is scaled by the setting ``nominee_inflow``
+        (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
+        as_of = pd.Timestamp(as_of)
+        if as_of not in self._inflows:
+            window = pd.Timedelta(days=int(self.settings.inflow_window))
+            dates = self.changes["date"]
+            recent = self.changes[(dates <= as_of) & (dates > as_of - window)]
+            rows = []
+            if not recent.empty:
+                days = recent.drop_duplicates("date")["days"].sum()
+                per_bin = recent.groupby(["score_low", "score_high"])["change"].sum() / days
+                nominees = self.settings.nominee_inflow
+                rows = [
+                    (int(low), int(high), float(value) * (1.0 if low < NOMINEE_FLOOR else nominees))
+                    for (low, high), value in per_bin.items()
+                    if low < NOMINEE_FLOOR or nominees
+                ]
+            self._inflows[as_of] = rows
+        return list(self._inflows[as_of])
 
 
 def replay(
@@ -525,9 +521,7 @@ def age(
     density: np.ndarray,
     inflow: Rows,
     days: float,
-    tail_rate: float = TAIL_RATE,
-    *,
-    settings: Settings | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
 ):
     """The fine density ``days`` later: each bin in ``inflow`` grows by its newcomers per day
     (spread with the tail shape), or shrinks proportionally when the net change is a loss.
@@ -546,7 +540,6 @@ def age(
     covered = np.zeros(MAX_SCORE + 1, dtype=bool)
     for low, high, _ in rows:
         covered[low : high + 1] = True
-    settings = settings or Settings(tail_rate=tail_rate)
     # newcomers spread with their own fall per point (settings.inflow_rate), not the stock's
     newcomers = replace(settings, tail_rate=float(settings.inflow_rate))
     return np.where(covered, spread_bins(rows, "tail", newcomers, values), values)
