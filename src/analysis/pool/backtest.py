@@ -302,7 +302,7 @@ def _best(mae: pd.Series) -> float:
 def choose_tail_rate(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
-    rates: Sequence[float] | None = None,
+    rates: Sequence[float] = TAIL_RATES,
     *,
     method: str = "replay",
     split_date: str = "2024-01-01",
@@ -319,7 +319,6 @@ def choose_tail_rate(
     >>> choice.rate, len(choice.leave_one_out)
     (0.05, 1)
     """
-    rates = TAIL_RATES if rates is None else rates
     tables = {float(rate): backtest(draws, pool, method, tail_rate=rate) for rate in rates}
     first = next(iter(tables.values()))
     errors = pd.DataFrame({rate: t["error"].abs().to_numpy() for rate, t in tables.items()})

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data import require_columns
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     MAX_SCORE,
@@ -39,13 +40,13 @@ from analysis.pool.density import (
     spread_bins,
 )
 from analysis.pool.replay import (
+    DRAW_COLUMNS,
     age,
     bin_edges,
     cached_replay,
     distribution_on,
     honour_bound_values,
     is_bound,
-    require_draws,
     round_tuples,
     rounds_between,
     snapshot_dates,
@@ -362,7 +363,7 @@ def distribution_for_round(draws: pd.DataFrame, pool: pd.DataFrame, round_id: st
     >>> distribution_for_round(example_draws(), example_pool(), "256").date()
     datetime.date(2023, 7, 4)
     """
-    require_draws(draws, "distribution_for_round")
+    require_columns(draws, DRAW_COLUMNS, "distribution_for_round")
     row = _round_row(draws, round_id)
     published = pd.DatetimeIndex(pool["distribution_date"].unique()).sort_values()
     own = row["distribution_date"]
@@ -419,7 +420,7 @@ def estimate_for_round(
     (('253',), True)
     """
     check_method(method)
-    require_draws(draws, "estimate_for_round")
+    require_columns(draws, DRAW_COLUMNS, "estimate_for_round")
     settings = settings or Settings(tail_rate=tail_rate)
     row = _round_row(draws, round_id)
     size = row["invitations"] if invitations is None else invitations
@@ -482,7 +483,7 @@ def estimate_general_round(
     >>> e.low <= e.cutoff <= e.high, e.invitations
     (True, 500)
     """
-    require_draws(draws, "estimate_general_round")
+    require_columns(draws, DRAW_COLUMNS, "estimate_general_round")
     settings = settings or DEFAULT_SETTINGS
     published = pd.DatetimeIndex(pool["distribution_date"].dropna().unique())
     if published.empty:

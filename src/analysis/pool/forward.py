@@ -38,9 +38,9 @@ FORWARD_MIN_ROUNDS = 5
 
 
 def settings_grid(
-    rates: Sequence[float] | None = None,
-    starts: Sequence[int] | None = None,
-    same_pool_days: Sequence[int] | None = None,
+    rates: Sequence[float] = GRID_TAIL_RATES,
+    starts: Sequence[int] = GRID_TAIL_STARTS,
+    same_pool_days: Sequence[int] = GRID_SAME_POOL_DAYS,
 ) -> list[pool_density.Settings]:
     """Every combination of the settings to choose from (defaults: :data:`GRID_TAIL_RATES`,
     :data:`GRID_TAIL_STARTS`, :data:`GRID_SAME_POOL_DAYS`).
@@ -49,9 +49,6 @@ def settings_grid(
     >>> len(settings_grid()), (grid[0].tail_rate, grid[0].tail_start, grid[0].same_pool_days)
     (28, (0.05, 451, 1))
     """
-    rates = GRID_TAIL_RATES if rates is None else rates
-    starts = GRID_TAIL_STARTS if starts is None else starts
-    same_pool_days = GRID_SAME_POOL_DAYS if same_pool_days is None else same_pool_days
     return [
         pool_density.Settings(float(r), int(t), int(d))
         for r in rates

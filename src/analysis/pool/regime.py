@@ -102,10 +102,10 @@ REGIME_COLUMNS = list(_DTYPES)
 
 
 def regime_grid(
-    shares: Sequence[float] | None = None,
-    inflows: Sequence[float] | None = None,
-    rates: Sequence[float] | None = None,
-    windows: Sequence[int] | None = None,
+    shares: Sequence[float] = GRID_ELIGIBLE_SHARES,
+    inflows: Sequence[float] = GRID_NOMINEE_INFLOWS,
+    rates: Sequence[float] = GRID_INFLOW_RATES,
+    windows: Sequence[int] = GRID_INFLOW_WINDOWS,
 ) -> list[pool_density.Settings]:
     """The settings the regime backtest chooses from: the model's own with every eligible
     share, nominee inflow, newcomers' fall per point and window of their rate of the grid.
@@ -114,10 +114,6 @@ def regime_grid(
     >>> [(s.eligible_share, s.nominee_inflow, s.inflow_window) for s in grid]
     [(0.6, 0.0, 14), (0.6, 0.5, 14)]
     """
-    shares = GRID_ELIGIBLE_SHARES if shares is None else shares
-    inflows = GRID_NOMINEE_INFLOWS if inflows is None else inflows
-    rates = GRID_INFLOW_RATES if rates is None else rates
-    windows = GRID_INFLOW_WINDOWS if windows is None else windows
     base = pool_density.DEFAULT_SETTINGS
     return [
         replace(

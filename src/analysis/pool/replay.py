@@ -110,12 +110,6 @@ def take_out(
     return values
 
 
-def require_draws(draws: pd.DataFrame, what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` and the columns the pool model needs that
-    ``draws`` lacks (:func:`analysis.data.require_columns` with :data:`DRAW_COLUMNS`)."""
-    require_columns(draws, DRAW_COLUMNS, what)
-
-
 def chronological(draws: pd.DataFrame) -> pd.DataFrame:
     """Rounds in the order IRCC drew them (:func:`analysis.data.in_round_order`: by
     date, then by round number on the same day), numbered from 0."""
@@ -283,7 +277,7 @@ def rounds_between(
     >>> rounds_between(example_draws(), "2023-07-04", "256")["round"].tolist()
     ['253', '254', '255']
     """
-    require_draws(draws, "rounds_between")
+    require_columns(draws, DRAW_COLUMNS, "rounds_between")
     return between_ordered(chronological(draws), distribution_date, round_id, until)
 
 
@@ -399,7 +393,7 @@ def replay(
     >>> sorted(state.densities)[0].date(), int(state.changes["days"].iloc[0])
     (datetime.date(2023, 6, 27), 7)
     """
-    require_draws(draws, "replay")
+    require_columns(draws, DRAW_COLUMNS, "replay")
     settings = settings or Settings(tail_rate=tail_rate)
     ordered = chronological(draws)
     dates = ordered["date"].to_numpy()
