@@ -439,9 +439,8 @@ def estimate_for_round(
         state = cached_replay(draws, pool, settings, bounds)
         prior = state.densities[snapshot]
         inflow = state.inflow(snapshot) if newcomers else None
-    own = None
-    restricted = not bool(row["is_all_program"])
-    if own_bound and restricted and row[["invitations", "cutoff"]].notna().all():
+    own = None  # the round's own bound, when it is a restricted round
+    if bounds and own_bound and is_bound(row["invitations"], row["cutoff"], row["is_all_program"]):
         own = (float(row["invitations"]), float(row["cutoff"]))
     return estimate_from_density(
         bins,
@@ -454,7 +453,7 @@ def estimate_for_round(
         on=pd.Timestamp(row["date"]),
         settings=settings,
         bounds=bounds,
-        own=own if bounds and own is not None and is_bound(*own, False) else None,
+        own=own,
         error_range=error_range if method == "replay" else None,
         bands=bands,
     )
