@@ -313,9 +313,7 @@ def snapshot_dates(pool: pd.DataFrame) -> pd.Series:
     >>> snapshot_dates(pool).dt.strftime("%m-%d").tolist()
     ['06-27', '06-27']
     """
-    missing = [c for c in ("distribution_date", *DISTRIBUTION_COLUMNS) if c not in pool.columns]
-    if missing:
-        raise ValueError(f"pool has no column(s) {missing}")
+    require_columns(pool, ["distribution_date", *DISTRIBUTION_COLUMNS], "snapshot_dates", "pool")
     wide = pool.pivot_table(
         index="distribution_date", columns="score_low", values="candidates", aggfunc="sum"
     ).sort_index()
