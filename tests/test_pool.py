@@ -36,6 +36,7 @@ from analysis.pool.replay import (
     snapshot_dates,
     take_round,
 )
+from analysis.storage import write_tables_atomic
 
 
 def dist(*bins: tuple[int, int, float], date: str | None = None) -> pd.DataFrame:
@@ -390,9 +391,9 @@ def test_backtest_summary_by_hand():
     assert summary.worst["round"].tolist() == ["2", "1"]
 
 
-def test_write_backtest_is_atomic_and_leaves_no_temporary_files(tmp_path):
+def test_the_backtest_table_is_written_atomically_and_leaves_no_temporary_files(tmp_path):
     table = pool_backtest.backtest(example_draws(), example_pool(), "flat")
-    parquet, csv = pool_backtest.write_backtest(table, tmp_path / "processed")
+    parquet, csv = write_tables_atomic({"pool_backtest": table}, tmp_path / "processed")
     assert pd.read_parquet(parquet)["round"].tolist() == ["253"]
     assert pd.read_csv(csv, dtype={"round": str})["estimated_cutoff"].tolist() == [
         table["estimated_cutoff"].iloc[0]
@@ -685,18 +686,18 @@ def _scores(errors: dict[int, list[int]], bound_slack: dict[int, list[int]] | No
     dates = pd.date_range("2023-01-01", periods=n, freq="7D")
     slack = bound_slack or {0: [], 1: []}
     bound_dates = pd.date_range("2023-01-02", periods=len(slack[0]), freq="7D")
+    rounds = pd.DataFrame(
+        {
+            "round": [str(i) for i in range(n)],
+            "date": dates,
+            "invitations": 3000,
+            "actual_cutoff": 500,
+        }
+    )
     return pool_forward.SettingScores(
         grid=grid,
-        rounds=pd.DataFrame(
-            {
-                "round": [str(i) for i in range(n)],
-                "date": dates,
-                "invitations": 3000,
-                "actual_cutoff": 500,
-            }
-        ),
-        errors=pd.DataFrame(errors),
-        bounds=pd.DataFrame({"round": "b", "date": bound_dates, "family": "cec", "cutoff": 520}),
+        tables=tuple(rounds.assign(error=errors[i]) for i in range(len(grid))),
+        bound_dates=bound_dates.to_numpy(),
         held_out=pd.DataFrame(slack),
     )
 

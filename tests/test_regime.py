@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.pool import backtest as pool_backtest
 from analysis.pool import bounds as pool_bounds
+from analysis.pool import forward as pool_forward
 from analysis.pool import regime, regime_figures
 
 
@@ -22,7 +24,8 @@ def real(newest_tables):
 
 @pytest.fixture(scope="module")
 def real_scores(real):
-    return regime.score_regime(*real)
+    grid = regime.regime_grid()
+    return pool_forward.score_settings(*real, grid, regime.REGIME_LAGS, corrected=True)
 
 
 @pytest.fixture(scope="module")
@@ -193,13 +196,13 @@ def test_the_correction_and_the_range_come_from_earlier_rounds_only(real, real_m
     from analysis.pool.density import DEFAULT_SETTINGS
 
     table = real_model.table
-    lagged = regime._lagged(*real, DEFAULT_SETTINGS, regime.REGIME_LAGS)
+    lagged = pool_backtest.lagged_backtest(*real, DEFAULT_SETTINGS, regime.REGIME_LAGS)
     raw = (table["raw_estimate"] - table["actual_cutoff"]).to_numpy()
     assert (table["error"] == table["estimate"] - table["actual_cutoff"]).all()
     assert (table["estimate"] == table["raw_estimate"] + table["correction"]).all()
     for row in table.itertuples():
         earlier = lagged.loc[lagged["date"] < row.date, "error"].to_numpy()
-        assert row.correction == regime.correction_for(earlier)
+        assert row.correction == pool_forward.correction_for(earlier)
     assert set(table["range_level"]) <= set(regime.RANGE_LEVELS)
     assert table["correction"].min() > 0  # every correction raises: the raw misses lean low
     corrected = raw + table["correction"].to_numpy()
@@ -322,13 +325,14 @@ def test_the_setting_is_chosen_on_the_misses_left_once_corrected():
     grid = tuple(regime.regime_grid([0.6], [0.25, 0.5], [0.015], [14]))
     steady = pd.DataFrame({"error": [5, 5, 5, 6]})
     scattered = pd.DataFrame({"error": [1, -1, 1, -1]})
-    scores = regime.RegimeScores(
+    scores = pool_forward.SettingScores(
         grid=grid,
         tables=(scattered, steady),
         bound_dates=np.array([], dtype="datetime64[ns]"),
         held_out=pd.DataFrame(
             {0: pd.Series([], dtype="float64"), 1: pd.Series([], dtype="float64")}
         ),
+        corrected=True,
     )
     rows = np.ones(4, dtype=bool)
     assert scores.best(rows, np.array([], dtype=bool)) == 1

@@ -294,8 +294,7 @@ def split_version(name: str) -> tuple[str, int | None, int | None]:
 
 def normalize_name(base: str) -> str:
     """Lower case; dashes, punctuation and repeated spaces folded to single spaces."""
-    text = re.sub(r"[^\w]+", " ", base.lower())
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"[^\w]+", " ", base.lower()).strip()
 
 
 def classify(name: str) -> Category:

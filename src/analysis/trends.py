@@ -39,11 +39,6 @@ def _as_columns(by: str | Sequence[str] | None) -> list[str]:
     return list(by)
 
 
-def _cutoff_floats(cutoff: pd.Series) -> np.ndarray:
-    """Nullable integer cutoffs as float64 with NaN for missing values (for rolling windows)."""
-    return cutoff.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-
-
 def summarize_by_period(
     draws: pd.DataFrame,
     freq: str = "month",
@@ -135,7 +130,7 @@ def rolling_cutoff(
             ) from error
 
     def roll(group: pd.DataFrame) -> pd.DataFrame:
-        cutoffs = pd.Series(_cutoff_floats(group["cutoff"]), index=group["date"].to_numpy())
+        cutoffs = pd.Series(group["cutoff"].to_numpy("float64", na_value=np.nan), group["date"])
         rolling = cutoffs.rolling(window, min_periods=1)
         return group.assign(
             cutoff_mean=rolling.mean().to_numpy(),

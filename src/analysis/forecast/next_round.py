@@ -234,23 +234,18 @@ def forecast_all(
     """
     check_draws(draws)
     names = _default_families(draws) if families is None else list(families)
-    frames = [
-        forecast_frame(forecast_next_cutoff(draws, f, level, min_rounds, window)) for f in names
-    ]
-    return (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=list(FORECAST_DTYPES)).astype(FORECAST_DTYPES)
+    return forecast_frame(
+        *(forecast_next_cutoff(draws, f, level, min_rounds, window) for f in names)
     )
 
 
-def forecast_frame(forecast: Forecast) -> pd.DataFrame:
-    """One forecast as a one-row table (as in :func:`forecast_all`).
+def forecast_frame(*forecasts: Forecast) -> pd.DataFrame:
+    """Forecasts as a table, one row each (as in :func:`forecast_all`).
 
     >>> draws = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=6, freq="MS"),
     ...                       "family": ["stem"] * 6, "cutoff": [480] * 6})
     >>> forecast_frame(forecast_next_cutoff(draws, "stem"))["point"].tolist()
     [480.0]
     """
-    frame = pd.DataFrame([asdict(forecast)], columns=list(FORECAST_DTYPES))
+    frame = pd.DataFrame([asdict(f) for f in forecasts], columns=list(FORECAST_DTYPES))
     return frame.assign(notes=frame["notes"].map(" ".join)).astype(FORECAST_DTYPES)

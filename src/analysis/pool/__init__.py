@@ -8,7 +8,8 @@ each importing only the ones above it:
 - :mod:`analysis.pool.backtest`: its backtest on the all-program rounds (in-sample, the tail
   rate's choice, the error bands);
 - :mod:`analysis.pool.bounds`: the restricted rounds' bounds and how the model meets them;
-- :mod:`analysis.pool.forward`: the forward-chained backtest (settings chosen on earlier rounds);
+- :mod:`analysis.pool.forward`: the forward-chained backtest (settings chosen on earlier rounds,
+  the way :mod:`analysis.pool.regime` chooses its own);
 - :mod:`analysis.pool.accuracy`: ``ee backtest`` (all of the above, printed and written) and
   the documented accuracy.
 

@@ -13,6 +13,7 @@ reports. The in-sample backtest (:mod:`analysis.pool.backtest`), the forward-cha
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -31,14 +32,12 @@ from analysis.pool.backtest import (
     choose_tail_rate,
     run_backtest,
     with_distribution,
-    write_backtest,
 )
 from analysis.pool.bounds import (
     BoundsSummary,
     bounds_table,
     summarize_bounds,
     with_held_out,
-    write_bounds,
 )
 from analysis.pool.estimate import ErrorRange
 from analysis.pool.forward import ForwardBacktest, forward_backtest
@@ -149,8 +148,6 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
     measured on the same feed (its sha256) and otherwise measured and written there, so it is
     computed once per data change. ``ee backtest`` adds the forward-chained figures to the same
     file. None when there are no processed tables."""
-    import json  # noqa: PLC0415
-
     folder = Path(folder or config.processed_dir())
     meta = read_meta(folder) or {}
     key = str(meta.get("sha256", ""))
@@ -188,8 +185,6 @@ def measured_accuracy(folder: Path | None = None) -> dict | None:
 def record_forward(run: BacktestRun, folder: Path) -> dict | None:
     """Add the forward-chained figures of ``run`` (own distribution, and the regime's) to the
     feed's :data:`ACCURACY_FILE` (:func:`measured_accuracy`), so the reports quote them too."""
-    import json  # noqa: PLC0415
-
     measured = measured_accuracy(folder)
     if measured is None or not measured.get("sha256"):
         return measured
@@ -241,7 +236,7 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
         )
     regime = a.get("regime")
     if regime:
-        if regime.get("by_days") and "correction" in regime:
+        if "by_days" in regime:  # measured on a feed (measure_accuracy), not documented
             ranges = "; ".join(
                 f"{signed_points(b['range'][0])} to {signed_points(b['range'][1])} points "
                 f"{b['days']}"
@@ -253,21 +248,6 @@ def accuracy_sentence(accuracy: dict | None = None) -> str:
                 "the misses of estimates made as many days from their distribution "
                 f"({ranges} from it), which held {regime['covered']:.0%} of the actual cutoffs "
                 "when each range was made from earlier rounds only."
-            )
-        elif "range" in regime and "correction" in regime:
-            low, high = regime["range"]
-            covered = (
-                "; each such estimate is corrected by the median miss of the earlier ones "
-                f"({signed_points(regime['correction'])} points) and shown with a range allowing "
-                f"misses of {signed_points(low)} to {signed_points(high)} points, which held "
-                f"{regime['covered']:.0%} of the actual cutoffs when each range was made from "
-                "earlier rounds only."
-            )
-        elif "range" in regime:
-            low, high = regime["range"]
-            covered = (
-                f"; 80% of the misses fell within {signed_points(low)} to {signed_points(high)} "
-                "points, the range each such estimate is shown with."
             )
         else:
             covered = f"; the ranges held {regime['covered']:.0%} of the actual cutoffs."
@@ -526,18 +506,16 @@ def main_backtest() -> int:
         print(f"ee backtest: {missing}", file=sys.stderr)
         return 1
     run = run_all(draws, pool)
-    written = write_backtest(run.table, folder)
-    write_tables_atomic({"pool_forward": run.forward.table}, folder)
+    tables = {"pool_backtest": run.table, "pool_forward": run.forward.table}
     if run.regime is not None:
-        write_tables_atomic({"pool_regime": run.regime.table}, folder)
-    bounds = write_bounds(run.bounds, folder)
+        tables["pool_regime"] = run.regime.table
+    written = write_tables_atomic({**tables, "pool_bounds": run.bounds}, folder)
     regime = {} if run.regime is None else {"regime": run.regime.summary, **run.regime.by_lag}
     print(format_summary({**run.summaries, "forward": run.forward.summary, **regime}, run.choice))
     for line in accuracy_lines(run):
         print(textwrap.fill(line, width=100))
     print(
-        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and "
-        f"{bounds[0].stem} "
+        f"Wrote {written[0]} and {written[1].name}; pool_forward, pool_regime and pool_bounds "
         "(.parquet, .csv)."
     )
     record_forward(run, folder)

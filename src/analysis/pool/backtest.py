@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,28 +36,8 @@ import pandas as pd
 from analysis.pool import density as pool_density
 from analysis.pool import estimate as pool_estimate
 from analysis.pool import replay as pool_replay
-from analysis.storage import write_tables_atomic
 
-BACKTEST_COLUMNS = [
-    "round",
-    "date",
-    "invitations",
-    "actual_cutoff",
-    "estimated_cutoff",
-    "error",
-    "low",
-    "high",
-    "method",
-    "tail_rate",
-    "distribution_date",
-    "lag",
-    "adjusted",
-    "newcomers",
-    "rounds_between",
-    "taken_out",
-    "added",
-    "bin_width",
-]
+#: Columns of a backtest table (``pool_backtest``) and their types.
 _DTYPES = {
     "round": "string",
     "date": "datetime64[ns]",
@@ -79,6 +58,7 @@ _DTYPES = {
     "added": "float64",
     "bin_width": "int64",
 }
+BACKTEST_COLUMNS = list(_DTYPES)
 #: The rates ``choose_tail_rate`` tries (per CRS point).
 TAIL_RATES = tuple(float(r) for r in np.round(np.arange(0.02, 0.1001, 0.005), 3))
 
@@ -257,6 +237,19 @@ def backtest(
     return pd.DataFrame(records, columns=BACKTEST_COLUMNS).astype(_DTYPES)
 
 
+def lagged_backtest(
+    draws: pd.DataFrame,
+    pool: pd.DataFrame,
+    settings: pool_density.Settings,
+    lags: Sequence[int],
+) -> pd.DataFrame:
+    """:func:`backtest` with ``settings`` at each of ``lags``, one table in date order (lag
+    order on a day)."""
+    tables = [backtest(draws, pool, settings=settings, lag=lag) for lag in lags]
+    table = pd.concat(tables, ignore_index=True)
+    return table.sort_values(["date", "lag"], kind="stable").reset_index(drop=True)
+
+
 def summarize_backtest(table: pd.DataFrame, worst: int = 3, label: str = "") -> BacktestSummary:
     """n, mean absolute error, bias (mean error), RMSE, largest miss, share of actual cutoffs
     inside the interval, and the ``worst`` rounds (largest misses, first come first).
@@ -309,7 +302,7 @@ def _best(mae: pd.Series) -> float:
 def choose_tail_rate(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
-    rates: Sequence[float] | None = None,
+    rates: Sequence[float] = TAIL_RATES,
     *,
     method: str = "replay",
     split_date: str = "2024-01-01",
@@ -326,7 +319,6 @@ def choose_tail_rate(
     >>> choice.rate, len(choice.leave_one_out)
     (0.05, 1)
     """
-    rates = TAIL_RATES if rates is None else rates
     tables = {float(rate): backtest(draws, pool, method, tail_rate=rate) for rate in rates}
     first = next(iter(tables.values()))
     errors = pd.DataFrame({rate: t["error"].abs().to_numpy() for rate, t in tables.items()})
@@ -406,20 +398,13 @@ def measured_error_bands(
     >>> measured_error_bands(example_draws(), example_pool()) is None   # one all-program round
     True
     """
-    key = (
-        pool_replay.fingerprint(draws.loc[:, list(pool_replay.DRAW_COLUMNS)]),
-        pool_replay.fingerprint(
-            pool.loc[:, ["distribution_date", *pool_density.DISTRIBUTION_COLUMNS]]
-        ),
-        method,
-        min_rounds,
-    )
-    if key not in _BANDS:
-        if len(_BANDS) >= 8:
-            _BANDS.pop(next(iter(_BANDS)))
+
+    def measure() -> dict | None:
         enough = len(_targets(draws, pool)) >= min_rounds
-        _BANDS[key] = error_bands(draws, pool, [method])[method] if enough else None
-    return _BANDS[key]
+        return error_bands(draws, pool, [method])[method] if enough else None
+
+    key = (*pool_replay.tables_key(draws, pool), method, min_rounds)
+    return pool_replay.remembered(_BANDS, key, measure)
 
 
 def _percentiles(errors: pd.Series) -> tuple[int, int]:
@@ -519,16 +504,3 @@ def run_backtest(
         tables.append(table.assign(variant=pd.array([label] * len(table), dtype="string")))
         summaries[label] = summarize_backtest(table, label=label)
     return pd.concat(tables, ignore_index=True), summaries
-
-
-def write_backtest(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, Path]:
-    """Write ``pool_backtest.parquet`` and ``pool_backtest.csv`` into ``processed_dir``, both
-    staged then renamed into place (:func:`analysis.storage.write_tables_atomic`).
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> [p.name for p in write_backtest(pd.DataFrame({"error": [1]}), folder)]
-    ['pool_backtest.parquet', 'pool_backtest.csv']
-    """
-    parquet, csv = write_tables_atomic({"pool_backtest": table}, Path(processed_dir))
-    return parquet, csv

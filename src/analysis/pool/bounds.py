@@ -6,36 +6,21 @@ of its size on the same pool needs at least its cutoff.
 - :func:`bounds_table`: each one with the all-program cutoff estimated for its size and the
   ``slack`` (estimate minus cutoff, never negative when the bound holds), with each round's own
   cutoff used or held out (``pool_bounds``);
-- :func:`summarize_bounds`, :func:`shortfall`: how many bounds are broken, and by how much;
-- :func:`write_bounds`: the table next to the processed tables.
+- :func:`summarize_bounds`, :func:`shortfall`: how many bounds are broken, and by how much.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from analysis.pool import density as pool_density
 from analysis.pool import replay as pool_replay
 from analysis.pool.backtest import estimate_rounds, with_distribution
-from analysis.storage import write_tables_atomic
 
-#: Columns of ``pool_bounds``: one row per restricted round with a published distribution.
-BOUNDS_COLUMNS = [
-    "round",
-    "date",
-    "family",
-    "invitations",
-    "cutoff",
-    "estimated_cutoff",
-    "low",
-    "high",
-    "slack",
-    "held_out_estimate",
-    "held_out_slack",
-]
+#: Columns of ``pool_bounds`` and their types: one row per restricted round with a published
+#: distribution.
 _BOUNDS_DTYPES = {
     "round": "string",
     "date": "datetime64[ns]",
@@ -49,6 +34,7 @@ _BOUNDS_DTYPES = {
     "held_out_estimate": "Int64",
     "held_out_slack": "Int64",
 }
+BOUNDS_COLUMNS = list(_BOUNDS_DTYPES)
 
 
 def bound_rounds(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
@@ -199,16 +185,3 @@ def summarize_bounds(table: pd.DataFrame, held_out: pd.DataFrame | None = None) 
         last=None if empty else pd.Timestamp(table["date"].max()),
         by_family=by_family,
     )
-
-
-def write_bounds(table: pd.DataFrame, processed_dir: Path | str) -> tuple[Path, Path]:
-    """Write ``pool_bounds.parquet`` and ``pool_bounds.csv`` (:data:`BOUNDS_COLUMNS`) into
-    ``processed_dir``, staged then renamed into place.
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> [p.name for p in write_bounds(pd.DataFrame({"slack": [0]}), folder)]
-    ['pool_bounds.parquet', 'pool_bounds.csv']
-    """
-    parquet, csv = write_tables_atomic({"pool_bounds": table}, Path(processed_dir))
-    return parquet, csv

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data import require_columns
 from analysis.pool.density import (
     DEFAULT_SETTINGS,
     MAX_SCORE,
@@ -29,23 +30,23 @@ from analysis.pool.density import (
     TAIL_RATE,
     Rows,
     Settings,
-    as_density,
     bin_of,
     bin_rows,
     check_method,
     count_at_or_above,
     cutoff_from_density,
     distribution_bins,
+    score_density,
     spread_bins,
 )
 from analysis.pool.replay import (
+    DRAW_COLUMNS,
     age,
     bin_edges,
     cached_replay,
     distribution_on,
     honour_bound_values,
     is_bound,
-    require_draws,
     round_tuples,
     rounds_between,
     snapshot_dates,
@@ -187,7 +188,7 @@ def carry_forward(
         nonlocal density, added, clock
         if inflow and clock is not None and until is not None and until > clock:
             before = density.sum()
-            density = age(density, inflow, (until - clock).days, settings=settings)
+            density = age(density, inflow, (until - clock).days, settings)
             added += float(density.sum() - before)
             clock = until
 
@@ -329,20 +330,13 @@ def estimate_cutoff(
     >>> (e.cutoff, e.low, e.high)        # 200 + 500 above 491, then 500 of 1000 in 481-490
     (486, 483, 487)
     """
-    check_method(method)
-    if method == "replay" and prior is None:
-        raise ValueError(
-            "method='replay' needs prior=replay_density(draws, pool, date); "
-            "or call estimate_for_round"
-        )
-    bins = distribution_bins(distribution)
-    fine = None if prior is None else as_density(prior)
+    density = score_density(distribution, method=method, tail_rate=tail_rate, prior=prior)
     when = None
     if "distribution_date" in distribution.columns:
         when = pd.Timestamp(distribution["distribution_date"].iloc[0])
     return estimate_from_density(
-        bins,
-        spread_bins(bin_rows(bins), method, Settings(tail_rate=tail_rate), fine),
+        distribution_bins(distribution),
+        density.to_numpy(),
         invitations,
         method,
         distribution_date=when,
@@ -369,7 +363,7 @@ def distribution_for_round(draws: pd.DataFrame, pool: pd.DataFrame, round_id: st
     >>> distribution_for_round(example_draws(), example_pool(), "256").date()
     datetime.date(2023, 7, 4)
     """
-    require_draws(draws, "distribution_for_round")
+    require_columns(draws, DRAW_COLUMNS, "distribution_for_round")
     row = _round_row(draws, round_id)
     published = pd.DatetimeIndex(pool["distribution_date"].unique()).sort_values()
     own = row["distribution_date"]
@@ -426,7 +420,7 @@ def estimate_for_round(
     (('253',), True)
     """
     check_method(method)
-    require_draws(draws, "estimate_for_round")
+    require_columns(draws, DRAW_COLUMNS, "estimate_for_round")
     settings = settings or Settings(tail_rate=tail_rate)
     row = _round_row(draws, round_id)
     size = row["invitations"] if invitations is None else invitations
@@ -445,9 +439,8 @@ def estimate_for_round(
         state = cached_replay(draws, pool, settings, bounds)
         prior = state.densities[snapshot]
         inflow = state.inflow(snapshot) if newcomers else None
-    own = None
-    restricted = not bool(row["is_all_program"])
-    if own_bound and restricted and row[["invitations", "cutoff"]].notna().all():
+    own = None  # the round's own bound, when it is a restricted round
+    if bounds and own_bound and is_bound(row["invitations"], row["cutoff"], row["is_all_program"]):
         own = (float(row["invitations"]), float(row["cutoff"]))
     return estimate_from_density(
         bins,
@@ -460,7 +453,7 @@ def estimate_for_round(
         on=pd.Timestamp(row["date"]),
         settings=settings,
         bounds=bounds,
-        own=own if bounds and own is not None and is_bound(*own, False) else None,
+        own=own,
         error_range=error_range if method == "replay" else None,
         bands=bands,
     )
@@ -489,7 +482,7 @@ def estimate_general_round(
     >>> e.low <= e.cutoff <= e.high, e.invitations
     (True, 500)
     """
-    require_draws(draws, "estimate_general_round")
+    require_columns(draws, DRAW_COLUMNS, "estimate_general_round")
     settings = settings or DEFAULT_SETTINGS
     published = pd.DatetimeIndex(pool["distribution_date"].dropna().unique())
     if published.empty:

@@ -4,15 +4,16 @@ the all-program rounds and restricted rounds' bounds dated before it only, then 
 estimated with it.
 
 - :func:`settings_grid`: the settings to choose from;
-- :func:`score_settings`: every setting's error on every all-program round and held-out slack
-  on every bound (:class:`SettingScores`, which picks the best setting on any earlier subset);
+- :func:`score_settings`: every setting's error on every all-program round (at any lag) and
+  held-out slack on every bound (:class:`SettingScores`, which picks the best setting on any
+  earlier subset; the regime backtest's choice too);
 - :func:`forward_backtest`: the chained estimates and their summary (``pool_forward``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from analysis.pool import density as pool_density
 from analysis.pool.backtest import (
     BACKTEST_COLUMNS,
     BacktestSummary,
-    backtest,
+    lagged_backtest,
     summarize_backtest,
 )
 from analysis.pool.bounds import bounds_table
@@ -37,9 +38,9 @@ FORWARD_MIN_ROUNDS = 5
 
 
 def settings_grid(
-    rates: Sequence[float] | None = None,
-    starts: Sequence[int] | None = None,
-    same_pool_days: Sequence[int] | None = None,
+    rates: Sequence[float] = GRID_TAIL_RATES,
+    starts: Sequence[int] = GRID_TAIL_STARTS,
+    same_pool_days: Sequence[int] = GRID_SAME_POOL_DAYS,
 ) -> list[pool_density.Settings]:
     """Every combination of the settings to choose from (defaults: :data:`GRID_TAIL_RATES`,
     :data:`GRID_TAIL_STARTS`, :data:`GRID_SAME_POOL_DAYS`).
@@ -48,9 +49,6 @@ def settings_grid(
     >>> len(settings_grid()), (grid[0].tail_rate, grid[0].tail_start, grid[0].same_pool_days)
     (28, (0.05, 451, 1))
     """
-    rates = GRID_TAIL_RATES if rates is None else rates
-    starts = GRID_TAIL_STARTS if starts is None else starts
-    same_pool_days = GRID_SAME_POOL_DAYS if same_pool_days is None else same_pool_days
     return [
         pool_density.Settings(float(r), int(t), int(d))
         for r in rates
@@ -59,68 +57,90 @@ def settings_grid(
     ]
 
 
+def correction_for(errors: np.ndarray) -> int:
+    """The correction learned from earlier errors (estimated - actual): minus their median,
+    rounded half up to whole points; 0 without errors. What every estimate made across rounds
+    and days gets added (:func:`analysis.pool.regime.regime_backtest`,
+    :func:`analysis.pool.regime.regime_error_range`).
+
+    >>> correction_for(np.array([-5, -3, -3, 4])), correction_for(np.array([]))
+    (3, 0)
+    """
+    errors = np.asarray(errors, dtype="float64")
+    if not errors.size:
+        return 0
+    return -int(np.floor(np.median(errors) + 0.5))
+
+
 @dataclass(frozen=True)
 class SettingScores:
-    """Per setting of a grid: the error on every all-program round (``errors``: rounds x
-    settings) and the held-out slack of every bound (``held_out``: bounds x settings, each
-    bound estimated without its own cutoff), with the rounds' and bounds' dates. A round's
-    figure uses only rounds before it, so any subset of earlier rounds can choose a setting."""
+    """Per setting of a grid: its backtest rows (``tables``, one per setting, each with the
+    rounds in the same order) and the held-out slack of every bound (``held_out``: bounds x
+    settings, each bound estimated without its own cutoff), with the bounds' dates. A round's
+    figure uses only rounds before it, so any subset of earlier rounds can choose a setting.
+    ``corrected``: a setting is judged on its errors once corrected (:func:`correction_for`),
+    as the regime backtest corrects every estimate chosen with it."""
 
     grid: tuple[pool_density.Settings, ...]
-    rounds: pd.DataFrame
-    errors: pd.DataFrame
-    bounds: pd.DataFrame
-    held_out: pd.DataFrame
+    tables: tuple[pd.DataFrame, ...] = field(repr=False)
+    bound_dates: np.ndarray = field(repr=False)
+    held_out: pd.DataFrame = field(repr=False)
+    corrected: bool = False
 
-    def loss(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pd.Series:
-        """Per setting: mean absolute error on the chosen all-program rounds plus the mean
-        shortfall of the chosen bounds (each CRS point below a cutoff that the estimate must
-        reach counts like a point of error)."""
-        mae = self.errors.loc[rounds_mask].abs().mean()
-        short = (-self.held_out.loc[bounds_mask]).clip(lower=0).mean()
-        return mae.add(short.fillna(0.0), fill_value=0.0)
-
-    def best(self, rounds_mask: np.ndarray, bounds_mask: np.ndarray) -> pool_density.Settings:
-        """The setting with the lowest :meth:`loss`; ties go to the first in the grid."""
-        loss = self.loss(rounds_mask, bounds_mask).to_numpy()
-        return self.grid[int(np.flatnonzero(loss == loss.min())[0])]
+    def best(self, rows: np.ndarray, bounds: np.ndarray) -> int:
+        """The index of the setting with the lowest mean absolute error on ``rows`` (once
+        corrected when ``corrected``: so the choice is on the spread the correction leaves, not
+        on a bias it removes) plus the mean shortfall below the ``bounds`` (each CRS point below
+        a cutoff that the estimate must reach counts like a point of error); ties go to the
+        first in the grid."""
+        loss = []
+        for i, table in enumerate(self.tables):
+            errors = table.loc[rows, "error"].to_numpy(dtype="float64")
+            if self.corrected:
+                errors = errors + correction_for(errors)
+            mae = float(np.abs(errors).mean()) if rows.any() else 0.0
+            short = (
+                float((-self.held_out.loc[bounds, i]).clip(lower=0).mean()) if bounds.any() else 0.0
+            )
+            loss.append(mae + short)
+        loss = np.asarray(loss)
+        return int(np.flatnonzero(loss == loss.min())[0])
 
 
 def score_settings(
     draws: pd.DataFrame,
     pool: pd.DataFrame,
     grid: Sequence[pool_density.Settings] | None = None,
+    lags: Sequence[int] = (0,),
+    *,
+    corrected: bool = False,
 ) -> SettingScores:
-    """Backtest every setting of ``grid`` (default :func:`settings_grid`) on the all-program
-    rounds, and check each against the held-out bounds.
+    """Backtest every setting of ``grid`` (default :func:`settings_grid`) at every lag
+    (:func:`analysis.pool.backtest.lagged_backtest`) and check each against the held-out
+    bounds.
 
     >>> from analysis.pool.examples import example_draws, example_pool
     >>> scores = score_settings(example_draws(), example_pool(),
     ...                         settings_grid([0.05], [451], [1]))
-    >>> scores.errors.shape, scores.held_out.shape
-    ((1, 1), (4, 1))
+    >>> len(scores.tables[0]), scores.held_out.shape
+    (1, (4, 1))
     """
     grid = tuple(settings_grid() if grid is None else grid)
-    tables = [backtest(draws, pool, settings=g) for g in grid]
+    tables = tuple(lagged_backtest(draws, pool, g, lags) for g in grid)
     held = [bounds_table(draws, pool, own_bound=False, settings=g) for g in grid]
-    names = list(range(len(grid)))
-    first, first_held = tables[0], held[0]
     return SettingScores(
         grid=grid,
-        rounds=first[["round", "date", "invitations", "actual_cutoff"]].reset_index(drop=True),
-        errors=pd.DataFrame({i: t["error"].to_numpy() for i, t in zip(names, tables, strict=True)}),
-        bounds=first_held[["round", "date", "family", "cutoff"]].reset_index(drop=True),
-        held_out=pd.DataFrame(
-            {i: t["slack"].to_numpy() for i, t in zip(names, held, strict=True)},
-            index=first_held.index,
-        ),
+        tables=tables,
+        bound_dates=held[0]["date"].to_numpy() if held else np.array([], dtype="datetime64[ns]"),
+        held_out=pd.DataFrame({i: t["slack"].to_numpy() for i, t in enumerate(held)}),
+        corrected=corrected,
     )
 
 
 @dataclass(frozen=True)
 class ForwardBacktest:
     """The forward-chained backtest: each all-program round estimated with the setting that
-    did best (:meth:`SettingScores.loss`) on the all-program rounds and bounds dated before it.
+    did best (:meth:`SettingScores.best`) on the all-program rounds and bounds dated before it.
     ``table``: one row per round (its chosen setting, the number of earlier rounds and bounds
     it was chosen on, the error); ``summary``; ``chosen``: the setting all the data choose (the
     in-sample choice, for comparison with the module's)."""
@@ -154,16 +174,17 @@ def forward_backtest(
     (0, 1)
     """
     scores = scores or score_settings(draws, pool, grid)
-    dates = scores.rounds["date"].to_numpy()
-    bound_dates = scores.bounds["date"].to_numpy()
+    rounds = scores.tables[0]
+    dates = rounds["date"].to_numpy()
     records = []
-    for i, row in scores.rounds.iterrows():
+    for i, row in rounds.iterrows():
         earlier = dates < dates[i]
         if earlier.sum() < min_history or not earlier.any():
             continue
-        before = bound_dates < dates[i]
-        chosen = scores.best(earlier, before)
-        error = int(scores.errors.loc[i, scores.grid.index(chosen)])
+        before = scores.bound_dates < dates[i]
+        index = scores.best(earlier, before)
+        chosen = scores.grid[index]
+        error = int(scores.tables[index].loc[i, "error"])
         records.append(
             {
                 "round": row["round"],
@@ -192,11 +213,11 @@ def forward_backtest(
             "method",
         ],
     ).astype({"round": "string", "date": "datetime64[ns]", "method": "string"})
-    everything = np.ones(len(scores.rounds), dtype=bool)
+    everything = np.ones(len(rounds), dtype=bool)
     return ForwardBacktest(
         table=table,
         summary=summarize_backtest(table, label="replay, forward-chained"),
-        chosen=scores.best(everything, np.ones(len(scores.bounds), dtype=bool)),
+        chosen=scores.grid[scores.best(everything, np.ones(len(scores.bound_dates), dtype=bool))],
         min_history=min_history,
-        skipped=len(scores.rounds) - len(table),
+        skipped=len(rounds) - len(table),
     )

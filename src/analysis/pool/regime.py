@@ -16,12 +16,10 @@ days from the distribution (:data:`DAY_BANDS`) that earlier ranges of that band 
 :data:`RANGE_COVERAGE` (:func:`band_level`). The range is then
 checked: the share of actual cutoffs it covered.
 
-- :func:`score_regime`: every setting's errors at every lag and held-out slack on every bound;
 - :func:`regime_backtest`: the chained estimates (``pool_regime``) and their summary;
 - :func:`model_regime`, :func:`regime_error_range`: the same at the model's settings, and the
-  correction and range every baseline made across rounds and days gets;
-- :func:`regime_errors`: the errors (what they go with, their figures by days and their words:
-  :mod:`analysis.pool.regime_figures`).
+  correction and range every baseline made across rounds and days gets (what the errors go
+  with, their figures by days and their words: :mod:`analysis.pool.regime_figures`).
 
 >>> from analysis.pool.examples import example_draws, example_pool
 >>> result = regime_backtest(example_draws(), example_pool(), min_history=0)
@@ -38,10 +36,16 @@ import numpy as np
 import pandas as pd
 
 from analysis.pool import density as pool_density
-from analysis.pool.backtest import BacktestSummary, backtest, summarize_backtest
-from analysis.pool.bounds import bounds_table
+from analysis.pool.backtest import BacktestSummary, lagged_backtest, summarize_backtest
 from analysis.pool.estimate import ErrorRange
-from analysis.pool.replay import DRAW_COLUMNS, between_ordered, chronological, fingerprint
+from analysis.pool.forward import SettingScores, correction_for, score_settings
+from analysis.pool.replay import (
+    DRAW_COLUMNS,
+    between_ordered,
+    chronological,
+    remembered,
+    tables_key,
+)
 
 #: Distributions this many before the round's own: the situations a post-2024 baseline is in.
 REGIME_LAGS = (1, 2, 3)
@@ -71,28 +75,7 @@ DAY_BANDS = (14, 30)
 #: misses or between them, not a share of its misses.
 BAND_MIN_ERRORS = round(1 / (1 - max(RANGE_LEVELS)))
 
-REGIME_COLUMNS = [
-    "round",
-    "date",
-    "invitations",
-    "actual_cutoff",
-    "estimate",
-    "low",
-    "high",
-    "error",
-    "rounds_taken_out",
-    "invitations_taken_out",
-    "days",
-    "lag",
-    "eligible_share",
-    "nominee_inflow",
-    "inflow_rate",
-    "inflow_window",
-    "rounds_before",
-    "raw_estimate",
-    "correction",
-    "range_level",
-]
+#: Columns of ``pool_regime`` and their types.
 _DTYPES = {
     "round": "string",
     "date": "datetime64[ns]",
@@ -115,13 +98,14 @@ _DTYPES = {
     "correction": "int64",
     "range_level": "float64",
 }
+REGIME_COLUMNS = list(_DTYPES)
 
 
 def regime_grid(
-    shares: Sequence[float] | None = None,
-    inflows: Sequence[float] | None = None,
-    rates: Sequence[float] | None = None,
-    windows: Sequence[int] | None = None,
+    shares: Sequence[float] = GRID_ELIGIBLE_SHARES,
+    inflows: Sequence[float] = GRID_NOMINEE_INFLOWS,
+    rates: Sequence[float] = GRID_INFLOW_RATES,
+    windows: Sequence[int] = GRID_INFLOW_WINDOWS,
 ) -> list[pool_density.Settings]:
     """The settings the regime backtest chooses from: the model's own with every eligible
     share, nominee inflow, newcomers' fall per point and window of their rate of the grid.
@@ -130,10 +114,6 @@ def regime_grid(
     >>> [(s.eligible_share, s.nominee_inflow, s.inflow_window) for s in grid]
     [(0.6, 0.0, 14), (0.6, 0.5, 14)]
     """
-    shares = GRID_ELIGIBLE_SHARES if shares is None else shares
-    inflows = GRID_NOMINEE_INFLOWS if inflows is None else inflows
-    rates = GRID_INFLOW_RATES if rates is None else rates
-    windows = GRID_INFLOW_WINDOWS if windows is None else windows
     base = pool_density.DEFAULT_SETTINGS
     return [
         replace(
@@ -150,60 +130,6 @@ def regime_grid(
     ]
 
 
-@dataclass(frozen=True)
-class RegimeScores:
-    """Per setting: the backtest rows of every lag (``tables``, one per setting, each with the
-    rounds in the same order) and the held-out slack of every bound (``held_out``: bounds x
-    settings), with the bounds' dates."""
-
-    grid: tuple[pool_density.Settings, ...]
-    tables: tuple[pd.DataFrame, ...] = field(repr=False)
-    bound_dates: np.ndarray = field(repr=False)
-    held_out: pd.DataFrame = field(repr=False)
-
-    def best(self, rows: np.ndarray, bounds: np.ndarray) -> int:
-        """The index of the setting with the lowest mean absolute error on ``rows`` once
-        corrected (minus their median, :func:`correction_for`, as every estimate chosen with it
-        is: so the choice is on the spread the correction leaves, not on a bias it removes)
-        plus mean shortfall below the ``bounds`` (ties to the first)."""
-        loss = []
-        for i, table in enumerate(self.tables):
-            errors = table.loc[rows, "error"].to_numpy(dtype="float64")
-            mae = float(np.abs(errors + correction_for(errors)).mean()) if rows.any() else 0.0
-            short = (
-                float((-self.held_out.loc[bounds, i]).clip(lower=0).mean()) if bounds.any() else 0.0
-            )
-            loss.append(mae + short)
-        loss = np.asarray(loss)
-        return int(np.flatnonzero(loss == loss.min())[0])
-
-
-def _lagged(draws, pool, settings, lags) -> pd.DataFrame:
-    tables = [backtest(draws, pool, settings=settings, lag=lag) for lag in lags]
-    table = pd.concat(tables, ignore_index=True)
-    return table.sort_values(["date", "lag"], kind="stable").reset_index(drop=True)
-
-
-def score_regime(
-    draws: pd.DataFrame,
-    pool: pd.DataFrame,
-    grid: Sequence[pool_density.Settings] | None = None,
-    lags: Sequence[int] = REGIME_LAGS,
-) -> RegimeScores:
-    """Backtest every setting of ``grid`` (default :func:`regime_grid`) at every lag, and its
-    held-out slack on every bound."""
-    grid = tuple(regime_grid() if grid is None else grid)
-    tables = tuple(_lagged(draws, pool, g, lags) for g in grid)
-    held = [bounds_table(draws, pool, own_bound=False, settings=g) for g in grid]
-    dates = held[0]["date"].to_numpy() if held else np.array([], dtype="datetime64[ns]")
-    return RegimeScores(
-        grid=grid,
-        tables=tables,
-        bound_dates=dates,
-        held_out=pd.DataFrame({i: t["slack"].to_numpy() for i, t in enumerate(held)}),
-    )
-
-
 def error_range(errors: np.ndarray, coverage: float = RANGE_COVERAGE) -> tuple[int, int]:
     """The middle ``coverage`` of ``errors`` (estimated - actual), rounded outwards: an estimate
     ``e`` then gets the range ``e - high .. e - low``.
@@ -214,20 +140,6 @@ def error_range(errors: np.ndarray, coverage: float = RANGE_COVERAGE) -> tuple[i
     tail = (1 - coverage) / 2 * 100
     low, high = np.percentile(np.asarray(errors, dtype="float64"), [tail, 100 - tail])
     return int(np.floor(low)), int(np.ceil(high))
-
-
-def correction_for(errors: np.ndarray) -> int:
-    """The correction learned from earlier errors (estimated - actual): minus their median,
-    rounded half up to whole points; 0 without errors. What every estimate made across rounds
-    and days gets added (:func:`regime_backtest`, :func:`regime_error_range`).
-
-    >>> correction_for(np.array([-5, -3, -3, 4])), correction_for(np.array([]))
-    (3, 0)
-    """
-    errors = np.asarray(errors, dtype="float64")
-    if not errors.size:
-        return 0
-    return -int(np.floor(np.median(errors) + 0.5))
 
 
 def calibrated_level(covered: pd.DataFrame, coverage: float = RANGE_COVERAGE) -> float:
@@ -321,14 +233,14 @@ def regime_backtest(
     lags: Sequence[int] = REGIME_LAGS,
     min_history: int = REGIME_MIN_ROUNDS,
     coverage: float = RANGE_COVERAGE,
-    scores: RegimeScores | None = None,
+    scores: SettingScores | None = None,
 ) -> RegimeBacktest:
     """Forward-chained regime backtest (see the module notes): each all-program round with a
     published distribution estimated from the distribution ``lags`` before its own, and for
     each, on the rounds and bounds dated before it only:
 
     - the setting (lowest mean absolute error once corrected, plus shortfall below the held-out
-      bounds: :meth:`RegimeScores.best`);
+      bounds: :meth:`analysis.pool.forward.SettingScores.best`);
     - the correction: minus the median error of the earlier estimates with that setting
       (:func:`correction_for`), added to the model's estimate (``raw_estimate``);
     - the range: the middle ``range_level`` of the earlier errors once corrected of the same
@@ -341,7 +253,9 @@ def regime_backtest(
 
     Rounds with fewer than ``min_history`` earlier all-program rounds are left out
     (``skipped``)."""
-    scores = scores or score_regime(draws, pool, grid, lags)
+    if scores is None:
+        grid = regime_grid() if grid is None else grid
+        scores = score_settings(draws, pool, grid, lags, corrected=True)
     first = scores.tables[0] if scores.tables else pd.DataFrame(columns=["date", "round"])
     dates = first["date"].to_numpy()
     bands = (
@@ -349,7 +263,7 @@ def regime_backtest(
         if len(first)
         else np.array([], dtype="int64")
     )
-    ordered = pool_replay_chronological(draws)
+    ordered = chronological(draws.loc[:, list(DRAW_COLUMNS)])
     records, covered, covered_dates = [], [], []
     skipped = set()
     for i, row in first.iterrows():
@@ -376,7 +290,7 @@ def regime_backtest(
         low_error, high_error = ranges[level] if level in ranges else error_range(made_of, level)
         covered.append({"band": band, **{lv: lo <= error <= hi for lv, (lo, hi) in ranges.items()}})
         covered_dates.append(dates[i])
-        taken = _taken_out(ordered, own["distribution_date"], own["round"])
+        between = between_ordered(ordered, own["distribution_date"], own["round"])
         setting = scores.grid[chosen]
         records.append(
             {
@@ -389,7 +303,7 @@ def regime_backtest(
                 "high": estimate - low_error,
                 "error": error,
                 "rounds_taken_out": int(own["rounds_between"]),
-                "invitations_taken_out": taken,
+                "invitations_taken_out": int(between["invitations"].fillna(0).sum()),
                 "days": int((own["date"] - own["distribution_date"]).days),
                 "lag": int(own["lag"]),
                 "eligible_share": setting.eligible_share,
@@ -411,9 +325,11 @@ def regime_backtest(
     )
     return RegimeBacktest(
         table=table,
-        summary=summarize_regime(table, "replay, regime (previous distributions, forward-chained)"),
+        summary=summarize_backtest(
+            table, label="replay, regime (previous distributions, forward-chained)"
+        ),
         by_lag={
-            int(lag): summarize_regime(part, f"regime, {int(lag)} distribution(s) back")
+            int(lag): summarize_backtest(part, label=f"regime, {int(lag)} distribution(s) back")
             for lag, part in table.groupby("lag")
         },
         chosen=scores.grid[best] if best is not None else None,
@@ -428,33 +344,17 @@ def regime_backtest(
     )
 
 
-def summarize_regime(table: pd.DataFrame, label: str) -> BacktestSummary:
-    """:func:`analysis.pool.backtest.summarize_backtest` of a regime table (its ``within_interval``
-    is the share of actual cutoffs inside ``low``..``high``)."""
-    return summarize_backtest(table, label=label)
-
-
-def pool_replay_chronological(draws: pd.DataFrame) -> pd.DataFrame:
-
-    return chronological(draws.loc[:, list(DRAW_COLUMNS)])
-
-
-def _taken_out(ordered: pd.DataFrame, distribution_date, round_id) -> int:
-
-    between = between_ordered(ordered, distribution_date, round_id)
-    return int(between["invitations"].fillna(0).sum())
-
-
 _RANGES: dict[tuple, ErrorRange | None] = {}
 
 
-def _single(table: pd.DataFrame) -> RegimeScores:
+def _single(table: pd.DataFrame) -> SettingScores:
     """Scores of one setting, the model's own, without bounds: nothing to choose."""
-    return RegimeScores(
+    return SettingScores(
         grid=(pool_density.DEFAULT_SETTINGS,),
         tables=(table,),
         bound_dates=np.array([], dtype="datetime64[ns]"),
         held_out=pd.DataFrame({0: pd.Series([], dtype="float64")}),
+        corrected=True,
     )
 
 
@@ -468,7 +368,7 @@ def model_regime(
     """The regime backtest at the model's own settings (nothing chosen; the correction and the
     range forward-chained as in :func:`regime_backtest`): how the baselines the reports show
     are made, scored."""
-    table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+    table = lagged_backtest(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
     return regime_backtest(draws, pool, scores=_single(table), coverage=coverage, lags=lags)
 
 
@@ -496,38 +396,25 @@ def regime_error_range(
     True
     """
 
-    key = (
-        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        fingerprint(pool.loc[:, ["distribution_date", "score_low", "score_high", "candidates"]]),
-        float(coverage),
-        tuple(lags),
-    )
-    if key not in _RANGES:
-        if len(_RANGES) >= 8:
-            _RANGES.pop(next(iter(_RANGES)))
-        table = _lagged(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
-        found = None
-        if table["round"].nunique() >= REGIME_MIN_ROUNDS:
-            model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
-            errors = regime_errors(table) + model.correction
-            bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
-            by_days = []
-            for band in range(len(DAY_BANDS) + 1):
-                level = model.band_levels.get(band, model.range_level)
-                low, high = error_range(band_errors(errors, bands, band), level)
-                upper = DAY_BANDS[band] if band < len(DAY_BANDS) else float("inf")
-                by_days.append((upper, low, high, level))
-            found = ErrorRange(
-                *error_range(errors, model.range_level),
-                correction=model.correction,
-                level=model.range_level,
-                by_days=tuple(by_days),
-            )
-        _RANGES[key] = found
-    return _RANGES[key]
+    def measure() -> ErrorRange | None:
+        table = lagged_backtest(draws, pool, pool_density.DEFAULT_SETTINGS, lags)
+        if table["round"].nunique() < REGIME_MIN_ROUNDS:
+            return None
+        model = regime_backtest(draws, pool, scores=_single(table), coverage=coverage)
+        errors = table["error"].to_numpy(dtype="float64") + model.correction
+        bands = band_of((table["date"] - table["distribution_date"]).dt.days.to_numpy())
+        by_days = []
+        for band in range(len(DAY_BANDS) + 1):
+            level = model.band_levels.get(band, model.range_level)
+            low, high = error_range(band_errors(errors, bands, band), level)
+            upper = DAY_BANDS[band] if band < len(DAY_BANDS) else float("inf")
+            by_days.append((upper, low, high, level))
+        return ErrorRange(
+            *error_range(errors, model.range_level),
+            correction=model.correction,
+            level=model.range_level,
+            by_days=tuple(by_days),
+        )
 
-
-def regime_errors(table: pd.DataFrame) -> np.ndarray:
-    """The errors (estimated - actual) of a ``pool_regime`` table: what a post-2024 baseline's
-    honest range is made of (:func:`error_range`)."""
-    return table["error"].astype("float64").to_numpy()
+    key = (*tables_key(draws, pool), float(coverage), tuple(lags))
+    return remembered(_RANGES, key, measure)

@@ -6,20 +6,20 @@ reports' own pool baselines (:func:`baseline_days`), what the misses go with
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from analysis.pool import density as pool_density
-from analysis.pool.backtest import BacktestSummary
-from analysis.pool.estimate import ErrorRange
+from analysis.pool.backtest import BacktestSummary, summarize_backtest
+from analysis.pool.estimate import ErrorRange, distribution_for_round
 from analysis.pool.regime import (
     BAND_MIN_ERRORS,
     DAY_BANDS,
     RegimeBacktest,
     band_label,
-    summarize_regime,
+    band_of,
 )
 from analysis.vocabulary import signed_points
 
@@ -37,19 +37,11 @@ def regime_by_days(
     >>> [(label, s.n, s.mae) for label, s in regime_by_days(t)]
     [('up to 14 days', 1, 1.0), ('15-30 days', 1, 2.0), ('over 30 days', 1, 9.0)]
     """
-    edges = [-1, *bands, np.inf]
+    found = band_of(table["days"].to_numpy(), bands)
     out = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
-        part = table.loc[(table["days"] > low) & (table["days"] <= high)]
-        if part.empty:
-            continue
-        if low < 0:
-            label = f"up to {int(high)} days"
-        elif np.isinf(high):
-            label = f"over {int(low)} days"
-        else:
-            label = f"{int(low) + 1}-{int(high)} days"
-        out.append((label, summarize_regime(part, f"regime, {label}")))
+    for band in sorted(set(found.tolist())):
+        label = band_label(band, bands)
+        out.append((label, summarize_backtest(table.loc[found == band], label=f"regime, {label}")))
     return out
 
 
@@ -57,7 +49,7 @@ def baseline_days(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
     """Days from its distribution to each restricted round below the nominees' scores (the
     rounds with a pool baseline) held after the last all-program round, indexed by round: the
     distribution IRCC attached to the round when it is in ``pool``, else the latest one dated
-    on or before the round (as :func:`analysis.pool.estimate.distribution_for_round`). Empty
+    on or before the round (:func:`analysis.pool.estimate.distribution_for_round`). Empty
     when no such round follows an all-program round.
 
     >>> from analysis.pool.examples import example_draws, example_pool
@@ -73,18 +65,11 @@ def baseline_days(draws: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
         & (draws["date"] > all_program.max())
         & draws["cutoff"].lt(pool_density.NOMINEE_FLOOR).fillna(False)
     ]
-    own = pd.to_datetime(rounds["distribution_date"])
-    latest = published.searchsorted(rounds["date"].to_numpy(), side="right") - 1
-    before = pd.Series(
-        [published[i] if i >= 0 else pd.NaT for i in latest],
-        index=rounds.index,
-        dtype="datetime64[ns]",
-    )
-    used = own.where(own.isin(published), before)
-    days = (rounds["date"] - used).dt.days.dropna().astype("int64")
-    return pd.Series(
-        days.to_numpy(), index=rounds.loc[days.index, "round"].astype(str), name="days"
-    )
+    days = {}
+    for round_id, date in zip(rounds["round"].astype(str), rounds["date"], strict=True):
+        with contextlib.suppress(ValueError):  # no distribution on or before it: no baseline
+            days[round_id] = (date - distribution_for_round(draws, pool, round_id)).days
+    return pd.Series(days, dtype="int64", name="days").rename_axis("round")
 
 
 #: What the regime misses are set against (:func:`regime_residuals`).

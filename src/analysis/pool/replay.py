@@ -20,7 +20,9 @@ second layer of the pool model; see ``docs/pool-model.md``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,12 +108,6 @@ def take_out(
     if there > 0:
         values[start:] *= max(1.0 - invitations / there, 0.0)
     return values
-
-
-def require_draws(draws: pd.DataFrame, what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` and the columns the pool model needs that
-    ``draws`` lacks (:func:`analysis.data.require_columns` with :data:`DRAW_COLUMNS`)."""
-    require_columns(draws, DRAW_COLUMNS, what)
 
 
 def chronological(draws: pd.DataFrame) -> pd.DataFrame:
@@ -281,7 +277,7 @@ def rounds_between(
     >>> rounds_between(example_draws(), "2023-07-04", "256")["round"].tolist()
     ['253', '254', '255']
     """
-    require_draws(draws, "rounds_between")
+    require_columns(draws, DRAW_COLUMNS, "rounds_between")
     return between_ordered(chronological(draws), distribution_date, round_id, until)
 
 
@@ -317,9 +313,7 @@ def snapshot_dates(pool: pd.DataFrame) -> pd.Series:
     >>> snapshot_dates(pool).dt.strftime("%m-%d").tolist()
     ['06-27', '06-27']
     """
-    missing = [c for c in ("distribution_date", *DISTRIBUTION_COLUMNS) if c not in pool.columns]
-    if missing:
-        raise ValueError(f"pool has no column(s) {missing}")
+    require_columns(pool, ["distribution_date", *DISTRIBUTION_COLUMNS], "snapshot_dates", "pool")
     wide = pool.pivot_table(
         index="distribution_date", columns="score_low", values="candidates", aggfunc="sum"
     ).sort_index()
@@ -347,33 +341,29 @@ class Replay:
     _inflows: dict = field(default_factory=dict, repr=False, compare=False)
     settings: Settings = DEFAULT_SETTINGS
 
-    def inflow(self, as_of: pd.Timestamp, window_days: int | None = None) -> Rows:
-        """Net newcomers per day per bin below 601 over the ``window_days`` (default: the
-        settings' ``inflow_window``, :data:`analysis.pool.density.INFLOW_WINDOW_DAYS`) up to
-        ``as_of``, as (low, high, per_day) rows; empty
-        before the second snapshot. Nominees (601+) come in bursts: their rate is scaled by the
-        setting ``nominee_inflow`` (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
-        key = (pd.Timestamp(as_of), window_days)
-        if key not in self._inflows:
-            self._inflows[key] = self._inflow(*key)
-        return list(self._inflows[key])
-
-    def _inflow(self, as_of: pd.Timestamp, window_days: int | None) -> Rows:
-        days_back = self.settings.inflow_window if window_days is None else window_days
-        window = pd.Timedelta(days=int(days_back))
-        recent = self.changes[
-            (self.changes["date"] <= as_of) & (self.changes["date"] > as_of - window)
-        ]
-        if recent.empty:
-            return []
-        days = recent.drop_duplicates("date")["days"].sum()
-        per_bin = recent.groupby(["score_low", "score_high"])["change"].sum() / days
-        nominees = self.settings.nominee_inflow
-        return [
-            (int(low), int(high), float(value) * (1.0 if low < NOMINEE_FLOOR else nominees))
-            for (low, high), value in per_bin.items()
-            if low < NOMINEE_FLOOR or nominees
-        ]
+    def inflow(self, as_of: pd.Timestamp) -> Rows:
+        """Net newcomers per day per bin below 601 over the settings' ``inflow_window`` days
+        (:data:`analysis.pool.density.INFLOW_WINDOW_DAYS`) up to ``as_of``, as (low, high,
+        per_day) rows; empty before the second snapshot. Nominees (601+) come in bursts: their
+        rate is scaled by the setting ``nominee_inflow``
+        (:data:`analysis.pool.density.NOMINEE_INFLOW`)."""
+        as_of = pd.Timestamp(as_of)
+        if as_of not in self._inflows:
+            window = pd.Timedelta(days=int(self.settings.inflow_window))
+            dates = self.changes["date"]
+            recent = self.changes[(dates <= as_of) & (dates > as_of - window)]
+            rows = []
+            if not recent.empty:
+                days = recent.drop_duplicates("date")["days"].sum()
+                per_bin = recent.groupby(["score_low", "score_high"])["change"].sum() / days
+                nominees = self.settings.nominee_inflow
+                rows = [
+                    (int(low), int(high), float(value) * (1.0 if low < NOMINEE_FLOOR else nominees))
+                    for (low, high), value in per_bin.items()
+                    if low < NOMINEE_FLOOR or nominees
+                ]
+            self._inflows[as_of] = rows
+        return list(self._inflows[as_of])
 
 
 def replay(
@@ -401,7 +391,7 @@ def replay(
     >>> sorted(state.densities)[0].date(), int(state.changes["days"].iloc[0])
     (datetime.date(2023, 6, 27), 7)
     """
-    require_draws(draws, "replay")
+    require_columns(draws, DRAW_COLUMNS, "replay")
     settings = settings or Settings(tail_rate=tail_rate)
     ordered = chronological(draws)
     dates = ordered["date"].to_numpy()
@@ -444,10 +434,28 @@ def replay(
     )
 
 
-def fingerprint(frame: pd.DataFrame) -> str:
-    """A table's content hash (:func:`analysis.data.frame_digest`): the key of the remembered
-    replays and ranges."""
-    return frame_digest(frame)
+def tables_key(draws: pd.DataFrame, pool: pd.DataFrame) -> tuple[str, str]:
+    """The content hashes (:func:`analysis.data.frame_digest`) of the columns of ``draws`` and
+    ``pool`` that the pool model reads: the key of its remembered replays, bands and ranges."""
+    return (
+        frame_digest(draws.loc[:, list(DRAW_COLUMNS)]),
+        frame_digest(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
+    )
+
+
+def remembered(store: dict, key: tuple, make: Callable[[], Any], keep: int = 8) -> Any:
+    """``store[key]``, made by ``make()`` the first time; with more than ``keep`` entries the
+    oldest is forgotten.
+
+    >>> store = {}
+    >>> remembered(store, (1,), lambda: "made"), remembered(store, (1,), lambda: "again")
+    ('made', 'made')
+    """
+    if key not in store:
+        if len(store) >= keep:
+            store.pop(next(iter(store)))
+        store[key] = make()
+    return store[key]
 
 
 _REPLAYS: dict[tuple, dict[Settings, Replay]] = {}
@@ -467,17 +475,7 @@ def cached_replay(
         tail_start=settings.tail_start,
         eligible_share=settings.eligible_share,
     )
-    key = (
-        fingerprint(draws.loc[:, list(DRAW_COLUMNS)]),
-        fingerprint(pool.loc[:, ["distribution_date", *DISTRIBUTION_COLUMNS]]),
-        shaped,
-        bool(bounds),
-    )
-    if key not in _REPLAYS:
-        if len(_REPLAYS) >= 8:
-            _REPLAYS.pop(next(iter(_REPLAYS)))
-        _REPLAYS[key] = {}
-    replays = _REPLAYS[key]
+    replays = remembered(_REPLAYS, (*tables_key(draws, pool), shaped, bool(bounds)), dict)
     if settings not in replays:
         base = next(iter(replays.values()), None)
         replays[settings] = (
@@ -515,9 +513,7 @@ def age(
     density: np.ndarray,
     inflow: Rows,
     days: float,
-    tail_rate: float = TAIL_RATE,
-    *,
-    settings: Settings | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
 ):
     """The fine density ``days`` later: each bin in ``inflow`` grows by its newcomers per day
     (spread with the tail shape), or shrinks proportionally when the net change is a loss.
@@ -536,7 +532,6 @@ def age(
     covered = np.zeros(MAX_SCORE + 1, dtype=bool)
     for low, high, _ in rows:
         covered[low : high + 1] = True
-    settings = settings or Settings(tail_rate=tail_rate)
     # newcomers spread with their own fall per point (settings.inflow_rate), not the stock's
     newcomers = replace(settings, tail_rate=float(settings.inflow_rate))
     return np.where(covered, spread_bins(rows, "tail", newcomers, values), values)
