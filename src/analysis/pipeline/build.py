@@ -375,11 +375,11 @@ def build_reports(
 ) -> dict:
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
-    Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used), ``months_seconds`` (building the months),
-    ``site_seconds`` (staging the months with the data-quality, reader and family pages, feeds
-    and index in a shadow of the site and swapping it in) and
-    ``site``.
+    Returns, ready for ``--json``: ``months`` (as asked), ``built`` (month -> seconds),
+    ``skipped`` (months up to date), ``reasons`` (month -> why it was built), ``jobs``
+    (processes used), ``months_seconds`` (building the months), ``site_seconds`` (staging the
+    months with the data-quality, reader and family pages, feeds and index in a shadow of the
+    site and swapping it in) and ``site``.
     """
     progress = progress or Progress()
     site = config.reports_dir()
@@ -436,11 +436,12 @@ def build_reports(
 
             _publish_all(change, site, bool(timings))
     return {
-        "built": timings,
+        "months": months,
+        "built": {m: round(s, 3) for m, s in sorted(timings.items())},
         "skipped": skipped,
         "reasons": {p.month: p.reason for p in todo},
         "jobs": jobs if todo else 0,
-        "months_seconds": months_done - started,
-        "site_seconds": time.perf_counter() - months_done,
-        "site": site,
+        "months_seconds": round(months_done - started, 3),
+        "site_seconds": round(time.perf_counter() - months_done, 3),
+        "site": str(site),
     }
