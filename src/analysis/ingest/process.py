@@ -86,9 +86,7 @@ def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
 
 
 def _retrieval_day(snapshot: Snapshot) -> date:
-    return (
-        datetime.fromisoformat(snapshot.retrieved_at.replace("Z", "+00:00")).astimezone(UTC).date()
-    )
+    return datetime.fromisoformat(snapshot.retrieved_at).astimezone(UTC).date()
 
 
 # ------------------------------------------------------------------ accepted retrievals

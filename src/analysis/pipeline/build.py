@@ -89,7 +89,7 @@ def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) 
         shutil.copyfile(record, kept)
     except OSError:
         return message
-    return message.replace(str(record), str(kept)) if str(record) in message else message
+    return message.replace(str(record), str(kept))
 
 
 def public_record(record: Path, places: dict[str, str]) -> None:
