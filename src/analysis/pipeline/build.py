@@ -178,12 +178,7 @@ def _build_all(
                 if not failures:
                     collect(plan_.month, lambda p=plan_: build_month(p, staging, data_dir))
         else:
-            with (
-                ProcessPoolExecutor(
-                    max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
-                ) as pool,
-                _workers_stopped_on_exit(pool),
-            ):
+            with _worker_pool(jobs) as pool:
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
                 pending = set(futures)
                 while pending and not failures:
@@ -206,16 +201,20 @@ def _build_all(
 
 
 @contextlib.contextmanager
-def _workers_stopped_on_exit(pool: ProcessPoolExecutor):
-    """On Ctrl-C, SIGTERM or any error, kill the pool's workers instead of waiting for them to
-    finish their months (their kernels notice and stop within a second)."""
-    try:
-        yield
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.kill()
-        raise
+def _worker_pool(workers: int):
+    """A pool of ``workers`` processes that die with this one (:func:`worker_initializer`); on
+    Ctrl-C, SIGTERM or any error they are killed instead of being waited for to finish their
+    months (their kernels notice and stop within a second)."""
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=worker_initializer, initargs=(os.getpid(),)
+    ) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.kill()
+            raise
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
@@ -410,12 +409,7 @@ def build_reports(
                     f"date, {jobs} at a time"
                 )
                 if beside:
-                    helper = stack.enter_context(
-                        ProcessPoolExecutor(
-                            max_workers=1, initializer=worker_initializer, initargs=(os.getpid(),)
-                        )
-                    )
-                    stack.enter_context(_workers_stopped_on_exit(helper))
+                    helper = stack.enter_context(_worker_pool(1))
                     months_after = swap.published_months(site) | {p.month for p in todo}
                     drawn = _draw_site_pages(helper, site, inputs, code, months_after)
                 staging.mkdir(parents=True)
