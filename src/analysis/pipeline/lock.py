@@ -20,7 +20,6 @@ import ctypes
 import os
 import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,10 +90,8 @@ def _raise_interrupt(signum, frame):
 @contextlib.contextmanager
 def terminate_as_interrupt():
     """While inside, SIGTERM raises ``KeyboardInterrupt`` in the main thread (so ``finally``
-    blocks run, staging folders are removed and workers are stopped, as for Ctrl-C)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    blocks run, staging folders are removed and workers are stopped, as for Ctrl-C). Every
+    caller (an ``ee`` command's step) runs in the main thread, where signals are handled."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         yield

@@ -112,8 +112,7 @@ class Progress:
 
     def finished(self, item: str, seconds: float) -> None:
         """``item`` of the batch tracked is done; it took ``seconds``."""
-        if item in self._running:
-            self._running.remove(item)
+        self._running.remove(item)  # every caller says an item started before it ends
         self._batch.advance(self._task, 1)
         self._line(f"{item} {self._words[1]} in {seconds:.1f} s")
         self._describe()
