@@ -330,9 +330,7 @@ def fail_family_pages(monkeypatch):
     from analysis.publish import families
 
     real = build._site_fingerprint
-    monkeypatch.setattr(
-        build, "_site_fingerprint", lambda inputs: tuple(f"{f}+" for f in real(inputs))
-    )
+    monkeypatch.setattr(build, "_site_fingerprint", lambda inputs, code: real(inputs, code) + "+")
     monkeypatch.setattr(families, "prepare_families", no_space)  # disk full while drawing them
 
 

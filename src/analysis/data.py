@@ -231,7 +231,7 @@ class Inputs:
 def load_inputs(data_dir=None) -> Inputs:
     """Read the processed tables from ``data_dir`` (default: ``EE_DATA_DIR`` or ``data/``)."""
     processed = Path(data_dir) / "processed" if data_dir else config.processed_dir()
-    tables = {n: load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")}
+    tables = {n: load_table(n, processed) for n in TABLES}
     meta = read_meta(processed) or {}
     raw = Path(data_dir) / "raw" if data_dir else config.raw_dir()
     return Inputs(**tables, meta=meta, checked_at=latest_check(raw, meta.get("sha256")))

@@ -70,8 +70,7 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -340,21 +339,16 @@ def current_generation(folder: Path) -> Path | None:
     return folder.parent / os.readlink(folder)
 
 
-def remove_old_generations(folder: Path) -> list[Path]:
+def _remove_old_generations(folder: Path) -> None:
     """Remove the generation folders of ``folder`` that it does not point to and whose maker is
-    gone (a run killed before or after its swap)."""
-    folder = Path(folder)
+    gone or is this process (a run killed before or after its swap, this run's earlier set)."""
     current = current_generation(folder)
-    removed = []
-    for path in sorted(folder.parent.glob(_generation_prefix(folder) + "*")):
-        if current is not None and path.name == current.name:
-            continue
+    for path in folder.parent.glob(_generation_prefix(folder) + "*"):
         owner = _OWNER.search(path.name)
-        if owner and process_alive(int(owner[1])) and int(owner[1]) != os.getpid():
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed + remove_leftovers(folder.parent, f".{folder.name}.link-*")
+        other_run = owner and int(owner[1]) != os.getpid() and process_alive(int(owner[1]))
+        if not other_run and (current is None or path.name != current.name):
+            shutil.rmtree(path, ignore_errors=True)
+    remove_leftovers(folder.parent, f".{folder.name}.link-*")
 
 
 def write_tables_generation(
@@ -377,7 +371,7 @@ def write_tables_generation(
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_old_generations(folder)
+    _remove_old_generations(folder)
     files = _table_files(tables, extra_files)
     generation = Path(
         tempfile.mkdtemp(prefix=leftover_prefix(_generation_prefix(folder)), dir=folder.parent)

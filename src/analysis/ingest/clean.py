@@ -138,16 +138,14 @@ def clean_rounds(
         name, programs = cleaner.names()
         category = _checked_version(classify(name), cleaner, name)
         if category.looks_like:
-            log.warn(
-                cleaner.number,
+            cleaner.warn(
                 "drawName",
                 name,
                 f"looks like a {category.looks_like} round's name but is written with look-alike "
                 f"characters; kept as unclassified, labelled {category.label!r}",
             )
         elif category.family == UNCLASSIFIED and name:
-            log.warn(
-                cleaner.number,
+            cleaner.warn(
                 "drawName",
                 name,
                 "is a round type the taxonomy does not know; kept as 'unclassified' "
@@ -155,8 +153,7 @@ def clean_rounds(
             )
         drawn_at = cleaner.moment("drawDateTime", day)
         if drawn_at is not None and abs((drawn_at.date() - day).days) > 1:
-            log.warn(
-                cleaner.number,
+            cleaner.warn(
                 "drawDateTime",
                 cleaner.raw.get("drawDateTime"),
                 f"is {(drawn_at.date() - day).days:+d} days from the round's date "
@@ -164,8 +161,7 @@ def clean_rounds(
             )
         tie_break_at = cleaner.moment("drawCutOff", day)
         if tie_break_at is not None and drawn_at is not None and tie_break_at > drawn_at:
-            log.warn(
-                cleaner.number,
+            cleaner.warn(
                 "drawCutOff",
                 cleaner.raw.get("drawCutOff"),
                 "is after the round was drawn",
@@ -174,8 +170,7 @@ def clean_rounds(
         if bins is not None:
             previous = distributions.get(as_on)
             if previous is not None and previous[1] != bins:
-                log.warn(
-                    cleaner.number,
+                cleaner.warn(
                     "drawDistributionAsOn",
                     as_on.isoformat(),
                     f"same distribution date as round {previous[0]} but different counts; "
@@ -219,9 +214,7 @@ def _checked_version(category: Category, cleaner: RoundCleaner, name: str) -> Ca
         )
     if not problems:
         return category
-    cleaner.log.warn(
-        cleaner.number, "drawName", name, f"{'; '.join(problems.values())}; left empty"
-    )
+    cleaner.warn("drawName", name, f"{'; '.join(problems.values())}; left empty")
     return replace(category, **dict.fromkeys(problems))
 
 

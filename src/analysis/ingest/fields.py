@@ -85,12 +85,18 @@ class RoundCleaner:
         self.written = as_text(raw.get("drawNumber")).strip()
         self.number = canonical_round(self.written) or self.written
 
+    def warn(self, field: str, value, message: str) -> None:
+        """Log a warning about ``field`` of this round (the row is kept)."""
+        self.log.warn(self.number, field, value, message)
+
+    def repaired(self, field: str, value, message: str) -> None:
+        """Log a repair of ``field`` of this round."""
+        self.log.repaired(self.number, field, value, message)
+
     def _field(self, name: str) -> str:
         value = self.raw.get(name)
         if value is not None and not isinstance(value, str):
-            self.log.repaired(
-                self.number, name, value, "is not text as the feed documents; read as text"
-            )
+            self.repaired(name, value, "is not text as the feed documents; read as text")
         return as_text(value)
 
     def identity(self) -> bool:
@@ -112,9 +118,7 @@ class RoundCleaner:
             self.log.error(None, "drawNumber", "", "is empty")
             ok = False
         elif self.written != self.number:
-            self.log.repaired(
-                self.number, "drawNumber", self.written, f"read as round {self.number}"
-            )
+            self.repaired("drawNumber", self.written, f"read as round {self.number}")
         return ok
 
     def when(self) -> date | None:
@@ -126,7 +130,7 @@ class RoundCleaner:
             day = None
             problem = f"{shown(text)} is before Express Entry began ({EXPRESS_ENTRY_START.year})"
         elif reading.note:
-            self.log.warn(self.number, "drawDate", text, reading.note)
+            self.warn("drawDate", text, reading.note)
         try:
             day_full = _round_date(full)
         except ValueError:
@@ -137,15 +141,12 @@ class RoundCleaner:
             )
             return None
         if day is None:
-            self.log.warn(
-                self.number, "drawDate", text, f"{problem}; date taken from drawDateFull {full!r}"
-            )
+            self.warn("drawDate", text, f"{problem}; date taken from drawDateFull {full!r}")
             day = day_full
         elif day_full is None:
-            self.log.warn(self.number, "drawDateFull", full, "is not a date; drawDate used")
+            self.warn("drawDateFull", full, "is not a date; drawDate used")
         elif day != day_full:
-            self.log.warn(
-                self.number,
+            self.warn(
                 "drawDate",
                 text,
                 f"disagrees with drawDateFull {full!r}; drawDate used",
@@ -166,12 +167,10 @@ class RoundCleaner:
         try:
             value = parse_count(text)
         except ValueError:
-            self.log.warn(self.number, name, text, f"is not a number of {what}; left empty")
+            self.warn(name, text, f"is not a number of {what}; left empty")
             return None
         if value <= 0:
-            self.log.warn(
-                self.number, name, text, f"is not a positive number of {what}; left empty"
-            )
+            self.warn(name, text, f"is not a positive number of {what}; left empty")
             return None
         return value
 
@@ -188,9 +187,7 @@ class RoundCleaner:
             else (MAX_INVITATIONS, f"{MAX_INVITATIONS:,}, more than any round has invited")
         )
         if value > limit:
-            self.log.warn(
-                self.number, "drawSize", self._field("drawSize"), f"is more than {what}; left empty"
-            )
+            self.warn("drawSize", self._field("drawSize"), f"is more than {what}; left empty")
             return None
         return value
 
@@ -200,19 +197,17 @@ class RoundCleaner:
         try:
             value = parse_score(text)
         except ValueError:
-            self.log.warn(self.number, "drawCRS", text, "is not a CRS score; left empty")
+            self.warn("drawCRS", text, "is not a CRS score; left empty")
             return None
         if not MIN_SCORE <= value <= MAX_SCORE:
-            self.log.warn(
-                self.number,
+            self.warn(
                 "drawCRS",
                 text,
                 f"is outside the CRS range {MIN_SCORE}-{MAX_SCORE}; left empty",
             )
             return None
         if value < MIN_CUTOFF:
-            self.log.warn(
-                self.number,
+            self.warn(
                 "drawCRS",
                 text,
                 f"is below {MIN_CUTOFF}: no round has invited at a cutoff that low; left empty",
@@ -228,11 +223,10 @@ class RoundCleaner:
         try:
             parsed = parse_timestamp(text, reference=day)
         except ValueError as exc:
-            self.log.warn(self.number, name, text, f"{exc}; left empty")
+            self.warn(name, text, f"{exc}; left empty")
             return None
         if not EXPRESS_ENTRY_START <= parsed.value.date() <= self.today:
-            self.log.warn(
-                self.number,
+            self.warn(
                 name,
                 text,
                 f"is outside {EXPRESS_ENTRY_START.year} to the day the feed was read "
@@ -240,7 +234,7 @@ class RoundCleaner:
             )
             return None
         for note in parsed.notes:
-            self.log.repaired(self.number, name, text, note)
+            self.repaired(name, text, note)
         return parsed.value
 
     def _visible(self, field: str, text: str) -> str:
@@ -250,8 +244,7 @@ class RoundCleaner:
         found = invisible_characters(text)
         if not found:
             return text
-        self.log.warn(
-            self.number,
+        self.warn(
             field,
             text,
             f"contains invisible, direction or control characters ({', '.join(found[:6])}); "
@@ -265,14 +258,13 @@ class RoundCleaner:
         name, programs = self._visible("drawName", name), self._visible("drawText2", programs)
         for field, value in (("drawName", name), ("drawText2", programs)):
             if _MARKUP.search(value):
-                self.log.warn(
-                    self.number,
+                self.warn(
                     field,
                     value,
                     "contains markup; kept as plain text and escaped wherever shown",
                 )
         if not name.strip():
-            self.log.warn(self.number, "drawName", name, "is empty; round kept as unclassified")
+            self.warn("drawName", name, "is empty; round kept as unclassified")
         return name.strip(), programs.strip()
 
     def distribution(self, day: date) -> tuple[date | None, dict[str, int] | None]:
@@ -287,8 +279,7 @@ class RoundCleaner:
             try:
                 values[name] = parse_count(text)
             except ValueError:
-                self.log.warn(
-                    self.number,
+                self.warn(
                     name,
                     text,
                     "is not a number of candidates; this round's distribution is skipped",
@@ -298,15 +289,12 @@ class RoundCleaner:
             return None, None  # all "0": not published, not an empty pool
         missing = [f for f in (*LEAF_BINS, *SUBTOTALS) if f not in values]
         if missing:
-            self.log.warn(
-                self.number, missing[0], None, "is missing; this round's distribution is skipped"
-            )
+            self.warn(missing[0], None, "is missing; this round's distribution is skipped")
             return None, None
         for total, parts in SUBTOTALS.items():
             added = sum(values[p] for p in parts)
             if added != values[total]:
-                self.log.warn(
-                    self.number,
+                self.warn(
                     total,
                     values[total],
                     f"does not equal the sum of {parts[0]}..{parts[-1]} ({added:,}); "
@@ -318,16 +306,14 @@ class RoundCleaner:
             if as_on > self.today:
                 raise ValueError(f"{shown(text)} is after the day the feed was read")
         except ValueError as exc:
-            self.log.warn(
-                self.number,
+            self.warn(
                 "drawDistributionAsOn",
                 text,
                 f"{exc}; this round's distribution is skipped",
             )
             return None, None
         if as_on > day:
-            self.log.warn(
-                self.number,
+            self.warn(
                 "drawDistributionAsOn",
                 text,
                 f"is after the round's date {day.isoformat()}",

@@ -24,12 +24,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.data import META_FILE, canonical_round, load_table, read_meta, round_sort_key
+from analysis.data import META_FILE, TABLES, load_table, read_meta, round_sort_key
 from analysis.errors import FeedError
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.parse import ROUND_DATE_FIELDS, read_round_date
-from analysis.ingest.revisions import diff_rounds, empty_revisions
+from analysis.ingest.revisions import diff_rounds, empty_revisions, round_key
 from analysis.ingest.snapshots import (
     SNAPSHOT_FILE,
     UNKNOWN_SOURCE,
@@ -86,9 +86,7 @@ def read_snapshot_bytes(snapshot: Snapshot, raw: Path | None = None) -> bytes:
 
 
 def _retrieval_day(snapshot: Snapshot) -> date:
-    return (
-        datetime.fromisoformat(snapshot.retrieved_at.replace("Z", "+00:00")).astimezone(UTC).date()
-    )
+    return datetime.fromisoformat(snapshot.retrieved_at).astimezone(UTC).date()
 
 
 # ------------------------------------------------------------------ accepted retrievals
@@ -168,11 +166,6 @@ class Accepted:
     rounds: list[dict]
 
 
-def _round_key(item: dict) -> str:
-    written = str(item.get("drawNumber", "")).strip()
-    return canonical_round(written) or written
-
-
 def _newest_day(rounds: list[dict]) -> date | None:
     days = (read_round_date(*(str(r.get(f) or "") for f in ROUND_DATE_FIELDS)) for r in rounds)
     return max((day.value for day in days if day.value is not None), default=None)
@@ -184,8 +177,8 @@ def suspect_problem(previous: Accepted | None, rounds: list[dict], snapshot: Sna
     newest round older than the previous feed's."""
     if previous is None:
         return ""
-    before = {_round_key(r) for r in previous.rounds}
-    missing = sorted(before - {_round_key(r) for r in rounds}, key=round_sort_key)
+    before = {round_key(r) for r in previous.rounds}
+    missing = sorted(before - {round_key(r) for r in rounds}, key=round_sort_key)
     problems = []
     if len(missing) > MAX_QUIET_REMOVALS:
         listed = ", ".join(missing[:8]) + (", ..." if len(missing) > 8 else "")
@@ -316,8 +309,8 @@ def removed_rounds(history: list[Accepted], rounds: list[dict], day: date) -> di
     last_seen: dict[str, tuple[dict, int]] = {}
     for position, entry in enumerate(history):
         for item in entry.rounds:
-            last_seen[_round_key(item)] = (item, position)
-    current = {_round_key(r) for r in rounds}
+            last_seen[round_key(item)] = (item, position)
+    current = {round_key(r) for r in rounds}
     removed = {}
     for number, (item, position) in last_seen.items():
         if number in current:
@@ -396,7 +389,7 @@ def clean_latest_snapshot(
     if not force and processed_is_current(raw, processed):
         return CleanRun(
             snapshot,
-            *(load_table(n, processed) for n in ("draws", "pool", "revisions", "quality")),
+            *(load_table(n, processed) for n in TABLES),
             skipped=True,
         )
     latest_key = (snapshot.retrieved_at, snapshot.sha256)

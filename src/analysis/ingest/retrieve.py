@@ -35,7 +35,7 @@ from tenacity import (
 from urllib3.exceptions import DecodeError, ProtocolError
 
 from analysis import config
-from analysis.errors import BadArgument, FeedError, RetrievalError
+from analysis.errors import FeedError, RetrievalError
 from analysis.ingest.feed import load_rounds
 from analysis.ingest.snapshots import Snapshot, latest_snapshot, name_time, store_snapshot
 
@@ -251,13 +251,7 @@ def retrieve_bytes(
     except ValueError as exc:  # "Invalid IPv6 URL" and the like, from urllib
         raise RetrievalError(f"{source!r} is not a URL that can be read: {exc}") from None
     if is_url:
-        seconds = deadline if deadline is not None else config.fetch_deadline()
-        if seconds > threading.TIMEOUT_MAX:
-            raise BadArgument(
-                f"EE_FETCH_DEADLINE={seconds:g} is beyond the longest wait this platform allows "
-                f"({threading.TIMEOUT_MAX:g} s); give a number of seconds such as 60"
-            )
-        limit = _Deadline(seconds)
+        limit = _Deadline(deadline if deadline is not None else config.fetch_deadline())
         data = _within(
             limit,
             source,

@@ -24,12 +24,18 @@ from analysis.ingest.parse import (
 REVISION_COLUMNS = ["snapshot", "previous", "round", "change", "field", "old", "new"]
 
 
+def round_key(item: dict) -> str:
+    """A feed round's number as the tables write it (``0434`` is round ``434``), or as written
+    when it is not a round number."""
+    written = str(item.get("drawNumber", "")).strip()
+    return canonical_round(written) or written
+
+
 def _by_number(rounds: list[dict]) -> dict[str, dict]:
-    """Rounds by number as the tables write it (``0434`` is round ``434``)."""
+    """Rounds by :func:`round_key` (the first listing of a number)."""
     keyed: dict[str, dict] = {}
     for item in rounds:
-        written = str(item.get("drawNumber", "")).strip()
-        keyed.setdefault(canonical_round(written) or written, item)
+        keyed.setdefault(round_key(item), item)
     return keyed
 
 

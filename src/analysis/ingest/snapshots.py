@@ -229,10 +229,7 @@ def manifest_snapshots(raw: Path | None = None) -> list[Snapshot]:
 
 def latest_snapshot(raw: Path | None = None) -> Snapshot | None:
     """The snapshot of the most recent retrieval (its content may be older)."""
-    manifest = read_manifest(raw)
-    if manifest.empty:
-        return None
-    return _record(manifest.iloc[-1])
+    return (manifest_snapshots(raw) or [None])[-1]
 
 
 def store_snapshot(

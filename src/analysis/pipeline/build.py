@@ -89,7 +89,7 @@ def _keep_failed_record(message: str, month: str, staging: Path, data_dir: str) 
         shutil.copyfile(record, kept)
     except OSError:
         return message
-    return message.replace(str(record), str(kept)) if str(record) in message else message
+    return message.replace(str(record), str(kept))
 
 
 def public_record(record: Path, places: dict[str, str]) -> None:
@@ -178,12 +178,7 @@ def _build_all(
                 if not failures:
                     collect(plan_.month, lambda p=plan_: build_month(p, staging, data_dir))
         else:
-            with (
-                ProcessPoolExecutor(
-                    max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
-                ) as pool,
-                _workers_stopped_on_exit(pool),
-            ):
+            with _worker_pool(jobs) as pool:
                 futures = {pool.submit(build_month, p, staging, data_dir): p.month for p in plans}
                 pending = set(futures)
                 while pending and not failures:
@@ -206,16 +201,20 @@ def _build_all(
 
 
 @contextlib.contextmanager
-def _workers_stopped_on_exit(pool: ProcessPoolExecutor):
-    """On Ctrl-C, SIGTERM or any error, kill the pool's workers instead of waiting for them to
-    finish their months (their kernels notice and stop within a second)."""
-    try:
-        yield
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.kill()
-        raise
+def _worker_pool(workers: int):
+    """A pool of ``workers`` processes that die with this one (:func:`worker_initializer`); on
+    Ctrl-C, SIGTERM or any error they are killed instead of being waited for to finish their
+    months (their kernels notice and stop within a second)."""
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=worker_initializer, initargs=(os.getpid(),)
+    ) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.kill()
+            raise
 
 
 def _publish_months(built: list[str], staging: Path, site: Path) -> None:
@@ -229,72 +228,45 @@ def _publish_months(built: list[str], staging: Path, site: Path) -> None:
         swap.publish_month(move, site, month)
 
 
-def _publish_data_quality(site: Path, inputs) -> None:
-    """The site's data-quality page, from the processed tables (when they or the code changed)."""
-    fingerprint = hashlib.sha256(
-        (report_code_fingerprint() + json.dumps(inputs.meta, sort_keys=True)).encode()
-    ).hexdigest()
-    if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint):
+def _publish_data_quality(site: Path, inputs, code: str) -> None:
+    """The site's data-quality page, from the processed tables (when they or the ``code``
+    changed)."""
+    fingerprint = hashlib.sha256((code + json.dumps(inputs.meta, sort_keys=True)).encode())
+    if stamp_matches(site / DATA_QUALITY / INPUTS_FILE, fingerprint.hexdigest()):
         return
     check_writable(site)  # a dry run stops here, before the page is drawn
     html = quality_page.render_quality_page(inputs)
 
     def build(folder: Path) -> None:
         render.write_page(folder / "index.html", html)
-        write_stamp(folder / INPUTS_FILE, fingerprint)
+        write_stamp(folder / INPUTS_FILE, fingerprint.hexdigest())
 
     swap.publish_dir(build, site / DATA_QUALITY)
 
 
-def _start_reader_pages(executor: ProcessPoolExecutor, site: Path, inputs):
-    """Prepare the pages of :func:`_publish_reader_pages` in ``executor`` while the months are
-    built: (fingerprint, future), or None when none of them needs it."""
-    fingerprint = _site_fingerprint(inputs)[0]
-    folders = reader_pages.pending(site, fingerprint)
-    if not folders:
-        return None
-    return fingerprint, executor.submit(reader_pages.prepare, inputs, folders)
+def _site_fingerprint(inputs, code: str) -> str:
+    """What the family and reader pages are made from: the ``code`` and the rounds and pool
+    tables."""
+    hashes = input_hashes(inputs)
+    return "|".join([code, *(table.digest(inputs.data_end) for table in hashes[:2])])
 
 
-def _publish_reader_pages(site: Path, inputs, started=None) -> None:
-    """Every round as data (``data/``), where a score stands (``score/``) and the pool over time
-    (``pool/``): rewritten only when the code or the rounds and pool tables changed.
-    ``started``: what :func:`_start_reader_pages` returned."""
-    fingerprint = _site_fingerprint(inputs)[0]
+def _publish_site(site: Path, inputs, code: str, drawn=(None, None)) -> None:
+    """Every round as data (``data/``), where a score stands (``score/``), the pool over time
+    (``pool/``), and what links the months into a site: previous/next links, the category
+    family pages, the Atom feeds and the index. Each is rewritten only when its bytes (or, for
+    the reader and family pages, their inputs) change. ``drawn``: the futures of the family
+    and reader pages drawn in another process while the months were built, used when drawn
+    for the months now published."""
+    fingerprint = _site_fingerprint(inputs, code)
+    family_pages, reader = drawn
     if reader_pages.pending(site, fingerprint):
         check_writable(site)  # a dry run stops here, before the pages are drawn
-    prepared = started[1].result() if started and started[0] == fingerprint else None
+    prepared = reader.result() if reader is not None else None
     reader_pages.write_reader_pages(site, inputs, fingerprint, prepared)
-
-
-def _site_fingerprint(inputs) -> tuple[str, str]:
-    """(what the family pages are made from: code and data, the code alone)."""
-    code = report_code_fingerprint()
-    hashes = input_hashes(inputs)
-    return "|".join([code, *(table.digest(inputs.data_end) for table in hashes[:2])]), code
-
-
-def _start_family_pages(executor: ProcessPoolExecutor, site: Path, inputs, months: set[str]):
-    """Draw the family pages that will need it in ``executor`` (another process) while the months
-    are built; None when nothing changed for them."""
-    fingerprint, code = _site_fingerprint(inputs)
-    pending = families.families_stamp(site, fingerprint, months)
-    if pending is None:
-        return None
-    full, previous = pending
-    return executor.submit(families.prepare_families, inputs, months, full, code, previous)
-
-
-def _publish_site(site: Path, inputs, family_pages=None) -> None:
-    """What links the months into a site: previous/next links, the category family pages,
-    the Atom feed and the index. Each is rewritten only when its bytes (or, for the family
-    pages, their inputs) change. ``family_pages``: the future of :func:`_start_family_pages`,
-    used when it was drawn for the months now published."""
-    fingerprint, code = _site_fingerprint(inputs)
-    months = swap.published_months(site)
-    pending = families.families_stamp(site, fingerprint, months)
+    pending = families.families_stamp(site, fingerprint, swap.published_months(site))
     if pending is not None:
-        check_writable(site)  # a dry run stops here, before the pages are drawn
+        check_writable(site)
         prepared = family_pages.result() if family_pages is not None else None
         if prepared is not None and prepared.fingerprint == pending[0]:
             families.publish_families(site, prepared)
@@ -304,6 +276,21 @@ def _publish_site(site: Path, inputs, family_pages=None) -> None:
     atom.write_family_feeds(site, inputs, config.site_url(), families.FOLDER)
     render.write_index(
         site, SITE_TITLE, f"{DATA_QUALITY}/index.html", site_links=render.INDEX_LINKS
+    )
+
+
+def _draw_site_pages(executor: ProcessPoolExecutor, site: Path, inputs, code: str, months):
+    """Start drawing, in ``executor`` (another process, while the months are built), the family
+    pages for ``months`` and the reader pages that will need it: their futures (for
+    :func:`_publish_site`), None for those that need nothing."""
+    fingerprint = _site_fingerprint(inputs, code)
+    pending = families.families_stamp(site, fingerprint, months)
+    folders = reader_pages.pending(site, fingerprint)
+    return (
+        executor.submit(families.prepare_families, inputs, months, pending[0], code, pending[1])
+        if pending
+        else None,
+        executor.submit(reader_pages.prepare, inputs, folders) if folders else None,
     )
 
 
@@ -387,16 +374,17 @@ def build_reports(
 ) -> dict:
     """Build (if needed) and publish the given months, then the index and data-quality page.
 
-    Returns ``built`` (month -> seconds), ``skipped`` (months up to date), ``reasons`` (month ->
-    why it was built), ``jobs`` (processes used), ``months_seconds`` (building the months),
-    ``site_seconds`` (staging the months with the data-quality, reader and family pages, feeds
-    and index in a shadow of the site and swapping it in) and
-    ``site``.
+    Returns, ready for ``--json``: ``months`` (as asked), ``built`` (month -> seconds),
+    ``skipped`` (months up to date), ``reasons`` (month -> why it was built), ``jobs``
+    (processes used), ``months_seconds`` (building the months), ``site_seconds`` (staging the
+    months with the data-quality, reader and family pages, feeds and index in a shadow of the
+    site and swapping it in) and ``site``.
     """
     progress = progress or Progress()
     site = config.reports_dir()
     with data_lock(), _site_lock(site):
         inputs = inputs if inputs is not None else load_inputs()
+        code = report_code_fingerprint()
         plans = plan_months(months, inputs, site, force=force, parameters=parameters)
         todo = [p for p in plans if p.needed]
         skipped = [p.month for p in plans if not p.needed]
@@ -406,7 +394,7 @@ def build_reports(
         jobs = max(1, min(jobs, len(todo)))
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        family_pages = reader = None
+        drawn = (None, None)
         staging = site / BUILDS / f"{os.getpid()}"
         with contextlib.ExitStack() as stack:
             if not todo:
@@ -421,15 +409,9 @@ def build_reports(
                     f"date, {jobs} at a time"
                 )
                 if beside:
-                    helper = stack.enter_context(
-                        ProcessPoolExecutor(
-                            max_workers=1, initializer=worker_initializer, initargs=(os.getpid(),)
-                        )
-                    )
-                    stack.enter_context(_workers_stopped_on_exit(helper))
+                    helper = stack.enter_context(_worker_pool(1))
                     months_after = swap.published_months(site) | {p.month for p in todo}
-                    family_pages = _start_family_pages(helper, site, inputs, months_after)
-                    reader = _start_reader_pages(helper, site, inputs)
+                    drawn = _draw_site_pages(helper, site, inputs, code, months_after)
                 staging.mkdir(parents=True)
                 stack.callback(shutil.rmtree, site / BUILDS, ignore_errors=True)
                 timings = _build_all(todo, staging, jobs, progress)
@@ -440,20 +422,20 @@ def build_reports(
                 """Everything the run publishes, done in ``folder`` (the site or its shadow)."""
                 _publish_months(sorted(timings), staging, folder)
                 with freshness.feeding(line):
-                    _publish_data_quality(folder, inputs)
-                    _publish_reader_pages(folder, inputs, reader)
-                    _publish_site(folder, inputs, family_pages)
+                    _publish_data_quality(folder, inputs, code)
+                    _publish_site(folder, inputs, code, drawn)
                 # Every page says when the feed was checked, the months built before included:
                 # base.html.j2 draws each page's frame again from the parts kept beside it.
                 render.reframe_site(folder, line)
 
             _publish_all(change, site, bool(timings))
     return {
-        "built": timings,
+        "months": months,
+        "built": {m: round(s, 3) for m, s in sorted(timings.items())},
         "skipped": skipped,
         "reasons": {p.month: p.reason for p in todo},
         "jobs": jobs if todo else 0,
-        "months_seconds": months_done - started,
-        "site_seconds": time.perf_counter() - months_done,
-        "site": site,
+        "months_seconds": round(months_done - started, 3),
+        "site_seconds": round(time.perf_counter() - months_done, 3),
+        "site": str(site),
     }

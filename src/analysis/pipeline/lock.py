@@ -20,7 +20,6 @@ import ctypes
 import os
 import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,10 +90,8 @@ def _raise_interrupt(signum, frame):
 @contextlib.contextmanager
 def terminate_as_interrupt():
     """While inside, SIGTERM raises ``KeyboardInterrupt`` in the main thread (so ``finally``
-    blocks run, staging folders are removed and workers are stopped, as for Ctrl-C)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    blocks run, staging folders are removed and workers are stopped, as for Ctrl-C). Every
+    caller (an ``ee`` command's step) runs in the main thread, where signals are handled."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         yield
@@ -102,19 +99,12 @@ def terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def die_with_parent(parent: int) -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere nothing)."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
 def worker_initializer(parent: int) -> None:
-    """Run first in every worker process of a parallel build: die with the parent (which keeps
-    its locks: ``filelock`` closed the inherited descriptors at fork), and take SIGTERM and
-    Ctrl-C the default way."""
-    die_with_parent(parent)
+    """Run first in every worker process of a parallel build: ask the kernel to kill it when
+    its parent dies (Linux; the parent keeps its locks: ``filelock`` closed the inherited
+    descriptors at fork), and take SIGTERM and Ctrl-C the default way."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -103,10 +103,7 @@ class _Kernel:
 
     @classmethod
     def _reset(cls) -> None:
-        from jupyter_client import BlockingKernelClient
-
-        client = BlockingKernelClient()
-        client.load_connection_info(cls.km.get_connection_info())
+        client = cls.km.blocking_client()
         client.start_channels()
         try:
             reply = client.execute_interactive("%reset -f", timeout=60, silent=True)

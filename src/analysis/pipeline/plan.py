@@ -105,37 +105,6 @@ def input_hashes(inputs) -> list[_TableHashes]:
     ]
 
 
-def month_fingerprint(
-    inputs,
-    month: str,
-    parameters: dict,
-    code: str,
-    to_date: bool | str,
-    hashes: list[_TableHashes] | None = None,
-    neighbours: tuple[str | None, str | None] = (None, None),
-) -> str:
-    """What a month's report depends on, as one sha256 (``hashes``: from :func:`input_hashes`,
-    to share the row hashing between months; ``neighbours``: the months its page links to as
-    previous and next, so a month is rebuilt when a neighbour appears; ``to_date``: whether the
-    month is complete, or as of which check it is to date)."""
-    _, end = month_bounds(month)
-    tables = hashes if hashes is not None else input_hashes(inputs)
-    parts = [
-        *(table.digest(end) for table in tables),
-        json.dumps(parameters, sort_keys=True),
-        code,
-        str(to_date),
-        json.dumps(list(neighbours)),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _status(month: str, retrieved_at) -> str:
-    """Complete, or to date as of the feed's latest check: a month in progress says when the
-    feed was checked, so a new check rebuilds it (and only it)."""
-    return f"to date, checked {retrieved_at}" if is_to_date(month, retrieved_at) else "complete"
-
-
 def plan_months(
     months: list[str], inputs, site: Path, force: bool = False, parameters: dict | None = None
 ) -> list[MonthPlan]:
@@ -149,11 +118,22 @@ def plan_months(
     site_months = published_months(site) | set(months)
 
     def planned(month: str, parameters: dict | None) -> tuple[MonthPlan, Path]:
+        """The month's plan: its fingerprint is one sha256 of its rows of the tables, its
+        parameters, the code, whether it is complete (or as of which check it is to date) and
+        its neighbours (so a month is rebuilt when a neighbour appears)."""
         params = {"month": month, **(parameters or {})}
         near = neighbours(site_months, month)
-        fingerprint = month_fingerprint(
-            inputs, month, params, code, _status(month, inputs.retrieved_at), hashes, near
-        )
+        # a month in progress says when the feed was checked: a new check rebuilds it (only it)
+        checked = inputs.retrieved_at
+        status = f"to date, checked {checked}" if is_to_date(month, checked) else "complete"
+        parts = [
+            *(table.digest(month_bounds(month)[1]) for table in hashes),
+            json.dumps(params, sort_keys=True),
+            code,
+            status,
+            json.dumps(list(near)),
+        ]
+        fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         return MonthPlan(month, fingerprint, params, "", near), site / month / INPUTS_FILE
 
     plans = []

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
 
@@ -31,7 +29,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     SpinnerColumn,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -51,14 +48,14 @@ class Progress:
         self.stream = stream or sys.stdout
         self.console = Console(file=self.stream, highlight=False, soft_wrap=True)
         self.live = self.console.is_terminal if live is None else live
-        self._display: RichProgress | None = None
+        self._batch: RichProgress | None = None  # the rich task's display while tracking
 
     def say(self, message: str, stream: TextIO | None = None) -> None:
         """Write one line on ``stream`` (default: this one), above the live display when it is
         drawn there."""
         stream = stream or self.stream
-        if self._display is not None and stream is self.stream:
-            self._display.console.print(message, markup=False)
+        if self._batch is not None and self.live and stream is self.stream:
+            self._batch.console.print(message, markup=False)
         else:
             print(message, file=stream, flush=True)
 
@@ -69,69 +66,53 @@ class Progress:
     @contextlib.contextmanager
     def tracking(
         self, total: int, what: str, doing: str = "building", done: str = "built"
-    ) -> Iterator[Tracker]:
-        """Track ``total`` items of work (``what``: ``"months"``, ``"steps"``); ``doing`` and
-        ``done`` are the words for an item in progress and an item finished."""
-        tracker = Tracker(self, total, doing, done)
-        if not self.live:
-            yield tracker
-            return
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn())
+    ) -> Iterator[Progress]:
+        """Track ``total`` items of work (``what``: ``"months"``, ``"steps"``), one batch at a
+        time, with :meth:`started` and :meth:`finished`, on a rich task that counts them and
+        times the batch (drawn only when live); ``doing`` and ``done`` are the words for an
+        item in progress and an item finished."""
         display = RichProgress(
-            *columns,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
             MofNCompleteColumn(),
             TextColumn(what),
             TimeElapsedColumn(),
             console=self.console,
+            disable=not self.live,
         )
-        try:
-            with display:
-                self._display = tracker.display = display
-                tracker.task = display.add_task("starting", total=total)
-                yield tracker
-        finally:
-            self._display = None
+        self._words, self._running = (doing, done), []
+        with display:
+            self._task = display.add_task("starting", total=total)
+            self._batch = display
+            try:
+                yield self
+            finally:
+                self._batch = None
 
+    def _line(self, text: str) -> None:
+        task = self._batch.tasks[0]
+        elapsed = timedelta(seconds=int(task.elapsed or 0))
+        self.say(f"  [{int(task.completed)}/{int(task.total)}] {text} (elapsed {elapsed})")
 
-@dataclass
-class Tracker:
-    """The items of one batch: which are in progress, how many are done, time elapsed (and the
-    live display's task, when there is one)."""
-
-    progress: Progress
-    total: int
-    doing: str
-    done_word: str
-    display: RichProgress | None = None
-    task: TaskID | None = None
-    done: int = 0
-    running: list[str] = field(default_factory=list)
-    started_at: float = field(default_factory=time.perf_counter)
-
-    def _line(self, text: str) -> str:
-        elapsed = timedelta(seconds=int(time.perf_counter() - self.started_at))
-        return f"  [{self.done}/{self.total}] {text} (elapsed {elapsed})"
-
-    def _describe(self, advance: int = 0) -> None:
-        if self.display is not None:
-            idle = "done" if self.done >= self.total else "waiting"
-            running = f"{self.doing} {', '.join(self.running)}" if self.running else idle
-            # drawn at once, not at the next tick: a step shorter than a tick is still shown
-            self.display.update(self.task, description=running, advance=advance, refresh=True)
+    def _describe(self) -> None:
+        idle = "done" if self._batch.tasks[0].finished else "waiting"
+        running = f"{self._words[0]} {', '.join(self._running)}" if self._running else idle
+        # drawn at once, not at the next tick: a step shorter than a tick is still shown
+        self._batch.update(self._task, description=running, refresh=True)
 
     def started(self, item: str) -> None:
-        """``item`` is being worked on now (again: nothing new)."""
-        if item in self.running:
+        """``item`` of the batch tracked is being worked on now (again: nothing new)."""
+        if item in self._running:
             return
-        self.running.append(item)
-        if self.display is None:
-            self.progress.say(self._line(f"{self.doing} {item}"))
+        self._running.append(item)
+        if not self.live:
+            self._line(f"{self._words[0]} {item}")
         self._describe()
 
     def finished(self, item: str, seconds: float) -> None:
-        """``item`` is done; it took ``seconds``."""
-        if item in self.running:
-            self.running.remove(item)
-        self.done += 1
-        self.progress.say(self._line(f"{item} {self.done_word} in {seconds:.1f} s"))
-        self._describe(advance=1)
+        """``item`` of the batch tracked is done; it took ``seconds``."""
+        self._running.remove(item)  # every caller says an item started before it ends
+        self._batch.advance(self._task, 1)
+        self._line(f"{item} {self._words[1]} in {seconds:.1f} s")
+        self._describe()

@@ -210,20 +210,10 @@ def _months_in_data(wanted: dict[str, str], inputs) -> None:
 
 
 def _build(run: Run, months: list[str], jobs: int, force: bool, inputs) -> dict:
-    def work() -> dict:
-        result = build_reports(months, jobs=jobs, force=force, progress=run.progress, inputs=inputs)
-        return {
-            "months": months,
-            "built": {m: round(s, 3) for m, s in sorted(result["built"].items())},
-            "skipped": result["skipped"],
-            "reasons": result["reasons"],
-            "jobs": result["jobs"],
-            "months_seconds": round(result["months_seconds"], 3),
-            "site_seconds": round(result["site_seconds"], 3),
-            "site": str(result["site"]),
-        }
-
-    return run.step("build", work)
+    return run.step(
+        "build",
+        lambda: build_reports(months, jobs=jobs, force=force, progress=run.progress, inputs=inputs),
+    )
 
 
 @data_lock()

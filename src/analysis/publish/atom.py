@@ -165,28 +165,25 @@ def render_feed(
     feed.link(href="index.html", rel="alternate", type="text/html")
     updated = [_updated(e["summary"]) for e in ordered]
     feed.updated(max([*updated, *(r.updated for r in news)], default=_updated({})))
-    for item_news in news:
-        item = feed.add_entry(order="append")
-        item.title(_NOT_XML.sub("\ufffd", item_news.title))
-        item.id(item_news.tag)
-        item.link(href=item_news.href)
-        item.updated(item_news.updated)
-        item.summary(_NOT_XML.sub("\ufffd", f"{item_news.title}."), type="text")
     feed.author(name="Express Entry draws, an open analysis")
     feed.rights("Data: IRCC, Open Government Licence - Canada")
+    items = [(n.title, n.tag, n.href, n.updated, f"{n.title}.") for n in news]
     for entry, when in zip(ordered, updated, strict=True):
         month, summary = entry["month"], entry["summary"]
         if not is_month(month):
             raise ValueError(f"feed entry month {month!r} is not YYYY-MM")
         href = f"{month}/index.html"
-        item = feed.add_entry(order="append")
         heading = summary.get("title") or month_label(month)
-        item.title(_NOT_XML.sub("\ufffd", f"Express Entry rounds: {heading}"))
-        item.id(f"{site_url}{href}" if site_url else f"{TAG_AUTHORITY}:{month}")
+        tag = f"{site_url}{href}" if site_url else f"{TAG_AUTHORITY}:{month}"
+        text = summary.get("teaser") or summary.get("headline") or month_label(month)
+        items.append((f"Express Entry rounds: {heading}", tag, href, when, str(text)))
+    for heading, tag, href, when, text in items:  # the rounds' news, then the months
+        item = feed.add_entry(order="append")
+        item.title(_NOT_XML.sub("\ufffd", heading))
+        item.id(tag)
         item.link(href=href)
         item.updated(when)
-        text = summary.get("teaser") or summary.get("headline") or month_label(month)
-        item.summary(_NOT_XML.sub("\ufffd", str(text)), type="text")
+        item.summary(_NOT_XML.sub("\ufffd", text), type="text")
     # Two things feedgen 1.0 cannot write: xml:base (no setter) and an entry link's rel and
     # type (it drops them), so they are set on its document.
     root = etree.fromstring(feed.atom_str())
