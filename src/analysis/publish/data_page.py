@@ -15,17 +15,17 @@ import json
 import pandas as pd
 
 from analysis import baselines
+from analysis.baselines import WINDOW_DAYS
 from analysis.pool.regime import RANGE_COVERAGE
 from analysis.publish.content import Section, Table, csv_text
 from analysis.publish.families import comparisons_for, families_with_rounds
 from analysis.publish.render import reader_page
-from analysis.report.month_report import ReportParams
+from analysis.report.tables import baseline_points
 from analysis.taxonomy import CATEGORY_START
-from analysis.vocabulary import month_label, shown_gap, whole_points
+from analysis.vocabulary import month_label, whole_points
 
-#: Since when category rounds are compared (the family pages' start) and the window's length.
+#: Since when category rounds are compared (the family pages' start).
 _SINCE = month_label(CATEGORY_START)
-_WINDOW = ReportParams.window_days
 
 
 #: rounds.csv / rounds.json: column -> (type, meaning). The files hold these columns, in order.
@@ -72,7 +72,7 @@ ROUND_COLUMNS: dict[str, tuple[str, str]] = {
     "baseline_window": (
         "whole number",
         f"Category rounds since {_SINCE}: the mean cutoff of the all-program rounds held in "
-        f"the {_WINDOW} days before the round (empty: there were none).",
+        f"the {WINDOW_DAYS} days before the round (empty: there were none).",
     ),
     "gap_window": ("whole number", "cutoff minus baseline_window (negative: lower scores)."),
     "baseline_latest": (
@@ -136,10 +136,7 @@ def rounds_table(draws: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame
     for kind in ("window", "latest", "pool"):
         column = f"baseline_{kind}"
         values = table["round"].map(wide[column]) if column in wide else nothing
-        table[column] = pd.array([whole_points(v) for v in values], dtype="Int64")
-        table[f"gap_{kind}"] = pd.array(
-            [shown_gap(c, b) for c, b in zip(table["cutoff"], values, strict=True)], dtype="Int64"
-        )
+        table[column], table[f"gap_{kind}"] = baseline_points(table["cutoff"], values)
     for end in ("low", "high"):
         values = table["round"].map(pool[end]) if end in pool else nothing
         table[f"pool_{end}"] = pd.array([whole_points(v) for v in values], dtype="Int64")

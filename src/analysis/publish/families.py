@@ -18,22 +18,22 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import baselines
+from analysis.baselines import WINDOW_DAYS
 from analysis.data import removal_notes
 from analysis.publish import atom, swap
 from analysis.publish.content import Table, csv_text
 from analysis.publish.render import FEED_LICENCE, render_page, site_nav, write_page
 from analysis.publish.swap import published_months
-from analysis.report.month_report import WINDOW_LOOK, ReportParams, verdict_line
+from analysis.report.month_report import verdict_line
+from analysis.report.tables import baseline_points
 from analysis.stats.verdict import VERDICT_ROUNDS, category_verdict
 from analysis.storage import read_stamp, stamp_matches, write_stamp, write_text_atomic
 from analysis.taxonomy import CATEGORY_START, UNCLASSIFIED, family_labels
-from analysis.vocabulary import day_label, month_label, plural, shown_gap, whole_points
+from analysis.vocabulary import day_label, month_label, plural
 
 FOLDER = "families"
 TEMPLATE = "family.html.j2"
 INDEX_TEMPLATE = "families_index.html.j2"
-#: The window baseline's length in days (the report's default).
-WINDOW_DAYS = ReportParams.window_days
 SINCE = f"since {month_label(CATEGORY_START)}"  # "since June 2023": category rounds began then
 
 
@@ -57,7 +57,6 @@ def comparisons_for(draws: pd.DataFrame, pool: pd.DataFrame, families: list[str]
         pool,
         families=families,
         since=CATEGORY_START,
-        window_look=WINDOW_LOOK,
         pool_rounds=VERDICT_ROUNDS,
     )
 
@@ -84,12 +83,8 @@ def family_table(
         ("pool", "Pool estimate"),
     ):
         if f"baseline_{kind}" in wide:
-            # the one rounding home: the baseline in whole points, the gap from it
-            values = wide[f"baseline_{kind}"].tolist()
-            full[name] = pd.array([whole_points(b) for b in values], dtype="Int64")
-            full[f"Gap vs {name.lower()}"] = pd.array(
-                [shown_gap(c, b) for c, b in zip(wide["cutoff"], values, strict=True)],
-                dtype="Int64",
+            full[name], full[f"Gap vs {name.lower()}"] = baseline_points(
+                wide["cutoff"], wide[f"baseline_{kind}"]
             )
     shown_columns = {
         "Round": "Round",

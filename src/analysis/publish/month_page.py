@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.publish import render
 from analysis.publish.content import Block, Section, downloads, sections
+from analysis.report.month_report import ReportParams
 from analysis.storage import write_text_atomic
 from analysis.vocabulary import count_in_words, day_label, month_label
 
@@ -77,8 +78,8 @@ class MonthPage:
         summary: dict,
         previous_month: str | None = None,
         next_month: str | None = None,
-        window_days: int = 30,
-        window_months: int = 12,
+        window_days: int = ReportParams.window_days,
+        window_months: int = ReportParams.window_months,
     ) -> str:
         """The page: title, standfirst and footer from the month's ``summary`` (see
         :func:`analysis.report.summary.month_summary`), previous/next links to the given months."""

@@ -18,10 +18,6 @@ from analysis.storage import stamp_matches, write_stamp, write_text_atomic
 STAMP = "inputs.json"
 
 
-def _data(inputs) -> dict[str, str]:
-    return data_page.prepare_data(inputs)
-
-
 def _score(inputs) -> dict[str, str]:
     html, csv = score_page.render_score_page(inputs.draws, inputs.pool)
     return {"index.html": html, "scores.csv": csv}
@@ -34,7 +30,7 @@ def _pool(inputs) -> dict[str, str]:
 
 #: folder -> what writes its files (name -> text).
 PAGES: dict[str, Callable[[object], dict[str, str]]] = {
-    "data": _data,
+    "data": data_page.prepare_data,
     "score": _score,
     "pool": _pool,
 }

@@ -28,6 +28,7 @@ Words are in :mod:`analysis.report.narrative`, tables in :mod:`analysis.report.t
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from analysis import baselines as baseline_helpers
-from analysis.baselines import BASELINES
+from analysis.baselines import BASELINES, WINDOW_DAYS
 from analysis.errors import ParameterError
 from analysis.stats.verdict import Verdict, category_verdict, range_words, verdicts
 from analysis.taxonomy import (
@@ -57,9 +58,6 @@ from analysis.vocabulary import (
     whole_points,
 )
 
-#: The window baseline of a report looks only backwards, so a baseline once published never
-#: changes (later rounds cannot enter it): see :func:`analysis.baselines.window_baseline`.
-WINDOW_LOOK = "before"
 #: How each baseline is named in the report's notes (``{days}``: the window's length).
 BASELINE_NAMES = {
     "window": "all-program rounds in the {days} days before it",
@@ -75,8 +73,6 @@ def _as_list(value) -> list[str]:
         return list(value or [])
     text = value.strip()
     if text.startswith("["):
-        import ast
-
         try:
             parsed = ast.literal_eval(text)
         except (ValueError, SyntaxError):
@@ -93,15 +89,15 @@ class ReportParams:
     categories: tuple[str, ...] = FOCUS_FAMILIES
     window_months: int = 12
     baselines: tuple[str, ...] = BASELINES
-    window_days: int = 30
+    window_days: int = WINDOW_DAYS
 
 
 def check_parameters(
     month,
     categories: Iterable[str] | str | None = FOCUS_FAMILIES,
-    window_months=12,
+    window_months=ReportParams.window_months,
     baselines: Iterable[str] | str | None = BASELINES,
-    window_days=30,
+    window_days=WINDOW_DAYS,
     data_end: pd.Timestamp | None = None,
 ) -> ReportParams:
     """Validate the report's parameters before any analysis; raise :class:`ParameterError`.
@@ -262,7 +258,8 @@ def prepare_month(
     estimator=None,
 ) -> MonthData:
     """Cut the data at the end of the month, compute the baselines of the window's rounds (the
-    window baseline looking only backwards: :data:`WINDOW_LOOK`) and each category's verdict.
+    window baseline looking only backwards: :data:`analysis.baselines.REPORT_WINDOW_LOOK`, so
+    a baseline once published never changes) and each category's verdict.
 
     ``retrieved_at`` (when the feed was read) decides whether the month is still in progress
     ("to date"); default: now.
@@ -280,7 +277,6 @@ def prepare_month(
         estimator=estimator,
         since=window_start,
         baselines=params.baselines,
-        window_look=WINDOW_LOOK,
     )
     return MonthData(
         params=params,

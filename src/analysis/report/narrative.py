@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.baselines import WINDOW_DAYS
 from analysis.ingest.feed import MAX_SCORE
 from analysis.report.month_report import MonthData, month_families
 from analysis.stats.verdict import comparison_kind
@@ -228,7 +229,7 @@ def how_to_read(data: MonthData) -> list[tuple[str, str]]:
     return glossary(data.draws, data.end, data.params.window_days)
 
 
-def glossary(draws: pd.DataFrame, end, window_days: int = 30) -> list[tuple[str, str]]:
+def glossary(draws: pd.DataFrame, end, window_days: int = WINDOW_DAYS) -> list[tuple[str, str]]:
     """(term, definition) pairs in plain words, with the facts as of ``end``: a July 2023 report
     does not know that all-program rounds stopped in April 2024.
 

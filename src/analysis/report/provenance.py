@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from importlib.metadata import version
 
 import pandas as pd
 
@@ -48,17 +49,12 @@ def _field_words(field) -> str:
     return FIELDS.get(text, (text,))[0]
 
 
-def revisions_for_month(revisions: pd.DataFrame, data: MonthData, limit: int = 60) -> pd.DataFrame:
-    """IRCC's changes to rounds this report covers (dated up to the month's end) that it had
-    already published, newest first (:func:`revisions_for_readers`)."""
-    return revisions_for_readers(revisions, data.draws, limit)
-
-
 def revisions_for_readers(
     revisions: pd.DataFrame, draws: pd.DataFrame, limit: int | None = 60
 ) -> pd.DataFrame:
-    """IRCC's changes to rounds of ``draws`` that it had already published, newest snapshot
-    and round first, at most ``limit`` rows. A round that is new in a snapshot is a new round,
+    """IRCC's changes to rounds of ``draws`` (for a month: ``data.draws``, its rounds up to the
+    month's end) that it had already published, newest snapshot and round first, at most
+    ``limit`` rows. A round that is new in a snapshot is a new round,
     not a revision: it is left out."""
     dates = draws.set_index("round")["date"]
     covered = revisions.loc[
@@ -209,8 +205,6 @@ def data_notes(
 ) -> pd.DataFrame:
     """Where the numbers came from: snapshot, retrieval, hash, code and package versions,
     parameters."""
-    from importlib.metadata import version
-
     shown_source = source_words(str(meta.get("source", "")))
     labels = family_labels()
     facts = {

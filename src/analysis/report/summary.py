@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.report.month_report import WINDOW_LOOK, MonthData
+from analysis.baselines import REPORT_WINDOW_LOOK
+from analysis.report.month_report import MonthData
 from analysis.report.narrative import teaser
 from analysis.storage import write_text_atomic
 from analysis.vocabulary import shown_gap
@@ -91,7 +93,7 @@ def month_summary(
         "rounds": len(data.month_rounds),
         "invitations": int(data.month_rounds["invitations"].sum()),
         "invitations_are": INVITATIONS_ARE,
-        "window_look": WINDOW_LOOK,
+        "window_look": REPORT_WINDOW_LOOK,
         "categories": categories,
         "forecasts": forecasts_out,
         "parameters": asdict(data.params),
@@ -101,8 +103,6 @@ def month_summary(
 
 def write_summary(payload: dict, folder) -> None:
     """Write ``summary.json`` (sorted keys, stable bytes) into ``folder``."""
-    from pathlib import Path
-
     write_text_atomic(
         Path(folder) / "summary.json",
         json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n",

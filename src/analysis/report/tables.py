@@ -31,6 +31,20 @@ def round_anchor(round_id) -> str:
     return f"round-{str(round_id).strip().lower()}"
 
 
+def baseline_points(cutoffs, baseline) -> tuple[pd.api.extensions.ExtensionArray, ...]:
+    """A baseline in whole points and each cutoff's gap from it, as every table shows them
+    (:func:`analysis.vocabulary.whole_points`, :func:`analysis.vocabulary.shown_gap`).
+
+    >>> [a.tolist() for a in baseline_points([486, 480], [498.5, None])]
+    [[499, <NA>], [-13, <NA>]]
+    """
+    values = list(baseline)
+    return (
+        pd.array([whole_points(b) for b in values], dtype="Int64"),
+        pd.array([shown_gap(c, b) for c, b in zip(cutoffs, values, strict=True)], dtype="Int64"),
+    )
+
+
 def month_rounds_table(data: MonthData, full: bool = False) -> pd.DataFrame:
     """The month's rounds, all families; "In this report" marks the report's categories.
 
@@ -80,13 +94,8 @@ def comparison_table(data: MonthData) -> pd.DataFrame:
     }
     for kind in data.params.baselines:
         if f"baseline_{kind}" in wide:
-            baseline = wide[f"baseline_{kind}"]
-            out[f"All-program: {names[kind]}"] = pd.array(
-                [whole_points(b) for b in baseline], dtype="Int64"
-            )
-            out[f"Gap vs {names[kind]}"] = pd.array(
-                [shown_gap(c, b) for c, b in zip(wide["cutoff"], baseline, strict=True)],
-                dtype="Int64",
+            out[f"All-program: {names[kind]}"], out[f"Gap vs {names[kind]}"] = baseline_points(
+                wide["cutoff"], wide[f"baseline_{kind}"]
             )
     return out.reset_index(drop=True)
 
