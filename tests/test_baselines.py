@@ -417,10 +417,14 @@ def test_real_round_254_window_is_the_same_in_july_2023_and_every_later_month(re
 def test_the_analysts_default_window_is_the_reports():
     import inspect
 
+    from analysis.publish import families
     from analysis.report import month_report
 
     default = inspect.signature(baselines.compare_with_baselines).parameters["window_look"]
-    assert default.default == baselines.REPORT_WINDOW_LOOK == month_report.WINDOW_LOOK == "before"
+    assert default.default == baselines.REPORT_WINDOW_LOOK == "before"
+    # the reports and the family pages take that default (no second home of the look)
+    for caller in (month_report.prepare_month, families.comparisons_for):
+        assert "window_look" not in inspect.getsource(caller)
 
 
 def test_pool_baseline_can_estimate_only_the_latest_rounds_of_each_family():

@@ -318,6 +318,23 @@ def rounds_counted(verdict: Verdict) -> str:
     return words
 
 
+def trend_words(verdict: Verdict | None) -> str:
+    """The gap's change per year in a few words (pool comparisons only): the standing table's
+    "Gap over time" and the end of :func:`verdict_line`.
+
+    >>> v = Verdict("h", "pool", 9, 5.0, -48, -66, -36, 0.95, "size", "", "", slope=15.0,
+    ...             slope_low=5.0, slope_high=25.0)
+    >>> trend_words(v)
+    'narrowing by about 15 points a year'
+    """
+    if verdict is None or verdict.slope is None or verdict.estimate is None:
+        return "–"
+    if verdict.slope_low <= 0 <= verdict.slope_high:
+        return "no clear change"
+    narrows = (verdict.slope > 0) == (verdict.estimate < 0)
+    return f"{'narrowing' if narrows else 'widening'} by about {_points(verdict.slope)} a year"
+
+
 def verdict_line(verdict: Verdict) -> str:
     """The verdict in a few words with its numbers: what the answer block shows. After
     all-program rounds stopped it is the size of the gap to the pool estimate (never its sign:
@@ -341,16 +358,8 @@ def verdict_line(verdict: Verdict) -> str:
         where = "below" if verdict.estimate < 0 else "above"
         since = f" since {month_label(verdict.since)}" if verdict.since is not None else ""
         own = ", with the estimate's own error" if verdict.error_low is not None else ""
-        trend = ""
-        if verdict.slope is not None:
-            if verdict.slope_low <= 0 <= verdict.slope_high:
-                trend = "; no clear change over time"
-            else:
-                narrows = (verdict.slope > 0) == (verdict.estimate < 0)
-                trend = (
-                    f"; {'narrowing' if narrows else 'widening'} by about "
-                    f"{_points(verdict.slope)} a year"
-                )
+        trend = trend_words(verdict)
+        trend = {"–": "", "no clear change": "; no clear change over time"}.get(trend, f"; {trend}")
         return (
             f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
             f"rounds{since} (typical gap: {range_words(verdict.level)} "

@@ -45,6 +45,7 @@ from analysis.forecast import Forecast
 from analysis.pool.backtest import measured_error_bands
 from analysis.pool.estimate import estimate_general_round
 from analysis.pool.regime import regime_error_range
+from analysis.report.month_report import trend_words
 from analysis.stats.verdict import Verdict, comparison_kind, range_words, verdicts
 from analysis.storage import hash_tree, write_bytes_atomic
 from analysis.taxonomy import ACTIVE_MONTHS, ALL_PROGRAM, active_families, family_labels
@@ -217,24 +218,6 @@ def gap_words(verdict: Verdict | None) -> str:
         f"{signed_points(verdict.estimate)} ({signed_points(verdict.low)} to "
         f"{signed_points(verdict.high)})"
     )
-
-
-def trend_words(verdict: Verdict | None) -> str:
-    """The gap's change per year in a few words (pool comparisons only).
-
-    >>> from analysis.stats.verdict import Verdict
-    >>> v = Verdict("h", "pool", 9, 5.0, -48, -66, -36, 0.95, "size", "", "", slope=15.0,
-    ...             slope_low=5.0, slope_high=25.0)
-    >>> trend_words(v)
-    'narrowing by about 15 points a year'
-    """
-    if verdict is None or verdict.slope is None or verdict.estimate is None:
-        return "–"
-    if verdict.slope_low <= 0 <= verdict.slope_high:
-        return "no clear change"
-    narrows = (verdict.slope > 0) == (verdict.estimate < 0)
-    size = plural(abs(whole_points(verdict.slope)), "point")
-    return f"{'narrowing' if narrows else 'widening'} by about {size} a year"
 
 
 def verdict_words(verdict: Verdict | None) -> str:
