@@ -27,8 +27,7 @@ import analysis
 from analysis import config
 from analysis.ingest.clean import clean_rounds
 from analysis.ingest.feed import load_rounds
-from analysis.publish import render
-from analysis.publish.content import Answers
+from analysis.publish.content import Answers, block_html
 from analysis.report.month_report import answers, check_parameters, prepare_month
 
 SRC = Path(analysis.__file__).resolve().parent
@@ -55,7 +54,7 @@ def files_on_the_gap_path(feed: Path, month: str | None) -> tuple[str, dict[str,
     try:
         params = check_parameters(month, data_end=draws["date"].max())
         month_data = prepare_month(draws, pool, params, retrieved_at=draws["date"].max())
-        card = str(render.block_html(Answers(answers(month_data))))
+        card = str(block_html(Answers(answers(month_data))))
     finally:
         sys.setprofile(None)
     return month, {name: sorted(seen[name]) for name in sorted(seen)}, card

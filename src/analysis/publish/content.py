@@ -4,6 +4,8 @@ their HTML). Each object shows itself in a notebook the way it appears on the pa
 (``_repr_html_``), so the analyst sees the page being built.
 
 Text is kept as text: the macros escape it (autoescape), so HTML from the feed is never markup.
+The one Jinja environment of the site (:func:`environment`) lives here, with the templates it
+loads, so that a block draws itself and :mod:`analysis.publish.render` draws the pages around it.
 
 >>> import pandas as pd
 >>> table = Table(pd.DataFrame({"name": ["<script>x</script>"], "cutoff": [1491]}), "Rounds")
@@ -14,16 +16,22 @@ Text is kept as text: the macros escape it (autoescape), so HTML from the feed i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from analysis import storage
-from analysis.publish import render
+
+#: Templates shipped with the package: the page frame, the pages, the macros and the CSS.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Largest number of columns whose alignment the stylesheet knows (``.ee-num-N``).
 MAX_ALIGNED_COLUMNS = 24
@@ -40,13 +48,33 @@ TEXT_TAGS = frozenset({"p", "h2", "h3", "h4", "strong", "em", "li"})
 GLOSSARY_TITLE = "How to read this report"
 
 
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The site's Jinja environment: :data:`TEMPLATES_DIR`, autoescape on, a missing value an
+    error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+
+
+def block_html(block: Block) -> Markup:
+    """One content object (a table, a figure, ...) as HTML, by its macro: what a page shows and
+    what a notebook displays (``_repr_html_``)."""
+    macros = environment().get_template("macros.html.j2").module
+    return Markup(macros.block(block))  # noqa: S704 (rendered with autoescape)
+
+
 class Block:
     """A piece of a page: ``kind`` names its macro."""
 
     kind = ""
 
     def _repr_html_(self) -> str:
-        return str(render.block_html(self))
+        return str(block_html(self))
 
 
 def _is_number_column(column: pd.Series) -> bool:

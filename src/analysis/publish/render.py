@@ -35,18 +35,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import jinja2
 from markupsafe import Markup
 
 from analysis.errors import ReportError
 from analysis.publish import freshness
+from analysis.publish.content import TEMPLATES_DIR, Table, environment
 from analysis.publish.safety import check_page
 from analysis.report import standing
 from analysis.storage import write_text_atomic
 from analysis.vocabulary import is_month, month_label
-
-#: Templates shipped with the package: the page frame, the pages, the macros and the CSS.
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 INDEX_TEMPLATE = "site_index.html.j2"
 
@@ -130,17 +127,6 @@ def site_nav(
     ]
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=False,
-    )
-
-
 def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     """One page of the site from ``templates/<template>`` (which extends ``base.html.j2``).
 
@@ -154,7 +140,7 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     context.setdefault("title", "")
     context.setdefault("freshness", freshness.current())
     context.setdefault("feeds", [])
-    page = _environment().get_template(template)
+    page = environment().get_template(template)
     values = page.new_context({**context, **_frame_values()})
     for _ in page.root_render_func(values):  # the whole page once: its imports (macros) run
         pass
@@ -203,7 +189,7 @@ class Page(str):
     def of(cls, main: str, frame: Mapping[str, Any], line: str) -> Page:
         """The page ``base.html.j2`` draws around ``main`` with ``frame`` and ``line``."""
         html = (
-            _environment()
+            environment()
             .get_template(FRAME_TEMPLATE)
             .render(
                 **frame,
@@ -256,13 +242,6 @@ def reframe_site(site: Path, line: str) -> list[Path]:
         write_page(page, Page.of(parts["main"], parts["frame"], line))
         changed.append(page)
     return changed
-
-
-def block_html(block: Any) -> Markup:
-    """One content object (a table, a figure, ...) as HTML, by its macro: what a page shows and
-    what a notebook displays (``_repr_html_``)."""
-    macros = _environment().get_template("macros.html.j2").module
-    return Markup(macros.block(block))  # noqa: S704 (rendered with autoescape)
 
 
 def require_relative(href: str, what: str) -> None:
@@ -346,8 +325,6 @@ def front_view(front: Mapping[str, Any] | None) -> dict[str, Any] | None:
     the standing table and the general round's table and figure, as content objects."""
     if not front or not front.get("standing"):
         return None
-    from analysis.publish.content import Table  # lazy: a cycle: publish.content imports this module
-
     month = front["month"]
     view: dict[str, Any] = {
         "month": month,
