@@ -38,8 +38,23 @@ def test_every_family_has_one_fixed_colour_and_marker():
 
 
 def test_family_colours_do_not_depend_on_what_else_is_drawn():
-    alone = charts.family_colours(["pnp"])["pnp"]
-    crowded = charts.family_colours([*taxonomy.known_families(), "pnp"])["pnp"]
+    dates = pd.to_datetime(["2024-01-10", "2024-02-10"])
+    families = taxonomy.known_families()
+    rolling = pd.DataFrame(
+        {
+            "family": [f for f in families for _ in dates],
+            "date": [d for _ in families for d in dates],
+            "cutoff_mean": 480.0,
+        }
+    )
+
+    def colour_of_pnp(drawn):
+        fig, _ = charts.rolling_cutoffs(rolling, drawn)
+        colours = {line.get_label(): line.get_color() for line in fig.axes[0].get_lines()}
+        plt.close(fig)
+        return colours[taxonomy.family_labels()["pnp"]]
+
+    alone, crowded = colour_of_pnp(["pnp"]), colour_of_pnp([*families, "pnp"])
     assert alone == crowded == taxonomy.family_styles()["pnp"].colour
 
 

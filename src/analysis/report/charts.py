@@ -17,7 +17,6 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -43,11 +42,6 @@ WIDE = Layout("wide", (8.0, 4.5), 10.0, 2)
 NARROW = Layout("narrow", (3.8, 4.4), 9.5, 1)
 
 
-def family_colours(families) -> dict[str, str]:
-    """The fixed colour of each family (``family_styles.csv``; unknown families neutral grey)."""
-    return {f: family_style(f).colour for f in dict.fromkeys(families)}
-
-
 def _rc(layout: Layout) -> dict:
     return {
         "font.size": layout.font,
@@ -60,11 +54,9 @@ def _rc(layout: Layout) -> dict:
 
 
 def _figure(layout: Layout):
+    """A figure and its axes in the layout's size and type sizes (ticks made later too)."""
     with plt.rc_context(_rc(layout)):
         fig, ax = plt.subplots(figsize=layout.figsize)
-    for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
-        text.set_fontsize(layout.font + 1)
-    ax.title.set_fontsize(layout.font + 2)
     ax.tick_params(labelsize=layout.font)
     return fig, ax
 
@@ -112,19 +104,6 @@ def month_axis(
         for label in ax.get_xticklabels():
             label.set_rotation(90)
     ax.set_xlim(start - pd.Timedelta(days=4), end + pd.Timedelta(days=4))
-
-
-def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def _timeline(ax, title: str, ylabel: str) -> None:
-    """Finish a figure whose x axis is the round date: title, labels with units, legend."""
-    ax.set(title=title, xlabel="Round date", ylabel=ylabel)
-    _date_axis(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), frameon=False, ncols=3)
 
 
 def _shade_month(ax, data: MonthData) -> None:
@@ -284,16 +263,17 @@ def gaps(data: MonthData, layout: Layout = WIDE):
     return fig, alt
 
 
-def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "90D"):
+def rolling_cutoffs(
+    rolling: pd.DataFrame, families, since=None, window: str = "90D", layout: Layout = WIDE
+):
     """The rolling mean cutoff (from :func:`analysis.trends.rolling_cutoff`) of ``families`` and
     all-program rounds since ``since``, one line per family."""
     shown_families = [ALL_PROGRAM, *[f for f in families if f != ALL_PROGRAM]]
     shown = rolling.loc[rolling["family"].isin(shown_families) & rolling["cutoff_mean"].notna()]
     if since is not None:
         shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
-    colours = family_colours(shown_families)
     labels = family_labels()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(layout)
     parts = []
     for family in shown_families:
         rows = shown.loc[shown["family"] == family]
@@ -306,7 +286,7 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
             marker=family_style(family).marker,
             markersize=4,
             linewidth=1.4,
-            color=colours[family],
+            color=family_style(family).colour,
             label=labels.get(family, family),
         )
         first, last = rows.iloc[0], rows.iloc[-1]
@@ -316,7 +296,11 @@ def rolling_cutoffs(rolling: pd.DataFrame, families, since=None, window: str = "
             f"({month_label(last['date'], short=True)})"
         )
     start = f" since {month_label(pd.Timestamp(since))}" if since is not None else ""
-    _timeline(ax, f"Rolling {window} mean cutoff{start}", "Mean cutoff (CRS points)")
+    ax.set(title=f"Rolling {window} mean cutoff{start}", xlabel="Round date")
+    ax.set_ylabel("Mean cutoff (CRS points)")
+    if len(shown):
+        month_axis(ax, shown["date"].min(), shown["date"].max(), layout)
+    _legend_below(ax, layout)
     alt = f"Rolling {window} mean CRS cutoff by round date{start}: " + "; ".join(parts) + "."
     return fig, alt
 
