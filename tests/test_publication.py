@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import Markup
+from PIL import Image as PilImage
 
 from analysis import taxonomy
 from analysis.ingest.clean import clean_rounds
@@ -215,7 +216,8 @@ def test_narrow_figures_keep_text_legible_on_a_phone(july, draw):
     fig, _ = draw(july, layout=charts.NARROW)
     try:
         points = display.smallest_text_points(fig)
-        width = display._png_size(display.png_bytes(fig))[0] * display.CSS_DPI / display.DPI
+        png = display.png_bytes(fig)
+        width = PilImage.open(io.BytesIO(png)).size[0] * display.CSS_DPI / display.DPI
         shown = min(width, 358)
         assert points * display.DPI / 72 * (shown / (width * display.DPI / display.CSS_DPI)) >= 10
         for ax in fig.axes:

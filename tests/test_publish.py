@@ -8,6 +8,7 @@ kernel (python3 of this venv).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+from PIL import Image as PilImage  # noqa: E402
 
 from analysis import config  # noqa: E402
 from analysis.errors import ReportError  # noqa: E402
@@ -156,7 +158,7 @@ def test_png_bytes_are_deterministic_and_carry_no_software_version():
     assert png == figures.png_bytes(second)  # two separately drawn identical figures
     assert png.startswith(b"\x89PNG")
     assert b"matplotlib" not in png.lower() and b"Software" not in png
-    width, height = figures._png_size(png)
+    width, height = PilImage.open(io.BytesIO(png)).size
     assert 0.8 < width / (4 * figures.DPI) < 1.25 and 0.8 < height / (2.5 * figures.DPI) < 1.25
     plt.close("all")
 
@@ -165,7 +167,7 @@ def test_figure_escapes_alt_and_requires_it():
     fig = labelled_figure()
     html = figures.figure_pair(fig, fig, alt='Cutoffs "fell" <sharply> & rose')._repr_html_()
     assert 'alt="Cutoffs &#34;fell&#34; &lt;sharply&gt; &amp; rose"' in html
-    width, height = figures._png_size(figures.png_bytes(fig))
+    width, height = PilImage.open(io.BytesIO(figures.png_bytes(fig))).size
     css = f'width="{round(width * 96 / 144)}" height="{round(height * 96 / 144)}"'
     assert css in html  # shown at 96 CSS px per inch: sharp on high-density screens
     with pytest.raises(ValueError, match="alt text is empty"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -186,16 +185,10 @@ def png_bytes(fig: Any) -> bytes:
     return out.getvalue()
 
 
-def _png_size(png: bytes) -> tuple[int, int]:
-    """(width, height) in pixels, read from the PNG's IHDR chunk."""
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height
-
-
 def image(png: bytes, points: float | None = None) -> Image:
     """``png`` as an inline :class:`~analysis.publish.content.Image` at its CSS size (sharp on
     HiDPI screens), with its smallest text size in points when known."""
-    width, height = _png_size(png)
+    width, height = PilImage.open(io.BytesIO(png)).size
     return Image(
         src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
         width=round(width * CSS_DPI / DPI),
