@@ -135,11 +135,8 @@ def render_page(template: str, *, check: bool = True, **context: Any) -> str:
     The result ends with one newline and passes :func:`check_page` (``check=False``: the caller
     checks it, e.g. only when it differs from a page already published).
     """
-    context.setdefault("nav", [])
-    context.setdefault("footer", None)
-    context.setdefault("title", "")
-    context.setdefault("freshness", freshness.current())
-    context.setdefault("feeds", [])
+    defaults = {"nav": [], "footer": None, "title": "", "feeds": []}
+    context = {**defaults, "freshness": freshness.current(), **context}
     page = environment().get_template(template)
     values = page.new_context({**context, **_frame_values()})
     for _ in page.root_render_func(values):  # the whole page once: its imports (macros) run
@@ -202,9 +199,6 @@ class Page(str):
         page.main, page.frame, page.freshness = str(main), dict(frame), line
         return page
 
-    def parts(self) -> dict[str, Any]:
-        return {"main": self.main, "frame": self.frame, "freshness": self.freshness}
-
 
 def parts_path(page: Path) -> Path:
     """Where a page's parts are kept: ``.index.html.json`` beside ``index.html``."""
@@ -217,7 +211,8 @@ def write_page(path: Path, html: str) -> Path:
     path = Path(path)
     write_text_atomic(path, html)
     if isinstance(html, Page):
-        write_text_atomic(parts_path(path), json.dumps(html.parts(), ensure_ascii=False))
+        parts = {"main": html.main, "frame": html.frame, "freshness": html.freshness}
+        write_text_atomic(parts_path(path), json.dumps(parts, ensure_ascii=False))
     else:
         parts_path(path).unlink(missing_ok=True)
     return path

@@ -422,20 +422,12 @@ class Answer:
         return len(f"{self.heading} {self.text} {self.verdict_text or ''}".split())
 
 
-def _day(stamp) -> str:
-    return day_label(pd.Timestamp(stamp))
-
-
 def _cutoffs(rounds: pd.DataFrame) -> str:
     values = [f"{int(c)}" for c in rounds["cutoff"].dropna()]
     if len(values) == 1:
         row = rounds.iloc[0]
-        return (
-            f"one round, cutoff {values[0]} on {_day(row['date'])} "
-            f"({int(row['invitations']):,} invitations)"
-            if pd.notna(row["invitations"])
-            else f"one round, cutoff {values[0]} on {_day(row['date'])}"
-        )
+        size = f" ({int(row['invitations']):,} invitations)" if pd.notna(row["invitations"]) else ""
+        return f"one round, cutoff {values[0]} on {day_label(row['date'])}{size}"
     return (
         f"{count_in_words(len(rounds), 'round')}, cutoffs {', '.join(values[:-1])} and {values[-1]}"
     )
@@ -548,7 +540,7 @@ def answers(
             last = earlier.iloc[-1]
             text = (
                 f"No {label} round in {month_label(data.start)}. The latest was round "
-                f"{last['round']} on {_day(last['date'])}, cutoff {int(last['cutoff'])}."
+                f"{last['round']} on {day_label(last['date'])}, cutoff {int(last['cutoff'])}."
             )
             out.append(Answer(family, label, text, result, standing=category, linked=linked))
             continue
