@@ -155,15 +155,12 @@ def pool_table(pool: pd.DataFrame) -> pd.DataFrame:
 
 def rounds_json(rounds: pd.DataFrame) -> str:
     """``rounds`` as a JSON list of objects (dates as text, missing values as null)."""
-    text = _dates_as_text(rounds).astype(object)
-    records = [
-        {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        for row in text.to_dict(orient="records")
-    ]
-    for record in records:
-        for key, value in record.items():
-            if hasattr(value, "item"):  # numpy and pandas scalars
-                record[key] = value.item()
+
+    def plain(value):  # numpy and pandas scalars as Python's
+        return None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+
+    rows = _dates_as_text(rounds).astype(object).to_dict(orient="records")
+    records = [{key: plain(value) for key, value in row.items()} for row in rows]
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
 
 
