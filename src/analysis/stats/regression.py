@@ -115,6 +115,7 @@ def cutoff_regression(
     n = {f: len(g) for f, g in groups.items()}
     labels = {f: family_label(draws, f) for f in groups}
     formula = f"cutoff ~ C(family, Treatment('{reference}')) + years"
+    common = {"formula": formula, "reference": reference, "since": start, "until": end, "n": n}
 
     if min_rounds < 2:
         raise ValueError(f"min_rounds={min_rounds!r} must be at least 2")
@@ -140,11 +141,7 @@ def cutoff_regression(
         return RegressionResult(
             status=NOT_ENOUGH,
             reason=reason,
-            formula=formula,
-            reference=reference,
-            since=start,
-            until=end,
-            n=n,
+            **common,
             n_total=0,
             maxlags=None,
             table=pd.DataFrame(columns=TABLE_COLUMNS).astype(_TABLE_TYPES),
@@ -179,11 +176,7 @@ def cutoff_regression(
     return RegressionResult(
         status="ok",
         reason=None,
-        formula=formula,
-        reference=reference,
-        since=start,
-        until=end,
-        n=n,
+        **common,
         n_total=n_total,
         maxlags=lags,
         table=table,
