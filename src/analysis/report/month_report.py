@@ -318,9 +318,10 @@ def rounds_counted(verdict: Verdict) -> str:
     return words
 
 
-def trend_words(verdict: Verdict | None) -> str:
+def trend_words(verdict: Verdict | None, over_time: str = "") -> str:
     """The gap's change per year in a few words (pool comparisons only): the standing table's
-    "Gap over time" and the end of :func:`verdict_line`.
+    "Gap over time" and the end of :func:`verdict_line` (which adds ``over_time`` to "no clear
+    change"); "–" without a change per year.
 
     >>> v = Verdict("h", "pool", 9, 5.0, -48, -66, -36, 0.95, "size", "", "", slope=15.0,
     ...             slope_low=5.0, slope_high=25.0)
@@ -330,7 +331,7 @@ def trend_words(verdict: Verdict | None) -> str:
     if verdict is None or verdict.slope is None or verdict.estimate is None:
         return "–"
     if verdict.slope_low <= 0 <= verdict.slope_high:
-        return "no clear change"
+        return f"no clear change{over_time}"
     narrows = (verdict.slope > 0) == (verdict.estimate < 0)
     return f"{'narrowing' if narrows else 'widening'} by about {_points(verdict.slope)} a year"
 
@@ -358,8 +359,7 @@ def verdict_line(verdict: Verdict) -> str:
         where = "below" if verdict.estimate < 0 else "above"
         since = f" since {month_label(verdict.since)}" if verdict.since is not None else ""
         own = ", with the estimate's own error" if verdict.error_low is not None else ""
-        trend = trend_words(verdict)
-        trend = {"–": "", "no clear change": "; no clear change over time"}.get(trend, f"; {trend}")
+        trend = "" if verdict.slope is None else f"; {trend_words(verdict, ' over time')}"
         return (
             f"About {_points(verdict.estimate)} {where} the pool estimate over {verdict.n} "
             f"rounds{since} (typical gap: {range_words(verdict.level)} "
