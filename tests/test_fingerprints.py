@@ -3,6 +3,7 @@ otherwise moving code into subpackages would silently stop code changes from reb
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,28 @@ def test_report_code_fingerprint_sees_the_report_notebook(package_copy, tmp_path
     before = plan.report_code_fingerprint(package_copy)
     notebook.write_text(notebook.read_text().replace('"cells": [', '"cells": [ ', 1))
     assert plan.report_code_fingerprint(package_copy) != before
+
+
+@pytest.mark.slow
+def test_new_accuracy_figures_rebuild_published_months(published_site, monkeypatch):
+    """Every month's notes quote the pool model's accuracy as of its feed; ``ee backtest`` adds
+    its forward-chained figures to that record later, and the months must then be rebuilt
+    (before, they kept the older note until something else changed)."""
+    env, site = published_site
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from analysis.data import load_inputs
+    from analysis.pool.accuracy import ACCURACY_FILE, measured_accuracy
+
+    inputs = load_inputs()
+    months = ["2023-07", "2023-08"]
+    assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["up to date"] * 2
+    record = plan.config.processed_dir() / ACCURACY_FILE
+    kept = record.read_bytes()
+    try:
+        measured = measured_accuracy()
+        record.write_text(json.dumps({**measured, "forward": {"n": 32, "mae": 2.19}}))
+        assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["inputs changed"] * 2
+    finally:
+        record.write_bytes(kept)
+    assert [p.reason for p in plan.plan_months(months, inputs, site)] == ["up to date"] * 2

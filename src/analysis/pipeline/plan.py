@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.pool.accuracy import measured_accuracy
 from analysis.publish.month_page import neighbours
 from analysis.publish.swap import published_months
 from analysis.report.month_report import is_to_date, month_bounds
@@ -112,9 +113,13 @@ def plan_months(
     other published month that must be rebuilt too, with the parameters it was built with:
     when its previous/next month changes (a month appears beside it), or when its inputs
     changed (IRCC revised one of its rounds, the month ended since it was built "to date", the
-    code changed). So any build leaves no published month stale, not only the months named."""
+    code changed, or the pool model's accuracy every month's notes quote: ``ee backtest`` adds
+    its forward-chained figures). So any build leaves no published month stale, not only the
+    months named."""
     code = report_code_fingerprint()
     hashes = input_hashes(inputs)
+    # measured here once (and kept, per feed) rather than by the first month that quotes it
+    accuracy = json.dumps(measured_accuracy(), sort_keys=True, default=str)
     site_months = published_months(site) | set(months)
 
     def planned(month: str, parameters: dict | None) -> tuple[MonthPlan, Path]:
@@ -130,6 +135,7 @@ def plan_months(
             *(table.digest(month_bounds(month)[1]) for table in hashes),
             json.dumps(params, sort_keys=True),
             code,
+            accuracy,
             status,
             json.dumps(list(near)),
         ]
